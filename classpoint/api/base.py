@@ -1,0 +1,52 @@
+"""Small helpers every list/detail endpoint uses: paginate + filter in a stable order, error schema."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from .pagination import Pagination
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+            },
+        )
+    },
+)
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `fields` names each bad field."),
+    403: OpenApiResponse(ErrorSerializer, description="Your role does not allow this."),
+    404: OpenApiResponse(ErrorSerializer, description="No such school or object (or not yours)."),
+    409: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with another body."),
+}
+READ_ERRORS = {k: ERRORS[k] for k in (403, 404)}
+
+
+def paginated(view, queryset, output_serializer, filterset_class=None):
+    """Filter (django-filter), paginate and serialise; the queryset must already be ordered."""
+    if filterset_class is not None:
+        filterset = filterset_class(view.request.query_params, queryset=queryset, request=view.request)
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        queryset = filterset.qs
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    return paginator.get_paginated_response(output_serializer(page, many=True).data)
+
+
+def scoped_get(queryset, pk):
+    """A 404 for a missing id, a malformed id, and another school's id alike."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        from django.http import Http404
+
+        raise Http404 from None
+    return get_object_or_404(queryset, pk=pk)

@@ -1,0 +1,82 @@
+"""Idempotency-Key on POST: the same key and body replay the first response; the same key with
+another body is a 409. Records are per user, so two integrators never collide on a key."""
+
+import hashlib
+
+from django.db import IntegrityError
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+from classpoint.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_conflict"
+    default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+class IdempotencyInProgress(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_in_progress"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class IdempotentReplay(Exception):
+    def __init__(self, record):
+        self.record = record
+
+
+def request_fingerprint(request):
+    raw = request._request.body or b""
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0")
+    digest.update(request._request.path.encode())
+    digest.update(b"\0")
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def begin(request):
+    """Called after authentication. Returns the new record, raises IdempotentReplay, or raises 409."""
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or not key or not request.user.is_authenticated:
+        return None
+    if len(key) > MAX_KEY_LENGTH:
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError({HEADER: [f"Use at most {MAX_KEY_LENGTH} characters."]})
+    fingerprint = request_fingerprint(request)
+    existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+    if existing is None:
+        try:
+            return IdempotencyRecord.objects.create(
+                user=request.user,
+                key=key,
+                method=request.method,
+                path=request._request.path[:500],
+                request_hash=fingerprint,
+            )
+        except IntegrityError:  # a concurrent request with the same key got there first
+            existing = IdempotencyRecord.objects.get(user=request.user, key=key)
+    if existing.request_hash != fingerprint:
+        raise IdempotencyConflict()
+    if existing.status_code is None:
+        raise IdempotencyInProgress()
+    raise IdempotentReplay(existing)
+
+
+def finish(record, response):
+    if record is None:
+        return
+    if response.status_code >= 500:
+        # Nothing was promised: let the client retry with the same key.
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code, response_body=getattr(response, "data", None)
+    )

@@ -1,0 +1,28 @@
+"""Audit entries, written by services inside their own transaction (rolled back with it)."""
+
+from .context import client_ip_var, request_id_var
+from .models import AuditLog
+
+
+def audit(*, school, actor, action, target=None, changes=None, target_label=""):
+    """Record that `actor` did `action` to `target` in `school`. `actor` may be None (system)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditLog.objects.create(
+        school=school,
+        actor=user,
+        actor_label=(user.get_username() if user else "system"),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=(target_label or (str(target) if target is not None else ""))[:200],
+        changes=changes or {},
+        ip_address=client_ip_var.get(),
+        request_id=request_id_var.get(),
+    )
+
+
+def record_access(*, school, actor, target, via):
+    """A staff or API read of a person's record (`via` is "workspace" or "api")."""
+    return audit(
+        school=school, actor=actor, action=f"{target._meta.model_name}.viewed", target=target, changes={"via": via}
+    )

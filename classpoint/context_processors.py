@@ -1,0 +1,21 @@
+from schools.models import Membership
+
+
+def workspace(request):
+    """The current school (when the view resolved one) and the user's schools for the switcher.
+
+    Lazy: pages that never render the switcher never run its query."""
+    user = getattr(request, "user", None)
+
+    def schools():
+        if not user or not user.is_authenticated:
+            return []
+        return list(
+            Membership.objects.filter(user=user, is_active=True).select_related("school").order_by("school__name")
+        )
+
+    return {
+        "school": getattr(request, "school", None),
+        "membership": getattr(request, "membership", None),
+        "my_memberships": schools,
+    }

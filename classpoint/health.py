@@ -1,0 +1,101 @@
+"""GET /api/health: is this node able to serve? No auth, no secrets, no personal data."""
+
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+# Outbox lag beyond these makes the queue degraded / unhealthy.
+OUTBOX_LAG_DEGRADED_SECONDS = 120
+OUTBOX_LAG_UNHEALTHY_SECONDS = 900
+# Workers beat on every drain; the cluster's schedule drains every minute, so a beat older than
+# this means nothing is draining the outbox.
+WORKER_STALE_SECONDS = 150
+
+
+def _timed(check):
+    started = time.perf_counter()
+    try:
+        status, detail = check()
+    except Exception as exc:  # noqa: BLE001 - a failing dependency is a reading, not a crash
+        status, detail = "unhealthy", {"error": type(exc).__name__}
+    return {"status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 2), **detail}
+
+
+def check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "healthy", {"vendor": connection.vendor}
+
+
+def check_cache():
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", 10)
+    ok = cache.get(key) == "1"
+    cache.delete(key)
+    return ("healthy" if ok else "unhealthy"), {}
+
+
+def check_task_queue():
+    from .models import OutboxEvent, WorkerHeartbeat
+
+    oldest = (
+        OutboxEvent.objects.filter(processed_at__isnull=True, dead_at__isnull=True, available_at__lte=timezone.now())
+        .order_by("available_at")
+        .values_list("available_at", flat=True)
+        .first()
+    )
+    lag = max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
+    workers = WorkerHeartbeat.objects.filter(
+        last_seen__gte=timezone.now() - timedelta(seconds=WORKER_STALE_SECONDS)
+    ).count()
+    status = "healthy"
+    if lag > OUTBOX_LAG_UNHEALTHY_SECONDS:
+        status = "unhealthy"
+    elif lag > OUTBOX_LAG_DEGRADED_SECONDS or not workers:
+        status = "degraded"
+    return status, {"outbox_lag_seconds": round(lag, 3), "active_workers": workers}
+
+
+def check_storage():
+    name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+    try:
+        with default_storage.open(name) as handle:
+            ok = handle.read() == b"ok"
+    finally:
+        default_storage.delete(name)
+    return ("healthy" if ok else "unhealthy"), {"backend": settings.STORAGE_BACKEND}
+
+
+CHECKS = {"database": check_database, "cache": check_cache, "task_queue": check_task_queue, "storage": check_storage}
+
+
+@never_cache
+@require_GET
+def health_view(request):
+    checks = {name: _timed(check) for name, check in CHECKS.items()}
+    statuses = {c["status"] for c in checks.values()}
+    if checks["database"]["status"] == "unhealthy" or "unhealthy" in statuses:
+        overall = "unhealthy"
+    elif "degraded" in statuses:
+        overall = "degraded"
+    else:
+        overall = "healthy"
+    body = {
+        "status": overall,
+        "version": settings.CLASSPOINT_VERSION,
+        "environment": settings.CLASSPOINT_ENV,
+        "timestamp": timezone.now().isoformat(),
+        "checks": checks,
+    }
+    return JsonResponse(body, status=503 if overall == "unhealthy" else 200)

@@ -1,0 +1,176 @@
+"""Kernel tables: the event outbox, the audit log, feature flags and API idempotency records."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class OutboxEvent(models.Model):
+    """One domain event, written in the transaction that caused it and handled at least once."""
+
+    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="outbox_unique_dedupe_per_school",
+            ),
+        ]
+        indexes = [
+            # The worker's claim query only ever looks at pending rows; a partial index keeps it
+            # small however much history the table holds.
+            models.Index(
+                fields=["available_at", "id"],
+                condition=Q(processed_at__isnull=True, dead_at__isnull=True, claimed_at__isnull=True),
+                name="outbox_ready_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(processed_at__isnull=True, dead_at__isnull=True, claimed_at__isnull=False),
+                name="outbox_claimed_idx",
+            ),
+            models.Index(fields=["event_type", "created_at"], name="outbox_type_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} #{self.pk}"
+
+    @property
+    def status(self):
+        if self.dead_at:
+            return "dead"
+        if self.processed_at:
+            return "processed"
+        if self.claimed_at:
+            return "claimed"
+        return "pending"
+
+
+class OutboxTypeStats(models.Model):
+    """Running totals per event type, so /metrics can expose counters that survive restarts and
+    are shared by every worker process (a process-local counter would not be)."""
+
+    event_type = models.CharField(max_length=80, primary_key=True)
+    processed_total = models.BigIntegerField(default=0)
+    failures_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "outbox type stats"
+
+    def __str__(self):
+        return self.event_type
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionDenied("The audit log is append-only.")
+
+
+class AuditLog(models.Model):
+    """Who did (or looked at) what, when, from where. Never edited, never deleted."""
+
+    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True, default="")  # kept if the user goes
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_label = models.CharField(max_length=200, blank=True, default="")
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["school", "target_type", "target_id", "-created_at"], name="audit_target_idx"),
+            models.Index(fields=["school", "action", "-created_at"], name="audit_action_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.target_type}:{self.target_id} by {self.actor_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("The audit log is append-only.")
+
+
+class FeatureFlag(models.Model):
+    """A switch, global (school empty) or for one school; the school's row wins over the global one."""
+
+    key = models.SlugField(max_length=80)
+    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    enabled = models.BooleanField(default=False)
+    description = models.CharField(max_length=200, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "school_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "school"], name="flag_unique_per_school"),
+            models.UniqueConstraint(fields=["key"], condition=Q(school__isnull=True), name="flag_unique_global"),
+        ]
+
+    def __str__(self):
+        scope = self.school.slug if self.school_id else "global"
+        return f"{self.key} ({scope}): {'on' if self.enabled else 'off'}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a POST carrying an Idempotency-Key, per user and key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} [{self.key}]"
+
+
+class WorkerHeartbeat(models.Model):
+    """Last sign of life of each outbox worker (task-cluster drains and `outbox_worker` loops);
+    /api/health reads it to tell whether anything is draining the queue."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    kind = models.CharField(max_length=20, default="cluster")
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    handled_total = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return self.name

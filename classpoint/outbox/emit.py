@@ -1,0 +1,49 @@
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+
+from ..models import OutboxEvent
+
+log = logging.getLogger(__name__)
+_NUDGE_KEY = "outbox:nudged"
+
+
+def emit(*, school, event_type, payload=None, dedupe_key=None, available_at=None):
+    """Write an event in the caller's transaction; it exists only if that transaction commits.
+
+    With a `dedupe_key`, a second emit of the same key for the same school is a no-op and returns
+    the first event (the key is unique per school).
+    """
+    fields = {"school": school, "event_type": event_type, "payload": payload or {}, "dedupe_key": dedupe_key}
+    if available_at is not None:
+        fields["available_at"] = available_at
+    if dedupe_key:
+        existing = OutboxEvent.objects.filter(school=school, dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                event = OutboxEvent.objects.create(**fields)
+        except IntegrityError:  # a concurrent emit won the key
+            return OutboxEvent.objects.get(school=school, dedupe_key=dedupe_key)
+    else:
+        event = OutboxEvent.objects.create(**fields)
+    if settings.OUTBOX_NUDGE_ON_COMMIT:
+        transaction.on_commit(nudge)
+    return event
+
+
+def nudge():
+    """Ask the task cluster to drain now. One drain task lingers a while after its last event, so
+    at most one nudge per linger window is needed: a cache key keeps bursts to one task."""
+    linger = settings.OUTBOX_DRAIN_LINGER_SECONDS
+    try:
+        if not cache.add(_NUDGE_KEY, 1, timeout=max(int(linger / 2), 1)):
+            return
+        from django_q.tasks import async_task
+
+        async_task("classpoint.outbox.tasks.drain_outbox", linger, task_name="outbox-drain", group="outbox")
+    except Exception:  # the schedule drains every minute; a lost nudge only costs latency
+        log.warning("outbox nudge failed", exc_info=True)

@@ -1,0 +1,189 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from classpoint.models import OutboxEvent, OutboxTypeStats
+from classpoint.outbox import emit, worker
+from classpoint.outbox.registry import _handlers, handles
+
+seen = []
+
+
+@pytest.fixture
+def recording_handler():
+    seen.clear()
+
+    @handles("test.recorded")
+    def record(event):
+        seen.append(event.pk)
+
+    yield seen
+    _handlers["test.recorded"].remove(record)
+
+
+@pytest.fixture
+def failing_handler():
+    @handles("test.failing")
+    def fail(event):
+        raise RuntimeError("provider is down")
+
+    yield
+    _handlers["test.failing"].remove(fail)
+
+
+def test_emit_is_rolled_back_with_its_transaction(school):
+    # given a service transaction that fails after emitting
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        emit(school=school, event_type="test.recorded", payload={"n": 1})
+        1 / 0  # noqa: B018
+    # then no event exists
+    assert not OutboxEvent.objects.filter(event_type="test.recorded").exists()
+
+
+def test_dedupe_key_makes_a_second_emit_a_no_op(school, other_school):
+    first = emit(school=school, event_type="test.recorded", dedupe_key="k1")
+    again = emit(school=school, event_type="test.recorded", dedupe_key="k1")
+    elsewhere = emit(school=other_school, event_type="test.recorded", dedupe_key="k1")
+    assert first.pk == again.pk
+    assert elsewhere.pk != first.pk  # keys are unique per school
+
+
+def test_worker_runs_handlers_and_marks_processed(school, recording_handler):
+    worker.drain()  # what provisioning emitted
+    events = [emit(school=school, event_type="test.recorded", payload={"n": i}) for i in range(5)]
+    handled = worker.drain(batch_size=2)
+    assert handled == 5
+    assert sorted(recording_handler) == sorted(e.pk for e in events)
+    assert OutboxEvent.objects.filter(event_type="test.recorded", processed_at__isnull=True).count() == 0
+    assert OutboxTypeStats.objects.get(event_type="test.recorded").processed_total == 5
+
+
+def test_one_failing_event_never_blocks_its_batch(school, recording_handler, failing_handler):
+    bad = emit(school=school, event_type="test.failing")
+    good = emit(school=school, event_type="test.recorded")
+    worker.drain(batch_size=10)
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert good.processed_at is not None
+    assert bad.processed_at is None and bad.attempts == 1
+    assert "provider is down" in bad.last_error
+    assert bad.available_at > timezone.now()  # backed off
+    assert bad.claimed_at is None
+
+
+def test_failures_back_off_exponentially_then_dead_letter(school, failing_handler, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    event = emit(school=school, event_type="test.failing")
+    delays = []
+    for _ in range(3):
+        OutboxEvent.objects.filter(pk=event.pk).update(available_at=timezone.now() - timedelta(seconds=1))
+        before = timezone.now()
+        worker.drain()
+        event.refresh_from_db()
+        if event.dead_at is None:
+            delays.append((event.available_at - before).total_seconds())
+    assert event.dead_at is not None and event.attempts == 3
+    assert "RuntimeError" in event.last_error
+    assert delays[1] > delays[0] * 1.5  # 2 s, then 4 s
+    assert OutboxTypeStats.objects.get(event_type="test.failing").failures_total == 3
+
+
+def test_retry_dead_requeues(school, recording_handler):
+    event = emit(school=school, event_type="test.recorded")
+    OutboxEvent.objects.filter(pk=event.pk).update(dead_at=timezone.now(), attempts=8)
+    call_command("outbox_retry_dead", "--event-type", "test.recorded")
+    worker.drain()
+    event.refresh_from_db()
+    assert event.processed_at is not None and recording_handler == [event.pk]
+
+
+def test_reset_stuck_releases_old_claims_only(school):
+    old = emit(school=school, event_type="test.recorded")
+    fresh = emit(school=school, event_type="test.recorded")
+    OutboxEvent.objects.filter(pk=old.pk).update(claimed_at=timezone.now() - timedelta(minutes=20), claimed_by="dead")
+    OutboxEvent.objects.filter(pk=fresh.pk).update(claimed_at=timezone.now(), claimed_by="alive")
+    assert worker.reset_stuck(older_than_minutes=15) == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.claimed_at is None and fresh.claimed_by == "alive"
+
+
+def test_outbox_commands_print_their_figures(school, capsys):
+    emit(school=school, event_type="test.recorded")
+    call_command("outbox_stats")
+    call_command("outbox_reset_stuck", "--older-than-minutes=15")
+    out = capsys.readouterr().out
+    assert "pending:" in out and "test.recorded" in out
+    assert "released 0 stuck events" in out
+
+
+def test_outbox_worker_once_drains_and_exits(school, recording_handler, capsys):
+    worker.drain()
+    emit(school=school, event_type="test.recorded")
+    call_command("outbox_worker", "--once", "--batch-size=50", "--sleep-ms=0")
+    assert len(recording_handler) == 1
+    assert "handled 1 events" in capsys.readouterr().out
+
+
+def test_school_provisioned_event_is_emitted(school):
+    event = OutboxEvent.objects.get(school=school, event_type="school.provisioned")
+    assert event.payload == {"school_id": school.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_never_handle_an_event_twice(school, recording_handler):
+    # given 600 events and four workers racing for them on real connections
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(school=school, event_type="test.recorded", payload={"n": i}) for i in range(600)]
+    )
+    errors = []
+
+    def run():
+        try:
+            worker.drain(batch_size=25)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then every event was handled exactly once
+    assert not errors
+    assert len(recording_handler) == 600
+    assert len(set(recording_handler)) == 600
+    assert not OutboxEvent.objects.filter(event_type="test.recorded", processed_at__isnull=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_claim_skips_rows_locked_by_another_worker(school):
+    OutboxEvent.objects.bulk_create([OutboxEvent(school=school, event_type="test.recorded") for _ in range(10)])
+    claimed_inside = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_first_five():
+        with transaction.atomic():
+            rows = list(OutboxEvent.objects.select_for_update().filter(event_type="test.recorded").order_by("id")[:5])
+            claimed_inside.extend(r.pk for r in rows)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    t = threading.Thread(target=hold_first_five)
+    t.start()
+    holding.wait(10)
+    batch = worker.claim_batch(worker="w2", batch_size=10)
+    release.set()
+    t.join()
+    assert {e.pk for e in batch}.isdisjoint(claimed_inside)
+    assert len([e for e in batch if e.event_type == "test.recorded"]) == 5

@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from schools.models import Membership
+
+from .api.errors import json_404, json_500
+
+
+@login_required
+def workspace_home(request):
+    """Pick a school; with exactly one membership go straight to it."""
+    memberships = list(
+        Membership.objects.filter(user=request.user, is_active=True)
+        .select_related("school", "role")
+        .order_by("school__name")
+    )
+    if len(memberships) == 1:
+        return redirect("school-home", slug=memberships[0].school.slug)
+    return render(request, "workspace/choose_school.html", {"memberships": memberships})
+
+
+def _wants_json(request):
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    if _wants_json(request):
+        return json_404(request)
+    return render(request, "404.html", status=404)
+
+
+def forbidden(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return json_500(request)
+    return render(request, "500.html", status=500)

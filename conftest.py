@@ -1,0 +1,101 @@
+"""Shared fixtures: two schools in every test that needs one, so tenancy is always in view.
+
+`school` (Greenfield) has a current term, a class, a student with a guardian; `other_school`
+(Riverside) has the same shape. `alice` administers Greenfield, `charlie` administers Riverside
+and "should have no access to Alice's stuff".
+"""
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from schools.tests import factories as f
+
+
+@pytest.fixture
+def school(db):
+    school = f.provision("greenfield", "Greenfield Academy")
+    _furnish(school, "GFA")
+    return school
+
+
+@pytest.fixture
+def other_school(db):
+    school = f.provision("riverside", "Riverside College")
+    _furnish(school, "RVC")
+    return school
+
+
+def _furnish(school, prefix):
+    term = f.TermFactory(school=school)
+    group = f.ClassGroupFactory(school=school, name=f"{prefix} JSS 1A")
+    student = f.StudentFactory(school=school, admission_number=f"{prefix}/0001", first_name=f"{prefix}Pupil")
+    guardian = f.GuardianFactory(school=school)
+    f.link(student, guardian)
+    f.enroll(student, term, group)
+
+
+@pytest.fixture
+def alice(school):
+    """Greenfield's school admin (the provisioned one, with a password)."""
+    user = school.memberships.get(role__key="school_admin").user
+    user.set_password("correct-horse-battery")
+    user.save()
+    return user
+
+
+@pytest.fixture
+def registrar(school):
+    return f.member(school, "registrar")
+
+
+@pytest.fixture
+def teacher(school):
+    return f.member(school, "teacher")
+
+
+@pytest.fixture
+def bursar(school):
+    return f.member(school, "bursar")
+
+
+@pytest.fixture
+def charlie(other_school):
+    """Riverside's school admin: a real user with a real membership, just not at Greenfield."""
+    return f.member(other_school, "school_admin", email="charlie@riverside.test")
+
+
+@pytest.fixture
+def api(db):
+    return APIClient()
+
+
+@pytest.fixture
+def verified_client(client):
+    """A test client whose logins count as TOTP-verified (the TOTP flow has its own tests)."""
+
+    def login(user):
+        client.force_login(user)
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+        return client
+
+    return login
+
+
+def _is_postgres():
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); SQLite has no SKIP LOCKED / row locks")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)

@@ -1,0 +1,195 @@
+import datetime
+import random
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from classpoint.audit import audit
+from schools import services
+from schools.models import (
+    AcademicSession,
+    ClassGroup,
+    Enrollment,
+    Guardian,
+    School,
+    Student,
+    StudentGuardian,
+    Term,
+)
+
+User = get_user_model()
+DEMO_PASSWORD = "classpoint-demo"
+FIRST = [
+    "Adaeze", "Chinedu", "Tobi", "Ifeoma", "Emeka", "Ngozi", "Olumide", "Funke", "Ibrahim", "Aisha", "Kelechi",
+    "Zainab", "Segun", "Bisi", "Uche", "Amaka", "Tunde", "Halima", "Femi", "Chioma", "Musa", "Yetunde", "Obinna",
+    "Fatima",
+]  # fmt: skip
+LAST = [
+    "Okafor", "Adeyemi", "Bello", "Eze", "Ogunleye", "Nwosu", "Abubakar", "Olawale", "Chukwu", "Balogun", "Okonkwo",
+    "Adebayo", "Usman", "Onyeka", "Afolabi", "Ibekwe", "Lawal", "Nnamdi", "Oyelaran", "Danjuma",
+]  # fmt: skip
+LEVELS = ["JSS 1", "JSS 2", "JSS 3", "SS 1", "SS 2", "SS 3"]
+ROLES = ["school_admin", "registrar", "bursar", "teacher", "viewer"]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent): Greenfield Academy with ~600 students, staff per role, a second school."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--students", type=int, default=600)
+
+    def handle(self, *args, students, **options):
+        if settings.IS_PRODUCTION:
+            raise CommandError("seed_demo prints passwords and is for dev only (CLASSPOINT_ENV=dev).")
+        platform = self._user("platform@classpoint.demo", "Platform", "Admin", staff=True)
+        greenfield = self._school("greenfield", "Greenfield Academy", "admin@greenfield.demo")
+        riverside = self._school("riverside", "Riverside College", "admin@riverside.demo")
+        self._structure(greenfield, classes_per_level=2)
+        self._structure(riverside, classes_per_level=1)
+        made_g = self._students(greenfield, students, prefix="GFA")
+        made_r = self._students(riverside, max(students // 20, 10), prefix="RVC")
+        logins = [("platform admin (Django admin, /admin/)", platform.email)]
+        for role in ROLES[1:]:  # the school admin is the provisioned admin@greenfield.demo
+            user = self._user(f"{role.replace('_', '')}@greenfield.demo", role.replace("_", " ").title(), "Greenfield")
+            services.membership_grant(school=greenfield, user=user, role_key=role)
+            logins.append((f"greenfield {role}", user.email))
+        riverside_admin = User.objects.get(email="admin@riverside.demo")
+        logins.append(("riverside school_admin", riverside_admin.email))
+        # The registrar also works at Riverside, so the school switcher has something to switch.
+        services.membership_grant(school=riverside, user=User.objects.get(email="registrar@greenfield.demo"),
+                                  role_key="registrar")  # fmt: skip
+        for email in ("admin@greenfield.demo", "admin@riverside.demo"):
+            user = User.objects.get(email=email)
+            if not user.has_usable_password():
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+        if made_g or made_r:
+            audit(school=greenfield, actor=None, action="demo.seeded", changes={"students": made_g})
+        summary = (
+            f"Demo ready: {greenfield.students.count()} students at Greenfield (+{made_g} new), "
+            f"{riverside.students.count()} at Riverside (+{made_r})."
+        )
+        self.stdout.write(self.style.SUCCESS(summary))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        logins.insert(1, ("greenfield school_admin", "admin@greenfield.demo"))
+        for label, email in logins:
+            self.stdout.write(f"  {label:<40} {email}")
+
+    def _user(self, email, first, last, staff=False):
+        user, created = User.objects.get_or_create(
+            username=email, defaults={"email": email, "first_name": first, "last_name": last}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        if staff:
+            user.is_staff = user.is_superuser = True
+        user.save()
+        return user
+
+    def _school(self, slug, name, admin_email):
+        school = School.objects.filter(slug=slug).first()
+        if school is None:
+            school, _ = services.school_provision(slug=slug, name=name, admin_email=admin_email, send_invitation=False)
+        return school
+
+    @transaction.atomic
+    def _structure(self, school, classes_per_level):
+        today = school.local_today()
+        start_year = today.year if today.month >= 9 else today.year - 1
+        session = school.sessions.filter(name=f"{start_year}/{start_year + 1}").first()
+        if session is None:
+            school.sessions.filter(is_current=True).update(is_current=False)
+            session = AcademicSession.objects.create(
+                school=school, name=f"{start_year}/{start_year + 1}", start_date=datetime.date(start_year, 9, 8),
+                end_date=datetime.date(start_year + 1, 7, 24), is_current=True,
+            )  # fmt: skip
+        terms = [
+            ("First term", datetime.date(start_year, 9, 8), datetime.date(start_year, 12, 18)),
+            ("Second term", datetime.date(start_year + 1, 1, 6), datetime.date(start_year + 1, 4, 2)),
+            ("Third term", datetime.date(start_year + 1, 4, 27), datetime.date(start_year + 1, 7, 24)),
+        ]
+        current_name = next((n for n, s, e in terms if s <= today <= e), None) or next(
+            (n for n, s, e in terms if today < s), "Third term"
+        )
+        for name, start, end in terms:
+            Term.objects.get_or_create(
+                school=school, session=session, name=name,
+                defaults={"start_date": start, "end_date": end, "is_current": False},
+            )  # fmt: skip
+        if not school.terms.filter(is_current=True).exists():
+            school.terms.filter(session=session, name=current_name).update(is_current=True)
+        teachers = list(school.staff.all())
+        for i in range(len(teachers), len(LEVELS) * classes_per_level):
+            teachers.append(
+                services.staff_create(
+                    school=school,
+                    actor=None,
+                    first_name=FIRST[i % len(FIRST)],
+                    last_name=LAST[(i * 7) % len(LAST)],
+                    title="Teacher",
+                    email=f"teacher{i + 1}@{school.slug}.demo",
+                )  # fmt: skip
+            )
+        index = 0
+        for level in LEVELS:
+            for arm in "ABC"[:classes_per_level]:
+                ClassGroup.objects.get_or_create(
+                    school=school, name=f"{level}{arm}",
+                    defaults={"level": level, "capacity": 60, "form_teacher": teachers[index]},
+                )  # fmt: skip
+                index += 1
+
+    @transaction.atomic
+    def _students(self, school, count, prefix):
+        """Create students up to `count` (numbered, so a re-run adds nothing), with guardians and
+        current-term enrollments; siblings share a guardian."""
+        rng = random.Random(f"{school.slug}-demo")
+        term = school.current_term()
+        groups = list(school.class_groups.order_by("level", "name"))
+        year = term.session.start_date.year if term else 2026
+        wanted = [f"{prefix}/{year}/{n:05d}" for n in range(1, count + 1)]
+        existing = set(school.students.filter(admission_number__in=wanted).values_list("admission_number", flat=True))
+        missing = [number for number in wanted if number not in existing]
+        if not missing:
+            return 0
+        new_students, new_guardians, families = [], [], []
+        family = None
+        for number in missing:
+            if family is None or rng.random() > 0.25:  # about one in four shares the previous family
+                last = rng.choice(LAST)
+                mother = Guardian(
+                    school=school, first_name=rng.choice(FIRST), last_name=last, relationship="Mother",
+                    phone=f"+23480{rng.randrange(10_000_000, 99_999_999)}",
+                    email=f"{last.lower()}.{rng.randrange(1000, 9999)}@example.ng",
+                    preferred_channel=rng.choice(["sms", "whatsapp", "email"]),
+                )  # fmt: skip
+                new_guardians.append(mother)
+                family = (last, mother)
+            last, guardian = family
+            student = Student(
+                school=school, admission_number=number, first_name=rng.choice(FIRST), last_name=last,
+                gender=rng.choice(["female", "male"]),
+                date_of_birth=datetime.date(2008 + rng.randrange(0, 7), rng.randrange(1, 13), rng.randrange(1, 29)),
+            )  # fmt: skip
+            new_students.append(student)
+            families.append(guardian)
+        Guardian.objects.bulk_create(new_guardians, batch_size=500)
+        Student.objects.bulk_create(new_students, batch_size=500)
+        StudentGuardian.objects.bulk_create(
+            [
+                StudentGuardian(school=school, student=s, guardian=g, is_primary=True)
+                for s, g in zip(new_students, families, strict=True)
+            ],
+            batch_size=500,
+        )
+        if term and groups:
+            Enrollment.objects.bulk_create(
+                [
+                    Enrollment(school=school, student=s, term=term, class_group=groups[i % len(groups)])
+                    for i, s in enumerate(new_students)
+                ],  # fmt: skip
+                batch_size=500,
+            )
+        return len(new_students)

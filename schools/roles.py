@@ -1,0 +1,37 @@
+"""Permission codes and the default roles every school gets on provisioning."""
+
+PERMISSIONS = {
+    "school.manage": "Manage school settings, staff, roles and domains",
+    "students.view": "View students, guardians, classes and enrollments",
+    "students.manage": "Create and update students, guardians and enrollments",
+    "imports.run": "Import students from CSV",
+    "registrar.manage_applications": "Move applications through admission",
+    "fees.view": "View fees and invoices",
+    "fees.manage": "Create fee items, schedules and invoices",
+    "payments.view": "View payments and receipts",
+    "payments.review_proofs": "Approve or reject bank-transfer proofs",
+    "payments.refund": "Refund payments",
+    "messaging.send": "Send messages and announcements to guardians",
+    "messaging.manage_templates": "Edit message templates",
+    "academics.record_attendance": "Take attendance",
+    "academics.enter_scores": "Enter assessment scores",
+    "academics.publish_results": "Publish results and report cards",
+    "dashboard.view": "See the school dashboard and KPIs",
+    "audit.view": "Read the school's audit log",
+}
+
+DEFAULT_ROLES = {
+    "school_admin": ("School admin", sorted(PERMISSIONS)),
+    "registrar": (
+        "Registrar",
+        ["students.view", "students.manage", "imports.run", "registrar.manage_applications", "messaging.send",
+         "dashboard.view"],
+    ),
+    "bursar": (
+        "Bursar",
+        ["students.view", "fees.view", "fees.manage", "payments.view", "payments.review_proofs", "payments.refund",
+         "messaging.send", "dashboard.view"],
+    ),
+    "teacher": ("Teacher", ["students.view", "academics.record_attendance", "academics.enter_scores"]),
+    "viewer": ("Viewer", ["students.view", "fees.view", "payments.view", "dashboard.view"]),
+}  # fmt: skip
