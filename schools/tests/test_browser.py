@@ -1,0 +1,76 @@
+"""The students workspace in a real headless Chromium (Debian's package, driven by Playwright)."""
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],  # fmt: skip
+        )
+        page = browser.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
+
+
+def test_teacher_signs_in_searches_and_opens_a_student(live_server, school, teacher, browser_page):
+    page = browser_page
+    # given a teacher on the sign-in page
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("Email or username").fill(teacher.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    # when she opens Students and types in the search box (htmx swaps the table, no reload)
+    page.get_by_role("link", name="Students", exact=True).click()
+    page.get_by_label("Search by name or admission number").fill("GFAPupil")
+    page.wait_for_url("**q=GFAPupil**")
+    row_link = page.get_by_role("link", name="Last")
+    # then the matching student is listed and opens to show the guardian and the access history
+    assert page.locator("#students-table").inner_text().count("GFA/0001") == 1
+    row_link.first.click()
+    page.get_by_role("heading", name="Guardians").wait_for()
+    assert "Primary contact" in page.content()
+    assert "student.viewed (workspace)" in page.locator("table").last.inner_text()
+
+
+def _sign_in(page, base, user):
+    page.goto(f"{base}/account/login/")
+    page.get_by_label("Email or username").fill(user.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/s/greenfield/")
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(live_server, school, teacher, browser_page):
+    page = browser_page
+    _sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/s/greenfield/students/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # the next stop is inside main: the search box
+    assert page.evaluate("document.activeElement.id") == "q"
