@@ -71,12 +71,8 @@ class StudentFilter(django_filters.FilterSet):
         fields = ["status", "admission_number"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
-        for word in value.split()[:4]:
-            queryset = queryset.filter(
-                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(admission_number__icontains=word)
-            )
+        for word in value.lower().split()[:4]:
+            queryset = queryset.filter(search_text__contains=word)
         return queryset
 
 

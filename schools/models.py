@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models import Value as V
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone as dj_timezone
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
@@ -303,6 +305,13 @@ class Student(SchoolScoped):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Lower-cased names + admission number, computed by the database (so bulk inserts and imports
+    # keep it right) and trigram-indexed on PostgreSQL: the students search reads only this.
+    search_text = models.GeneratedField(
+        expression=Lower(Concat("first_name", V(" "), "other_names", V(" "), "last_name", V(" "), "admission_number")),
+        output_field=models.CharField(max_length=400),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

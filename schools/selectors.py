@@ -1,28 +1,14 @@
 """Reads that are more than a scoped .get(): the students list and a student's record."""
 
-from django.db.models import OuterRef, Q, Subquery
-
 from classpoint.models import AuditLog
 
 from .models import Enrollment, Student
 
 
 def students_list(*, school, q="", status="", class_group_id=None, term=None):
-    """The school's students with their class in `term` (default: current term), filtered.
-
-    One query whatever the page size: the class name comes from a correlated subquery on the
-    (school, term, class_group, status) index rather than a query per row.
-    """
-    term = term if term is not None else school.current_term()
+    """The school's students, filtered, in name order. Pair with `attach_classes` on the page."""
     students = school.students.all()
     if term is not None:
-        current = Enrollment.objects.filter(
-            school=school, student=OuterRef("pk"), term=term, status=Enrollment.Status.ACTIVE
-        )
-        students = students.annotate(
-            class_name=Subquery(current.values("class_group__name")[:1]),
-            class_group_id=Subquery(current.values("class_group_id")[:1]),
-        )
         if class_group_id:
             students = students.filter(
                 pk__in=Enrollment.objects.filter(
@@ -31,18 +17,27 @@ def students_list(*, school, q="", status="", class_group_id=None, term=None):
             )
     if status:
         students = students.filter(status=status)
-    q = (q or "").strip()
-    if q:
-        condition = Q()
-        for word in q.split()[:4]:
-            condition &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(other_names__icontains=word)
-                | Q(admission_number__icontains=word)
-            )
-        students = students.filter(condition)
+    for word in (q or "").lower().split()[:4]:
+        # search_text is lower-cased by the database and trigram-indexed on PostgreSQL.
+        students = students.filter(search_text__contains=word)
     return students.order_by("last_name", "first_name", "id")
+
+
+def attach_classes(students, *, term):
+    """Sets `class_name` on each student of a page: one query for the page, not one per row, and
+    not evaluated for rows an OFFSET skips (a correlated subquery would be)."""
+    students = list(students)
+    names = {}
+    if term is not None and students:
+        names = dict(
+            Enrollment.objects.filter(
+                school_id=students[0].school_id, term=term, status=Enrollment.Status.ACTIVE,
+                student_id__in=[s.pk for s in students],
+            ).values_list("student_id", "class_group__name")
+        )  # fmt: skip
+    for student in students:
+        student.class_name = names.get(student.pk, "")
+    return students
 
 
 def student_detail(*, school, student_id):

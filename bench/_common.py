@@ -1,0 +1,54 @@
+"""Shared set-up for the benchmark scripts: a dedicated PostgreSQL database (never your dev data),
+migrated, with Django configured. Run from the repository root: `python bench/<script>.py`."""
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/classpoint_bench"
+
+
+def setup(database_url=None):
+    url = database_url or os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classpoint.settings")
+    os.environ.setdefault("CLASSPOINT_REQUIRE_2FA", "false")
+    os.environ.setdefault("OUTBOX_NUDGE_ON_COMMIT", "false")
+    sys.path.insert(0, str(ROOT))
+    if url.startswith("postgres"):
+        name = url.rsplit("/", 1)[1]
+        exists = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc",
+             f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        if exists != "1":
+            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def percentile(values, pct):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(samples):
+    return {
+        "n": len(samples),
+        "p50_ms": round(percentile(samples, 50) * 1000, 2),
+        "p95_ms": round(percentile(samples, 95) * 1000, 2),
+        "p99_ms": round(percentile(samples, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 2) if samples else float("nan"),
+    }
