@@ -94,7 +94,7 @@ def _is_postgres():
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); SQLite has no SKIP LOCKED / row locks")
         for item in items:
             if "postgres" in item.keywords:

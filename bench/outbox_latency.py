@@ -10,6 +10,7 @@ Targets: p50 < 150 ms, p99 < 1 s. The reference is the bare cost of the same emi
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -45,7 +46,7 @@ def main():
     env = {**os.environ, "Q_WORKERS": str(args.workers), "Q_SCHEDULER": "false"}
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"], cwd=_common.ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
         time.sleep(4)  # cluster start-up
@@ -69,11 +70,17 @@ def main():
                 break
             time.sleep(0.2)
     finally:
-        cluster.terminate()
+        # The cluster forks workers; stop the whole process group, or they outlive the bench.
+        os.killpg(cluster.pid, signal.SIGTERM)
         try:
             cluster.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            cluster.kill()
+            os.killpg(cluster.pid, signal.SIGKILL)
+        time.sleep(1)
+        try:
+            os.killpg(cluster.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     rows = OutboxEvent.objects.filter(event_type=EVENT_TYPE).annotate(lag=F("processed_at") - F("created_at"))
     lags = [r.lag.total_seconds() for r in rows if r.lag is not None]

@@ -11,8 +11,8 @@ def students_list(*, school, q="", status="", class_group_id=None, term=None):
     if term is not None:
         if class_group_id:
             students = students.filter(
-                pk__in=Enrollment.objects.filter(
-                    school=school, term=term, class_group_id=class_group_id, status=Enrollment.Status.ACTIVE
+                pk__in=school.enrollments.filter(
+                    term=term, class_group_id=class_group_id, status=Enrollment.Status.ACTIVE
                 ).values("student_id")
             )
     if status:
@@ -23,18 +23,17 @@ def students_list(*, school, q="", status="", class_group_id=None, term=None):
     return students.order_by("last_name", "first_name", "id")
 
 
-def attach_classes(students, *, term):
+def attach_classes(students, *, school, term):
     """Sets `class_name` on each student of a page: one query for the page, not one per row, and
     not evaluated for rows an OFFSET skips (a correlated subquery would be)."""
     students = list(students)
     names = {}
     if term is not None and students:
         names = dict(
-            Enrollment.objects.filter(
-                school_id=students[0].school_id, term=term, status=Enrollment.Status.ACTIVE,
-                student_id__in=[s.pk for s in students],
+            school.enrollments.filter(
+                term=term, status=Enrollment.Status.ACTIVE, student_id__in=[s.pk for s in students]
             ).values_list("student_id", "class_group__name")
-        )  # fmt: skip
+        )
     for student in students:
         student.class_name = names.get(student.pk, "")
     return students

@@ -40,7 +40,7 @@ def students_list(request):
     q = request.GET.get("q", "")[:100]
     students = selectors.students_list(school=school, q=q, status=status, class_group_id=class_group_id, term=term)
     page = Paginator(students, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = selectors.attach_classes(page.object_list, term=term)
+    page.object_list = selectors.attach_classes(page.object_list, school=school, term=term)
     context = {
         "page": page,
         "term": term,

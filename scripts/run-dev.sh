@@ -11,6 +11,8 @@ export CLASSPOINT_REQUIRE_2FA=${CLASSPOINT_REQUIRE_2FA:-false}
 cluster=$!
 cleanup() {
   trap - INT TERM EXIT
+  # The cluster forks its workers; stop them with it so nothing outlives Ctrl-C.
+  pkill -TERM -P "$cluster" 2>/dev/null
   kill -TERM "$cluster" 2>/dev/null
   wait "$cluster" 2>/dev/null
 }

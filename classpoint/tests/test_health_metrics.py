@@ -51,6 +51,7 @@ def test_metrics_exposes_outbox_figures(client, school):
         "classpoint_login_failures_total",
         "classpoint_tenant_access_denied_total",
         "django_http_requests_total_by_method_total",
+        "django_db_execute_total",
     ):
         assert name in text, name
 
