@@ -8,12 +8,16 @@ from .api.errors import json_404, json_500
 
 @login_required
 def workspace_home(request):
-    """Pick a school; with exactly one membership go straight to it."""
+    """Pick a school (the switcher submits ?school=<slug>); with one membership go straight to it."""
     memberships = list(
         Membership.objects.filter(user=request.user, is_active=True)
         .select_related("school", "role")
         .order_by("school__name")
     )
+    wanted = request.GET.get("school", "")
+    chosen = next((m for m in memberships if m.school.slug == wanted), None)
+    if chosen is not None:
+        return redirect("school-home", slug=chosen.school.slug)
     if len(memberships) == 1:
         return redirect("school-home", slug=memberships[0].school.slug)
     return render(request, "workspace/choose_school.html", {"memberships": memberships})
