@@ -13,4 +13,20 @@ def drain_outbox(linger_seconds=None):
 
 
 def reset_stuck_claims():
-    return worker.reset_stuck()
+    released = worker.reset_stuck()
+    _prune()
+    return released
+
+
+def _prune():
+    """Housekeeping that rides on the 15-minute schedule: idempotency answers are promised for a
+    day, and heartbeats of processes gone for a day only clutter the admin."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classpoint.models import IdempotencyRecord, WorkerHeartbeat
+
+    cutoff = timezone.now() - timedelta(days=1)
+    IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    WorkerHeartbeat.objects.filter(last_seen__lt=cutoff).delete()

@@ -187,3 +187,28 @@ def test_claim_skips_rows_locked_by_another_worker(school):
     t.join()
     assert {e.pk for e in batch}.isdisjoint(claimed_inside)
     assert len([e for e in batch if e.event_type == "test.recorded"]) == 5
+
+
+def test_scheduled_reset_also_prunes_old_idempotency_records_and_heartbeats(school, django_user_model):
+    from classpoint.models import IdempotencyRecord, WorkerHeartbeat
+    from classpoint.outbox.tasks import reset_stuck_claims
+
+    user = django_user_model.objects.create_user("u")
+    old = timezone.now() - timedelta(days=2)
+    IdempotencyRecord.objects.create(user=user, key="old", method="POST", path="/", request_hash="x", created_at=old)
+    IdempotencyRecord.objects.create(user=user, key="new", method="POST", path="/", request_hash="x")
+    WorkerHeartbeat.objects.create(name="gone", last_seen=old)
+    reset_stuck_claims()
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert not WorkerHeartbeat.objects.filter(name="gone").exists()
+
+
+def test_django_q_is_configured_safely(settings):
+    from django.conf import settings as live
+
+    q = live.Q_CLUSTER
+    assert q["orm"] == "default" and q["catch_up"] is False
+    assert q["retry"] > q["timeout"] and q["max_attempts"] >= 1
+    from classpoint.schedules import SCHEDULES
+
+    assert {name for name, _, _ in SCHEDULES} >= {"outbox-drain", "outbox-reset-stuck"}
