@@ -281,6 +281,10 @@ METRICS_REQUIRE_AUTH = env.bool("METRICS_REQUIRE_AUTH", default=IS_PRODUCTION)
 
 # --- Imports (CSV) --------------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+# An import task may outlive the cluster's usual timeout; the job's pending->running claim keeps a
+# redelivered task (after Q_CLUSTER["retry"]) from running it twice.
+IMPORT_TASK_TIMEOUT = env.int("IMPORT_TASK_TIMEOUT", default=1800)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -14,7 +14,7 @@ from .metrics import TENANT_ACCESS_DENIED
 
 HOST_CACHE_SECONDS = 60
 # Paths that are never tenant pages, whatever host they arrive on.
-_GLOBAL_PREFIXES = ("/s/", "/api/", "/admin/", "/static/", "/media/", "/metrics", "/account/", "/__")
+_GLOBAL_PREFIXES = ("/s/", "/api/", "/admin/", "/static/", "/media/", "/metrics", "/account/", "/files/", "/__")
 
 
 def school_for_hostname(hostname):

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from schools import api as schools_api
 
-from . import accounts, health, metrics, views
+from . import accounts, files, health, metrics, views
 
 api_v1 = [
     path("schools/<slug:school_slug>/", include("schools.api_urls")),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("files/<str:token>/", files.signed_file_view, name="signed-file"),
+    path("files/upload/<str:token>/", csrf_exempt(files.signed_upload_view), name="signed-upload"),
     path("s/<slug:slug>/", include("schools.urls")),
 ]
 

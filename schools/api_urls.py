@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api
+from .imports import api as imports_api
 
 urlpatterns = [
     path("", api.SchoolDetailApi.as_view(), name="api-school-detail"),
@@ -14,4 +15,8 @@ urlpatterns = [
     path("terms/<int:pk>/", api.TermDetailApi.as_view(), name="api-term-detail"),
     path("enrollments/", api.EnrollmentListApi.as_view(), name="api-enrollments"),
     path("enrollments/<int:pk>/", api.EnrollmentDetailApi.as_view(), name="api-enrollment-detail"),
+    path("imports/upload-url/", imports_api.ImportUploadUrlApi.as_view(), name="api-import-upload-url"),
+    path("imports/", imports_api.ImportListApi.as_view(), name="api-imports"),
+    path("imports/<int:pk>/", imports_api.ImportDetailApi.as_view(), name="api-import-detail"),
+    path("imports/<int:pk>/errors-url/", imports_api.ImportErrorsUrlApi.as_view(), name="api-import-errors-url"),
 ]

@@ -1,0 +1,66 @@
+"""Starting imports: from an uploaded file in storage, from the workspace form, from a shell."""
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from classpoint.audit import audit
+from classpoint.files import new_key
+from classpoint.outbox import emit
+
+from ..errors import SchoolsError
+from ..models import ImportJob
+
+SNIFF_BYTES = 4096
+_BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8")
+
+
+def upload_prefix(school):
+    return f"imports/{school.pk}/uploads"
+
+
+def check_upload(uploaded):
+    """Refuse what is obviously not a CSV before it is stored: size, then a sniff of the bytes."""
+    if uploaded is None:
+        raise SchoolsError("Choose a CSV file.", code="no_file", fields={"file": ["Choose a CSV file."]})
+    if uploaded.size > settings.IMPORT_MAX_BYTES:
+        limit = settings.IMPORT_MAX_BYTES // (1024 * 1024)
+        raise SchoolsError("File too large.", code="file_too_large", fields={"file": [f"The file is over {limit} MB."]})
+    head = uploaded.read(SNIFF_BYTES)
+    uploaded.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        message = "This looks like an Excel workbook. In Excel choose File › Save as › CSV, then upload that."
+        raise SchoolsError(message, code="not_csv", fields={"file": [message]})
+    if not head.strip() or b"\x00" in head or head.startswith(_BINARY_SIGNATURES):
+        message = "This file is not a CSV (text with one student per line)."
+        raise SchoolsError(message, code="not_csv", fields={"file": [message]})
+
+
+@transaction.atomic
+def import_job_create(*, school, actor, file_key, mode, file_name=""):
+    """A job for a file already in storage; `import.requested` starts it after commit."""
+    if mode not in ImportJob.Mode.values:
+        raise SchoolsError("Unknown mode.", fields={"mode": ["Choose “dry_run” (check only) or “import”."]})
+    if not file_key.startswith(upload_prefix(school) + "/") or ".." in file_key:
+        raise SchoolsError(
+            "Unknown file.", code="unknown_file", fields={"file_key": ["No such upload for this school."]}
+        )
+    if not default_storage.exists(file_key):
+        raise SchoolsError(
+            "Unknown file.", code="unknown_file", fields={"file_key": ["Nothing was uploaded there yet."]}
+        )
+    job = ImportJob.objects.create(
+        school=school, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        file_key=file_key, file_name=(file_name or file_key.rsplit("/", 1)[-1])[:255], mode=mode,
+    )  # fmt: skip
+    audit(school=school, actor=actor, action="import.requested", target=job,
+          changes={"file": job.file_name, "mode": mode})  # fmt: skip
+    emit(school=school, event_type="import.requested", payload={"import_job_id": job.pk}, dedupe_key=f"import:{job.pk}")
+    return job
+
+
+def import_job_from_upload(*, school, actor, uploaded, mode):
+    """The workspace and the shell: store the file, then create the job."""
+    check_upload(uploaded)
+    key = default_storage.save(new_key(upload_prefix(school), uploaded.name), uploaded)
+    return import_job_create(school=school, actor=actor, file_key=key, file_name=uploaded.name, mode=mode)
