@@ -177,7 +177,29 @@ def _process(job, handle):
 
 
 def _apply_chunk(job, term, groups, rows, touched):
-    """Apply valid rows; returns (outcome per applied-or-failed row, problems from the database)."""
+    """Apply valid rows; returns (outcome per row, problems from the database).
+
+    Fast path: the whole chunk in a handful of bulk statements. If the database refuses any of it
+    (a concurrent edit broke a unique constraint), the chunk is rolled back and replayed row by
+    row, each in its own savepoint, so only the offending rows fail.
+    """
+    dry_run = job.mode == ImportJob.Mode.DRY_RUN
+    snapshot = set(touched)
+    try:
+        with transaction.atomic():
+            outcomes = _apply_chunk_bulk(job.school, term, groups, rows, touched)
+            if dry_run:
+                raise _Rollback
+        return outcomes, []
+    except _Rollback:
+        return outcomes, []
+    except IntegrityError:
+        touched.clear()
+        touched.update(snapshot)
+    return _apply_chunk_row_by_row(job, term, groups, rows, touched)
+
+
+def _apply_chunk_row_by_row(job, term, groups, rows, touched):
     school = job.school
     outcomes, problems = [], []
     try:
@@ -198,6 +220,109 @@ def _apply_chunk(job, term, groups, rows, touched):
     except _Rollback:
         pass
     return outcomes, problems
+
+
+def _apply_chunk_bulk(school, term, groups, rows, touched):
+    """The same upsert as `_apply_row`, planned in memory and written with bulk statements."""
+    known = _prefetch(school, term, rows)
+    now = timezone.now()
+    new_students, dirty_students = [], {}
+    new_guardians, dirty_guardians = [], {}
+    plans = []  # (row, student, [(guardian, primary)], changed)
+    for row in rows:
+        changed = False
+        student = known["students"].get(row.admission_number)
+        data = {field: getattr(row, field) for field in STUDENT_FIELDS}
+        if student is None:
+            student = Student(school=school, admission_number=row.admission_number, **data)
+            new_students.append(student)
+            known["students"][row.admission_number] = student
+        else:
+            diff = {f: v for f, v in data.items() if getattr(student, f) != v}
+            if diff:
+                for field, value in diff.items():
+                    setattr(student, field, value)
+                student.updated_at = now
+                dirty_students[id(student)] = student
+                changed = True
+        linked = []
+        for index, clean in enumerate(row.guardians):
+            guardian = known["by_phone"].get(clean.phone) if clean.phone else None
+            if guardian is None and clean.email:
+                guardian = known["by_email"].get(clean.email)
+            values = {field: getattr(clean, field) for field in GUARDIAN_FIELDS}
+            if guardian is None:
+                guardian = Guardian(school=school, **values)
+                new_guardians.append(guardian)
+                changed = True
+            elif id(guardian) not in touched and guardian.pk not in touched:
+                diff = {f: v for f, v in values.items() if v not in ("", None) and getattr(guardian, f) != v}
+                if diff:
+                    for field, value in diff.items():
+                        setattr(guardian, field, value)
+                    if guardian.pk:
+                        dirty_guardians[id(guardian)] = guardian
+                    changed = True
+            touched.add(guardian.pk or id(guardian))
+            if guardian.phone:
+                known["by_phone"][guardian.phone] = guardian
+            if guardian.email:
+                known["by_email"][guardian.email] = guardian
+            if all(g is not guardian for g, _ in linked):
+                linked.append((guardian, index == 0))
+        plans.append([row, student, linked, changed])
+    Student.objects.bulk_create(new_students)
+    Guardian.objects.bulk_create(new_guardians)
+    for guardian in new_guardians:  # ids are known now: later chunks see them by id
+        touched.discard(id(guardian))
+        touched.add(guardian.pk)
+    if dirty_students:
+        Student.objects.bulk_update(list(dirty_students.values()), [*STUDENT_FIELDS, "updated_at"])
+    if dirty_guardians:
+        Guardian.objects.bulk_update(list(dirty_guardians.values()), list(GUARDIAN_FIELDS))
+    new_links, make_primary, unset_primary_for = [], [], set()
+    new_enrollments, moved = [], []
+    for plan in plans:
+        row, student, linked, changed = plan
+        for guardian, primary in linked:
+            link = known["links"].get((student.pk, guardian.pk))
+            if link is None:
+                if primary:
+                    unset_primary_for.add(student.pk)
+                link = StudentGuardian(school=school, student=student, guardian=guardian, is_primary=primary)
+                known["links"][(student.pk, guardian.pk)] = link
+                new_links.append(link)
+                changed = True
+            elif primary and not link.is_primary:
+                unset_primary_for.add(student.pk)
+                make_primary.append(link.pk)
+                link.is_primary = True
+                changed = True
+        group = groups[row.class_group_name]
+        enrollment = known["enrollments"].get(student.pk)
+        if enrollment is None:
+            enrollment = Enrollment(school=school, student=student, term=term, class_group=group)
+            known["enrollments"][student.pk] = enrollment
+            new_enrollments.append(enrollment)
+            changed = True
+        elif enrollment.class_group_id != group.pk:
+            enrollment.class_group = group
+            moved.append(enrollment)
+            changed = True
+        plan[3] = changed
+    if unset_primary_for:
+        StudentGuardian.objects.filter(student_id__in=unset_primary_for, is_primary=True).update(is_primary=False)
+    if make_primary:
+        StudentGuardian.objects.filter(pk__in=make_primary).update(is_primary=True)
+    StudentGuardian.objects.bulk_create(new_links)
+    if moved:
+        Enrollment.objects.bulk_update(moved, ["class_group"])
+    Enrollment.objects.bulk_create(new_enrollments)
+    outcomes = []
+    created = {id(s) for s in new_students}
+    for _row, student, _linked, changed in plans:
+        outcomes.append("created" if id(student) in created else ("updated" if changed else "unchanged"))
+    return outcomes
 
 
 def _prefetch(school, term, rows):

@@ -232,3 +232,18 @@ def test_row_limit_refuses_the_file_before_applying_anything(school, settings):
     job = run_import(school, make_csv(roll(5)))
     assert job.status == "failed" and "more than 3 rows" in job.message
     assert not school.students.filter(admission_number__startswith="IMP/").exists()
+
+
+def test_a_chunk_the_database_refuses_is_replayed_row_by_row(school, monkeypatch):
+    from django.db import IntegrityError
+
+    from schools.imports import pipeline
+
+    def refuse(*args, **kwargs):
+        Student.objects.create(school=school, admission_number="HALF-WRITTEN", first_name="X", last_name="Y")
+        raise IntegrityError("simulated concurrent edit")
+
+    monkeypatch.setattr(pipeline, "_apply_chunk_bulk", refuse)
+    job = run_import(school, make_csv(roll(3)))
+    assert job.created_count == 3 and job.failed_count == 0
+    assert not school.students.filter(admission_number="HALF-WRITTEN").exists()  # the bulk attempt was undone
