@@ -118,7 +118,8 @@ def _process(job, handle):
                 writer.writerow([neutralise(x) for x in (p.row, p.column, p.value, p.message, p.severity)])
             problems_written += len(problems)
             for p in problems:
-                if len(first_errors) < FIRST_ERRORS_KEPT:
+                # Errors (rows not applied) are what people must fix: warnings only fill spare places.
+                if len(first_errors) < FIRST_ERRORS_KEPT and (p.severity == "error" or len(first_errors) < 5):
                     first_errors.append(asdict(p))
 
         def flush():
@@ -140,8 +141,18 @@ def _process(job, handle):
 
         pending_failed = [0]
         touched_guardians = set()
+        held_back = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8")
+        held_writer = csv.writer(held_back)
         for row_number, values in reader:
             clean, problems = validator.validate(row_number, values)
+            if not validator.day_first_confirmed:
+                # Ambiguous dates (03/04/2014) wait: if the file turns out to write day first, they
+                # were never ambiguous and the report stays about real problems.
+                for p in [p for p in problems if p.kind == "ambiguous_date"]:
+                    held_writer.writerow([p.row, p.column, p.value, p.message])
+                    problems.remove(p)
+            else:
+                problems = [p for p in problems if p.kind != "ambiguous_date"]
             if problems:
                 counts["warnings"] += sum(1 for p in problems if p.severity == "warning")
                 report_problems(problems)
@@ -153,6 +164,14 @@ def _process(job, handle):
             if len(chunk) >= CHUNK_ROWS:
                 flush()
         flush()
+        if not validator.day_first_confirmed:
+            held_back.seek(0)
+            held = [RowProblem(int(r[0]), r[1], r[2], r[3], "warning") for r in csv.reader(held_back)]
+            counts["warnings"] += len(held)
+            if held:
+                report_problems(held)
+                ImportJob.objects.filter(pk=job.pk).update(warning_count=counts["warnings"], first_errors=first_errors)
+        held_back.close()
         if pending_failed[0]:
             ImportJob.objects.filter(pk=job.pk).update(
                 processed_rows=F("processed_rows") + pending_failed[0], failed_count=counts["failed"],

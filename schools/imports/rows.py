@@ -48,6 +48,8 @@ class RowProblem:
     value: str
     message: str
     severity: str = "error"
+    # "ambiguous_date" lets the caller drop these warnings once the file shows it writes day first.
+    kind: str = ""
 
 
 @dataclass
@@ -142,8 +144,8 @@ class _Row:
                     RowProblem(row_number, HEADERS[key], value[:50] + "…", f"Keep it under {MAX_CELL} characters.")
                 )
 
-    def problem(self, key, message, severity="error"):
-        self.problems.append(RowProblem(self.number, HEADERS[key], self.cells[key], message, severity))
+    def problem(self, key, message, severity="error", kind=""):
+        self.problems.append(RowProblem(self.number, HEADERS[key], self.cells[key], message, severity, kind))
 
     def checkable(self, key):
         """The cell's value if it is non-blank and still worth checking, else ''."""
@@ -172,6 +174,9 @@ class RowValidator:
         for name in class_names:
             self._classes.setdefault(_class_key(name), name)
         self._seen = {}  # admission number -> first row it appeared on
+        # Set once a numeric date could only be day first (21/02/2013): then 03/04/2014 in the same
+        # file is not ambiguous either, and the caller may drop the warnings it held back.
+        self.day_first_confirmed = False
 
     def validate(self, row_number: int, values: dict) -> tuple[CleanRow | None, list[RowProblem]]:
         """(clean, problems); clean is None iff a problem is an error. Remembers admission numbers across
@@ -196,7 +201,9 @@ class RowValidator:
                 r.problem("date_of_birth", str(exc))
             else:
                 if warning:
-                    r.problem("date_of_birth", warning, severity="warning")
+                    r.problem("date_of_birth", warning, severity="warning", kind="ambiguous_date")
+                elif _DAY_FIRST.fullmatch(_MIDNIGHT.sub("", raw.strip())):
+                    self.day_first_confirmed = True
         gender = ""
         if raw := r.checkable("gender"):
             gender = GENDERS.get(raw.casefold(), "")

@@ -74,3 +74,35 @@ def test_skip_link_is_first_and_moves_focus_to_main(live_server, school, teacher
     assert page.evaluate("document.activeElement.id") == "main"
     page.keyboard.press("Tab")  # the next stop is inside main: the search box
     assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_registrar_imports_a_roll_and_watches_it_finish(live_server, school, registrar, browser_page, tmp_path):
+    from classpoint.outbox import worker
+    from schools.models import ClassGroup
+
+    for name in ("JSS 1A", "JSS 1B"):
+        ClassGroup.objects.create(school=school, name=name, level="JSS 1")
+    path = tmp_path / "roll.csv"
+    path.write_text(
+        "Admission number,First name,Last name,Class,Guardian 1 first name,Guardian 1 last name,Guardian 1 phone\n"
+        "NEW/1,Ada,Obi,JSS 1A,Ngozi,Obi,08031234567\n"
+        "NEW/2,Emeka,Obi,jss 1b,Ngozi,Obi,08031234567\n"
+        "NEW/3,Tolu,Ade,JSS 9Z,Bisi,Ade,0803\n",
+        encoding="utf-8",
+    )
+    page = browser_page
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("Email or username").fill(registrar.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Imports").click()
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_label("Import", exact=True).check()
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/imports/*/")
+    assert "Waiting" in page.locator("#import-progress").inner_text()
+    worker.drain()  # the task cluster's job, done here; the page polls and updates itself
+    page.get_by_text("Finished").wait_for(timeout=10_000)
+    progress = page.locator("#import-progress").inner_text()
+    assert "Unknown class" in progress and "Download the full problems report" in progress
+    assert school.students.filter(admission_number__startswith="NEW/").count() == 2

@@ -247,3 +247,25 @@ def test_a_chunk_the_database_refuses_is_replayed_row_by_row(school, monkeypatch
     job = run_import(school, make_csv(roll(3)))
     assert job.created_count == 3 and job.failed_count == 0
     assert not school.students.filter(admission_number="HALF-WRITTEN").exists()  # the bulk attempt was undone
+
+
+def test_ambiguous_dates_are_warned_only_when_the_file_never_shows_day_first(school):
+    rows = roll(2)
+    rows[0][3] = "03/04/2014"
+    rows[1][3] = "05/06/2014"
+    only_ambiguous = run_import(school, make_csv(rows), mode="dry_run")
+    assert only_ambiguous.warning_count == 2
+    assert "check it is not" in only_ambiguous.first_errors[0]["message"]
+    rows[1][3] = "21/06/2014"  # can only be day first: the whole file is
+    settled = run_import(school, make_csv(rows), mode="dry_run")
+    assert settled.warning_count == 0 and settled.first_errors == []
+
+
+def test_errors_come_before_warnings_in_the_first_problems(school):
+    rows = roll(30)
+    for r in rows:
+        r[3] = "03/04/2014"
+    rows[-1][9] = "bad"
+    job = run_import(school, make_csv(rows), mode="dry_run")
+    assert any(e["severity"] == "error" for e in job.first_errors)
+    assert sum(e["severity"] == "warning" for e in job.first_errors) <= 5
