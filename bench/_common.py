@@ -52,3 +52,26 @@ def summary_ms(samples):
         "p99_ms": round(percentile(samples, 99) * 1000, 2),
         "mean_ms": round(statistics.fmean(samples) * 1000, 2) if samples else float("nan"),
     }
+
+
+def provision_bench_school(slug, name):
+    """A school with a current session and term and 24 classes ("Year 1A" .. "Year 6D")."""
+    import datetime
+
+    from schools import services
+    from schools.models import AcademicSession, ClassGroup, Term
+
+    school, _ = services.school_provision(slug=slug, name=name, admin_email=f"{slug}@bench.test",
+                                          send_invitation=False)  # fmt: skip
+    session = AcademicSession.objects.create(school=school, name="2026/2027", start_date=datetime.date(2026, 9, 1),
+                                             end_date=datetime.date(2027, 7, 31), is_current=True)  # fmt: skip
+    Term.objects.create(school=school, session=session, name="First term", start_date=datetime.date(2026, 9, 1),
+                        end_date=datetime.date(2026, 12, 18), is_current=True)  # fmt: skip
+    ClassGroup.objects.bulk_create(
+        [
+            ClassGroup(school=school, name=f"Year {level}{arm}", level=f"Year {level}", capacity=9999)
+            for level in range(1, 7)
+            for arm in "ABCD"
+        ]  # fmt: skip
+    )
+    return school

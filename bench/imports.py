@@ -12,7 +12,6 @@ Target: under 20 s each for 10,000 rows; peak memory not growing with rows.
 
 import argparse
 import csv
-import datetime
 import io
 import json
 import os
@@ -41,21 +40,8 @@ def make_file(rows):
 
 
 def fresh_school():
-    from schools import services
-    from schools.models import AcademicSession, ClassGroup, Term
-
     # A new school per run: tenant rows are protected from bulk deletion (the audit log keeps them).
-    slug = f"{SLUG}-{int(time.time())}"
-    school, _ = services.school_provision(slug=slug, name="Bench Imports", admin_email=f"{slug}@bench.test",
-                                          send_invitation=False)  # fmt: skip
-    session = AcademicSession.objects.create(school=school, name="2026/2027", start_date=datetime.date(2026, 9, 1),
-                                             end_date=datetime.date(2027, 7, 31), is_current=True)  # fmt: skip
-    Term.objects.create(school=school, session=session, name="First term", start_date=datetime.date(2026, 9, 1),
-                        end_date=datetime.date(2026, 12, 18), is_current=True)  # fmt: skip
-    for level in range(1, 7):
-        for arm in "ABCD":
-            ClassGroup.objects.create(school=school, name=f"Year {level}{arm}", level=f"Year {level}")
-    return school
+    return _common.provision_bench_school(f"{SLUG}-{int(time.time() * 1000) % 10**9}", "Bench Imports")
 
 
 def timed_import(school, data, name, trace=False):

@@ -8,7 +8,6 @@ Target: p95 < 80 ms.
 """
 
 import argparse
-import datetime
 import json
 import os
 import random
@@ -22,24 +21,12 @@ SLUG = "bench-school"
 
 
 def ensure_school(n):
-    from django.contrib.auth import get_user_model
 
-    from schools import services
-    from schools.models import AcademicSession, ClassGroup, Enrollment, School, Student, Term
+    from schools.models import Enrollment, School, Student
 
     school = School.objects.filter(slug=SLUG).first()
     if school is None:
-        school, _ = services.school_provision(slug=SLUG, name="Bench School", admin_email="bench@bench.test",
-                                              send_invitation=False)  # fmt: skip
-        session = AcademicSession.objects.create(school=school, name="2026/2027", start_date=datetime.date(2026, 9, 1),
-                                                 end_date=datetime.date(2027, 7, 31), is_current=True)  # fmt: skip
-        Term.objects.create(school=school, session=session, name="First term", start_date=datetime.date(2026, 9, 1),
-                            end_date=datetime.date(2026, 12, 18), is_current=True)  # fmt: skip
-        for level in range(1, 7):
-            for arm in "ABCD":
-                ClassGroup.objects.create(
-                    school=school, name=f"Year {level}{arm}", level=f"Year {level}", capacity=9999
-                )
+        school = _common.provision_bench_school(SLUG, "Bench School")
     have = school.students.count()
     if have < n:
         rng = random.Random(7)
@@ -66,7 +53,7 @@ def ensure_school(n):
 
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
-    user = get_user_model().objects.get(email="bench@bench.test")
+    user = school.memberships.get(role__key="school_admin").user
     return school, user
 
 

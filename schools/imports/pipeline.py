@@ -219,17 +219,18 @@ def _apply_chunk(job, term, groups, rows, touched):
 
 
 def _apply_chunk_row_by_row(job, term, groups, rows, touched):
-    school = job.school
+    """The fallback: each row as a chunk of one, in its own savepoint."""
     outcomes, problems = [], []
     try:
         with transaction.atomic():
-            known = _prefetch(school, term, rows)
-            known["touched"] = touched
             for row in rows:
+                snapshot = set(touched)
                 try:
                     with transaction.atomic():
-                        outcomes.append(_apply_row(school, term, groups, row, known))
+                        outcomes += _apply_chunk_bulk(job.school, term, groups, [row], touched)
                 except IntegrityError as exc:
+                    touched.clear()
+                    touched.update(snapshot)
                     outcomes.append("failed")
                     problems.append(
                         RowProblem(row.row, "", "", f"The row conflicts with existing data ({exc.__class__.__name__}).")
@@ -242,7 +243,8 @@ def _apply_chunk_row_by_row(job, term, groups, rows, touched):
 
 
 def _apply_chunk_bulk(school, term, groups, rows, touched):
-    """The same upsert as `_apply_row`, planned in memory and written with bulk statements."""
+    """Upsert students with guardians and current-term enrollment: planned in memory, written with
+    bulk statements. Outcome per row: created / updated / unchanged."""
     known = _prefetch(school, term, rows)
     now = timezone.now()
     new_students, dirty_students = [], {}
@@ -366,75 +368,3 @@ def _prefetch(school, term, rows):
         "links": links,
         "enrollments": enrollments,
     }
-
-
-def _apply_row(school, term, groups, row, known):
-    """Upsert one student with guardians and enrollment. Returns created / updated / unchanged."""
-    changed = False
-    touched = known["touched"]
-    student = known["students"].get(row.admission_number)
-    data = {field: getattr(row, field) for field in STUDENT_FIELDS}
-    if student is None:
-        student = Student.objects.create(school=school, admission_number=row.admission_number, **data)
-        known["students"][row.admission_number] = student
-        outcome = "created"
-    else:
-        outcome = "unchanged"
-        diff = {f: v for f, v in data.items() if getattr(student, f) != v}
-        if diff:
-            Student.objects.filter(pk=student.pk).update(**diff, updated_at=timezone.now())
-            for field, value in diff.items():
-                setattr(student, field, value)
-            changed = True
-    for index, clean in enumerate(row.guardians):
-        # Same phone or same email: the same person (siblings share one guardian).
-        guardian = known["by_phone"].get(clean.phone) if clean.phone else None
-        if guardian is None and clean.email:
-            guardian = known["by_email"].get(clean.email)
-        values = {field: getattr(clean, field) for field in GUARDIAN_FIELDS}
-        if guardian is None:
-            guardian = Guardian.objects.create(school=school, **values)
-            changed = True
-        elif guardian.pk not in touched:
-            # The first row of the file that names a guardian decides their details; siblings'
-            # later rows only link. Blank cells never erase what we know.
-            diff = {f: v for f, v in values.items() if v not in ("", None) and getattr(guardian, f) != v}
-            if diff:
-                Guardian.objects.filter(pk=guardian.pk).update(**diff)
-                for field, value in diff.items():
-                    setattr(guardian, field, value)
-                changed = True
-        touched.add(guardian.pk)
-        if guardian.phone:
-            known["by_phone"][guardian.phone] = guardian
-        if guardian.email:
-            known["by_email"][guardian.email] = guardian
-        key = (student.pk, guardian.pk)
-        primary = index == 0
-        link = known["links"].get(key)
-        if link is None:
-            if primary:
-                StudentGuardian.objects.filter(student=student, is_primary=True).update(is_primary=False)
-            known["links"][key] = StudentGuardian.objects.create(
-                school=school, student=student, guardian=guardian, is_primary=primary
-            )
-            changed = True
-        elif primary and not link.is_primary:
-            StudentGuardian.objects.filter(student=student, is_primary=True).update(is_primary=False)
-            StudentGuardian.objects.filter(pk=link.pk).update(is_primary=True)
-            link.is_primary = True
-            changed = True
-    group = groups[row.class_group_name]
-    enrollment = known["enrollments"].get(student.pk)
-    if enrollment is None:
-        known["enrollments"][student.pk] = Enrollment.objects.create(
-            school=school, student=student, term=term, class_group=group
-        )
-        changed = True
-    elif enrollment.class_group_id != group.pk:
-        Enrollment.objects.filter(pk=enrollment.pk).update(class_group=group)
-        enrollment.class_group = group
-        changed = True
-    if outcome == "unchanged" and changed:
-        outcome = "updated"
-    return outcome

@@ -239,13 +239,18 @@ def test_a_chunk_the_database_refuses_is_replayed_row_by_row(school, monkeypatch
 
     from schools.imports import pipeline
 
-    def refuse(*args, **kwargs):
-        Student.objects.create(school=school, admission_number="HALF-WRITTEN", first_name="X", last_name="Y")
-        raise IntegrityError("simulated concurrent edit")
+    real = pipeline._apply_chunk_bulk
 
-    monkeypatch.setattr(pipeline, "_apply_chunk_bulk", refuse)
+    def refuse_chunks_and_row_two(school_, term, groups, rows, touched):
+        if len(rows) > 1 or rows[0].admission_number == "IMP/0002":
+            Student.objects.create(school=school, admission_number="HALF-WRITTEN", first_name="X", last_name="Y")
+            raise IntegrityError("simulated concurrent edit")
+        return real(school_, term, groups, rows, touched)
+
+    monkeypatch.setattr(pipeline, "_apply_chunk_bulk", refuse_chunks_and_row_two)
     job = run_import(school, make_csv(roll(3)))
-    assert job.created_count == 3 and job.failed_count == 0
+    assert (job.created_count, job.failed_count) == (2, 1)
+    assert not school.students.filter(admission_number="IMP/0002").exists()
     assert not school.students.filter(admission_number="HALF-WRITTEN").exists()  # the bulk attempt was undone
 
 
