@@ -174,3 +174,18 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Counter(models.Model):
+    """A per-school sequence for numbers people read (invoices, receipts). Taken inside the
+    caller's transaction with the row locked, so numbers are gapless and never shared."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "key"], name="counter_unique_key")]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"

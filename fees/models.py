@@ -1,0 +1,149 @@
+"""Fee set-up and invoices. Money is integer minor units (kobo) with the school's currency."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from schools.models import SchoolScoped
+
+
+class FeeItem(SchoolScoped):
+    class Category(models.TextChoices):
+        TUITION = "tuition", "Tuition"
+        BOARDING = "boarding", "Boarding"
+        TRANSPORT = "transport", "Transport"
+        UNIFORM = "uniform", "Uniform"
+        BOOKS = "books", "Books"
+        EXAM = "exam", "Exam"
+        OTHER = "other", "Other"
+
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.TUITION)
+    default_amount_minor = models.PositiveBigIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+        constraints = [models.UniqueConstraint(fields=["school", "code"], name="feeitem_unique_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class FeeSchedule(SchoolScoped):
+    """What a term costs for one class group, or for every class of a level."""
+
+    term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="fee_schedules")
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="fee_schedules"
+    )
+    level = models.CharField(max_length=40, blank=True, default="")
+    name = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["term_id", "level", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(class_group__isnull=False) & Q(level="")) | (Q(class_group__isnull=True) & ~Q(level="")),
+                name="schedule_for_class_or_level",
+            ),
+            models.UniqueConstraint(
+                fields=["term", "class_group"], condition=Q(class_group__isnull=False), name="one_schedule_per_class"
+            ),
+            models.UniqueConstraint(fields=["term", "level"], condition=~Q(level=""), name="one_schedule_per_level"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FeeScheduleLine(SchoolScoped):
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="lines")
+    fee_item = models.ForeignKey(FeeItem, on_delete=models.PROTECT, related_name="+")
+    amount_minor = models.PositiveBigIntegerField()
+    optional = models.BooleanField(default=False)
+    due_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "fee_item"], name="schedule_line_unique_item")]
+
+    def __str__(self):
+        return f"{self.fee_item} {self.amount_minor}"
+
+
+class Invoice(SchoolScoped):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ISSUED = "issued", "Issued"
+        PARTIALLY_PAID = "partially_paid", "Partly paid"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    # Numbered when issued (drafts have none), from a per-school gapless counter.
+    number = models.CharField(max_length=40, null=True, blank=True)
+    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="invoices")
+    term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="invoices")
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    subtotal_minor = models.BigIntegerField(default=0)
+    discount_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0)
+    paid_minor = models.BigIntegerField(default=0)
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    is_overdue = models.BooleanField(default=False)
+    void_reason = models.CharField(max_length=300, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "number"], condition=Q(number__isnull=False), name="invoice_unique_number"
+            ),
+            # One live invoice per student per term: bulk invoicing can be re-run safely.
+            models.UniqueConstraint(
+                fields=["student", "term"], condition=~Q(status="void"), name="one_live_invoice_per_term"
+            ),
+            models.CheckConstraint(condition=Q(paid_minor__gte=0), name="invoice_paid_not_negative"),
+            models.CheckConstraint(
+                condition=Q(total_minor=F("subtotal_minor") - F("discount_minor")), name="invoice_total_adds_up"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "term", "class_group", "status"], name="invoice_term_class_idx"),
+            models.Index(fields=["school", "status", "due_date"], name="invoice_status_due_idx"),
+        ]
+
+    def __str__(self):
+        return self.number or f"Draft invoice {self.pk}"
+
+    @property
+    def balance_minor(self):
+        return self.total_minor - self.paid_minor
+
+
+class InvoiceLine(SchoolScoped):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    fee_item = models.ForeignKey(FeeItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=200)
+    amount_minor = models.BigIntegerField()
+    optional = models.BooleanField(default=False)
+    due_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.description} {self.amount_minor}"

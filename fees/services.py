@@ -1,0 +1,170 @@
+"""Every write to fees: keyword-only, atomic, audited; events emitted inside the transaction."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from classpoint.audit import audit
+from classpoint.counters import next_value
+from classpoint.outbox import emit
+from schools.models import Enrollment
+
+from .errors import FeesError
+from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, InvoiceLine
+
+
+def _same_school(school, **objects):
+    for field, obj in objects.items():
+        if obj is not None and obj.school_id != school.pk:
+            raise FeesError("Not found.", fields={field: ["Not found in this school."]})
+
+
+@transaction.atomic
+def fee_item_create(*, school, actor, code, name, category=FeeItem.Category.TUITION, default_amount_minor=0):
+    if FeeItem.objects.for_school(school).filter(code=code).exists():
+        raise FeesError("Code in use.", code="duplicate_code", fields={"code": [f"A fee item “{code}” exists."]})
+    if default_amount_minor < 0:
+        raise FeesError("Negative amount.", fields={"default_amount_minor": ["Amounts cannot be negative."]})
+    item = FeeItem.objects.create(
+        school=school, code=code, name=name, category=category, default_amount_minor=default_amount_minor
+    )
+    audit(school=school, actor=actor, action="fee_item.created", target=item,
+          changes={"code": code, "amount_minor": default_amount_minor})  # fmt: skip
+    return item
+
+
+@transaction.atomic
+def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, level=""):
+    """`lines`: [{"fee_item": FeeItem, "amount_minor": int, "optional": bool, "due_date": date|None}]."""
+    _same_school(school, term=term, class_group=class_group)
+    if (class_group is None) == (not level):
+        raise FeesError("Choose a class or a level.", fields={"class_group": ["Choose a class group or a level."]})
+    if not lines:
+        raise FeesError("A schedule needs lines.", fields={"lines": ["Add at least one fee."]})
+    clash = FeeSchedule.objects.for_school(school).filter(term=term)
+    clash = clash.filter(class_group=class_group) if class_group else clash.filter(level=level)
+    if clash.exists():
+        field = "class_group" if class_group else "level"
+        raise FeesError("Schedule exists.", code="duplicate_schedule",
+                        fields={field: ["This term already has a schedule for it."]})  # fmt: skip
+    schedule = FeeSchedule.objects.create(school=school, term=term, class_group=class_group, level=level, name=name)
+    seen = set()
+    for index, line in enumerate(lines):
+        item = line["fee_item"]
+        _same_school(school, fee_item=item)
+        if item.pk in seen:
+            raise FeesError("Duplicate fee.", fields={f"lines.{index}.fee_item": ["This fee is already listed."]})
+        if line["amount_minor"] < 0:
+            raise FeesError("Negative amount.", fields={f"lines.{index}.amount_minor": ["Amounts cannot be negative."]})
+        seen.add(item.pk)
+        FeeScheduleLine.objects.create(
+            school=school, schedule=schedule, fee_item=item, amount_minor=line["amount_minor"],
+            optional=line.get("optional", False), due_date=line.get("due_date"),
+        )  # fmt: skip
+    audit(school=school, actor=actor, action="fee_schedule.created", target=schedule,
+          changes={"term": str(term), "lines": len(lines)})  # fmt: skip
+    return schedule
+
+
+def schedule_for(*, school, term, class_group):
+    """The class's own schedule for the term, else its level's, else None."""
+    schedules = FeeSchedule.objects.for_school(school).filter(term=term).prefetch_related("lines__fee_item")
+    return (
+        schedules.filter(Q(class_group=class_group) | Q(level=class_group.level, class_group__isnull=True))
+        .order_by(
+            "level"  # "" (the class's own) sorts before the level's name
+        )
+        .first()
+    )
+
+
+def class_group_of(*, school, student, term):
+    """The student's class in the term from their active enrollment (as the old system derived it)."""
+    enrollment = (
+        Enrollment.objects.for_school(school)
+        .filter(student=student, term=term, status=Enrollment.Status.ACTIVE)
+        .select_related("class_group")
+        .first()
+    )
+    return enrollment.class_group if enrollment else None
+
+
+@transaction.atomic
+def invoice_create(*, school, actor, student, term, class_group=None, include_optional=False, due_date=None):
+    """A draft invoice from the fee schedule of the student's class (or level) for the term."""
+    _same_school(school, student=student, term=term, class_group=class_group)
+    class_group = class_group or class_group_of(school=school, student=student, term=term)
+    if class_group is None:
+        message = f"{student} has no class in {term}; give one or enrol them."
+        raise FeesError("No class.", code="no_class_group", fields={"class_group": [message]})
+    schedule = schedule_for(school=school, term=term, class_group=class_group)
+    if schedule is None:
+        raise FeesError("No fee schedule.", code="no_schedule",
+                        fields={"class_group": [f"No fee schedule for {class_group} in {term}."]})  # fmt: skip
+    lines = [line for line in schedule.lines.all() if include_optional or not line.optional]
+    subtotal = sum(line.amount_minor for line in lines)
+    due = due_date or min((line.due_date for line in lines if line.due_date), default=term.start_date)
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                school=school, student=student, term=term, class_group=class_group, currency=school.currency,
+                subtotal_minor=subtotal, total_minor=subtotal, due_date=due,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise FeesError("Already invoiced.", code="already_invoiced",
+                        fields={"student": [f"{student} already has an invoice for {term}."]}) from exc  # fmt: skip
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                school=school,
+                invoice=invoice,
+                fee_item=line.fee_item,
+                description=line.fee_item.name,
+                amount_minor=line.amount_minor,
+                optional=line.optional,
+                due_date=line.due_date,
+            )
+            for line in lines
+        ]  # fmt: skip
+    )
+    audit(school=school, actor=actor, action="invoice.created", target=invoice,
+          changes={"student": student.admission_number, "total_minor": subtotal})  # fmt: skip
+    return invoice
+
+
+@transaction.atomic
+def invoice_issue(*, invoice, actor):
+    """Draft -> issued: takes the next gapless number and tells the guardians (via the outbox)."""
+    school = invoice.school
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != Invoice.Status.DRAFT:
+        raise FeesError("Not a draft.", code="not_draft", fields={"status": [f"The invoice is {invoice.status}."]})
+    today = school.local_today()
+    invoice.number = f"INV-{today.year}-{next_value(school=school, key=f'invoice-{today.year}'):06d}"
+    invoice.status = Invoice.Status.ISSUED
+    invoice.issue_date = today
+    invoice.save(update_fields=["number", "status", "issue_date", "updated_at"])
+    audit(school=school, actor=actor, action="invoice.issued", target=invoice,
+          changes={"number": invoice.number, "total_minor": invoice.total_minor})  # fmt: skip
+    emit(school=school, event_type="invoice.issued", payload={"invoice_id": invoice.pk},
+         dedupe_key=f"invoice.issued:{invoice.pk}")  # fmt: skip
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice, actor, reason):
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not (reason or "").strip():
+        raise FeesError("Give a reason.", fields={"reason": ["Say why the invoice is void."]})
+    if invoice.status == Invoice.Status.VOID:
+        raise FeesError("Already void.", code="already_void", fields={"status": ["The invoice is already void."]})
+    if invoice.paid_minor:
+        raise FeesError(
+            "Payments recorded.", code="has_payments",
+            fields={"status": ["Money was paid on this invoice: refund or reverse the payments first."]},
+        )  # fmt: skip
+    invoice.status = Invoice.Status.VOID
+    invoice.void_reason = reason.strip()[:300]
+    invoice.save(update_fields=["status", "void_reason", "updated_at"])
+    audit(school=invoice.school, actor=actor, action="invoice.voided", target=invoice, changes={"reason": reason})
+    return invoice
