@@ -209,6 +209,10 @@ SECRETS_FILE = env.str("SECRETS_FILE", default=str(BASE_DIR / "var" / "secrets.j
 SECRETS_AWS_ENDPOINT_URL = env.str("SECRETS_AWS_ENDPOINT_URL", default=None)
 SECRETS_AWS_REGION = env.str("SECRETS_AWS_REGION", default="eu-west-1")
 
+# --- Payments -------------------------------------------------------------------------------
+PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
+PAYMENTS_DEFAULT_GATEWAY = env.str("PAYMENTS_DEFAULT_GATEWAY", default="demo" if DEBUG else "paystack")
+
 # --- Outbox ---------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)

@@ -14,7 +14,18 @@ from .metrics import TENANT_ACCESS_DENIED
 
 HOST_CACHE_SECONDS = 60
 # Paths that are never tenant pages, whatever host they arrive on.
-_GLOBAL_PREFIXES = ("/s/", "/api/", "/admin/", "/static/", "/media/", "/metrics", "/account/", "/files/", "/__")
+_GLOBAL_PREFIXES = (
+    "/s/",
+    "/api/",
+    "/admin/",
+    "/static/",
+    "/media/",
+    "/metrics",
+    "/account/",
+    "/files/",
+    "/payments/",
+    "/__",
+)
 
 
 def school_for_hostname(hostname):

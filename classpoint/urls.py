@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("files/<str:token>/", files.signed_file_view, name="signed-file"),
     path("files/upload/<str:token>/", csrf_exempt(files.signed_upload_view), name="signed-upload"),
+    path("payments/", include("payments.urls")),
     path("s/<slug:slug>/", include("schools.urls")),
 ]
 

@@ -147,3 +147,20 @@ class InvoiceLine(SchoolScoped):
 
     def __str__(self):
         return f"{self.description} {self.amount_minor}"
+
+
+class Allocation(SchoolScoped):
+    """A confirmed payment applied to an invoice: one per transaction, so a redelivered
+    `payment.confirmed` can never apply the same money twice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    transaction_id = models.BigIntegerField(unique=True)
+    amount_minor = models.BigIntegerField()  # negative for a reversal's allocation
+    credit_minor = models.BigIntegerField(default=0)  # what exceeded the balance (carried as credit)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.amount_minor} on {self.invoice_id}"

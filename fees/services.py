@@ -168,3 +168,28 @@ def invoice_void(*, invoice, actor, reason):
     invoice.save(update_fields=["status", "void_reason", "updated_at"])
     audit(school=invoice.school, actor=actor, action="invoice.voided", target=invoice, changes={"reason": reason})
     return invoice
+
+
+@transaction.atomic
+def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=None):
+    """Apply a confirmed payment to its invoice once (the Allocation's unique transaction id),
+    under a row lock on the invoice. Money beyond the balance is kept as credit on the allocation."""
+    from .models import Allocation
+
+    if Allocation.objects.filter(transaction_id=transaction_id).exists():
+        return None
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    applied = min(amount_minor, max(invoice.balance_minor, 0))
+    allocation = Allocation.objects.create(
+        school_id=invoice.school_id, invoice=invoice, transaction_id=transaction_id, amount_minor=applied,
+        credit_minor=amount_minor - applied,
+    )  # fmt: skip
+    invoice.paid_minor += applied
+    if invoice.status != Invoice.Status.DRAFT:
+        invoice.status = Invoice.Status.PAID if invoice.balance_minor <= 0 else Invoice.Status.PARTIALLY_PAID
+        invoice.is_overdue = invoice.is_overdue and invoice.balance_minor > 0
+    invoice.save(update_fields=["paid_minor", "status", "is_overdue", "updated_at"])
+    audit(school=invoice.school, actor=actor, action="invoice.payment_applied", target=invoice,
+          changes={"transaction_id": transaction_id, "applied_minor": applied, "credit_minor": amount_minor - applied,
+                   "balance_minor": invoice.balance_minor})  # fmt: skip
+    return allocation

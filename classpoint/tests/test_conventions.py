@@ -21,7 +21,8 @@ def test_request_code_never_starts_an_unscoped_tenant_query():
         for path in (ROOT / app).rglob("*.py"):
             if path.name in READ_PATH_FILES and "tests" not in path.parts:
                 for number, line in enumerate(path.read_text().splitlines(), 1):
-                    if pattern.search(line):
+                    # "# unscoped: <why>" marks the rare deliberate exception (a capability URL).
+                    if pattern.search(line) and "# unscoped:" not in line:
                         offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "unscoped tenant queries:\n" + "\n".join(offenders)
 

@@ -1,0 +1,5 @@
+from classpoint.errors import DomainError
+
+
+class PaymentsError(DomainError):
+    code = "payments_invalid"

@@ -1,0 +1,113 @@
+"""Money coming in: intents at a gateway, the webhooks that report them, confirmed transactions and
+their receipts. Uniqueness constraints are the last word on "never credit twice"."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from schools.models import SchoolScoped
+
+
+class PaymentIntent(SchoolScoped):
+    class Status(models.TextChoices):
+        INITIATED = "initiated", "Initiated"
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="payment_intents")
+    gateway = models.CharField(max_length=20)
+    reference = models.CharField(max_length=64, unique=True)  # ours, sent to the gateway
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.INITIATED)
+    checkout_url = models.URLField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.reference
+
+
+class WebhookEvent(models.Model):
+    """Every correctly signed delivery, once: a replay hits the unique constraint and is dropped."""
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=128)
+    reference = models.CharField(max_length=64, blank=True, default="")
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_unique_event")]
+
+    def __str__(self):
+        return f"{self.gateway}:{self.event_id}"
+
+
+class PaymentTransaction(SchoolScoped):
+    class Kind(models.TextChoices):
+        GATEWAY = "gateway", "Online"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CASH = "cash", "Cash"
+        POS = "pos", "POS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+        REVERSED = "reversed", "Reversed"
+        FLAGGED = "flagged", "Flagged for review"
+
+    invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="transactions")
+    intent = models.ForeignKey(PaymentIntent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    gateway = models.CharField(max_length=20, blank=True, default="")
+    # The gateway's (or bank's) reference: one transaction per reference per gateway, ever.
+    provider_reference = models.CharField(max_length=128, null=True, blank=True)
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    note = models.CharField(max_length=300, blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "provider_reference"],
+                condition=Q(provider_reference__isnull=False),
+                name="transaction_unique_provider_reference",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "status", "-created_at"], name="transaction_status_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_minor} {self.currency}"
+
+
+class Receipt(SchoolScoped):
+    transaction = models.OneToOneField(PaymentTransaction, on_delete=models.PROTECT, related_name="receipt")
+    number = models.CharField(max_length=40)
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    issued_at = models.DateTimeField(default=timezone.now)
+    is_void = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["school", "number"], name="receipt_unique_number")]
+
+    def __str__(self):
+        return self.number

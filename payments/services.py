@@ -1,0 +1,139 @@
+"""Every write to payments. Crediting is guarded three times: the webhook event is stored once,
+the gateway reference is unique per transaction, and fees allocates once per transaction."""
+
+import logging
+import secrets as pysecrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from classpoint.audit import audit
+from classpoint.counters import next_value
+from classpoint.outbox import emit
+
+from .errors import PaymentsError
+from .gateways import GatewayError, get_gateway
+from .models import PaymentIntent, PaymentTransaction, Receipt, WebhookEvent
+
+log = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def intent_create(*, invoice, actor, gateway_name, email, callback_url=""):
+    if invoice.status not in ("issued", "partially_paid"):
+        raise PaymentsError(
+            "Not payable.", code="not_payable", fields={"invoice": ["Only issued invoices can be paid."]}
+        )
+    if invoice.balance_minor <= 0:
+        raise PaymentsError("Nothing to pay.", code="nothing_due", fields={"invoice": ["This invoice is paid."]})
+    gateway = get_gateway(gateway_name)
+    if gateway is None:
+        raise PaymentsError("Unknown gateway.", fields={"gateway": [f"No gateway “{gateway_name}”."]})
+    intent = PaymentIntent.objects.create(
+        school=invoice.school, invoice=invoice, gateway=gateway.name, amount_minor=invoice.balance_minor,
+        currency=invoice.currency, reference=f"CP-{pysecrets.token_hex(10).upper()}",
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )  # fmt: skip
+    try:
+        intent.checkout_url = gateway.initialize(intent, email=email, callback_url=callback_url)
+    except GatewayError as exc:
+        raise PaymentsError(str(exc), code="gateway_unavailable") from exc
+    intent.status = PaymentIntent.Status.PENDING
+    intent.save(update_fields=["checkout_url", "status"])
+    changes = {"invoice": invoice.number, "amount_minor": intent.amount_minor, "gateway": gateway.name}
+    audit(school=invoice.school, actor=actor, action="payment_intent.created", target=intent, changes=changes)
+    return intent
+
+
+def webhook_receive(*, gateway, raw, payload):
+    """Store a correctly signed webhook once and hand it to the outbox. Returns (event, is_new)."""
+    data = gateway.parse_event(payload)
+    intent = PaymentIntent.objects.filter(reference=data.reference).select_related("school").first()
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                gateway=gateway.name, event_id=data.event_id, reference=data.reference, payload=payload
+            )
+            emit(school=intent.school if intent else None, event_type="payments.webhook_received",
+                 payload={"webhook_event_id": event.pk})  # fmt: skip
+    except IntegrityError:
+        return WebhookEvent.objects.get(gateway=gateway.name, event_id=data.event_id), False
+    return event, True
+
+
+@transaction.atomic
+def webhook_process(*, webhook_event_id):
+    """Credit what a stored webhook reports, if it checks out against our intent and the gateway."""
+    event = WebhookEvent.objects.get(pk=webhook_event_id)
+    gateway = get_gateway(event.gateway)
+    data = gateway.parse_event(event.payload)
+    if data.kind != "charge.success":
+        return None
+    intent = PaymentIntent.objects.select_for_update().filter(reference=data.reference).first()
+    if intent is None:
+        log.warning("webhook %s names unknown reference %s: nothing credited", event.pk, data.reference)
+        return None
+    flagged = []
+    if data.amount_minor != intent.amount_minor or data.currency != intent.currency:
+        flagged.append(
+            f"webhook says {data.amount_minor} {data.currency}, intent is {intent.amount_minor} {intent.currency}"
+        )
+    facts = gateway.verify(data.reference)
+    if facts is not None and (facts["status"] != "success" or facts["amount_minor"] != intent.amount_minor
+                              or facts["currency"] != intent.currency):  # fmt: skip
+        flagged.append(f"gateway verification says {facts}")
+    return transaction_record(
+        invoice=intent.invoice, intent=intent, kind=PaymentTransaction.Kind.GATEWAY, gateway=gateway.name,
+        provider_reference=data.provider_reference, amount_minor=data.amount_minor, currency=data.currency,
+        flag_reason="; ".join(flagged), actor=None,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=None, gateway="",
+                       provider_reference=None, flag_reason="", note=""):  # fmt: skip
+    """A confirmed payment (or, with `flag_reason`, one held for review and not credited).
+    A second call with the same gateway reference returns the first transaction and credits nothing."""
+    if amount_minor <= 0:
+        raise PaymentsError("Amount must be positive.", fields={"amount_minor": ["Enter an amount above zero."]})
+    status = PaymentTransaction.Status.FLAGGED if flag_reason else PaymentTransaction.Status.CONFIRMED
+    try:
+        with transaction.atomic():
+            tx = PaymentTransaction.objects.create(
+                school=invoice.school, invoice=invoice, intent=intent, kind=kind, gateway=gateway,
+                provider_reference=provider_reference, amount_minor=amount_minor, currency=currency, status=status,
+                note=(flag_reason or note)[:300], confirmed_at=None if flag_reason else timezone.now(),
+                recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )  # fmt: skip
+    except IntegrityError:
+        return PaymentTransaction.objects.get(gateway=gateway, provider_reference=provider_reference)
+    if intent is not None:
+        intent.status = PaymentIntent.Status.FAILED if flag_reason else PaymentIntent.Status.SUCCEEDED
+        intent.save(update_fields=["status"])
+    audit(school=invoice.school, actor=actor, action="payment.flagged" if flag_reason else "payment.confirmed",
+          target=tx, changes={"invoice": invoice.number, "amount_minor": amount_minor, "kind": kind,
+                              "reason": flag_reason})  # fmt: skip
+    if not flag_reason:
+        emit(school=invoice.school, event_type="payment.confirmed", dedupe_key=f"payment.confirmed:{tx.pk}",
+             payload={"transaction_id": tx.pk, "invoice_id": invoice.pk, "amount_minor": amount_minor,
+                      "currency": currency})  # fmt: skip
+    return tx
+
+
+@transaction.atomic
+def receipt_issue(*, transaction_id):
+    """One receipt per confirmed transaction, numbered from the school's gapless counter."""
+    existing = Receipt.objects.filter(transaction_id=transaction_id).first()
+    if existing:
+        return existing
+    tx = PaymentTransaction.objects.select_related("school").get(pk=transaction_id)
+    if tx.status != PaymentTransaction.Status.CONFIRMED:
+        return None
+    school = tx.school
+    year = school.local_today().year
+    number = f"RCT-{year}-{next_value(school=school, key=f'receipt-{year}'):06d}"
+    receipt = Receipt.objects.create(
+        school=school, transaction=tx, number=number, amount_minor=tx.amount_minor, currency=tx.currency
+    )
+    audit(school=school, actor=None, action="receipt.issued", target=receipt, changes={"transaction_id": tx.pk})
+    return receipt

@@ -1,0 +1,69 @@
+import json
+import logging
+
+import requests
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from prometheus_client import Counter
+
+from fees.money import format_money
+
+from . import services
+from .gateways import GatewayError, get_gateway
+from .models import PaymentIntent
+
+log = logging.getLogger(__name__)
+WEBHOOK_REJECTED = Counter(
+    "classpoint_webhook_rejected", "Webhooks refused for a bad or missing signature.", ["gateway"]
+)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, gateway_name):
+    """Verify over the raw bytes, store once, answer fast; crediting happens through the outbox."""
+    gateway = get_gateway(gateway_name)
+    if gateway is None:
+        raise Http404("No such gateway")
+    raw = request.body
+    if not gateway.verify_signature(raw, request.headers):
+        WEBHOOK_REJECTED.labels(gateway.name).inc()
+        log.warning("rejected %s webhook with a bad or missing signature from %s", gateway.name,
+                    request.META.get("REMOTE_ADDR"))  # fmt: skip
+        return JsonResponse({"error": {"code": "bad_signature", "message": "Signature check failed.", "fields": {}}},
+                            status=401)  # fmt: skip
+    try:
+        payload = json.loads(raw)
+        event, is_new = services.webhook_receive(gateway=gateway, raw=raw, payload=payload)
+    except (ValueError, GatewayError):
+        return JsonResponse({"error": {"code": "bad_payload", "message": "Unrecognised payload.", "fields": {}}},
+                            status=400)  # fmt: skip
+    return JsonResponse({"received": True, "duplicate": not is_new})
+
+
+@require_http_methods(["GET", "POST"])
+def demo_checkout(request, reference):
+    """The demo gateway's hosted page: shows what is due; "Pay" sends a signed webhook to us."""
+    # The gateway's page is reached by its unguessable reference alone, as a real gateway's is.
+    intents = PaymentIntent.objects.select_related("invoice", "school")  # unscoped: reference is the capability
+    intent = get_object_or_404(intents, reference=reference, gateway="demo")
+    context = {"intent": intent, "amount": format_money(intent.amount_minor, intent.currency)}
+    if request.method == "POST" and intent.status == PaymentIntent.Status.PENDING:
+        payload = {"event": "charge.success", "data": {
+            "id": f"demo-{intent.pk}", "reference": intent.reference, "amount": intent.amount_minor,
+            "currency": intent.currency, "status": "success"}}  # fmt: skip
+        raw = json.dumps(payload).encode()
+        gateway = get_gateway("demo")
+        url = settings.SITE_URL.rstrip("/") + reverse("payments-webhook", args=["demo"])
+        try:
+            response = requests.post(url, data=raw, timeout=10, headers={
+                "Content-Type": "application/json", gateway.signature_header: gateway.sign(raw)})  # fmt: skip
+            context["delivered"] = response.status_code == 200
+        except requests.RequestException:
+            context["delivered"] = False
+        return render(request, "payments/demo_checkout_done.html", context)
+    return render(request, "payments/demo_checkout.html", context)
