@@ -10,6 +10,7 @@ from . import accounts, files, health, metrics, views
 api_v1 = [
     path("schools/<slug:school_slug>/", include("schools.api_urls")),
     path("schools/<slug:school_slug>/", include("fees.api_urls")),
+    path("schools/<slug:school_slug>/", include("payments.api_urls")),
     path("platform/schools/", schools_api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
 ]
 

@@ -1,0 +1,118 @@
+"""API: pay links, counter payments, transactions and receipts under /api/v1/schools/<slug>/."""
+
+import django_filters
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.views import SchoolApiView
+from fees.models import Invoice
+
+from . import services
+from .models import PaymentIntent, PaymentTransaction, Receipt
+
+
+class IntentOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentIntent
+        fields = ["id", "invoice_id", "gateway", "reference", "amount_minor", "currency", "status", "checkout_url",
+                  "created_at"]  # fmt: skip
+
+
+class PayLinkInput(serializers.Serializer):
+    gateway = serializers.ChoiceField(choices=["paystack", "demo"], required=False)
+    email = serializers.EmailField(help_text="The payer's email (Paystack requires one).")
+    callback_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+
+class PayLinkApi(SchoolApiView):
+    write_perm = "fees.manage"
+
+    @extend_schema(request=PayLinkInput, responses={201: IntentOutput, **ERRORS}, tags=["payments"])
+    def post(self, request, school_slug, pk):
+        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
+        data = PayLinkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        intent = services.intent_create(
+            invoice=invoice, actor=request.user, gateway_name=v.get("gateway") or settings.PAYMENTS_DEFAULT_GATEWAY,
+            email=v["email"], callback_url=v["callback_url"],
+        )  # fmt: skip
+        return Response(IntentOutput(intent).data, status=status.HTTP_201_CREATED)
+
+
+class TransactionOutput(serializers.ModelSerializer):
+    receipt_number = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentTransaction
+        fields = ["id", "invoice_id", "kind", "gateway", "provider_reference", "amount_minor", "currency", "status",
+                  "note", "receipt_number", "created_at", "confirmed_at"]  # fmt: skip
+
+    def get_receipt_number(self, tx) -> str | None:
+        receipt = getattr(tx, "receipt", None)
+        return receipt.number if receipt else None
+
+
+class CounterPaymentInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[("cash", "Cash"), ("pos", "POS")])
+    amount_minor = serializers.IntegerField(min_value=1)
+    reference = serializers.CharField(max_length=128, required=False, allow_blank=True,
+                                      help_text="POS slip or terminal reference; unique when given.")  # fmt: skip
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class CounterPaymentApi(SchoolApiView):
+    write_perm = "fees.manage"
+
+    @extend_schema(request=CounterPaymentInput, responses={201: TransactionOutput, **ERRORS}, tags=["payments"])
+    def post(self, request, school_slug, pk):
+        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
+        data = CounterPaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        if invoice.status not in ("issued", "partially_paid", "paid"):
+            raise serializers.ValidationError({"invoice": ["Only issued invoices take payments."]})
+        tx = services.transaction_record(
+            invoice=invoice, kind=v["kind"], amount_minor=v["amount_minor"], currency=invoice.currency,
+            actor=request.user, gateway=f"counter-{v['kind']}" if v.get("reference") else "",
+            provider_reference=v.get("reference") or None, note=v["note"],
+        )  # fmt: skip
+        return Response(TransactionOutput(tx).data, status=status.HTTP_201_CREATED)
+
+
+class TransactionFilter(django_filters.FilterSet):
+    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    status = django_filters.ChoiceFilter(choices=PaymentTransaction.Status.choices)
+    kind = django_filters.ChoiceFilter(choices=PaymentTransaction.Kind.choices)
+
+    class Meta:
+        model = PaymentTransaction
+        fields = ["status", "kind"]
+
+
+class TransactionListApi(SchoolApiView):
+    read_perm = "payments.view"
+
+    @extend_schema(responses={200: TransactionOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
+    def get(self, request, school_slug):
+        queryset = (
+            PaymentTransaction.objects.for_school(self.school).select_related("receipt").order_by("-created_at", "-id")
+        )
+        return paginated(self, queryset, TransactionOutput, TransactionFilter)
+
+
+class ReceiptOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Receipt
+        fields = ["id", "number", "transaction_id", "amount_minor", "currency", "issued_at", "is_void"]
+
+
+class ReceiptListApi(SchoolApiView):
+    read_perm = "payments.view"
+
+    @extend_schema(responses={200: ReceiptOutput(many=True), **READ_ERRORS}, tags=["payments"])
+    def get(self, request, school_slug):
+        return paginated(self, Receipt.objects.for_school(self.school).order_by("-issued_at", "-id"), ReceiptOutput)
