@@ -27,6 +27,7 @@ urlpatterns = [
     path("files/upload/<str:token>/", csrf_exempt(files.signed_upload_view), name="signed-upload"),
     path("payments/", include("payments.urls")),
     path("s/<slug:slug>/", include("schools.urls")),
+    path("s/<slug:slug>/fees/", include("fees.urls")),
 ]
 
 handler404 = "classpoint.views.not_found"

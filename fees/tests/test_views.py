@@ -1,0 +1,35 @@
+import pytest
+
+from classpoint.outbox import worker
+from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bursar_finds_an_invoice_records_a_payment_and_sees_the_receipt(school, bursar, verified_client, invoice):  # noqa: F811
+    client = verified_client(bursar)
+    listing = client.get("/s/greenfield/fees/invoices/?q=gfapupil&status=issued")
+    body = listing.content.decode()
+    assert listing.status_code == 200 and invoice.number in body and "₦100,000.00" in body
+    response = client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/payment/",
+                           {"kind": "cash", "amount": "40000.00", "reference": ""})  # fmt: skip
+    assert response.status_code == 302
+    worker.drain()
+    detail = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
+    assert "Partly paid" in detail and "₦60,000.00" in detail and "RCT-" in detail
+    assert "invoice.payment_applied" in detail
+
+
+def test_void_with_payments_shows_the_reason_it_was_refused(school, bursar, verified_client, invoice):  # noqa: F811
+    from fees.models import Invoice
+
+    Invoice.objects.filter(pk=invoice.pk).update(paid_minor=1)
+    client = verified_client(bursar)
+    client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/void/", {"reason": "oops"})
+    page = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
+    assert "refund or reverse" in page
+
+
+def test_teacher_gets_403_and_other_school_404(school, other_school, teacher, charlie, verified_client, invoice):  # noqa: F811
+    assert verified_client(teacher).get("/s/greenfield/fees/invoices/").status_code == 403
+    assert verified_client(charlie).get(f"/s/riverside/fees/invoices/{invoice.pk}/").status_code == 404

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("invoices/", views.invoices_list, name="invoices-list"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice-detail"),
+    path("invoices/<int:invoice_id>/<slug:action>/", views.invoice_action, name="invoice-action"),
+]

@@ -1,0 +1,122 @@
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from classpoint.models import AuditLog
+from classpoint.tenancy import school_view
+from payments import services as payments
+from payments.errors import PaymentsError
+from payments.models import PaymentTransaction
+
+from . import selectors, services
+from .errors import FeesError
+from .models import Invoice
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@school_view(perm="fees.view")
+def invoices_list(request):
+    school = request.school
+    get = request.GET
+    term_id = get.get("term", "")
+    class_group_id = get.get("class_group", "")
+    status = get.get("status", "") if get.get("status", "") in Invoice.Status.values else ""
+    overdue = get.get("overdue") == "1"
+    invoices = selectors.invoices_list(
+        school=school, term_id=int(term_id) if term_id.isdigit() else None,
+        class_group_id=int(class_group_id) if class_group_id.isdigit() else None,
+        status=status, overdue=overdue, q=get.get("q", "")[:100],
+    )  # fmt: skip
+    page = Paginator(invoices, 25).get_page(get.get("page"))
+    params = get.copy()
+    params.pop("page", None)
+    context = {
+        "page": page, "totals": selectors.invoice_totals(invoices), "terms": school.terms.select_related("session"),
+        "class_groups": school.class_groups.order_by("level", "name"), "statuses": Invoice.Status.choices,
+        "f": {"term": term_id, "class_group": class_group_id, "status": status, "overdue": overdue,
+              "q": get.get("q", "")},
+        "query_string": params.urlencode(),
+    }  # fmt: skip
+    template = "fees/partials/invoices_table.html" if request.htmx else "fees/invoices_list.html"
+    return render(request, template, context)
+
+
+class CounterPaymentForm(forms.Form):
+    kind = forms.ChoiceField(label="Paid by", choices=[("cash", "Cash"), ("pos", "POS")])
+    amount = forms.DecimalField(label="Amount", min_value=0.01, max_digits=14, decimal_places=2)
+    reference = forms.CharField(label="POS slip reference (optional)", required=False, max_length=128)
+
+
+def _invoice(request, invoice_id):
+    invoice = (
+        Invoice.objects.for_school(request.school).select_related("student", "class_group", "term__session")
+        .prefetch_related("lines").filter(pk=invoice_id).first()
+    )  # fmt: skip
+    if invoice is None:
+        raise Http404("No such invoice")
+    return invoice
+
+
+@require_GET
+@school_view(perm="fees.view")
+def invoice_detail(request, invoice_id):
+    invoice = _invoice(request, invoice_id)
+    context = {
+        "invoice": invoice,
+        "transactions": PaymentTransaction.objects.for_school(request.school).filter(invoice=invoice)
+        .select_related("receipt").order_by("-created_at"),
+        "intents": invoice.payment_intents.order_by("-created_at")[:5],
+        "history": AuditLog.objects.filter(school=request.school, target_type="fees.invoice",
+                                           target_id=str(invoice.pk)).order_by("-created_at")[:20],
+        "payment_form": CounterPaymentForm(),
+        "can_manage": request.membership.has_perm("fees.manage"),
+    }  # fmt: skip
+    return render(request, "fees/invoice_detail.html", context)
+
+
+@require_POST
+@school_view(perm="fees.manage")
+def invoice_action(request, invoice_id, action):
+    invoice = _invoice(request, invoice_id)
+    try:
+        if action == "issue":
+            services.invoice_issue(invoice=invoice, actor=request.user)
+            messages.success(request, "Invoice issued; the guardians will be told.")
+        elif action == "void":
+            services.invoice_void(invoice=invoice, actor=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, "Invoice void.")
+        elif action == "pay-link":
+            intent = payments.intent_create(invoice=invoice, actor=request.user, gateway_name="demo" if
+                                            request.POST.get("gateway") == "demo" else _default_gateway(),
+                                            email=request.user.email or "payer@example.ng")  # fmt: skip
+            messages.success(request, f"Pay link ready: {intent.checkout_url}")
+        elif action == "payment":
+            form = CounterPaymentForm(request.POST)
+            if not form.is_valid():
+                for field, errors in form.errors.items():
+                    messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}")
+                return redirect("invoice-detail", request.school.slug, invoice.pk)
+            d = form.cleaned_data
+            payments.transaction_record(
+                invoice=invoice, kind=d["kind"], amount_minor=int(d["amount"] * 100), currency=invoice.currency,
+                actor=request.user, gateway=f"counter-{d['kind']}" if d["reference"] else "",
+                provider_reference=d["reference"] or None,
+            )  # fmt: skip
+            messages.success(request, "Payment recorded; the receipt follows.")
+        else:
+            raise Http404("No such action")
+    except (FeesError, PaymentsError) as exc:
+        detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
+        messages.error(request, f"{exc.message} {detail}".strip())
+    return redirect("invoice-detail", request.school.slug, invoice.pk)
+
+
+def _default_gateway():
+    from django.conf import settings
+
+    return settings.PAYMENTS_DEFAULT_GATEWAY
