@@ -65,6 +65,7 @@ class Command(BaseCommand):
             if not user.has_usable_password():
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+        invoiced = self._fees(greenfield, User.objects.get(email="bursar@greenfield.demo"))
         if made_g or made_r:
             audit(school=greenfield, actor=None, action="demo.seeded", changes={"students": made_g})
         summary = (
@@ -72,6 +73,8 @@ class Command(BaseCommand):
             f"{riverside.students.count()} at Riverside (+{made_r})."
         )
         self.stdout.write(self.style.SUCCESS(summary))
+        if invoiced:
+            self.stdout.write(f"Fees: {invoiced} JSS 1 invoices issued for the current term, a few part-paid.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         logins.insert(1, ("greenfield school_admin", "admin@greenfield.demo"))
         for label, email in logins:
@@ -193,3 +196,42 @@ class Command(BaseCommand):
                 batch_size=500,
             )
         return len(new_students)
+
+    def _fees(self, school, bursar):
+        """Fee items, a schedule per level for the current term, and issued invoices for JSS 1 (a few
+        paid in part at the counter) so the bursar's pages have something to show. Once only."""
+        from fees import services as fees
+        from fees.models import FeeItem
+        from payments import services as payments
+
+        term = school.current_term()
+        if term is None or FeeItem.objects.for_school(school).exists():
+            return 0
+        items = {
+            code: fees.fee_item_create(school=school, actor=None, code=code, name=name, category=category,
+                                       default_amount_minor=amount)  # fmt: skip
+            for code, name, category, amount in [
+                ("tuition", "Tuition", "tuition", 18_500_000), ("levy", "Development levy", "other", 2_500_000),
+                ("books", "Books", "books", 3_200_000), ("bus", "School bus", "transport", 4_000_000),
+            ]
+        }  # fmt: skip
+        for level in LEVELS:
+            fees.fee_schedule_create(
+                school=school, actor=None, term=term, level=level, name=f"{level}, {term.name}",
+                lines=[{"fee_item": items["tuition"], "amount_minor": 18_500_000 + 1_000_000 * LEVELS.index(level),
+                        "due_date": term.start_date}, {"fee_item": items["levy"], "amount_minor": 2_500_000},
+                       {"fee_item": items["books"], "amount_minor": 3_200_000},
+                       {"fee_item": items["bus"], "amount_minor": 4_000_000, "optional": True}],
+            )  # fmt: skip
+        count = 0
+        students = school.students.filter(
+            enrollments__term=term, enrollments__class_group__level="JSS 1", enrollments__status="active"
+        ).order_by("admission_number")
+        for i, student in enumerate(students):
+            invoice = fees.invoice_create(school=school, actor=bursar, student=student, term=term)
+            invoice = fees.invoice_issue(invoice=invoice, actor=bursar)
+            if i % 4 == 0:
+                payments.transaction_record(invoice=invoice, kind="cash", amount_minor=10_000_000,
+                                            currency=invoice.currency, actor=bursar)  # fmt: skip
+            count += 1
+        return count
