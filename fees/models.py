@@ -164,3 +164,42 @@ class Allocation(SchoolScoped):
 
     def __str__(self):
         return f"{self.amount_minor} on {self.invoice_id}"
+
+
+class InvoiceBatch(SchoolScoped):
+    """Bulk invoicing of a term for a class group or the whole school, run in the background."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Finished"
+        FAILED = "failed", "Failed"
+
+    term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")
+    class_group = models.ForeignKey("schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")  # fmt: skip
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Invoice batch {self.pk}"
+
+    @property
+    def is_done(self):
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self):
+        return 100 if self.is_done else (min(99, self.done * 100 // self.total) if self.total else 0)

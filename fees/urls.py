@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     path("invoices/", views.invoices_list, name="invoices-list"),
+    path("batches/new/", views.batch_new, name="invoice-batch-new"),
+    path("batches/<int:batch_id>/", views.batch_detail, name="invoice-batch"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice-detail"),
     path("invoices/<int:invoice_id>/<slug:action>/", views.invoice_action, name="invoice-action"),
 ]

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.models import AuditLog
@@ -12,9 +12,9 @@ from payments import services as payments
 from payments.errors import PaymentsError
 from payments.models import PaymentTransaction
 
-from . import selectors, services
+from . import batches, selectors, services
 from .errors import FeesError
-from .models import Invoice
+from .models import Invoice, InvoiceBatch
 
 
 @require_GET
@@ -120,3 +120,41 @@ def _default_gateway():
     from django.conf import settings
 
     return settings.PAYMENTS_DEFAULT_GATEWAY
+
+
+class BatchForm(forms.Form):
+    term = forms.ModelChoiceField(queryset=None, label="Term")
+    class_group = forms.ModelChoiceField(queryset=None, required=False, label="Class", empty_label="Whole school")
+
+    def __init__(self, school, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term"].queryset = school.terms.select_related("session")
+        self.fields["term"].initial = school.current_term()
+        self.fields["class_group"].queryset = school.class_groups.order_by("level", "name")
+
+
+@require_http_methods(["GET", "POST"])
+@school_view(perm="fees.manage")
+def batch_new(request):
+    form = BatchForm(request.school, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        batch = batches.invoice_batch_create(school=request.school, actor=request.user, **form.cleaned_data)
+        return redirect("invoice-batch", request.school.slug, batch.pk)
+    recent = InvoiceBatch.objects.for_school(request.school).select_related("term", "class_group")[:10]
+    return render(request, "fees/batch_new.html", {"form": form, "recent": recent}, status=400 if form.errors else 200)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@school_view(perm="fees.view")
+def batch_detail(request, batch_id):
+    batch = (
+        InvoiceBatch.objects.for_school(request.school)
+        .select_related("term", "class_group")
+        .filter(pk=batch_id)
+        .first()
+    )
+    if batch is None:
+        raise Http404("No such batch")
+    template = "fees/partials/batch_progress.html" if request.htmx else "fees/batch_detail.html"
+    return render(request, template, {"batch": batch})

@@ -1,6 +1,6 @@
 """The transactional outbox: `emit` in a service's transaction, handlers run later, at least once."""
 
-from .emit import emit
+from .emit import emit, emit_many
 from .registry import handles
 
-__all__ = ["emit", "handles"]
+__all__ = ["emit", "emit_many", "handles"]

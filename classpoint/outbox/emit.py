@@ -47,3 +47,14 @@ def nudge():
         async_task("classpoint.outbox.tasks.drain_outbox", linger, task_name="outbox-drain", group="outbox")
     except Exception:  # the schedule drains every minute; a lost nudge only costs latency
         log.warning("outbox nudge failed", exc_info=True)
+
+
+def emit_many(*, school, events):
+    """Bulk `emit` for batch jobs: `events` is [(event_type, payload, dedupe_key)]. Same
+    transaction semantics; the caller guarantees its dedupe keys are new (no per-row check)."""
+    rows = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(school=school, event_type=t, payload=p or {}, dedupe_key=k) for t, p, k in events]
+    )
+    if rows and settings.OUTBOX_NUDGE_ON_COMMIT:
+        transaction.on_commit(nudge)
+    return rows

@@ -1,0 +1,121 @@
+"""Bulk invoicing: a term's invoices for a class group or the whole school, in chunks.
+
+Each chunk of students is one transaction: invoice numbers are taken as one block from the
+school's gapless counter, invoices and lines are bulk-inserted already issued, and one
+`invoice.issued` event per invoice is written to the outbox. Re-running skips students who already
+have a live invoice for the term; a student whose class has no fee schedule is reported, not
+invoiced.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from classpoint.audit import audit
+from classpoint.counters import next_values
+from classpoint.outbox import emit, emit_many
+from schools.models import Enrollment
+
+from .errors import FeesError
+from .models import FeeSchedule, Invoice, InvoiceBatch, InvoiceLine
+
+CHUNK = 200
+
+
+@transaction.atomic
+def invoice_batch_create(*, school, actor, term, class_group=None):
+    for field, obj in {"term": term, "class_group": class_group}.items():
+        if obj is not None and obj.school_id != school.pk:
+            raise FeesError("Not found.", fields={field: ["Not found in this school."]})
+    batch = InvoiceBatch.objects.create(
+        school=school, term=term, class_group=class_group,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )  # fmt: skip
+    audit(school=school, actor=actor, action="invoice_batch.requested", target=batch,
+          changes={"term": str(term), "class_group": class_group.name if class_group else "all"})  # fmt: skip
+    emit(school=school, event_type="invoices.batch_requested", payload={"batch_id": batch.pk},
+         dedupe_key=f"invoice-batch:{batch.pk}")  # fmt: skip
+    return batch
+
+
+def run(batch_id):
+    """Process a batch once (pending -> running is the claim)."""
+    if not InvoiceBatch.objects.filter(pk=batch_id, status=InvoiceBatch.Status.PENDING).update(
+        status=InvoiceBatch.Status.RUNNING
+    ):
+        return None
+    batch = InvoiceBatch.objects.select_related("school", "term", "class_group", "created_by").get(pk=batch_id)
+    school, term = batch.school, batch.term
+    enrollments = Enrollment.objects.for_school(school).filter(term=term, status=Enrollment.Status.ACTIVE)
+    if batch.class_group_id:
+        enrollments = enrollments.filter(class_group_id=batch.class_group_id)
+    pairs = list(enrollments.order_by("student__last_name", "student_id").values_list("student_id", "class_group_id"))
+    InvoiceBatch.objects.filter(pk=batch.pk).update(total=len(pairs))
+    schedules = _schedules(school, term)
+    counts = {"created": 0, "skipped": 0, "failed": 0}
+    problems = []
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start : start + CHUNK]
+        _invoice_chunk(batch, chunk, schedules, counts, problems)
+        InvoiceBatch.objects.filter(pk=batch.pk).update(
+            done=start + len(chunk), created_count=counts["created"], skipped_count=counts["skipped"],
+            failed_count=counts["failed"], problems=problems[:20],
+        )  # fmt: skip
+    InvoiceBatch.objects.filter(pk=batch.pk).update(status=InvoiceBatch.Status.SUCCEEDED, finished_at=timezone.now())
+    audit(school=school, actor=batch.created_by, action="invoice_batch.finished", target=batch, changes=counts)
+    batch.refresh_from_db()
+    return batch
+
+
+def _schedules(school, term):
+    """class_group_id -> schedule, level -> schedule, with lines, in two queries."""
+    by_class, by_level = {}, {}
+    for schedule in FeeSchedule.objects.for_school(school).filter(term=term).prefetch_related("lines__fee_item"):
+        if schedule.class_group_id:
+            by_class[schedule.class_group_id] = schedule
+        else:
+            by_level[schedule.level] = schedule
+    levels = dict(school.class_groups.values_list("pk", "level"))
+    return {gid: by_class.get(gid) or by_level.get(level) for gid, level in levels.items()}
+
+
+@transaction.atomic
+def _invoice_chunk(batch, chunk, schedules, counts, problems):
+    school, term = batch.school, batch.term
+    already = set(
+        Invoice.objects.for_school(school).filter(term=term, student_id__in=[s for s, _ in chunk])
+        .exclude(status=Invoice.Status.VOID).values_list("student_id", flat=True)
+    )  # fmt: skip
+    todo = []
+    for student_id, group_id in chunk:
+        if student_id in already:
+            counts["skipped"] += 1
+        elif schedules.get(group_id) is None:
+            counts["failed"] += 1
+            problems.append({"student_id": student_id, "message": "No fee schedule for the student's class."})
+        else:
+            todo.append((student_id, group_id, schedules[group_id]))
+    if not todo:
+        return
+    today = school.local_today()
+    numbers = next_values(school=school, key=f"invoice-{today.year}", count=len(todo))
+    invoices = []
+    for (student_id, group_id, schedule), number in zip(todo, numbers, strict=True):
+        lines = [line for line in schedule.lines.all() if not line.optional]
+        subtotal = sum(line.amount_minor for line in lines)
+        due = min((line.due_date for line in lines if line.due_date), default=term.start_date)
+        invoices.append(Invoice(
+            school=school, student_id=student_id, term=term, class_group_id=group_id, currency=school.currency,
+            status=Invoice.Status.ISSUED, number=f"INV-{today.year}-{number:06d}", issue_date=today, due_date=due,
+            subtotal_minor=subtotal, total_minor=subtotal, created_by=batch.created_by,
+        ))  # fmt: skip
+    Invoice.objects.bulk_create(invoices)
+    InvoiceLine.objects.bulk_create([
+        InvoiceLine(school=school, invoice=invoice, fee_item=line.fee_item, description=line.fee_item.name,
+                    amount_minor=line.amount_minor, due_date=line.due_date)
+        for invoice, (_, _, schedule) in zip(invoices, todo, strict=True)
+        for line in schedule.lines.all() if not line.optional
+    ])  # fmt: skip
+    emit_many(school=school, events=[
+        ("invoice.issued", {"invoice_id": invoice.pk}, f"invoice.issued:{invoice.pk}") for invoice in invoices
+    ])  # fmt: skip
+    counts["created"] += len(invoices)
