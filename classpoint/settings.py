@@ -213,6 +213,11 @@ SECRETS_AWS_REGION = env.str("SECRETS_AWS_REGION", default="eu-west-1")
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
 PAYMENTS_DEFAULT_GATEWAY = env.str("PAYMENTS_DEFAULT_GATEWAY", default="demo" if DEBUG else "paystack")
 
+# An overdue invoice is announced (`invoice.overdue`) at most once per this many days.
+OVERDUE_REMINDER_DAYS = env.int("OVERDUE_REMINDER_DAYS", default=7)
+# The daily overdue scan runs for each school in this school-local hour.
+OVERDUE_SCAN_LOCAL_HOUR = env.int("OVERDUE_SCAN_LOCAL_HOUR", default=6)
+
 # --- Outbox ---------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)

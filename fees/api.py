@@ -207,3 +207,57 @@ class InvoiceVoidApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         invoice = services.invoice_void(invoice=invoice, actor=request.user, reason=data.validated_data["reason"])
         return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data)
+
+
+class DefaulterOutput(serializers.ModelSerializer):
+    student = serializers.SerializerMethodField()
+    class_group = serializers.CharField(source="class_group.name", default="")
+    balance_minor = serializers.IntegerField(source="balance")
+    days_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "student_id", "student", "class_group", "term_id", "total_minor", "paid_minor",
+                  "balance_minor", "due_date", "days_overdue"]  # fmt: skip
+
+    def get_student(self, invoice) -> str:
+        return f"{invoice.student.last_name}, {invoice.student.first_name} ({invoice.student.admission_number})"
+
+    def get_days_overdue(self, invoice) -> int:
+        return (self.context["today"] - invoice.due_date).days
+
+
+class DefaultersInput(serializers.Serializer):
+    term = serializers.IntegerField(required=False)
+    class_group = serializers.IntegerField(required=False)
+    min_days_overdue = serializers.IntegerField(required=False, min_value=0, default=0)
+    min_amount_due = serializers.IntegerField(required=False, min_value=0, default=0)
+
+
+class DefaultersApi(SchoolApiView):
+    read_perm = "fees.view"
+
+    @extend_schema(parameters=[DefaultersInput], responses={200: DefaulterOutput(many=True), **READ_ERRORS},
+                   tags=["collections"])  # fmt: skip
+    def get(self, request, school_slug):
+        from classpoint.api.pagination import Pagination
+
+        from .collections import defaulters, totals_by_class
+
+        params = DefaultersInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        today = self.school.local_today()
+        rows = defaulters(
+            school=self.school,
+            term_id=p.get("term"),
+            class_group_id=p.get("class_group"),
+            today=today,
+            min_days_overdue=p["min_days_overdue"],
+            min_amount_due=p["min_amount_due"],
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        response = paginator.get_paginated_response(DefaulterOutput(page, many=True, context={"today": today}).data)
+        response.data["totals_by_class"] = totals_by_class(rows)
+        return response

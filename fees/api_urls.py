@@ -9,4 +9,5 @@ urlpatterns = [
     path("invoices/<int:pk>/", api.InvoiceDetailApi.as_view(), name="api-invoice-detail"),
     path("invoices/<int:pk>/issue/", api.InvoiceIssueApi.as_view(), name="api-invoice-issue"),
     path("invoices/<int:pk>/void/", api.InvoiceVoidApi.as_view(), name="api-invoice-void"),
+    path("defaulters/", api.DefaultersApi.as_view(), name="api-defaulters"),
 ]

@@ -99,6 +99,8 @@ class Invoice(SchoolScoped):
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     is_overdue = models.BooleanField(default=False)
+    # The last school-local day an `invoice.overdue` reminder went out: the scan spaces them.
+    overdue_reminded_on = models.DateField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

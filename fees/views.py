@@ -158,3 +158,43 @@ def batch_detail(request, batch_id):
         raise Http404("No such batch")
     template = "fees/partials/batch_progress.html" if request.htmx else "fees/batch_detail.html"
     return render(request, template, {"batch": batch})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@school_view(perm="fees.view")
+def defaulters_page(request):
+    from django.http import HttpResponse
+
+    from schools.imports.csvfile import write_csv
+
+    from .collections import defaulters, totals_by_class
+
+    school, get = request.school, request.GET
+    today = school.local_today()
+
+    def number(name):
+        value = get.get(name, "")
+        return int(value) if value.isdigit() else 0
+
+    rows = defaulters(school=school, term_id=number("term") or None, class_group_id=number("class_group") or None,
+                      min_days_overdue=number("min_days_overdue"), min_amount_due=number("min_amount_due") * 100,
+                      today=today)  # fmt: skip
+    if get.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="defaulters-{school.slug}-{today}.csv"'
+        response.write("\ufeff")
+        write_csv(response, ["Invoice", "Student", "Admission number", "Class", "Balance", "Due", "Days overdue"], (
+            [r.number, f"{r.student.first_name} {r.student.last_name}", r.student.admission_number,
+             r.class_group.name if r.class_group else "", f"{r.balance / 100:.2f}", r.due_date.isoformat(),
+             (today - r.due_date).days] for r in rows.iterator()))  # fmt: skip
+        return response
+    page = Paginator(rows, 50).get_page(get.get("page"))
+    for r in page.object_list:
+        r.days_overdue = (today - r.due_date).days
+    params = get.copy()
+    params.pop("page", None)
+    context = {"page": page, "totals": totals_by_class(rows), "terms": school.terms.select_related("session"),
+               "class_groups": school.class_groups.order_by("level", "name"), "f": get,
+               "query_string": params.urlencode()}  # fmt: skip
+    return render(request, "fees/defaulters.html", context)
