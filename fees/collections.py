@@ -37,8 +37,12 @@ def overdue_scan(*, school, today=None):
     due_reminder = past_due.filter(
         Q(overdue_reminded_on__isnull=True) | Q(overdue_reminded_on__lte=today - datetime.timedelta(days=interval))
     )
-    emitted = 0
-    while chunk := list(due_reminder.values_list("pk", "due_date").order_by("pk")[:_EVENT_CHUNK]):
+    emitted, last_pk = 0, 0
+    # Keyset pagination: each chunk starts after the last, instead of re-scanning updated rows.
+    while chunk := list(
+        due_reminder.filter(pk__gt=last_pk).values_list("pk", "due_date").order_by("pk")[:_EVENT_CHUNK]
+    ):
+        last_pk = chunk[-1][0]
         Invoice.objects.filter(pk__in=[pk for pk, _ in chunk]).update(overdue_reminded_on=today)
         emit_many(school=school, events=[
             ("invoice.overdue", {"invoice_id": pk, "days_overdue": (today - due).days}, f"invoice.overdue:{pk}:{today}")

@@ -126,6 +126,12 @@ class Invoice(SchoolScoped):
         indexes = [
             models.Index(fields=["school", "term", "class_group", "status"], name="invoice_term_class_idx"),
             models.Index(fields=["school", "status", "due_date"], name="invoice_status_due_idx"),
+            # Defaulters and the overdue scan read open invoices in due-date order.
+            models.Index(
+                fields=["school", "due_date", "id"],
+                condition=Q(status__in=["issued", "partially_paid"]),
+                name="invoice_open_due_idx",
+            ),
         ]
 
     def __str__(self):

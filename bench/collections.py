@@ -1,0 +1,124 @@
+"""Collections at scale: 200,000 past-due invoices in one school. Measures the defaulters API and
+workspace page (server time through the whole stack), and the overdue scan over all of them.
+Reference: the defaulters page's SQL (count + first page) run raw on the same connection.
+
+    python bench/collections.py --invoices 200000 --requests 60
+
+Targets: defaulters p95 < 100 ms; overdue scan < 30 s.
+"""
+
+import sys
+
+# This file's name shadows the standard library's `collections`: keep its folder off the front of
+# the import path (it goes to the back, for `_common`).
+_HERE = sys.path.pop(0)
+sys.path.append(_HERE)
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
+
+import _common  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=200_000)
+    parser.add_argument("--requests", type=int, default=60)
+    args = parser.parse_args()
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ["CLASSPOINT_REQUIRE_2FA"] = "false"
+    url = _common.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from fees.collections import defaulters, overdue_scan
+    from fees.models import Invoice
+    from schools.models import Student
+
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    school = _common.provision_bench_school(f"bench-coll-{int(time.time() * 1000) % 10**9}", "Bench Collections")
+    term, groups = school.current_term(), list(school.class_groups.all())
+    t0 = time.perf_counter()
+    start_day = datetime.date(2026, 9, 1)
+    for start in range(0, args.invoices, 20_000):
+        n = min(20_000, args.invoices - start)
+        students = Student.objects.bulk_create(
+            [
+                Student(school=school, admission_number=f"C{start + i:07d}", first_name="C", last_name=f"N{start + i}")
+                for i in range(n)
+            ]  # fmt: skip
+        )
+        Invoice.objects.bulk_create([
+            Invoice(school=school, student=s, term=term, class_group=groups[i % len(groups)], currency="NGN",
+                    status="issued" if i % 3 else "partially_paid", number=f"INV-B-{start + i:07d}",
+                    subtotal_minor=10_000_000, total_minor=10_000_000, paid_minor=0 if i % 3 else 4_000_000,
+                    issue_date=start_day, due_date=start_day + datetime.timedelta(days=i % 60))
+            for i, s in enumerate(students)
+        ])  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    setup_s = time.perf_counter() - t0
+    today = datetime.date(2026, 11, 23)
+    t0 = time.perf_counter()
+    marked, emitted = overdue_scan(school=school, today=today)
+    scan_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = overdue_scan(school=school, today=today)
+    rescan_s = time.perf_counter() - t0
+
+    client = Client()
+    client.force_login(school.memberships.get(role__key="school_admin").user)
+    slug = school.slug
+    group = groups[0]
+    scenarios = {
+        "api page 1": f"/api/v1/schools/{slug}/defaulters/",
+        "api class + 30 days": f"/api/v1/schools/{slug}/defaulters/?class_group={group.pk}&min_days_overdue=30",
+        "api page 200": f"/api/v1/schools/{slug}/defaulters/?page=200",
+        "page": f"/s/{slug}/fees/defaulters/",
+        "page class filter": f"/s/{slug}/fees/defaulters/?class_group={group.pk}",
+    }
+    for path in scenarios.values():
+        assert client.get(path).status_code == 200
+    results = {"date": time.strftime("%Y-%m-%d"), "database": connection.vendor, "invoices": args.invoices,
+               "setup_s": round(setup_s, 1), "scan_s": round(scan_s, 2), "scan_marked": marked,
+               "scan_reminders": emitted, "rescan_s": round(rescan_s, 2), "rescan": list(again)}  # fmt: skip
+    print(f"database: {url.rsplit('@', 1)[-1]}  invoices: {args.invoices}")
+    print(f"overdue scan: {scan_s:.2f} s ({marked} marked, {emitted} reminders); re-run {rescan_s:.2f} s {again}")
+    samples_all = []
+    for name, path in scenarios.items():
+        samples = []
+        for _ in range(args.requests // len(scenarios)):
+            t0 = time.perf_counter()
+            client.get(path)
+            samples.append(time.perf_counter() - t0)
+        s = _common.summary_ms(samples)
+        results[name] = s
+        samples_all += samples
+        print(f"{name:<22} p50 {s['p50_ms']:>7} ms  p95 {s['p95_ms']:>7} ms")
+    qs = defaulters(school=school, today=today)
+    page_sql, page_params = qs[:50].query.sql_with_params()
+    count_sql, count_params = qs.order_by().values("pk").query.sql_with_params()
+    bare = []
+    with connection.cursor() as cur:
+        for _ in range(20):
+            t0 = time.perf_counter()
+            cur.execute(f"SELECT COUNT(*) FROM ({count_sql}) s", count_params)
+            cur.fetchone()
+            cur.execute(page_sql, page_params)
+            cur.fetchall()
+            bare.append(time.perf_counter() - t0)
+    overall, ref = _common.summary_ms(samples_all), _common.summary_ms(bare)
+    results["overall"], results["bare_sql"] = overall, ref
+    print(f"{'all scenarios':<22} p50 {overall['p50_ms']:>7} ms  p95 {overall['p95_ms']:>7} ms")
+    print(f"{'bare SQL (page 1)':<22} p50 {ref['p50_ms']:>7} ms  p95 {ref['p95_ms']:>7} ms")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
