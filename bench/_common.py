@@ -11,6 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/classpoint_bench"
 
 
+def production_like():
+    """DEBUG off (no query log swamping memory or time), no 2FA for the bench's forced logins."""
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ["CLASSPOINT_REQUIRE_2FA"] = "false"
+
+
 def setup(database_url=None):
     url = database_url or os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     os.environ["DATABASE_URL"] = url

@@ -84,8 +84,7 @@ def main():
     args = parser.parse_args()
     # As in production: with DEBUG on, Django keeps the last 9,000 statements (bulk INSERTs of 500
     # rows each) in memory, which would swamp the import's own figures.
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
+    _common.production_like()
     url = _common.setup()
     from django.db import connection
 

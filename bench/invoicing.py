@@ -21,8 +21,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=5000)
     args = parser.parse_args()
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
+    _common.production_like()
     url = _common.setup()
     from django.db import connection
 

@@ -62,10 +62,7 @@ def main():
     parser.add_argument("--students", type=int, default=100000)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ["CLASSPOINT_REQUIRE_2FA"] = "false"
+    _common.production_like()
     url = _common.setup()
     from django.conf import settings
     from django.db import connection

@@ -25,9 +25,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    _common.production_like()
     os.environ["CLASSPOINT_DEV_PAYMENTS_DEMO_SECRET"] = "bench-demo-secret"
     url = _common.setup()
     from django.db import connection

@@ -1,9 +1,7 @@
-import threading
-
 import pytest
-from django.db import connection
 
 from classpoint.models import AuditLog, OutboxEvent
+from classpoint.testing import run_concurrently
 from fees import services
 from fees.errors import FeesError
 from fees.models import FeeItem, Invoice
@@ -110,23 +108,13 @@ def test_concurrent_issues_take_gapless_unique_numbers(school, bursar, fees_setu
         student = Student.objects.create(school=school, admission_number=f"C{i}", first_name="C", last_name=str(i))
         f.enroll(student, term, group)
         drafts.append(services.invoice_create(school=school, actor=bursar, student=student, term=term))
-    errors = []
 
     def issue(chunk):
-        try:
-            for invoice in chunk:
-                services.invoice_issue(invoice=invoice, actor=bursar)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
+        for invoice in chunk:
+            services.invoice_issue(invoice=invoice, actor=bursar)
 
     # when eight workers issue them at once
-    threads = [threading.Thread(target=issue, args=(drafts[i::8],)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_concurrently(issue, [drafts[i::8] for i in range(8)])
     # then the numbers are exactly 1..40
     assert not errors
     numbers = sorted(

@@ -3,10 +3,10 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 
 from classpoint.models import OutboxEvent
 from classpoint.outbox import worker
+from classpoint.testing import run_concurrently
 from fees import services as fees
 from fees.models import Invoice
 from payments import services
@@ -167,26 +167,14 @@ def test_200_concurrent_confirmations_get_receipts_1_to_200(school, bursar):
         f.enroll(student, term, group)
         invoices.append(fees.invoice_issue(invoice=fees.invoice_create(school=school, actor=bursar, student=student,
                                                                        term=term), actor=bursar))  # fmt: skip
-    errors = []
 
     def confirm(chunk):
-        try:
-            for inv in chunk:
-                tx = services.transaction_record(
-                    invoice=inv, kind="cash", amount_minor=5000, currency="NGN", actor=None
-                )
-                services.receipt_issue(transaction_id=tx.pk)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
+        for inv in chunk:
+            tx = services.transaction_record(invoice=inv, kind="cash", amount_minor=5000, currency="NGN", actor=None)
+            services.receipt_issue(transaction_id=tx.pk)
 
     # when ten clerks confirm payments at the same time
-    threads = [threading.Thread(target=confirm, args=(invoices[i::10],)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_concurrently(confirm, [invoices[i::10] for i in range(10)])
     # then receipt numbers are exactly 1..200
     assert not errors
     numbers = sorted(
