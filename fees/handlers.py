@@ -23,3 +23,9 @@ def start_batch(event):
         # Its own task: a school-wide run must not hold up the outbox. The claim makes reruns no-ops.
         async_task("fees.tasks.run_invoice_batch", event.payload["batch_id"], group="invoicing",
                    timeout=settings.IMPORT_TASK_TIMEOUT)  # fmt: skip
+
+
+@handles("payment.reversed")
+def restore_balance(event):
+    p = event.payload
+    services.invoice_reverse_payment(invoice_id=p["invoice_id"], transaction_id=p["transaction_id"])

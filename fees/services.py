@@ -193,3 +193,27 @@ def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=Non
           changes={"transaction_id": transaction_id, "applied_minor": applied, "credit_minor": amount_minor - applied,
                    "balance_minor": invoice.balance_minor})  # fmt: skip
     return allocation
+
+
+@transaction.atomic
+def invoice_reverse_payment(*, invoice_id, transaction_id, actor=None):
+    """Undo what a reversed payment applied, once: the reversal's Allocation carries the negated
+    transaction id (transaction ids are positive), so a redelivery finds it and does nothing."""
+    from .models import Allocation
+
+    original = Allocation.objects.filter(transaction_id=transaction_id).first()
+    if original is None or Allocation.objects.filter(transaction_id=-transaction_id).exists():
+        return None
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    reversal = Allocation.objects.create(
+        school_id=invoice.school_id, invoice=invoice, transaction_id=-transaction_id,
+        amount_minor=-original.amount_minor, credit_minor=-original.credit_minor,
+    )  # fmt: skip
+    invoice.paid_minor -= original.amount_minor
+    if invoice.status in (Invoice.Status.PAID, Invoice.Status.PARTIALLY_PAID):
+        invoice.status = Invoice.Status.PARTIALLY_PAID if invoice.paid_minor > 0 else Invoice.Status.ISSUED
+    invoice.save(update_fields=["paid_minor", "status", "updated_at"])
+    audit(school=invoice.school, actor=actor, action="invoice.payment_reversed", target=invoice,
+          changes={"transaction_id": transaction_id, "restored_minor": original.amount_minor,
+                   "balance_minor": invoice.balance_minor})  # fmt: skip
+    return reversal

@@ -75,6 +75,7 @@ def invoice_detail(request, invoice_id):
                                            target_id=str(invoice.pk)).order_by("-created_at")[:20],
         "payment_form": CounterPaymentForm(),
         "can_manage": request.membership.has_perm("fees.manage"),
+        "can_refund": request.membership.has_perm("payments.refund"),
     }  # fmt: skip
     return render(request, "fees/invoice_detail.html", context)
 
@@ -108,6 +109,15 @@ def invoice_action(request, invoice_id, action):
                 provider_reference=d["reference"] or None,
             )  # fmt: skip
             messages.success(request, "Payment recorded; the receipt follows.")
+        elif action == "reverse":
+            if not request.membership.has_perm("payments.refund"):
+                return render(request, "403.html", status=403)
+            tx_id = request.POST.get("transaction", "")
+            if not tx_id.isdigit() or not invoice.transactions.filter(pk=int(tx_id)).exists():
+                raise Http404("No such payment")
+            payments.transaction_reverse(transaction_id=int(tx_id), school=request.school, actor=request.user,
+                                         reason=request.POST.get("reason", ""))  # fmt: skip
+            messages.success(request, "Payment reversed; the receipt is void and the balance is restored.")
         else:
             raise Http404("No such action")
     except (FeesError, PaymentsError) as exc:

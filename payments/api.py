@@ -116,3 +116,20 @@ class ReceiptListApi(SchoolApiView):
     @extend_schema(responses={200: ReceiptOutput(many=True), **READ_ERRORS}, tags=["payments"])
     def get(self, request, school_slug):
         return paginated(self, Receipt.objects.for_school(self.school).order_by("-issued_at", "-id"), ReceiptOutput)
+
+
+class ReverseInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class TransactionReverseApi(SchoolApiView):
+    write_perm = "payments.refund"
+
+    @extend_schema(request=ReverseInput, responses={200: TransactionOutput, **ERRORS}, tags=["payments"])
+    def post(self, request, school_slug, pk):
+        tx = scoped_get(PaymentTransaction.objects.for_school(self.school), pk)
+        data = ReverseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tx = services.transaction_reverse(transaction_id=tx.pk, school=self.school, actor=request.user,
+                                          reason=data.validated_data["reason"])  # fmt: skip
+        return Response(TransactionOutput(tx).data)

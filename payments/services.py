@@ -137,3 +137,26 @@ def receipt_issue(*, transaction_id):
     )
     audit(school=school, actor=None, action="receipt.issued", target=receipt, changes={"transaction_id": tx.pk})
     return receipt
+
+
+@transaction.atomic
+def transaction_reverse(*, transaction_id, school, actor, reason):
+    """A bursar undoes a confirmed payment (bounced transfer, refund): the receipt is voided and
+    `payment.reversed` lets fees restore the invoice's balance."""
+    tx = PaymentTransaction.objects.for_school(school).select_for_update().filter(pk=transaction_id).first()
+    if tx is None:
+        raise PaymentsError("Not found.", code="not_found", fields={"transaction": ["Not found in this school."]})
+    if not (reason or "").strip():
+        raise PaymentsError("Give a reason.", fields={"reason": ["Say why the payment is reversed."]})
+    if tx.status != PaymentTransaction.Status.CONFIRMED:
+        message = f"Only confirmed payments can be reversed (this one is {tx.status})."
+        raise PaymentsError("Not reversible.", code="not_reversible", fields={"transaction": [message]})
+    tx.status = PaymentTransaction.Status.REVERSED
+    tx.note = reason.strip()[:300]
+    tx.save(update_fields=["status", "note"])
+    Receipt.objects.filter(transaction=tx).update(is_void=True)
+    audit(school=school, actor=actor, action="payment.reversed", target=tx,
+          changes={"amount_minor": tx.amount_minor, "reason": tx.note, "invoice_id": tx.invoice_id})  # fmt: skip
+    emit(school=school, event_type="payment.reversed", dedupe_key=f"payment.reversed:{tx.pk}",
+         payload={"transaction_id": tx.pk, "invoice_id": tx.invoice_id, "amount_minor": tx.amount_minor})  # fmt: skip
+    return tx

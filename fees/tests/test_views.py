@@ -33,3 +33,15 @@ def test_void_with_payments_shows_the_reason_it_was_refused(school, bursar, veri
 def test_teacher_gets_403_and_other_school_404(school, other_school, teacher, charlie, verified_client, invoice):  # noqa: F811
     assert verified_client(teacher).get("/s/greenfield/fees/invoices/").status_code == 403
     assert verified_client(charlie).get(f"/s/riverside/fees/invoices/{invoice.pk}/").status_code == 404
+
+
+def test_bursar_reverses_a_payment_from_the_invoice_page(school, bursar, verified_client, invoice):  # noqa: F811
+    from payments import services
+
+    tx = services.transaction_record(invoice=invoice, kind="cash", amount_minor=1_000_000, currency="NGN", actor=bursar)
+    worker.drain()
+    client = verified_client(bursar)
+    client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/reverse/", {"transaction": tx.pk, "reason": "refund"})
+    worker.drain()
+    page = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
+    assert "Reversed" in page and "(void)" in page and "invoice.payment_reversed" in page

@@ -33,3 +33,38 @@ def test_bad_counter_payment_is_a_field_error(school, bursar, api, invoice):  # 
 def test_teacher_cannot_see_payments(school, teacher, api):
     api.force_authenticate(teacher)
     assert api.get("/api/v1/schools/greenfield/transactions/").status_code == 403
+
+
+def test_reversal_after_partial_payment_restores_the_balance_once(school, bursar, api, invoice):  # noqa: F811
+    from fees import services as fees
+    from fees.models import Invoice
+
+    api.force_authenticate(bursar)
+    base = "/api/v1/schools/greenfield"
+    first = api.post(f"{base}/invoices/{invoice.pk}/payments/", {"kind": "cash", "amount_minor": 3_000_000}).json()
+    api.post(f"{base}/invoices/{invoice.pk}/payments/", {"kind": "cash", "amount_minor": 2_000_000})
+    worker.drain()
+    assert Invoice.objects.get(pk=invoice.pk).balance_minor == 5_000_000
+    missing = api.post(f"{base}/transactions/{first['id']}/reverse/", {"reason": ""})
+    assert missing.status_code == 400 and "reason" in missing.json()["error"]["fields"]
+    reversed_ = api.post(f"{base}/transactions/{first['id']}/reverse/", {"reason": "cheque bounced"})
+    assert reversed_.status_code == 200 and reversed_.json()["status"] == "reversed"
+    worker.drain()
+    fees.invoice_reverse_payment(invoice_id=invoice.pk, transaction_id=first["id"])  # a redelivery: no-op
+    inv = Invoice.objects.get(pk=invoice.pk)
+    assert (inv.status, inv.paid_minor, inv.balance_minor) == ("partially_paid", 2_000_000, 8_000_000)
+    receipts = {r["transaction_id"]: r["is_void"] for r in api.get(f"{base}/receipts/").json()["results"]}
+    assert receipts[first["id"]] is True
+    again = api.post(f"{base}/transactions/{first['id']}/reverse/", {"reason": "again"})
+    assert again.status_code == 400 and again.json()["error"]["code"] == "not_reversible"
+
+
+def test_other_schools_transaction_cannot_be_reversed(school, other_school, bursar, api, invoice):  # noqa: F811
+    from payments import services
+    from payments.errors import PaymentsError
+
+    tx = services.transaction_record(invoice=invoice, kind="cash", amount_minor=100, currency="NGN", actor=bursar)
+    with pytest.raises(PaymentsError):
+        services.transaction_reverse(transaction_id=tx.pk, school=other_school, actor=bursar, reason="x")
+    api.force_authenticate(bursar)
+    assert api.post(f"/api/v1/schools/riverside/transactions/{tx.pk}/reverse/", {"reason": "x"}).status_code == 404
