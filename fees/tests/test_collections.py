@@ -66,3 +66,14 @@ def test_defaulters_page_and_formula_safe_csv(school, bursar, verified_client, i
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Invoice" and len(rows) == 7
     assert all(row[1].startswith("'=") for row in rows[1:])
+
+
+def test_backfill_invoice_classgroup(school, issued, capsys):
+    target = issued.first()
+    Invoice.objects.filter(pk=target.pk).update(class_group=None)
+    call_command("backfill_invoice_classgroup", "--school", "greenfield", "--dry-run")
+    assert Invoice.objects.get(pk=target.pk).class_group_id is None
+    call_command("backfill_invoice_classgroup", "--school", "greenfield")
+    assert Invoice.objects.get(pk=target.pk).class_group_id is not None
+    out = capsys.readouterr().out
+    assert "greenfield: would fill 1" in out and "greenfield: filled 1" in out
