@@ -25,3 +25,21 @@ def invoice_totals(invoices):
     totals = invoices.exclude(status=Invoice.Status.VOID).aggregate(billed=Sum("total_minor"), paid=Sum("paid_minor"))
     billed, paid = totals["billed"] or 0, totals["paid"] or 0
     return {"billed": billed, "paid": paid, "outstanding": billed - paid}
+
+
+def family_account(*, school, guardian):
+    """A guardian's children, each with their invoices, and what the family owes in all."""
+    from schools.models import Student
+
+    children = list(
+        Student.objects.for_school(school).filter(guardian_links__guardian=guardian).order_by("last_name", "first_name")
+    )
+    invoices = (
+        Invoice.objects.for_school(school).filter(student__in=children).exclude(status=Invoice.Status.VOID)
+        .select_related("term__session", "class_group").order_by("-created_at")
+    )  # fmt: skip
+    by_child = {child.pk: [] for child in children}
+    for invoice in invoices:
+        by_child[invoice.student_id].append(invoice)
+    balance = sum(invoice.balance_minor for invoice in invoices if invoice.status != Invoice.Status.DRAFT)
+    return [(child, by_child[child.pk]) for child in children], balance

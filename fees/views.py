@@ -208,3 +208,13 @@ def defaulters_page(request):
                "class_groups": school.class_groups.order_by("level", "name"), "f": get,
                "query_string": params.urlencode()}  # fmt: skip
     return render(request, "fees/defaulters.html", context)
+
+
+@require_GET
+@school_view(perm="fees.view")
+def family_account(request, guardian_id):
+    guardian = request.school.guardians.filter(pk=guardian_id).first()
+    if guardian is None:
+        raise Http404("No such guardian")
+    children, balance = selectors.family_account(school=request.school, guardian=guardian)
+    return render(request, "fees/family.html", {"guardian": guardian, "children": children, "balance": balance})

@@ -45,3 +45,23 @@ def test_bursar_reverses_a_payment_from_the_invoice_page(school, bursar, verifie
     worker.drain()
     page = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
     assert "Reversed" in page and "(void)" in page and "invoice.payment_reversed" in page
+
+
+def test_family_account_sums_the_childrens_balances(school, bursar, verified_client, invoice):  # noqa: F811
+    from fees import services as fees
+    from schools.models import Student
+    from schools.tests import factories as f
+
+    guardian = invoice.student.guardian_links.get().guardian
+    sibling = Student.objects.create(school=school, admission_number="SIB1", first_name="Sib", last_name="Ling")
+    f.link(sibling, guardian, primary=False)
+    f.enroll(sibling, invoice.term, invoice.class_group)
+    fees.invoice_issue(invoice=fees.invoice_create(school=school, actor=bursar, student=sibling, term=invoice.term),
+                       actor=bursar)  # fmt: skip
+    page = verified_client(bursar).get(f"/s/greenfield/fees/families/{guardian.pk}/").content.decode()
+    assert "₦200,000.00" in page and "Sib Ling" in page and "GFAPupil" in page
+
+
+def test_family_of_another_school_is_404(school, other_school, bursar, verified_client):
+    foreign = other_school.guardians.first()
+    assert verified_client(bursar).get(f"/s/greenfield/fees/families/{foreign.pk}/").status_code == 404
