@@ -15,8 +15,9 @@ from classpoint.counters import next_values
 from classpoint.outbox import emit, emit_many
 from schools.models import Enrollment
 
+from . import discounts
 from .errors import FeesError
-from .models import FeeSchedule, Invoice, InvoiceBatch, InvoiceLine
+from .models import FeeSchedule, Invoice, InvoiceBatch, InvoiceDiscount, InvoiceLine
 
 CHUNK = 200
 
@@ -96,19 +97,29 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
             todo.append((student_id, group_id, schedules[group_id]))
     if not todo:
         return
+    positions = discounts.child_positions(school=school, term=term, student_ids=[s for s, _, _ in todo])
+    school_rules = discounts.rules(school)
     today = school.local_today()
     numbers = next_values(school=school, key=f"invoice-{today.year}", count=len(todo))
-    invoices = []
+    invoices, notes = [], []
     for (student_id, group_id, schedule), number in zip(todo, numbers, strict=True):
         lines = [line for line in schedule.lines.all() if not line.optional]
         subtotal = sum(line.amount_minor for line in lines)
+        discount, note = discounts.sibling_discount(position=positions[student_id], lines=lines,
+                                                    school_rules=school_rules)  # fmt: skip
+        notes.append((discount, note))
         due = min((line.due_date for line in lines if line.due_date), default=term.start_date)
         invoices.append(Invoice(
             school=school, student_id=student_id, term=term, class_group_id=group_id, currency=school.currency,
             status=Invoice.Status.ISSUED, number=f"INV-{today.year}-{number:06d}", issue_date=today, due_date=due,
-            subtotal_minor=subtotal, total_minor=subtotal, created_by=batch.created_by,
+            subtotal_minor=subtotal, discount_minor=discount, total_minor=subtotal - discount,
+            created_by=batch.created_by,
         ))  # fmt: skip
     Invoice.objects.bulk_create(invoices)
+    InvoiceDiscount.objects.bulk_create([
+        InvoiceDiscount(school=school, invoice=invoice, description=note, amount_minor=discount)
+        for invoice, (discount, note) in zip(invoices, notes, strict=True) if discount
+    ])  # fmt: skip
     InvoiceLine.objects.bulk_create([
         InvoiceLine(school=school, invoice=invoice, fee_item=line.fee_item, description=line.fee_item.name,
                     amount_minor=line.amount_minor, due_date=line.due_date)

@@ -211,3 +211,35 @@ class InvoiceBatch(SchoolScoped):
     @property
     def percent(self):
         return 100 if self.is_done else (min(99, self.done * 100 // self.total) if self.total else 0)
+
+
+class SiblingDiscount(SchoolScoped):
+    """Tuition discount for the 2nd, 3rd… child of one family (children ordered eldest first; the
+    highest rule at or below a child's position applies)."""
+
+    child_position = models.PositiveSmallIntegerField()  # 2 = second child, 3 = third and later…
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["child_position"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "child_position"], name="sibling_discount_unique_position"),
+            models.CheckConstraint(condition=Q(child_position__gte=2), name="sibling_discount_from_second_child"),
+            models.CheckConstraint(condition=Q(percent__gt=0) & Q(percent__lte=100), name="sibling_discount_percent"),
+        ]
+
+    def __str__(self):
+        return f"{self.percent}% from child {self.child_position}"
+
+
+class InvoiceDiscount(SchoolScoped):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="discounts")
+    kind = models.CharField(max_length=20, default="sibling")
+    description = models.CharField(max_length=200)
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.description

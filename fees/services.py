@@ -8,8 +8,9 @@ from classpoint.counters import next_value
 from classpoint.outbox import emit
 from schools.models import Enrollment
 
+from . import discounts
 from .errors import FeesError
-from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, InvoiceLine
+from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, InvoiceDiscount, InvoiceLine
 
 
 def _same_school(school, **objects):
@@ -102,12 +103,15 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
                         fields={"class_group": [f"No fee schedule for {class_group} in {term}."]})  # fmt: skip
     lines = [line for line in schedule.lines.all() if include_optional or not line.optional]
     subtotal = sum(line.amount_minor for line in lines)
+    position = discounts.child_positions(school=school, term=term, student_ids=[student.pk])[student.pk]
+    discount, discount_note = discounts.sibling_discount(position=position, lines=lines,
+                                                         school_rules=discounts.rules(school))  # fmt: skip
     due = due_date or min((line.due_date for line in lines if line.due_date), default=term.start_date)
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
                 school=school, student=student, term=term, class_group=class_group, currency=school.currency,
-                subtotal_minor=subtotal, total_minor=subtotal, due_date=due,
+                subtotal_minor=subtotal, discount_minor=discount, total_minor=subtotal - discount, due_date=due,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )  # fmt: skip
     except IntegrityError as exc:
@@ -127,8 +131,10 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
             for line in lines
         ]  # fmt: skip
     )
-    audit(school=school, actor=actor, action="invoice.created", target=invoice,
-          changes={"student": student.admission_number, "total_minor": subtotal})  # fmt: skip
+    if discount:
+        InvoiceDiscount.objects.create(school=school, invoice=invoice, description=discount_note, amount_minor=discount)
+    changes = {"student": student.admission_number, "total_minor": subtotal - discount, "discount_minor": discount}
+    audit(school=school, actor=actor, action="invoice.created", target=invoice, changes=changes)
     return invoice
 
 

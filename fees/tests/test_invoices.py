@@ -121,3 +121,51 @@ def test_concurrent_issues_take_gapless_unique_numbers(school, bursar, fees_setu
         int(n.rsplit("-", 1)[1]) for n in Invoice.objects.for_school(school).values_list("number", flat=True)
     )
     assert numbers == list(range(1, 41))
+
+
+def test_sibling_discount_for_the_younger_children(school, bursar, fees_setup):
+    import datetime
+    from decimal import Decimal
+
+    from fees.models import SiblingDiscount
+
+    # given a family of three in the class, and 10% off tuition from the 2nd child, 20% from the 3rd
+    SiblingDiscount.objects.create(school=school, child_position=2, percent=Decimal("10"))
+    SiblingDiscount.objects.create(school=school, child_position=3, percent=Decimal("20"))
+    eldest = school.students.get(admission_number="GFA/0001")
+    eldest.date_of_birth = datetime.date(2012, 1, 1)
+    eldest.save()
+    guardian = eldest.guardian_links.get().guardian
+    kids = []
+    for i, born in enumerate([datetime.date(2014, 1, 1), datetime.date(2016, 1, 1)]):
+        kid = Student.objects.create(school=school, admission_number=f"K{i}", first_name="K", last_name=str(i),
+                                     date_of_birth=born)  # fmt: skip
+        f.link(kid, guardian)
+        f.enroll(kid, fees_setup["term"], fees_setup["group"])
+        kids.append(kid)
+    # when they are invoiced (the youngest first, to show order comes from age, not from invoicing)
+    youngest = services.invoice_create(school=school, actor=bursar, student=kids[1], term=fees_setup["term"])
+    first = services.invoice_create(school=school, actor=bursar, student=eldest, term=fees_setup["term"])
+    middle = services.invoice_create(school=school, actor=bursar, student=kids[0], term=fees_setup["term"])
+    # then
+    assert (first.discount_minor, middle.discount_minor, youngest.discount_minor) == (0, 1_500_000, 3_000_000)
+    assert youngest.total_minor == 12_000_000
+    assert "20% of tuition, child 3" in youngest.discounts.get().description
+
+
+def test_bulk_invoicing_applies_the_same_sibling_discount(school, bursar, fees_setup):
+    from decimal import Decimal
+
+    from classpoint.outbox import worker
+    from fees import batches
+    from fees.models import SiblingDiscount
+
+    SiblingDiscount.objects.create(school=school, child_position=2, percent=Decimal("50"))
+    eldest = school.students.get(admission_number="GFA/0001")
+    kid = Student.objects.create(school=school, admission_number="K9", first_name="K", last_name="Nine")
+    f.link(kid, eldest.guardian_links.get().guardian)
+    f.enroll(kid, fees_setup["term"], fees_setup["group"])
+    batches.invoice_batch_create(school=school, actor=bursar, term=fees_setup["term"])
+    worker.drain()
+    totals = sorted(Invoice.objects.for_school(school).values_list("discount_minor", flat=True))
+    assert totals == [0, 7_500_000]
