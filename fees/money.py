@@ -9,6 +9,13 @@ def format_money(amount_minor, currency):
     return f"{sign}{SYMBOLS.get(currency, currency + ' ')}{major:,}.{minor:02d}"
 
 
+def to_minor(amount):
+    """A typed amount in major units (Decimal "400.50") as integer minor units (40050)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return int((Decimal(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def percent_of(amount_minor, percent):
     """`percent`% of an amount, rounded half up to the minor unit (never a float)."""
     from decimal import ROUND_HALF_UP, Decimal

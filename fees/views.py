@@ -15,6 +15,7 @@ from payments.models import PaymentTransaction
 from . import batches, selectors, services
 from .errors import FeesError
 from .models import Invoice, InvoiceBatch
+from .money import to_minor
 
 
 @require_GET
@@ -92,8 +93,7 @@ def invoice_action(request, invoice_id, action):
             services.invoice_void(invoice=invoice, actor=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, "Invoice void.")
         elif action == "pay-link":
-            intent = payments.intent_create(invoice=invoice, actor=request.user, gateway_name="demo" if
-                                            request.POST.get("gateway") == "demo" else _default_gateway(),
+            intent = payments.intent_create(invoice=invoice, actor=request.user,
                                             email=request.user.email or "payer@example.ng")  # fmt: skip
             messages.success(request, f"Pay link ready: {intent.checkout_url}")
         elif action == "payment":
@@ -104,7 +104,7 @@ def invoice_action(request, invoice_id, action):
                 return redirect("invoice-detail", request.school.slug, invoice.pk)
             d = form.cleaned_data
             payments.transaction_record(
-                invoice=invoice, kind=d["kind"], amount_minor=int(d["amount"] * 100), currency=invoice.currency,
+                invoice=invoice, kind=d["kind"], amount_minor=to_minor(d["amount"]), currency=invoice.currency,
                 actor=request.user, gateway=f"counter-{d['kind']}" if d["reference"] else "",
                 provider_reference=d["reference"] or None,
             )  # fmt: skip
@@ -124,12 +124,6 @@ def invoice_action(request, invoice_id, action):
         detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
         messages.error(request, f"{exc.message} {detail}".strip())
     return redirect("invoice-detail", request.school.slug, invoice.pk)
-
-
-def _default_gateway():
-    from django.conf import settings
-
-    return settings.PAYMENTS_DEFAULT_GATEWAY
 
 
 class BatchForm(forms.Form):

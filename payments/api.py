@@ -1,7 +1,6 @@
 """API: pay links, counter payments, transactions and receipts under /api/v1/schools/<slug>/."""
 
 import django_filters
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -37,7 +36,7 @@ class PayLinkApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         intent = services.intent_create(
-            invoice=invoice, actor=request.user, gateway_name=v.get("gateway") or settings.PAYMENTS_DEFAULT_GATEWAY,
+            invoice=invoice, actor=request.user, gateway_name=v.get("gateway"),
             email=v["email"], callback_url=v["callback_url"],
         )  # fmt: skip
         return Response(IntentOutput(intent).data, status=status.HTTP_201_CREATED)

@@ -4,6 +4,7 @@ the gateway reference is unique per transaction, and fees allocates once per tra
 import logging
 import secrets as pysecrets
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,14 +20,14 @@ log = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def intent_create(*, invoice, actor, gateway_name, email, callback_url=""):
+def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
     if invoice.status not in ("issued", "partially_paid"):
         raise PaymentsError(
             "Not payable.", code="not_payable", fields={"invoice": ["Only issued invoices can be paid."]}
         )
     if invoice.balance_minor <= 0:
         raise PaymentsError("Nothing to pay.", code="nothing_due", fields={"invoice": ["This invoice is paid."]})
-    gateway = get_gateway(gateway_name)
+    gateway = get_gateway(gateway_name or settings.PAYMENTS_DEFAULT_GATEWAY)
     if gateway is None:
         raise PaymentsError("Unknown gateway.", fields={"gateway": [f"No gateway “{gateway_name}”."]})
     intent = PaymentIntent.objects.create(
@@ -45,7 +46,7 @@ def intent_create(*, invoice, actor, gateway_name, email, callback_url=""):
     return intent
 
 
-def webhook_receive(*, gateway, raw, payload):
+def webhook_receive(*, gateway, payload):
     """Store a correctly signed webhook once and hand it to the outbox. Returns (event, is_new)."""
     data = gateway.parse_event(payload)
     intent = PaymentIntent.objects.filter(reference=data.reference).select_related("school").first()

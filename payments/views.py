@@ -38,7 +38,7 @@ def webhook(request, gateway_name):
                             status=401)  # fmt: skip
     try:
         payload = json.loads(raw)
-        event, is_new = services.webhook_receive(gateway=gateway, raw=raw, payload=payload)
+        event, is_new = services.webhook_receive(gateway=gateway, payload=payload)
     except (ValueError, GatewayError):
         return JsonResponse({"error": {"code": "bad_payload", "message": "Unrecognised payload.", "fields": {}}},
                             status=400)  # fmt: skip

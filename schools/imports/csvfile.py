@@ -246,16 +246,21 @@ def _records(reader):
         yield row_number, record
 
 
+def refuse_non_csv(head: bytes) -> None:
+    """Raise CsvFileError if the first bytes of a file show it is empty or not text at all."""
+    if not head:
+        raise CsvFileError("The file is empty.")
+    for signature, message in _NOT_CSV:
+        if head.startswith(signature):
+            raise CsvFileError(message)
+    if b"\x00" in head:
+        raise CsvFileError(_BINARY)
+
+
 def open_csv(binary_file, *, max_rows: int) -> CsvReader:
     """Check the file and its header row, and return a reader over its data rows (see CsvReader)."""
     sample, at_eof = _read_sample(binary_file)
-    if not sample:
-        raise CsvFileError("The file is empty.")
-    for signature, message in _NOT_CSV:
-        if sample.startswith(signature):
-            raise CsvFileError(message)
-    if b"\x00" in sample:
-        raise CsvFileError(_BINARY)
+    refuse_non_csv(sample)
     encoding, skip = _detect_encoding(sample, at_eof)
     delimiter, has_hint = _sniff(sample[skip:].decode(encoding, _FALLBACK_ERRORS))
     stream = io.TextIOWrapper(

@@ -10,9 +10,9 @@ from classpoint.outbox import emit
 
 from ..errors import SchoolsError
 from ..models import ImportJob
+from .csvfile import CsvFileError, refuse_non_csv
 
 SNIFF_BYTES = 4096
-_BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8")
 
 
 def upload_prefix(school):
@@ -28,12 +28,13 @@ def check_upload(uploaded):
         raise SchoolsError("File too large.", code="file_too_large", fields={"file": [f"The file is over {limit} MB."]})
     head = uploaded.read(SNIFF_BYTES)
     uploaded.seek(0)
-    if head.startswith(b"PK\x03\x04"):
-        message = "This looks like an Excel workbook. In Excel choose File › Save as › CSV, then upload that."
-        raise SchoolsError(message, code="not_csv", fields={"file": [message]})
-    if not head.strip() or b"\x00" in head or head.startswith(_BINARY_SIGNATURES):
+    if not head.strip():
         message = "This file is not a CSV (text with one student per line)."
         raise SchoolsError(message, code="not_csv", fields={"file": [message]})
+    try:
+        refuse_non_csv(head)  # the same judgement the pipeline makes, before anything is stored
+    except CsvFileError as exc:
+        raise SchoolsError(exc.message, code="not_csv", fields={"file": [exc.message]}) from exc
 
 
 @transaction.atomic
