@@ -31,6 +31,8 @@ class PaymentIntent(SchoolScoped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The abandonment sweep reads pending intents oldest first across schools.
+        indexes = [models.Index(fields=["status", "created_at"], name="intent_status_age_idx")]
 
     def __str__(self):
         return self.reference
@@ -104,6 +106,8 @@ class Receipt(SchoolScoped):
     currency = models.CharField(max_length=3)
     issued_at = models.DateTimeField(default=timezone.now)
     is_void = models.BooleanField(default=False)
+    # The rendered PDF in Django storage (empty until rendered); read only through expiring links.
+    pdf_key = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -111,3 +115,52 @@ class Receipt(SchoolScoped):
 
     def __str__(self):
         return self.number
+
+
+class PaymentProof(SchoolScoped):
+    """A bank-transfer proof: the uploaded slip and what the payer says they paid. Submitting it
+    opens a PENDING transaction that credits nothing until a bursar approves it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Staff"
+        GUARDIAN = "guardian", "Guardian link"
+        API = "api", "API"
+
+    invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="proofs")
+    transaction = models.OneToOneField(PaymentTransaction, on_delete=models.PROTECT, related_name="proof")
+    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")  # fmt: skip
+    file_key = models.CharField(max_length=500)
+    file_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveIntegerField()
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    bank_reference = models.CharField(max_length=128, blank=True, default="")
+    paid_on = models.DateField()
+    payer_name = models.CharField(max_length=120, blank=True, default="")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reject_reason = models.CharField(max_length=300, blank=True, default="")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")  # fmt: skip
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One upload backs one proof: a resubmitted form cannot open a second pending payment.
+            models.UniqueConstraint(fields=["school", "file_key"], name="proof_unique_file"),
+        ]
+        indexes = [models.Index(fields=["school", "status", "created_at"], name="proof_queue_idx")]
+
+    def __str__(self):
+        return f"Proof {self.pk} for {self.invoice_id}"

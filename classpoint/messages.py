@@ -1,0 +1,40 @@
+"""Asking for a message to guardians: the `messaging.requested` event contract.
+
+Any app may ask; only messaging sends (consent, quiet hours, channel choice, rendering). The payload
+carries the template's context as plain values, so a message shows what was true when it was asked
+for and messaging never imports the app that asked. Until messaging handles the event it is kept
+in the outbox like any other, so nothing asked for is lost.
+"""
+
+from classpoint.outbox import emit, emit_many
+
+EVENT = "messaging.requested"
+
+
+def _payload(*, template, guardian_ids, context, student_id=None, reason=""):
+    return {
+        "template": template,
+        "guardian_ids": sorted({int(g) for g in guardian_ids}),
+        "student_id": student_id,
+        "context": context,
+        "reason": reason,
+    }
+
+
+def request_message(*, school, template, guardian_ids, context, dedupe_key, student_id=None, reason=""):
+    """One message request, at most once per `dedupe_key` in the school (call inside the caller's
+    transaction: no commit, no request). Returns the outbox event."""
+    payload = _payload(template=template, guardian_ids=guardian_ids, context=context, student_id=student_id,
+                       reason=reason)  # fmt: skip
+    return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=f"msg:{dedupe_key}")
+
+
+def request_messages(*, school, requests):
+    """Many requests in one insert. `requests`: dicts with the arguments of `request_message`
+    (without `school`). The caller guarantees the dedupe keys are new."""
+    events = [
+        (EVENT, _payload(template=r["template"], guardian_ids=r["guardian_ids"], context=r["context"],
+                         student_id=r.get("student_id"), reason=r.get("reason", "")), f"msg:{r['dedupe_key']}")
+        for r in requests
+    ]  # fmt: skip
+    return emit_many(school=school, events=events)
