@@ -212,6 +212,12 @@ SECRETS_AWS_REGION = env.str("SECRETS_AWS_REGION", default="eu-west-1")
 # --- Payments -------------------------------------------------------------------------------
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
 PAYMENTS_DEFAULT_GATEWAY = env.str("PAYMENTS_DEFAULT_GATEWAY", default="demo" if DEBUG else "paystack")
+# A pay link nobody completed is marked abandoned after this long (a late webhook still credits).
+PAYMENT_INTENT_TTL_HOURS = env.int("PAYMENT_INTENT_TTL_HOURS", default=24)
+# Bank-transfer proofs: PDF, JPEG or PNG (sniffed), at most this size.
+PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=10 * 1024 * 1024)
+# How long a guardian's secure invoice link (pay online, send a transfer proof) stays valid.
+GUARDIAN_LINK_MAX_AGE_DAYS = env.int("GUARDIAN_LINK_MAX_AGE_DAYS", default=60)
 
 # An overdue invoice is announced (`invoice.overdue`) at most once per this many days.
 OVERDUE_REMINDER_DAYS = env.int("OVERDUE_REMINDER_DAYS", default=7)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("s/<slug:slug>/", include("schools.urls")),
     path("s/<slug:slug>/fees/", include("fees.urls")),
+    path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
 ]
 
 handler404 = "classpoint.views.not_found"

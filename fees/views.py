@@ -11,6 +11,7 @@ from classpoint.tenancy import school_view
 from payments import services as payments
 from payments.errors import PaymentsError
 from payments.models import PaymentTransaction
+from payments.proofs import guardian_link
 
 from . import batches, selectors, services
 from .errors import FeesError
@@ -78,6 +79,9 @@ def invoice_detail(request, invoice_id):
         "can_manage": request.membership.has_perm("fees.manage"),
         "can_refund": request.membership.has_perm("payments.refund"),
     }  # fmt: skip
+    if invoice.status in ("issued", "partially_paid") and request.membership.has_perm("fees.manage"):
+        guardians = [link.guardian for link in invoice.student.guardian_links.select_related("guardian")]
+        context["guardian_links"] = [(g, guardian_link(invoice=invoice, guardian=g)) for g in guardians]
     return render(request, "fees/invoice_detail.html", context)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, proofs_api
 
 urlpatterns = [
     path("invoices/<int:pk>/pay-link/", api.PayLinkApi.as_view(), name="api-invoice-pay-link"),
@@ -8,4 +8,10 @@ urlpatterns = [
     path("transactions/", api.TransactionListApi.as_view(), name="api-transactions"),
     path("transactions/<int:pk>/reverse/", api.TransactionReverseApi.as_view(), name="api-transaction-reverse"),
     path("receipts/", api.ReceiptListApi.as_view(), name="api-receipts"),
+    path("proofs/upload-url/", proofs_api.ProofUploadUrlApi.as_view(), name="api-proof-upload-url"),
+    path("proofs/", proofs_api.ProofListApi.as_view(), name="api-proofs"),
+    path("proofs/<int:pk>/", proofs_api.ProofDetailApi.as_view(), name="api-proof-detail"),
+    path("proofs/<int:pk>/review/", proofs_api.ProofReviewApi.as_view(), name="api-proof-review"),
+    path("proofs/<int:pk>/file-url/", proofs_api.ProofFileUrlApi.as_view(), name="api-proof-file-url"),
+    path("invoices/<int:pk>/proofs/", proofs_api.InvoiceProofsApi.as_view(), name="api-invoice-proofs"),
 ]

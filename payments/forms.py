@@ -1,0 +1,38 @@
+from django import forms
+
+from fees.money import to_minor
+
+
+class AmountField(forms.DecimalField):
+    """An amount in major units as people type it: "45000", "45,000.00", "₦45,000"."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace(",", "").replace("₦", "").replace(" ", "")
+        return super().to_python(value)
+
+
+class ProofForm(forms.Form):
+    """A bank-transfer slip and what the payer says about it (shared by staff and guardian pages)."""
+
+    file = forms.FileField(label="Transfer slip (PDF, JPEG or PNG)")
+    amount = AmountField(label="Amount transferred", min_value=0.01, max_digits=14, decimal_places=2)
+    paid_on = forms.DateField(label="Date of the transfer", widget=forms.DateInput(attrs={"type": "date"}))
+    bank_reference = forms.CharField(label="Bank reference (optional)", required=False, max_length=128)
+    payer_name = forms.CharField(label="Paid by (name on the account)", required=False, max_length=120)
+
+    def claim(self):
+        d = self.cleaned_data
+        return {"amount_minor": to_minor(d["amount"]), "paid_on": d["paid_on"],
+                "bank_reference": d["bank_reference"], "payer_name": d["payer_name"]}  # fmt: skip
+
+
+FIELD_FOR = {"amount_minor": "amount", "file_key": "file"}
+
+
+def add_service_errors(form, exc):
+    """Put a service error's field messages on the form's fields (service names -> form names)."""
+    for field, messages in exc.fields.items():
+        name = FIELD_FOR.get(field, field)
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)

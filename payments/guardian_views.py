@@ -1,0 +1,82 @@
+"""The guardian's secure invoice page: no account, reached by a signed link bound to one invoice
+and one guardian. From it a guardian pays online or sends a bank-transfer proof."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from fees.models import Invoice
+from schools.models import Guardian, School, StudentGuardian
+
+from . import proofs, services
+from .errors import PaymentsError
+from .forms import ProofForm, add_service_errors
+from .models import PaymentProof, PaymentTransaction
+
+
+def _open(token):
+    opened = proofs.guardian_link_open(token)
+    if opened is None:
+        raise Http404("This link is not valid or has expired")
+    school_id, invoice_id, guardian_id = opened
+    school = School.objects.filter(pk=school_id, status=School.Status.ACTIVE).first()
+    if school is None:
+        raise Http404("This link is not valid")
+    invoice = (
+        Invoice.objects.for_school(school).select_related("student", "term__session", "class_group")
+        .prefetch_related("lines", "discounts").filter(pk=invoice_id).first()
+    )  # fmt: skip
+    guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first()
+    # A guardian unlinked from the child since the link was sent loses access with it.
+    if (
+        invoice is None
+        or guardian is None
+        or not StudentGuardian.objects.for_school(school)
+        .filter(student_id=invoice.student_id, guardian=guardian)
+        .exists()
+    ):
+        raise Http404("This link is not valid")
+    return school, invoice, guardian
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guardian_invoice(request, token):
+    school, invoice, guardian = _open(token)
+    form = ProofForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "pay":
+            try:
+                intent = services.intent_create(invoice=invoice, actor=None, email=guardian.email or "payer@example.ng",
+                                                callback_url=request.build_absolute_uri())  # fmt: skip
+            except PaymentsError as exc:
+                messages.error(request, "; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
+                return redirect("guardian-invoice", token)
+            return redirect(intent.checkout_url)
+        if action == "proof":
+            form = ProofForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    proofs.proof_submit_upload(invoice=invoice, actor=None, uploaded=form.cleaned_data["file"],
+                                               source=PaymentProof.Source.GUARDIAN, guardian=guardian,
+                                               **form.claim())  # fmt: skip
+                except PaymentsError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    messages.success(request, "Thank you: your transfer proof was received. The school will review it "
+                                              "and your receipt will follow.")  # fmt: skip
+                    return redirect("guardian-invoice", token)
+            status = 400
+    context = {
+        "school_name": school.name, "invoice": invoice, "guardian": guardian, "form": form, "token": token,
+        "payable": invoice.status in proofs.PAYABLE and invoice.balance_minor > 0,
+        "proofs": PaymentProof.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:10],
+        "payments": PaymentTransaction.objects.for_school(school).filter(
+            invoice=invoice, status=PaymentTransaction.Status.CONFIRMED).select_related("receipt")
+        .order_by("-confirmed_at"),
+    }  # fmt: skip
+    return render(request, "payments/guardian_invoice.html", context, status=status)

@@ -1,0 +1,156 @@
+"""API for bank-transfer proofs: upload URL -> submit -> review, under /api/v1/schools/<slug>/."""
+
+import django_filters
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.views import SchoolApiView
+from classpoint.files import download_url, new_key, upload_target
+from fees.models import Invoice
+from schools.models import Guardian
+
+from . import proofs
+from .models import PaymentProof
+
+
+class ProofOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentProof
+        fields = ["id", "invoice_id", "transaction_id", "status", "amount_minor", "currency", "paid_on",
+                  "bank_reference", "payer_name", "file_name", "content_type", "size_bytes", "source", "guardian_id",
+                  "reject_reason", "created_at", "reviewed_at"]  # fmt: skip
+
+
+class UploadUrlInput(serializers.Serializer):
+    file_name = serializers.CharField(max_length=255, help_text="The slip's file name (PDF, JPEG or PNG).")
+
+
+UploadUrlOutput = inline_serializer(
+    name="ProofUploadTarget",
+    fields={
+        "method": serializers.CharField(),
+        "url": serializers.URLField(),
+        "fields": serializers.DictField(child=serializers.CharField()),
+        "file_key": serializers.CharField(),
+        "expires_at": serializers.DateTimeField(),
+        "max_bytes": serializers.IntegerField(),
+    },
+)
+
+
+class ProofUploadUrlApi(SchoolApiView):
+    write_perm = "fees.manage"
+
+    @extend_schema(
+        request=UploadUrlInput, responses={201: UploadUrlOutput, **ERRORS}, tags=["payments"],
+        description="Where to POST the slip (multipart, field `file`; on S3 include the returned `fields`). "
+                    "Then submit it with `POST invoices/{id}/proofs/` and the `file_key`.",
+    )  # fmt: skip
+    def post(self, request, school_slug):
+        data = UploadUrlInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = new_key(proofs.upload_prefix(self.school), data.validated_data["file_name"])
+        target = upload_target(key, max_bytes=settings.PROOF_MAX_BYTES)
+        return Response({**target, "max_bytes": settings.PROOF_MAX_BYTES}, status=status.HTTP_201_CREATED)
+
+
+class ProofSubmitInput(serializers.Serializer):
+    file_key = serializers.CharField(max_length=500)
+    amount_minor = serializers.IntegerField(min_value=1)
+    paid_on = serializers.DateField()
+    bank_reference = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    payer_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    guardian_id = serializers.IntegerField(required=False, help_text="The guardian who sent it, if known.")
+
+
+class InvoiceProofsApi(SchoolApiView):
+    read_perm = "payments.view"
+    write_perm = "fees.manage"
+
+    @extend_schema(responses={200: ProofOutput(many=True), **READ_ERRORS}, tags=["payments"])
+    def get(self, request, school_slug, pk):
+        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
+        queryset = PaymentProof.objects.for_school(self.school).filter(invoice=invoice).order_by("-created_at", "-id")
+        return paginated(self, queryset, ProofOutput)
+
+    @extend_schema(request=ProofSubmitInput, responses={201: ProofOutput, **ERRORS}, tags=["payments"])
+    def post(self, request, school_slug, pk):
+        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
+        data = ProofSubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        guardian = None
+        if "guardian_id" in v:
+            guardian = (
+                Guardian.objects.for_school(self.school)
+                .filter(pk=v.pop("guardian_id"), student_links__student=invoice.student).first()
+            )  # fmt: skip
+            if guardian is None:
+                raise serializers.ValidationError({"guardian_id": ["Not a guardian of this student."]})
+        proof = proofs.proof_submit(invoice=invoice, actor=request.user, source=PaymentProof.Source.API,
+                                    guardian=guardian, **v)  # fmt: skip
+        return Response(ProofOutput(proof).data, status=status.HTTP_201_CREATED)
+
+
+class ProofFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PaymentProof.Status.choices)
+    invoice = django_filters.NumberFilter(field_name="invoice_id")
+
+    class Meta:
+        model = PaymentProof
+        fields = ["status"]
+
+
+class ProofListApi(SchoolApiView):
+    read_perm = "payments.view"
+
+    @extend_schema(responses={200: ProofOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
+    def get(self, request, school_slug):
+        queryset = PaymentProof.objects.for_school(self.school).order_by("created_at", "id")
+        return paginated(self, queryset, ProofOutput, ProofFilter)
+
+
+class ProofDetailApi(SchoolApiView):
+    read_perm = "payments.view"
+
+    @extend_schema(responses={200: ProofOutput, **READ_ERRORS}, tags=["payments"])
+    def get(self, request, school_slug, pk):
+        return Response(ProofOutput(scoped_get(PaymentProof.objects.for_school(self.school), pk)).data)
+
+
+class ReviewInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                   help_text="Required to reject: the guardian is told.")  # fmt: skip
+
+
+class ProofReviewApi(SchoolApiView):
+    write_perm = "payments.review_proofs"
+
+    @extend_schema(request=ReviewInput, responses={200: ProofOutput, **ERRORS}, tags=["payments"])
+    def post(self, request, school_slug, pk):
+        proof = scoped_get(PaymentProof.objects.for_school(self.school), pk)
+        data = ReviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        proof = proofs.proof_review(proof_id=proof.pk, school=self.school, actor=request.user,
+                                    approve=v["decision"] == "approve", reason=v["reason"])  # fmt: skip
+        return Response(ProofOutput(proof).data)
+
+
+FileUrlOutput = inline_serializer(
+    name="ProofFileLink", fields={"url": serializers.URLField(), "expires_at": serializers.DateTimeField()}
+)
+
+
+class ProofFileUrlApi(SchoolApiView):
+    read_perm = "payments.review_proofs"
+
+    @extend_schema(responses={200: FileUrlOutput, **READ_ERRORS}, tags=["payments"])
+    def get(self, request, school_slug, pk):
+        proof = scoped_get(PaymentProof.objects.for_school(self.school), pk)
+        url, expires_at = download_url(proof.file_key, filename=proof.file_name)
+        return Response({"url": url, "expires_at": expires_at})

@@ -1,0 +1,13 @@
+"""Staff pages under /s/<slug>/payments/ (the webhook and hosted pages live in payments.urls)."""
+
+from django.urls import path
+
+from . import workspace_views
+
+urlpatterns = [
+    path("proofs/", workspace_views.proofs_queue, name="proofs-queue"),
+    path("proofs/<int:proof_id>/", workspace_views.proof_detail, name="proof-detail"),
+    path("proofs/<int:proof_id>/file/", workspace_views.proof_file, name="proof-file"),
+    path("proofs/<int:proof_id>/review/", workspace_views.proof_review, name="proof-review"),
+    path("invoices/<int:invoice_id>/proof/", workspace_views.proof_upload, name="proof-upload"),
+]

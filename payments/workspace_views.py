@@ -1,0 +1,110 @@
+"""Staff pages for payments: the bank-transfer proof review queue and staff-uploaded proofs."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from classpoint.files import download_url
+from classpoint.tenancy import school_view
+from fees.models import Invoice
+
+from . import proofs
+from .errors import PaymentsError
+from .forms import ProofForm, add_service_errors
+from .models import PaymentProof
+
+
+def _proof(request, proof_id):
+    proof = (
+        PaymentProof.objects.for_school(request.school)
+        .select_related("invoice__student", "invoice__class_group", "transaction__receipt", "guardian", "submitted_by",
+                        "reviewed_by")
+        .filter(pk=proof_id).first()
+    )  # fmt: skip
+    if proof is None:
+        raise Http404("No such proof")
+    return proof
+
+
+@require_GET
+@school_view(perm="payments.review_proofs")
+def proofs_queue(request):
+    """Waiting proofs oldest first (first come, first reviewed); decided ones newest first."""
+    status = request.GET.get("status", "pending")
+    status = status if status in PaymentProof.Status.values else "pending"
+    queryset = PaymentProof.objects.for_school(request.school).filter(status=status)
+    queryset = queryset.select_related("invoice__student", "invoice__class_group", "reviewed_by")
+    queryset = (
+        queryset.order_by("created_at", "id") if status == "pending" else queryset.order_by("-reviewed_at", "-id")
+    )
+    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+    pending = PaymentProof.objects.for_school(request.school).filter(status="pending").count()
+    context = {"page": page, "status": status, "statuses": PaymentProof.Status.choices, "pending": pending}
+    return render(request, "payments/proofs_queue.html", context)
+
+
+@require_GET
+@school_view(perm="payments.review_proofs")
+def proof_detail(request, proof_id):
+    proof = _proof(request, proof_id)
+    others = (
+        PaymentProof.objects.for_school(request.school).filter(invoice=proof.invoice).exclude(pk=proof.pk)
+        .order_by("-created_at")[:10]
+    )  # fmt: skip
+    return render(request, "payments/proof_detail.html", {"proof": proof, "invoice": proof.invoice, "others": others})
+
+
+@require_GET
+@school_view(perm="payments.review_proofs")
+def proof_file(request, proof_id):
+    """The slip itself, through a short-lived link (never a public URL)."""
+    proof = _proof(request, proof_id)
+    url, _ = download_url(proof.file_key, filename=proof.file_name, expires_seconds=300)
+    return redirect(url)
+
+
+@school_view(perm="payments.review_proofs")  # outermost: another school's proof is 404 whatever the method
+@require_POST
+def proof_review(request, proof_id):
+    proof = _proof(request, proof_id)
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject"):
+        messages.error(request, "Choose approve or reject.")
+        return redirect("proof-detail", request.school.slug, proof.pk)
+    try:
+        proofs.proof_review(proof_id=proof.pk, school=request.school, actor=request.user,
+                            approve=decision == "approve", reason=request.POST.get("reason", ""))  # fmt: skip
+    except PaymentsError as exc:
+        detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
+        messages.error(request, detail or exc.message)
+        return redirect("proof-detail", request.school.slug, proof.pk)
+    if decision == "approve":
+        messages.success(request, "Proof approved: the payment is credited and the receipt follows.")
+    else:
+        messages.success(request, "Proof rejected; the guardian will be told why.")
+    return redirect("proofs-queue", request.school.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@school_view(perm="fees.manage")
+def proof_upload(request, invoice_id):
+    """A bursar attaches a slip a guardian brought or emailed; it joins the review queue."""
+    invoice = Invoice.objects.for_school(request.school).select_related("student", "term").filter(pk=invoice_id).first()
+    if invoice is None:
+        raise Http404("No such invoice")
+    form = ProofForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proof = proofs.proof_submit_upload(invoice=invoice, actor=request.user, uploaded=form.cleaned_data["file"],
+                                               source=PaymentProof.Source.STAFF, **form.claim())  # fmt: skip
+        except PaymentsError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Transfer proof submitted; it is waiting for review.")
+            if request.membership.has_perm("payments.review_proofs"):
+                return redirect("proof-detail", request.school.slug, proof.pk)
+            return redirect("invoice-detail", request.school.slug, invoice.pk)
+    status = 400 if form.errors else 200
+    return render(request, "payments/proof_upload.html", {"form": form, "invoice": invoice}, status=status)
