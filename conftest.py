@@ -12,6 +12,15 @@ from rest_framework.test import APIClient
 from schools.tests import factories as f
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_root(tmp_path_factory):
+    """Files the suite stores (uploads, receipts, reports) go to a temporary folder, not var/media."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
 @pytest.fixture
 def school(db):
     school = f.provision("greenfield", "Greenfield Academy")

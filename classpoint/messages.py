@@ -11,6 +11,10 @@ from classpoint.outbox import emit, emit_many
 EVENT = "messaging.requested"
 
 
+def _key(dedupe_key):
+    return f"msg:{dedupe_key}"
+
+
 def _payload(*, template, guardian_ids, context, student_id=None, reason=""):
     return {
         "template": template,
@@ -26,7 +30,7 @@ def request_message(*, school, template, guardian_ids, context, dedupe_key, stud
     transaction: no commit, no request). Returns the outbox event."""
     payload = _payload(template=template, guardian_ids=guardian_ids, context=context, student_id=student_id,
                        reason=reason)  # fmt: skip
-    return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=f"msg:{dedupe_key}")
+    return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=_key(dedupe_key))
 
 
 def request_messages(*, school, requests):
@@ -34,7 +38,17 @@ def request_messages(*, school, requests):
     (without `school`). The caller guarantees the dedupe keys are new."""
     events = [
         (EVENT, _payload(template=r["template"], guardian_ids=r["guardian_ids"], context=r["context"],
-                         student_id=r.get("student_id"), reason=r.get("reason", "")), f"msg:{r['dedupe_key']}")
+                         student_id=r.get("student_id"), reason=r.get("reason", "")), _key(r["dedupe_key"]))
         for r in requests
     ]  # fmt: skip
     return emit_many(school=school, events=events)
+
+
+def already_requested(*, school, dedupe_keys):
+    """Which of `dedupe_keys` were already asked for in this school (a batch checks before its
+    single insert, since `request_messages` does no per-row check)."""
+    from classpoint.models import OutboxEvent
+
+    keys = {_key(k): k for k in dedupe_keys}
+    stored = OutboxEvent.objects.filter(school=school, dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True)
+    return {keys[k] for k in stored}

@@ -285,6 +285,10 @@ SPECTACULAR_SETTINGS = {
         "StudentStatusEnum": "schools.models.Student.Status",
         "EnrollmentStatusEnum": "schools.models.Enrollment.Status",
         "SchoolStatusEnum": "schools.models.School.Status",
+        "AwardKindEnum": "fees.models.StudentAward.Kind",
+        "AwardModeEnum": "fees.models.StudentAward.Mode",
+        "ImportModeEnum": "schools.models.ImportJob.Mode",
+        "FeeCategoryEnum": "fees.models.FeeItem.Category",
     },
 }
 

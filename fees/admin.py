@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, SiblingDiscount
+from .models import (
+    CreditEntry,
+    FeeItem,
+    FeeSchedule,
+    FeeScheduleLine,
+    Invoice,
+    InvoiceInstalment,
+    SiblingDiscount,
+    StudentAward,
+)
 
 
 class ScheduleLineInline(admin.TabularInline):
@@ -42,3 +51,40 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operators look; awards, plans and credit change through the services (four eyes, audit)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StudentAward)
+class StudentAwardAdmin(ReadOnlyAdmin):
+    list_display = ("student", "term", "kind", "mode", "percent", "amount_minor", "status", "school", "created_at")
+    list_filter = ("status", "kind", "school")
+    search_fields = ("student__admission_number", "reason")
+    list_select_related = ("school", "student", "term")
+
+
+@admin.register(InvoiceInstalment)
+class InvoiceInstalmentAdmin(ReadOnlyAdmin):
+    list_display = ("invoice", "sequence", "due_date", "amount_minor", "paid_minor", "school")
+    list_filter = ("school",)
+    search_fields = ("invoice__number",)
+    list_select_related = ("school", "invoice")
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "school", "guardian", "student", "kind", "amount_minor", "invoice", "source_key")
+    list_filter = ("kind", "school")
+    search_fields = ("source_key", "student__admission_number", "invoice__number")
+    list_select_related = ("school", "guardian", "student", "invoice")

@@ -2,7 +2,8 @@
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -10,7 +11,7 @@ from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
 from classpoint.api.views import SchoolApiView
 
 from . import services
-from .models import FeeItem, FeeSchedule, Invoice
+from .models import CreditEntry, FeeItem, FeeSchedule, Invoice, InvoiceDiscount, InvoiceInstalment, StudentAward
 
 
 def _in_school(queryset, pk, field):
@@ -105,16 +106,32 @@ class FeeScheduleListApi(SchoolApiView):
         return Response(FeeScheduleOutput(schedule).data, status=status.HTTP_201_CREATED)
 
 
+class InstalmentOutput(serializers.ModelSerializer):
+    balance_minor = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = InvoiceInstalment
+        fields = ["sequence", "due_date", "amount_minor", "paid_minor", "balance_minor"]
+
+
+class InvoiceDiscountOutput(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceDiscount
+        fields = ["kind", "description", "amount_minor", "award_id"]
+
+
 class InvoiceOutput(serializers.ModelSerializer):
     balance_minor = serializers.IntegerField(read_only=True)
     lines = serializers.SerializerMethodField()
+    discounts = InvoiceDiscountOutput(many=True, read_only=True)
+    instalments = InstalmentOutput(many=True, read_only=True, help_text="The instalment plan, oldest first.")
 
     class Meta:
         model = Invoice
         fields = [
             "id", "number", "student_id", "term_id", "class_group_id", "currency", "status", "subtotal_minor",
             "discount_minor", "total_minor", "paid_minor", "balance_minor", "issue_date", "due_date", "is_overdue",
-            "void_reason", "lines", "created_at",
+            "void_reason", "lines", "discounts", "instalments", "created_at",
         ]  # fmt: skip
 
     def get_lines(self, invoice) -> list[dict]:
@@ -149,7 +166,7 @@ class InvoiceCreateInput(serializers.Serializer):
 
 
 def _invoices(school):
-    return Invoice.objects.for_school(school).prefetch_related("lines")
+    return Invoice.objects.for_school(school).prefetch_related("lines", "discounts", "instalments")
 
 
 class InvoiceListApi(SchoolApiView):
@@ -209,6 +226,23 @@ class InvoiceVoidApi(SchoolApiView):
         return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data)
 
 
+class InvoicePdfApi(SchoolApiView):
+    read_perm = "fees.view"
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is a PDF whatever the client accepts (`application/pdf`, `*/*`): never a 406.
+        # Errors still go out as JSON, the first renderer.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
+                   description="The invoice as it stands now, rendered on request."), **READ_ERRORS},
+                   tags=["invoices"])  # fmt: skip
+    def get(self, request, school_slug, pk):
+        from .document_views import invoice_for_document, pdf_response
+
+        return pdf_response(invoice_for_document(self.school, pk))
+
+
 class DefaulterOutput(serializers.ModelSerializer):
     student = serializers.SerializerMethodField()
     class_group = serializers.CharField(source="class_group.name", default="")
@@ -261,3 +295,207 @@ class DefaultersApi(SchoolApiView):
         response = paginator.get_paginated_response(DefaulterOutput(page, many=True, context={"today": today}).data)
         response.data["totals_by_class"] = totals_by_class(rows)
         return response
+
+
+class RemindersOutput(serializers.Serializer):
+    families = serializers.IntegerField(help_text="Families (primary guardians) among the defaulters selected.")
+    requested = serializers.IntegerField(help_text="Overdue notices requested now, one per family.")
+    already_reminded = serializers.IntegerField(help_text="Families already reminded today (school time).")
+    without_guardian = serializers.IntegerField(help_text="Defaulting students with no primary guardian.")
+
+
+class DefaultersRemindApi(SchoolApiView):
+    write_perm = "fees.manage"
+
+    @extend_schema(
+        request=DefaultersInput, responses={200: RemindersOutput, **ERRORS}, tags=["collections"],
+        description="Request one OVERDUE_NOTICE per family among the defaulters the filters select "
+                    "(`min_amount_due` in minor units), at most once per family per school day.",
+    )  # fmt: skip
+    def post(self, request, school_slug):
+        from .collections import reminders_request
+
+        params = DefaultersInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        result = reminders_request(
+            school=self.school, actor=request.user, term_id=p.get("term"), class_group_id=p.get("class_group"),
+            min_days_overdue=p["min_days_overdue"], min_amount_due=p["min_amount_due"],
+        )  # fmt: skip
+        return Response(RemindersOutput(result).data)
+
+
+class InstalmentInput(serializers.Serializer):
+    due_date = serializers.DateField()
+    amount_minor = serializers.IntegerField(min_value=1)
+
+
+class InstalmentPlanInput(serializers.Serializer):
+    instalments = InstalmentInput(many=True, help_text="Oldest first; the amounts add up to the invoice total.")
+
+
+class InvoiceInstalmentsApi(SchoolApiView):
+    write_perm = "fees.manage"
+
+    @extend_schema(request=InstalmentPlanInput, responses={200: InvoiceOutput, **ERRORS}, tags=["invoices"],
+                   description="Set (or replace) the invoice's instalment plan. What is paid fills the instalments "
+                               "oldest first; the invoice's due date follows the earliest unpaid one.")  # fmt: skip
+    def put(self, request, school_slug, pk):
+        from .instalments import instalment_plan_set
+
+        invoice = scoped_get(_invoices(self.school), pk)
+        data = InstalmentPlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        instalment_plan_set(invoice=invoice, actor=request.user, instalments=data.validated_data["instalments"])
+        return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data)
+
+    @extend_schema(request=InstalmentPlanInput, responses={200: InvoiceOutput, **ERRORS}, tags=["invoices"],
+                   description="The same as PUT, for clients that only POST.")  # fmt: skip
+    def post(self, request, school_slug, pk):
+        return self.put(request, school_slug, pk)
+
+
+class AwardOutput(serializers.ModelSerializer):
+    describe = serializers.CharField(read_only=True, help_text="What it is worth, in words.")
+    requested_by = serializers.CharField(source="requested_by.get_username", default=None, read_only=True)
+    approved_by = serializers.CharField(source="approved_by.get_username", default=None, read_only=True,
+                                        help_text="Who decided (approved or rejected).")  # fmt: skip
+
+    class Meta:
+        model = StudentAward
+        fields = ["id", "student_id", "term_id", "kind", "mode", "percent", "amount_minor", "fee_category", "reason",
+                  "describe", "status", "requested_by", "approved_by", "decided_at", "decision_note",
+                  "created_at"]  # fmt: skip
+
+
+class AwardInput(serializers.Serializer):
+    student_id = serializers.IntegerField()
+    term_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=StudentAward.Kind.choices)
+    mode = serializers.ChoiceField(choices=StudentAward.Mode.choices)
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
+                                       help_text="For mode `percent`: above 0, at most 100.")  # fmt: skip
+    amount_minor = serializers.IntegerField(required=False, allow_null=True, help_text="For mode `fixed`.")
+    fee_category = serializers.ChoiceField(choices=[("", "The whole invoice"), *FeeItem.Category.choices],
+                                           required=False, allow_blank=True, default="")  # fmt: skip
+    reason = serializers.CharField(max_length=300)
+
+
+class AwardFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=StudentAward.Status.choices)
+    student = django_filters.NumberFilter(field_name="student_id")
+    term = django_filters.NumberFilter(field_name="term_id")
+
+    class Meta:
+        model = StudentAward
+        fields = ["status"]
+
+
+def _awards(school):
+    return StudentAward.objects.for_school(school).select_related("school", "requested_by", "approved_by")
+
+
+class AwardListApi(SchoolApiView):
+    read_perm = "fees.view"
+    write_perm = "fees.manage"
+
+    @extend_schema(responses={200: AwardOutput(many=True), **READ_ERRORS}, filters=True, tags=["awards"])
+    def get(self, request, school_slug):
+        return paginated(self, _awards(self.school).order_by("-created_at", "-id"), AwardOutput, AwardFilter)
+
+    @extend_schema(request=AwardInput, responses={201: AwardOutput, **ERRORS}, tags=["awards"],
+                   description="Request a scholarship or waiver; another person with `fees.approve_awards` "
+                               "decides.")  # fmt: skip
+    def post(self, request, school_slug):
+        from .awards import award_request
+
+        data = AwardInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        award = award_request(
+            school=self.school, actor=request.user, kind=v["kind"], mode=v["mode"], percent=v.get("percent"),
+            amount_minor=v.get("amount_minor"), fee_category=v.get("fee_category", ""), reason=v["reason"],
+            student=_in_school(self.school.students, v["student_id"], "student_id"),
+            term=_in_school(self.school.terms, v["term_id"], "term_id"),
+        )  # fmt: skip
+        return Response(AwardOutput(_awards(self.school).get(pk=award.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class AwardDecisionInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                   help_text="Required to reject or revoke; an optional note to approve.")  # fmt: skip
+
+
+class _AwardDecisionApi(SchoolApiView):
+    write_perm = "fees.approve_awards"
+    decision = None
+
+    def post(self, request, school_slug, pk):
+        from . import awards
+
+        award = scoped_get(_awards(self.school), pk)
+        data = AwardDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        reason = data.validated_data["reason"]
+        if self.decision == "approve":
+            awards.award_approve(award=award, actor=request.user, note=reason)
+        elif self.decision == "reject":
+            awards.award_reject(award=award, actor=request.user, reason=reason)
+        else:
+            awards.award_revoke(award=award, actor=request.user, reason=reason)
+        return Response(AwardOutput(_awards(self.school).get(pk=award.pk)).data)
+
+
+class AwardApproveApi(_AwardDecisionApi):
+    decision = "approve"
+
+    @extend_schema(request=AwardDecisionInput, responses={200: AwardOutput, **ERRORS}, tags=["awards"],
+                   description="Approve a pending award (not by its requester). It applies at once to the "
+                               "student's live invoice of the term; any excess paid becomes credit.")  # fmt: skip
+    def post(self, request, school_slug, pk):
+        return super().post(request, school_slug, pk)
+
+
+class AwardRejectApi(_AwardDecisionApi):
+    decision = "reject"
+
+    @extend_schema(request=AwardDecisionInput, responses={200: AwardOutput, **ERRORS}, tags=["awards"])
+    def post(self, request, school_slug, pk):
+        return super().post(request, school_slug, pk)
+
+
+class AwardRevokeApi(_AwardDecisionApi):
+    decision = "revoke"
+
+    @extend_schema(request=AwardDecisionInput, responses={200: AwardOutput, **ERRORS}, tags=["awards"],
+                   description="Revoke an approved award while no issued invoice carries it.")  # fmt: skip
+    def post(self, request, school_slug, pk):
+        return super().post(request, school_slug, pk)
+
+
+class CreditEntryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CreditEntry
+        fields = ["id", "kind", "amount_minor", "student_id", "invoice_id", "note", "created_at"]
+
+
+class FamilyCreditOutput(serializers.Serializer):
+    guardian_id = serializers.IntegerField()
+    currency = serializers.CharField()
+    balance_minor = serializers.IntegerField(help_text="Held for the family; used on its next invoice.")
+    entries = CreditEntryOutput(many=True, help_text="The latest 100 ledger entries, newest first.")
+
+
+class FamilyCreditApi(SchoolApiView):
+    read_perm = "fees.view"
+
+    @extend_schema(responses={200: FamilyCreditOutput, **READ_ERRORS}, tags=["awards"])
+    def get(self, request, school_slug, guardian_id):
+        from .credit import balance, entries
+
+        guardian = scoped_get(self.school.guardians, guardian_id)
+        ledger = entries(school=self.school, guardian_id=guardian.pk, student_id=None).order_by("-created_at", "-id")
+        return Response(FamilyCreditOutput({
+            "guardian_id": guardian.pk, "currency": self.school.currency, "entries": ledger[:100],
+            "balance_minor": balance(school=self.school, guardian_id=guardian.pk, student_id=None),
+        }).data)  # fmt: skip

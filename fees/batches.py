@@ -2,7 +2,9 @@
 
 Each chunk of students is one transaction: invoice numbers are taken as one block from the
 school's gapless counter, invoices and lines are bulk-inserted already issued, and one
-`invoice.issued` event per invoice is written to the outbox. Re-running skips students who already
+`invoice.issued` event per invoice is written to the outbox. Discounts (sibling, then approved
+scholarships and waivers) come from fees.discounts, as for a single invoice, and a family's credit
+is used on its new invoices as when one is issued by hand. Re-running skips students who already
 have a live invoice for the term; a student whose class has no fee schedule is reported, not
 invoiced.
 """
@@ -15,7 +17,7 @@ from classpoint.counters import next_values
 from classpoint.outbox import emit, emit_many
 from schools.models import Enrollment
 
-from . import discounts
+from . import credit, discounts
 from .errors import FeesError
 from .models import FeeSchedule, Invoice, InvoiceBatch, InvoiceDiscount, InvoiceLine
 
@@ -97,7 +99,9 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
             todo.append((student_id, group_id, schedules[group_id]))
     if not todo:
         return
-    positions = discounts.child_positions(school=school, term=term, student_ids=[s for s, _, _ in todo])
+    student_ids = [s for s, _, _ in todo]
+    positions = discounts.child_positions(school=school, term=term, student_ids=student_ids)
+    awards = discounts.approved_awards(school=school, term=term, student_ids=student_ids)
     school_rules = discounts.rules(school)
     today = school.local_today()
     numbers = next_values(school=school, key=f"invoice-{today.year}", count=len(todo))
@@ -105,9 +109,10 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
     for (student_id, group_id, schedule), number in zip(todo, numbers, strict=True):
         lines = [line for line in schedule.lines.all() if not line.optional]
         subtotal = sum(line.amount_minor for line in lines)
-        discount, note = discounts.sibling_discount(position=positions[student_id], lines=lines,
-                                                    school_rules=school_rules)  # fmt: skip
-        notes.append((discount, note))
+        applied = discounts.invoice_discounts(lines=lines, position=positions[student_id], school_rules=school_rules,
+                                              awards=awards.get(student_id, []))  # fmt: skip
+        notes.append(applied)
+        discount = sum(d.amount_minor for d in applied)
         due = min((line.due_date for line in lines if line.due_date), default=term.start_date)
         invoices.append(Invoice(
             school=school, student_id=student_id, term=term, class_group_id=group_id, currency=school.currency,
@@ -117,8 +122,9 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
         ))  # fmt: skip
     Invoice.objects.bulk_create(invoices)
     InvoiceDiscount.objects.bulk_create([
-        InvoiceDiscount(school=school, invoice=invoice, description=note, amount_minor=discount)
-        for invoice, (discount, note) in zip(invoices, notes, strict=True) if discount
+        InvoiceDiscount(school=school, invoice=invoice, kind=d.kind, description=d.description,
+                        amount_minor=d.amount_minor, award=d.award)
+        for invoice, applied in zip(invoices, notes, strict=True) for d in applied
     ])  # fmt: skip
     InvoiceLine.objects.bulk_create([
         InvoiceLine(school=school, invoice=invoice, fee_item=line.fee_item, description=line.fee_item.name,
@@ -126,6 +132,11 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
         for invoice, (_, _, schedule) in zip(invoices, todo, strict=True)
         for line in schedule.lines.all() if not line.optional
     ])  # fmt: skip
+    families = credit.balances(school=school, student_ids=student_ids)
+    for invoice in invoices:
+        guardian_id, available = families[invoice.student_id]
+        if available > 0:
+            credit.apply_on_issue(invoice=invoice, actor=batch.created_by, guardian_id=guardian_id, known_family=True)
     emit_many(school=school, events=[
         ("invoice.issued", {"invoice_id": invoice.pk}, f"invoice.issued:{invoice.pk}") for invoice in invoices
     ])  # fmt: skip

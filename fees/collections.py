@@ -3,13 +3,16 @@
 import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 
 from classpoint.audit import audit
+from classpoint.messages import already_requested, request_messages
 from classpoint.outbox import emit_many
+from schools.models import StudentGuardian
 
 from .models import Invoice
+from .money import format_money
 
 OPEN = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 _EVENT_CHUNK = 5000
@@ -78,3 +81,82 @@ def totals_by_class(invoices):
         .annotate(outstanding=Sum(F("total_minor") - F("paid_minor")), invoices=Count("id"))
         .order_by("class_group__name")
     )  # fmt: skip
+
+
+REMINDER_TEMPLATE = "OVERDUE_NOTICE"
+_RACE_RETRIES = 2
+
+
+def _reminder_key(guardian_id, today):
+    return f"overdue-notice:{guardian_id}:{today.isoformat()}"
+
+
+@transaction.atomic
+def reminders_request(*, school, actor, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0,
+                      today=None):  # fmt: skip
+    """One OVERDUE_NOTICE request per family among the defaulters the filters select: the students'
+    primary guardian gets one message listing every overdue invoice of their children and what the
+    family owes in all. At most one per family per school-local day, however often it is pressed.
+    Three reads and one insert whatever the number of defaulters.
+
+    Returns {"families", "requested", "already_reminded", "without_guardian"}: families with a
+    primary guardian among the defaulters, how many were asked for now, how many had been today,
+    and how many defaulting students have no primary guardian to tell."""
+    today = today or school.local_today()
+    rows = list(
+        defaulters(school=school, term_id=term_id, class_group_id=class_group_id, min_days_overdue=min_days_overdue,
+                   min_amount_due=min_amount_due, today=today)
+        .values_list("number", "student_id", "student__first_name", "student__last_name", "balance", "due_date")
+    )  # fmt: skip
+    primary = {
+        student_id: (guardian_id, f"{first} {last}".strip())
+        for student_id, guardian_id, first, last in StudentGuardian.objects.for_school(school)
+        .filter(student_id__in={row[1] for row in rows}, is_primary=True)
+        .values_list("student_id", "guardian_id", "guardian__first_name", "guardian__last_name")
+    }  # fmt: skip
+    families, orphans = {}, set()
+    for number, student_id, first, last, balance, due in rows:
+        if student_id not in primary:
+            orphans.add(student_id)
+            continue
+        guardian_id, guardian_name = primary[student_id]
+        family = families.setdefault(guardian_id, {"name": guardian_name, "invoices": [], "total": 0})
+        family["invoices"].append({
+            "student": f"{first} {last}".strip(), "invoice_number": number,
+            "balance": format_money(balance, school.currency), "due_date": due.isoformat(),
+            "days_overdue": (today - due).days,
+        })  # fmt: skip
+        family["total"] += balance
+    # Ascending guardian order: two presses at once then wait on each other's rows instead of deadlocking.
+    keys = {guardian_id: _reminder_key(guardian_id, today) for guardian_id in sorted(families)}
+    requested = 0
+    for attempt in range(_RACE_RETRIES + 1):
+        done = already_requested(school=school, dedupe_keys=keys.values())
+        fresh = [
+            {"template": REMINDER_TEMPLATE, "guardian_ids": [guardian_id], "dedupe_key": key,
+             "reason": "collections.reminders_requested",
+             "context": {"school_name": school.name, "guardian_name": families[guardian_id]["name"],
+                         "invoices": families[guardian_id]["invoices"],
+                         "total": format_money(families[guardian_id]["total"], school.currency),
+                         "total_minor": families[guardian_id]["total"], "currency": school.currency,
+                         "date": today.isoformat()}}
+            for guardian_id, key in keys.items() if key not in done
+        ]  # fmt: skip
+        try:
+            with transaction.atomic():
+                request_messages(school=school, requests=fresh)
+        except IntegrityError:
+            # A concurrent press inserted some of the same keys first: read them again and ask
+            # only for the rest (their commit is visible now that our insert waited for it).
+            if attempt == _RACE_RETRIES:
+                raise
+            continue
+        requested = len(fresh)
+        break
+    result = {"families": len(families), "requested": requested, "already_reminded": len(families) - requested,
+              "without_guardian": len(orphans)}  # fmt: skip
+    filters = {"term": term_id, "class_group": class_group_id, "min_days_overdue": min_days_overdue,
+               "min_amount_due": min_amount_due}  # fmt: skip
+    audit(school=school, actor=actor, action="collections.reminders_requested",
+          changes={**result, "date": today.isoformat(), "invoices": len(rows), "filters": filters})  # fmt: skip
+    return result

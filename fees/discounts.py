@@ -1,11 +1,12 @@
-"""Sibling discounts: which child of the family a student is, and what that takes off tuition.
-One place for the rule, used by single and bulk invoicing alike."""
+"""Discounts: which child of the family a student is and what that takes off tuition, then the
+student's approved scholarships and waivers. One place for the rule, used by single and bulk
+invoicing and by an award approved after the invoice exists."""
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from schools.models import Enrollment, StudentGuardian
 
-from .models import FeeItem, SiblingDiscount
+from .models import FeeItem, SiblingDiscount, StudentAward
 from .money import percent_of
 
 
@@ -32,6 +33,9 @@ def child_positions(*, school, term, student_ids):
     return {sid: positions.get(sid, 1) for sid in student_ids}
 
 
+Discount = namedtuple("Discount", "kind description amount_minor award")
+
+
 def rules(school):
     return list(SiblingDiscount.objects.for_school(school).order_by("child_position"))
 
@@ -46,3 +50,54 @@ def sibling_discount(*, position, lines, school_rules):
     amount = percent_of(tuition, rule.percent)
     percent = f"{rule.percent:f}".rstrip("0").rstrip(".")  # 20.00 -> "20", 12.50 -> "12.5"
     return amount, f"Sibling discount ({percent}% of tuition, child {position})"
+
+
+def approved_awards(*, school, term, student_ids):
+    """student_id -> the approved awards of `term`. One query whatever the number of students."""
+    awards = defaultdict(list)
+    approved = (
+        StudentAward.objects.for_school(school).filter(term=term, student_id__in=student_ids)
+        .filter(status=StudentAward.Status.APPROVED).select_related("school").order_by("id")
+    )  # fmt: skip
+    for award in approved:
+        awards[award.student_id].append(award)
+    return awards
+
+
+def _category(line):
+    return line.fee_item.category if line.fee_item_id else ""
+
+
+def award_discounts(*, lines, awards, taken=None):
+    """Discounts for approved awards, on top of what is already `taken` ({category: amount}: the sibling
+    discount comes off tuition first). A percentage is of the gross amount of its category (or of the
+    whole invoice); each award is capped at what is left of that base, so a 100% tuition scholarship
+    with a sibling discount zeroes tuition and the discounts never pass the subtotal. Awards for one
+    category come before awards for the whole invoice, each group in the order they were made."""
+    gross = defaultdict(int)
+    for line in lines:
+        gross[_category(line)] += line.amount_minor
+    left = {category: amount - (taken or {}).get(category, 0) for category, amount in gross.items()}
+    result = []
+    for award in sorted(awards, key=lambda a: (a.fee_category == "", a.pk)):
+        categories = [award.fee_category] if award.fee_category else list(left)
+        base = sum(gross.get(c, 0) for c in categories)
+        wanted = percent_of(base, award.percent) if award.mode == StudentAward.Mode.PERCENT else award.amount_minor
+        amount = max(0, min(wanted, sum(left.get(c, 0) for c in categories)))
+        if not amount:
+            continue
+        remaining = amount
+        for category in categories:
+            part = min(remaining, left[category])
+            left[category] -= part
+            remaining -= part
+        description = f"{award.get_kind_display()} ({award.describe}): {award.reason}"
+        result.append(Discount(award.kind, description[:200], amount, award))
+    return result
+
+
+def invoice_discounts(*, lines, position, school_rules, awards):
+    """Every discount of a new invoice, in the order they apply: sibling, then awards."""
+    amount, note = sibling_discount(position=position, lines=lines, school_rules=school_rules)
+    sibling = [Discount("sibling", note, amount, None)] if amount else []
+    return sibling + award_discounts(lines=lines, awards=awards, taken={FeeItem.Category.TUITION: amount})

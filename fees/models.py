@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from schools.models import SchoolScoped
 
@@ -141,6 +142,18 @@ class Invoice(SchoolScoped):
     def balance_minor(self):
         return self.total_minor - self.paid_minor
 
+    @cached_property
+    def family_credit_minor(self):
+        """Credit the student's family holds (one query, for the invoice page)."""
+        from .credit import balance_for_student
+
+        return balance_for_student(self.student)
+
+    @cached_property
+    def award_discounts(self):
+        """The scholarships and waivers on this invoice, with who approved them."""
+        return list(self.discounts.filter(award__isnull=False).select_related("award__approved_by", "award__school"))
+
 
 class InvoiceLine(SchoolScoped):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
@@ -158,17 +171,27 @@ class InvoiceLine(SchoolScoped):
 
 
 class Allocation(SchoolScoped):
-    """A confirmed payment applied to an invoice: one per transaction, so a redelivered
-    `payment.confirmed` can never apply the same money twice."""
+    """Money put on (or taken off) an invoice. From a confirmed payment: one per transaction, so a
+    redelivered `payment.confirmed` can never apply the same money twice. From the family's credit:
+    one per credit entry, the entry's mirror image. The allocations of an invoice add up to its paid."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
-    transaction_id = models.BigIntegerField(unique=True)
+    transaction_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    credit_entry = models.OneToOneField("CreditEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="allocation")  # fmt: skip
     amount_minor = models.BigIntegerField()  # negative for a reversal's allocation
-    credit_minor = models.BigIntegerField(default=0)  # what exceeded the balance (carried as credit)
+    credit_minor = models.BigIntegerField(default=0)  # what exceeded the balance (carried as family credit)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(transaction_id__isnull=False, credit_entry__isnull=True)
+                | Q(transaction_id__isnull=True, credit_entry__isnull=False),
+                name="allocation_from_payment_or_credit",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.amount_minor} on {self.invoice_id}"
@@ -234,12 +257,157 @@ class SiblingDiscount(SchoolScoped):
 
 class InvoiceDiscount(SchoolScoped):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="discounts")
-    kind = models.CharField(max_length=20, default="sibling")
+    kind = models.CharField(max_length=20, default="sibling")  # sibling, scholarship, waiver
     description = models.CharField(max_length=200)
     amount_minor = models.BigIntegerField()
+    award = models.ForeignKey("StudentAward", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="applications")  # fmt: skip
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self):
         return self.description
+
+
+class StudentAward(SchoolScoped):
+    """A scholarship or waiver for one student in one term. A bursar requests it; someone else with
+    `fees.approve_awards` approves it (four eyes). Approved awards become InvoiceDiscount rows, after
+    the sibling discount (fees.discounts holds the rule)."""
+
+    class Kind(models.TextChoices):
+        SCHOLARSHIP = "scholarship", "Scholarship"
+        WAIVER = "waiver", "Waiver"
+
+    class Mode(models.TextChoices):
+        PERCENT = "percent", "Percentage"
+        FIXED = "fixed", "Fixed amount"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Revoked"
+
+    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="fee_awards")
+    term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SCHOLARSHIP)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.PERCENT)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    # Blank: the whole invoice; else only the lines of that fee category (e.g. tuition).
+    fee_category = models.CharField(max_length=20, choices=FeeItem.Category.choices, blank=True, default="")
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")  # fmt: skip
+    # Whoever decided: approved or rejected it (never the requester when approving).
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode="percent", percent__gt=0, percent__lte=100, amount_minor__isnull=True)
+                | Q(mode="fixed", amount_minor__gt=0, percent__isnull=True),
+                name="award_percent_or_fixed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "status", "created_at"], name="award_status_idx"),
+            models.Index(fields=["school", "student", "term"], name="award_student_term_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.student_id} ({self.get_status_display().lower()})"
+
+    @property
+    def describe(self):
+        """ "50% of tuition", "₦20,000.00 off the invoice"."""
+        from .money import format_money
+
+        base = dict(FeeItem.Category.choices).get(self.fee_category, "").lower() or "the invoice"
+        if self.mode == self.Mode.PERCENT:
+            percent = f"{self.percent:f}".rstrip("0").rstrip(".")
+            return f"{percent}% of {base}"
+        return f"{format_money(self.amount_minor, self.school.currency)} off {base}"
+
+
+class InvoiceInstalment(SchoolScoped):
+    """One dated part of an invoice's instalment plan. Payments fill instalments oldest first, so
+    what each has paid follows from the invoice's paid amount (fees.instalments keeps them in step)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="instalments")
+    sequence = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    amount_minor = models.BigIntegerField()
+    paid_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["invoice_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "sequence"], name="instalment_unique_sequence"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="instalment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(paid_minor__gte=0) & Q(paid_minor__lte=F("amount_minor")),
+                name="instalment_paid_within_amount",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"Instalment {self.sequence} of {self.invoice_id}"
+
+    @property
+    def balance_minor(self):
+        return self.amount_minor - self.paid_minor
+
+    @property
+    def amount_input(self):
+        """The amount as typed in a form, in major units ("1500.00")."""
+        return f"{self.amount_minor // 100}.{self.amount_minor % 100:02d}"
+
+
+class CreditEntry(SchoolScoped):
+    """The family credit ledger: money the school holds for a family beyond what its invoices ask.
+    The family is the student's primary guardian (the student alone when there is none); the balance
+    is the sum of the family's entries. `source_key` makes every entry happen once."""
+
+    class Kind(models.TextChoices):
+        OVERPAYMENT = "overpayment", "Overpayment"
+        APPLIED = "applied", "Applied to an invoice"
+        REVERSAL = "reversal", "Payment reversed"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")  # fmt: skip
+    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount_minor = models.BigIntegerField()  # + the school holds more for the family, - less
+    source_key = models.CharField(max_length=120)
+    note = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "source_key"], name="credit_entry_unique_source"),
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="credit_entry_not_zero"),
+        ]
+        indexes = [
+            models.Index(fields=["school", "guardian", "created_at"], name="credit_guardian_idx"),
+            models.Index(
+                fields=["school", "student", "created_at"],
+                condition=Q(guardian__isnull=True),
+                name="credit_student_idx",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_minor}"

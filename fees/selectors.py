@@ -28,7 +28,17 @@ def invoice_totals(invoices):
 
 
 def family_account(*, school, guardian):
-    """A guardian's children, each with their invoices, and what the family owes in all."""
+    """A guardian's children, each with their invoices, and what the family owes in all. The family's
+    credit comes along on the guardian: `guardian.credit_minor` (the balance) and
+    `guardian.credit_entries` (the ledger, newest first)."""
+    from .credit import entries
+
+    ledger = list(
+        entries(school=school, guardian_id=guardian.pk, student_id=None)
+        .select_related("invoice", "student", "created_by").order_by("-created_at", "-id")
+    )  # fmt: skip
+    guardian.credit_minor = sum(entry.amount_minor for entry in ledger)
+    guardian.credit_entries = ledger
     from schools.models import Student
 
     children = list(
@@ -43,3 +53,18 @@ def family_account(*, school, guardian):
         by_child[invoice.student_id].append(invoice)
     balance = sum(invoice.balance_minor for invoice in invoices if invoice.status != Invoice.Status.DRAFT)
     return [(child, by_child[child.pk]) for child in children], balance
+
+
+def awards_list(*, school, status=""):
+    """Scholarships and waivers, those waiting for a decision first, then newest first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import StudentAward
+
+    awards = StudentAward.objects.for_school(school).select_related("student", "term__session", "requested_by",
+                                                                    "approved_by", "school")  # fmt: skip
+    if status:
+        awards = awards.filter(status=status)
+    waiting = Case(When(status=StudentAward.Status.PENDING, then=Value(0)), default=Value(1),
+                   output_field=IntegerField())  # fmt: skip
+    return awards.order_by(waiting, "-created_at", "-id")

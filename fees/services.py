@@ -8,9 +8,19 @@ from classpoint.counters import next_value
 from classpoint.outbox import emit
 from schools.models import Enrollment
 
-from . import discounts
+from . import credit, discounts
 from .errors import FeesError
-from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, InvoiceDiscount, InvoiceLine
+from .instalments import settle
+from .models import (
+    Allocation,
+    CreditEntry,
+    FeeItem,
+    FeeSchedule,
+    FeeScheduleLine,
+    Invoice,
+    InvoiceDiscount,
+    InvoiceLine,
+)
 
 
 def _same_school(school, **objects):
@@ -104,8 +114,10 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     lines = [line for line in schedule.lines.all() if include_optional or not line.optional]
     subtotal = sum(line.amount_minor for line in lines)
     position = discounts.child_positions(school=school, term=term, student_ids=[student.pk])[student.pk]
-    discount, discount_note = discounts.sibling_discount(position=position, lines=lines,
-                                                         school_rules=discounts.rules(school))  # fmt: skip
+    awards = discounts.approved_awards(school=school, term=term, student_ids=[student.pk])[student.pk]
+    applied = discounts.invoice_discounts(lines=lines, position=position, school_rules=discounts.rules(school),
+                                          awards=awards)  # fmt: skip
+    discount = sum(d.amount_minor for d in applied)
     due = due_date or min((line.due_date for line in lines if line.due_date), default=term.start_date)
     try:
         with transaction.atomic():
@@ -131,8 +143,11 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
             for line in lines
         ]  # fmt: skip
     )
-    if discount:
-        InvoiceDiscount.objects.create(school=school, invoice=invoice, description=discount_note, amount_minor=discount)
+    InvoiceDiscount.objects.bulk_create([
+        InvoiceDiscount(school=school, invoice=invoice, kind=d.kind, description=d.description,
+                        amount_minor=d.amount_minor, award=d.award)
+        for d in applied
+    ])  # fmt: skip
     changes = {"student": student.admission_number, "total_minor": subtotal - discount, "discount_minor": discount}
     audit(school=school, actor=actor, action="invoice.created", target=invoice, changes=changes)
     return invoice
@@ -140,8 +155,10 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
 
 @transaction.atomic
 def invoice_issue(*, invoice, actor):
-    """Draft -> issued: takes the next gapless number and tells the guardians (via the outbox)."""
+    """Draft -> issued: takes the next gapless number, uses the family's credit on it, and tells the
+    guardians (via the outbox)."""
     school = invoice.school
+    guardian_id = credit.family_of(school=school, student_id=invoice.student_id)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
         raise FeesError("Not a draft.", code="not_draft", fields={"status": [f"The invoice is {invoice.status}."]})
@@ -152,6 +169,7 @@ def invoice_issue(*, invoice, actor):
     invoice.save(update_fields=["number", "status", "issue_date", "updated_at"])
     audit(school=school, actor=actor, action="invoice.issued", target=invoice,
           changes={"number": invoice.number, "total_minor": invoice.total_minor})  # fmt: skip
+    credit.apply_on_issue(invoice=invoice, actor=actor, guardian_id=guardian_id, known_family=True)
     emit(school=school, event_type="invoice.issued", payload={"invoice_id": invoice.pk},
          dedupe_key=f"invoice.issued:{invoice.pk}")  # fmt: skip
     return invoice
@@ -164,39 +182,50 @@ def invoice_void(*, invoice, actor, reason):
         raise FeesError("Give a reason.", fields={"reason": ["Say why the invoice is void."]})
     if invoice.status == Invoice.Status.VOID:
         raise FeesError("Already void.", code="already_void", fields={"status": ["The invoice is already void."]})
-    if invoice.paid_minor:
+    # Family credit spent on the invoice goes back to the family; money from payments must be
+    # reversed or refunded first.
+    credited = invoice.allocations.filter(credit_entry__isnull=False).values_list("amount_minor", flat=True)
+    from_credit = max(sum(credited), 0)
+    if invoice.paid_minor > from_credit:
         raise FeesError(
             "Payments recorded.", code="has_payments",
             fields={"status": ["Money was paid on this invoice: refund or reverse the payments first."]},
         )  # fmt: skip
+    if invoice.paid_minor:
+        credit.move_to_credit(invoice=invoice, amount_minor=invoice.paid_minor, kind=CreditEntry.Kind.ADJUSTMENT,
+                              source_key=f"void:invoice:{invoice.pk}", note=f"Returned from {invoice} (void)",
+                              actor=actor)  # fmt: skip
     invoice.status = Invoice.Status.VOID
     invoice.void_reason = reason.strip()[:300]
-    invoice.save(update_fields=["status", "void_reason", "updated_at"])
+    invoice.save(update_fields=["status", "void_reason", "paid_minor", "updated_at"])
     audit(school=invoice.school, actor=actor, action="invoice.voided", target=invoice, changes={"reason": reason})
     return invoice
 
 
 @transaction.atomic
 def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=None):
-    """Apply a confirmed payment to its invoice once (the Allocation's unique transaction id),
-    under a row lock on the invoice. Money beyond the balance is kept as credit on the allocation."""
-    from .models import Allocation
-
+    """Apply a confirmed payment to its invoice once (the Allocation's unique transaction id), under
+    a row lock on the invoice, filling instalments oldest first. Money beyond the balance (or paid on
+    a void invoice) becomes the family's credit, recorded once per transaction."""
     if Allocation.objects.filter(transaction_id=transaction_id).exists():
         return None
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-    applied = min(amount_minor, max(invoice.balance_minor, 0))
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice_id)
+    if Allocation.objects.filter(transaction_id=transaction_id).exists():  # a concurrent delivery got here first
+        return None
+    due = 0 if invoice.status == Invoice.Status.VOID else max(invoice.balance_minor, 0)
+    applied = min(amount_minor, due)
+    extra = amount_minor - applied
     allocation = Allocation.objects.create(
         school_id=invoice.school_id, invoice=invoice, transaction_id=transaction_id, amount_minor=applied,
-        credit_minor=amount_minor - applied,
+        credit_minor=extra,
     )  # fmt: skip
     invoice.paid_minor += applied
-    if invoice.status != Invoice.Status.DRAFT:
-        invoice.status = Invoice.Status.PAID if invoice.balance_minor <= 0 else Invoice.Status.PARTIALLY_PAID
-        invoice.is_overdue = invoice.is_overdue and invoice.balance_minor > 0
-    invoice.save(update_fields=["paid_minor", "status", "is_overdue", "updated_at"])
+    settle(invoice)
+    if extra:
+        credit.record(invoice=invoice, kind=CreditEntry.Kind.OVERPAYMENT, amount_minor=extra, actor=actor,
+                      source_key=f"payment:{transaction_id}", note=f"Paid beyond the balance of {invoice}")  # fmt: skip
     audit(school=invoice.school, actor=actor, action="invoice.payment_applied", target=invoice,
-          changes={"transaction_id": transaction_id, "applied_minor": applied, "credit_minor": amount_minor - applied,
+          changes={"transaction_id": transaction_id, "applied_minor": applied, "credit_minor": extra,
                    "balance_minor": invoice.balance_minor})  # fmt: skip
     return allocation
 
@@ -204,22 +233,31 @@ def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=Non
 @transaction.atomic
 def invoice_reverse_payment(*, invoice_id, transaction_id, actor=None):
     """Undo what a reversed payment applied, once: the reversal's Allocation carries the negated
-    transaction id (transaction ids are positive), so a redelivery finds it and does nothing."""
-    from .models import Allocation
-
+    transaction id (transaction ids are positive), so a redelivery finds it and does nothing.
+    Instalments give back from the newest filled. What the invoice no longer holds of the payment
+    (an overpayment, or paid moved to credit since) comes out of the family's credit."""
     original = Allocation.objects.filter(transaction_id=transaction_id).first()
     if original is None or Allocation.objects.filter(transaction_id=-transaction_id).exists():
         return None
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    student_id = Invoice.objects.filter(pk=invoice_id).values_list("student_id", flat=True).get()
+    guardian_id = credit.family_of(school=original.school_id, student_id=student_id)
+    credit.lock_family(school=original.school_id, guardian_id=guardian_id, student_id=student_id)
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice_id)
+    if Allocation.objects.filter(transaction_id=-transaction_id).exists():
+        return None
+    restored = min(original.amount_minor, invoice.paid_minor)
+    from_credit = original.amount_minor - restored + original.credit_minor
     reversal = Allocation.objects.create(
-        school_id=invoice.school_id, invoice=invoice, transaction_id=-transaction_id,
-        amount_minor=-original.amount_minor, credit_minor=-original.credit_minor,
+        school_id=invoice.school_id, invoice=invoice, transaction_id=-transaction_id, amount_minor=-restored,
+        credit_minor=-from_credit,
     )  # fmt: skip
-    invoice.paid_minor -= original.amount_minor
-    if invoice.status in (Invoice.Status.PAID, Invoice.Status.PARTIALLY_PAID):
-        invoice.status = Invoice.Status.PARTIALLY_PAID if invoice.paid_minor > 0 else Invoice.Status.ISSUED
-    invoice.save(update_fields=["paid_minor", "status", "updated_at"])
+    invoice.paid_minor -= restored
+    settle(invoice)
+    if from_credit:
+        credit.take_back(invoice=invoice, guardian_id=guardian_id, amount_minor=from_credit, actor=actor,
+                         source_key=f"reversal:{transaction_id}", note=f"Payment on {invoice} reversed")  # fmt: skip
+        invoice.refresh_from_db(fields=["paid_minor", "status"])  # the shortfall may have come back off it
     audit(school=invoice.school, actor=actor, action="invoice.payment_reversed", target=invoice,
-          changes={"transaction_id": transaction_id, "restored_minor": original.amount_minor,
+          changes={"transaction_id": transaction_id, "restored_minor": restored, "from_credit_minor": from_credit,
                    "balance_minor": invoice.balance_minor})  # fmt: skip
     return reversal

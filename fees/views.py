@@ -1,8 +1,11 @@
+import re
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -168,6 +171,19 @@ def batch_detail(request, batch_id):
     return render(request, template, {"batch": batch})
 
 
+def _defaulter_filters(data):
+    """The defaulters page's filters (amounts typed in major units) as `collections.defaulters` arguments."""
+
+    def number(name):
+        value = data.get(name, "")
+        return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
+
+    return {
+        "term_id": number("term") or None, "class_group_id": number("class_group") or None,
+        "min_days_overdue": number("min_days_overdue"), "min_amount_due": number("min_amount_due") * 100,
+    }  # fmt: skip
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm="fees.view")
@@ -180,14 +196,7 @@ def defaulters_page(request):
 
     school, get = request.school, request.GET
     today = school.local_today()
-
-    def number(name):
-        value = get.get(name, "")
-        return int(value) if value.isdigit() else 0
-
-    rows = defaulters(school=school, term_id=number("term") or None, class_group_id=number("class_group") or None,
-                      min_days_overdue=number("min_days_overdue"), min_amount_due=number("min_amount_due") * 100,
-                      today=today)  # fmt: skip
+    rows = defaulters(school=school, today=today, **_defaulter_filters(get))
     if get.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="defaulters-{school.slug}-{today}.csv"'
@@ -206,6 +215,23 @@ def defaulters_page(request):
                "class_groups": school.class_groups.order_by("level", "name"), "f": get,
                "query_string": params.urlencode()}  # fmt: skip
     return render(request, "fees/defaulters.html", context)
+
+
+@school_view(perm="fees.manage")  # outermost: another school's member gets 404 whatever the method
+@require_POST
+def defaulters_remind(request):
+    from urllib.parse import urlencode
+
+    from .collections import reminders_request
+
+    fields = ("term", "class_group", "min_days_overdue", "min_amount_due")
+    result = reminders_request(school=request.school, actor=request.user, **_defaulter_filters(request.POST))
+    families = result["requested"]
+    messages.success(request, f"Reminders requested for {families} famil{'y' if families == 1 else 'ies'} "
+                              f"({result['already_reminded']} already reminded today; "
+                              f"{result['without_guardian']} without a guardian).")  # fmt: skip
+    query = urlencode({k: request.POST[k] for k in fields if request.POST.get(k)})
+    return redirect(reverse("defaulters", args=[request.school.slug]) + (f"?{query}" if query else ""))
 
 
 @require_GET

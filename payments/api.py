@@ -1,7 +1,7 @@
 """API: pay links, counter payments, transactions and receipts under /api/v1/schools/<slug>/."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -10,7 +10,9 @@ from classpoint.api.views import SchoolApiView
 from fees.models import Invoice
 
 from . import services
+from .documents import pdf_is_current
 from .models import PaymentIntent, PaymentTransaction, Receipt
+from .receipt_views import receipt_pdf_link
 
 
 class IntentOutput(serializers.ModelSerializer):
@@ -104,9 +106,15 @@ class TransactionListApi(SchoolApiView):
 
 
 class ReceiptOutput(serializers.ModelSerializer):
+    pdf_ready = serializers.SerializerMethodField(help_text="A current PDF is stored (`download-url/` renders one "
+                                                            "when it is not).")  # fmt: skip
+
     class Meta:
         model = Receipt
-        fields = ["id", "number", "transaction_id", "amount_minor", "currency", "issued_at", "is_void"]
+        fields = ["id", "number", "transaction_id", "amount_minor", "currency", "issued_at", "is_void", "pdf_ready"]
+
+    def get_pdf_ready(self, receipt) -> bool:
+        return pdf_is_current(receipt)
 
 
 class ReceiptListApi(SchoolApiView):
@@ -115,6 +123,23 @@ class ReceiptListApi(SchoolApiView):
     @extend_schema(responses={200: ReceiptOutput(many=True), **READ_ERRORS}, tags=["payments"])
     def get(self, request, school_slug):
         return paginated(self, Receipt.objects.for_school(self.school).order_by("-issued_at", "-id"), ReceiptOutput)
+
+
+DownloadUrlOutput = inline_serializer(
+    name="ReceiptPdfLink", fields={"url": serializers.URLField(), "expires_at": serializers.DateTimeField()}
+)
+
+
+class ReceiptDownloadUrlApi(SchoolApiView):
+    read_perm = "payments.view"
+
+    @extend_schema(responses={200: DownloadUrlOutput, **READ_ERRORS}, tags=["payments"],
+                   description="An expiring link to the receipt's PDF (rendered first if it is missing, or "
+                               "stale after a reversal).")  # fmt: skip
+    def get(self, request, school_slug, pk):
+        receipt = scoped_get(Receipt.objects.for_school(self.school), pk)
+        url, expires_at = receipt_pdf_link(receipt)
+        return Response({"url": url, "expires_at": expires_at})
 
 
 class ReverseInput(serializers.Serializer):

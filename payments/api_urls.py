@@ -8,6 +8,7 @@ urlpatterns = [
     path("transactions/", api.TransactionListApi.as_view(), name="api-transactions"),
     path("transactions/<int:pk>/reverse/", api.TransactionReverseApi.as_view(), name="api-transaction-reverse"),
     path("receipts/", api.ReceiptListApi.as_view(), name="api-receipts"),
+    path("receipts/<int:pk>/download-url/", api.ReceiptDownloadUrlApi.as_view(), name="api-receipt-download-url"),
     path("proofs/upload-url/", proofs_api.ProofUploadUrlApi.as_view(), name="api-proof-upload-url"),
     path("proofs/", proofs_api.ProofListApi.as_view(), name="api-proofs"),
     path("proofs/<int:pk>/", proofs_api.ProofDetailApi.as_view(), name="api-proof-detail"),

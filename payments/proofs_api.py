@@ -24,11 +24,11 @@ class ProofOutput(serializers.ModelSerializer):
                   "reject_reason", "created_at", "reviewed_at"]  # fmt: skip
 
 
-class UploadUrlInput(serializers.Serializer):
+class ProofUploadUrlInput(serializers.Serializer):
     file_name = serializers.CharField(max_length=255, help_text="The slip's file name (PDF, JPEG or PNG).")
 
 
-UploadUrlOutput = inline_serializer(
+ProofUploadUrlOutput = inline_serializer(
     name="ProofUploadTarget",
     fields={
         "method": serializers.CharField(),
@@ -45,12 +45,12 @@ class ProofUploadUrlApi(SchoolApiView):
     write_perm = "fees.manage"
 
     @extend_schema(
-        request=UploadUrlInput, responses={201: UploadUrlOutput, **ERRORS}, tags=["payments"],
+        request=ProofUploadUrlInput, responses={201: ProofUploadUrlOutput, **ERRORS}, tags=["payments"],
         description="Where to POST the slip (multipart, field `file`; on S3 include the returned `fields`). "
                     "Then submit it with `POST invoices/{id}/proofs/` and the `file_key`.",
     )  # fmt: skip
     def post(self, request, school_slug):
-        data = UploadUrlInput(data=request.data)
+        data = ProofUploadUrlInput(data=request.data)
         data.is_valid(raise_exception=True)
         key = new_key(proofs.upload_prefix(self.school), data.validated_data["file_name"])
         target = upload_target(key, max_bytes=settings.PROOF_MAX_BYTES)

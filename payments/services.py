@@ -3,6 +3,7 @@ the gateway reference is unique per transaction, and fees allocates once per tra
 
 import logging
 import secrets as pysecrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -44,6 +45,23 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
     changes = {"invoice": invoice.number, "amount_minor": intent.amount_minor, "gateway": gateway.name}
     audit(school=invoice.school, actor=actor, action="payment_intent.created", target=intent, changes=changes)
     return intent
+
+
+def intents_abandon_stale(*, now=None, batch_size=1000):
+    """Pay links left unpaid past PAYMENT_INTENT_TTL_HOURS become ABANDONED, so the invoice page and
+    reports stop showing them as in progress. Only the status changes: a webhook that arrives late
+    for one still credits (the money was taken), and the intent then reads SUCCEEDED."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.PAYMENT_INTENT_TTL_HOURS)
+    stale = PaymentIntent.objects.filter(  # unscoped: an operator sweep across every school
+        status__in=[PaymentIntent.Status.INITIATED, PaymentIntent.Status.PENDING], created_at__lt=cutoff
+    )
+    total = 0
+    while True:
+        ids = list(stale.order_by("created_at").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return total
+        # Re-check the status in the UPDATE: a webhook may have settled one since the read.
+        total += stale.filter(pk__in=ids).update(status=PaymentIntent.Status.ABANDONED)
 
 
 def webhook_receive(*, gateway, payload):
@@ -161,3 +179,65 @@ def transaction_reverse(*, transaction_id, school, actor, reason):
     emit(school=school, event_type="payment.reversed", dedupe_key=f"payment.reversed:{tx.pk}",
          payload={"transaction_id": tx.pk, "invoice_id": tx.invoice_id, "amount_minor": tx.amount_minor})  # fmt: skip
     return tx
+
+
+@transaction.atomic
+def receipt_render_pdf(*, receipt_id, force=False):
+    """Store the receipt's PDF once, and again when the stored one is stale (rendered before the
+    payment was reversed, so without its VOID stamp) or when `force`d. The row lock keeps the
+    handler and a first download from storing two files."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from classpoint.files import new_key
+
+    from .documents import pdf_filename, pdf_is_current, render_receipt_pdf
+
+    receipt = (
+        Receipt.objects.select_for_update(of=("self",))
+        .select_related("school__profile", "transaction__invoice__student", "transaction__invoice__class_group",
+                        "transaction__invoice__term__session", "transaction__intent", "transaction__recorded_by")
+        .get(pk=receipt_id)
+    )  # fmt: skip
+    if pdf_is_current(receipt) and not force:
+        return receipt
+    previous = receipt.pdf_key
+    name = new_key(f"receipts/{receipt.school_id}", pdf_filename(receipt))
+    # Should this transaction roll back, the file stays behind unreferenced; the row never points
+    # at a file that is not there.
+    receipt.pdf_key = default_storage.save(name, ContentFile(render_receipt_pdf(receipt)))
+    receipt.save(update_fields=["pdf_key"])
+    if previous and previous != receipt.pdf_key:
+        transaction.on_commit(lambda: default_storage.delete(previous))
+    audit(school=receipt.school, actor=None, action="receipt.pdf_rendered", target=receipt,
+          changes={"void": receipt.is_void, "replaced": bool(previous)})  # fmt: skip
+    return receipt
+
+
+@transaction.atomic
+def receipt_request_message(*, receipt_id):
+    """Ask messaging to send PAYMENT_RECEIPT to the student's guardians: once per receipt (the
+    dedupe key), never for a receipt already void, and not at all for a student with no guardian."""
+    from classpoint.messages import request_message
+    from fees.money import format_money
+
+    from .documents import balance_after
+
+    receipt = Receipt.objects.select_related("school", "transaction__invoice__student").get(pk=receipt_id)
+    tx, school = receipt.transaction, receipt.school
+    invoice, student = tx.invoice, tx.invoice.student
+    if receipt.is_void:
+        return None
+    guardian_ids = list(student.guardian_links.values_list("guardian_id", flat=True))
+    if not guardian_ids:
+        return None
+    balance, _credit = balance_after(tx)
+    paid_at = timezone.localtime(tx.confirmed_at or receipt.issued_at, school.tzinfo)
+    context = {
+        "school_name": school.name, "student_name": student.full_name, "invoice_number": invoice.number or "",
+        "receipt_number": receipt.number, "amount": format_money(receipt.amount_minor, receipt.currency),
+        "balance": format_money(balance, receipt.currency), "paid_at": f"{paid_at.day} {paid_at:%b %Y, %H:%M}",
+    }  # fmt: skip
+    return request_message(school=school, template="PAYMENT_RECEIPT", guardian_ids=guardian_ids, context=context,
+                           dedupe_key=f"receipt:{receipt.pk}", student_id=student.pk,
+                           reason="payment.confirmed")  # fmt: skip

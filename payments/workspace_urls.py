@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import workspace_views
+from . import receipt_views, workspace_views
 
 urlpatterns = [
     path("proofs/", workspace_views.proofs_queue, name="proofs-queue"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("proofs/<int:proof_id>/file/", workspace_views.proof_file, name="proof-file"),
     path("proofs/<int:proof_id>/review/", workspace_views.proof_review, name="proof-review"),
     path("invoices/<int:invoice_id>/proof/", workspace_views.proof_upload, name="proof-upload"),
+    path("receipts/<int:receipt_id>/pdf/", receipt_views.receipt_pdf, name="receipt-pdf"),
 ]

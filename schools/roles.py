@@ -8,6 +8,7 @@ PERMISSIONS = {
     "registrar.manage_applications": "Move applications through admission",
     "fees.view": "View fees and invoices",
     "fees.manage": "Create fee items, schedules and invoices",
+    "fees.approve_awards": "Approve scholarships and waivers",
     "payments.view": "View payments and receipts",
     "payments.review_proofs": "Approve or reject bank-transfer proofs",
     "payments.refund": "Refund payments",

@@ -74,7 +74,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(summary))
         if invoiced:
-            self.stdout.write(f"Fees: {invoiced} JSS 1 invoices issued for the current term, a few part-paid.")
+            self.stdout.write(f"Fees: {invoiced} JSS 1 invoices issued for the current term, a few part-paid, "
+                              "two bank-transfer proofs waiting for review.")  # fmt: skip
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         logins.insert(1, ("greenfield school_admin", "admin@greenfield.demo"))
         for label, email in logins:
@@ -233,5 +234,39 @@ class Command(BaseCommand):
             if i % 4 == 0:
                 payments.transaction_record(invoice=invoice, kind="cash", amount_minor=10_000_000,
                                             currency=invoice.currency, actor=bursar)  # fmt: skip
+            elif i in (1, 2):
+                self._transfer_proof(invoice)
             count += 1
         return count
+
+    def _transfer_proof(self, invoice):
+        """A guardian's bank-transfer slip waiting in the bursar's review queue."""
+        import datetime
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from payments import proofs
+
+        link = invoice.student.guardian_links.select_related("guardian").first()
+        slip = SimpleUploadedFile("transfer-slip.png", _demo_slip_png(), content_type="image/png")
+        proofs.proof_submit_upload(
+            invoice=invoice, actor=None, uploaded=slip, amount_minor=invoice.balance_minor,
+            paid_on=invoice.school.local_today() - datetime.timedelta(days=1), bank_reference=f"DEMO-TRF-{invoice.pk}",
+            payer_name=f"{link.guardian.first_name} {link.guardian.last_name}" if link else "",
+            source="guardian", guardian=link.guardian if link else None,
+        )  # fmt: skip
+
+
+def _demo_slip_png(width=240, height=120):
+    """A plain PNG (a pale slip with a darker band) made without an imaging library."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(
+        b"\x00" + (bytes((30, 64, 120)) if 10 <= y < 30 else bytes((245, 247, 250))) * width for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
