@@ -4,7 +4,10 @@ from fees.money import to_minor
 
 
 class AmountField(forms.DecimalField):
-    """An amount in major units as people type it: "45000", "45,000.00", "₦45,000"."""
+    """An amount in major units as people type it: "45000", "45,000.00", "₦45,000" (a text box:
+    a number input would refuse the thousands separator people type)."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
 
     def to_python(self, value):
         if isinstance(value, str):

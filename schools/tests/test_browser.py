@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +35,9 @@ def browser_page():
         page.set_default_timeout(10_000)
         yield page
         browser.close()
+        # The test body ran in Playwright's greenlet, where Django keeps a connection of its own:
+        # close it, or the test database cannot be dropped at the end of the run.
+        connections.close_all()
 
 
 def test_teacher_signs_in_searches_and_opens_a_student(live_server, school, teacher, browser_page):
