@@ -74,7 +74,7 @@ def invoice_detail(request, invoice_id):
     context = {
         "invoice": invoice,
         "transactions": PaymentTransaction.objects.for_school(request.school).filter(invoice=invoice)
-        .select_related("receipt").order_by("-created_at"),
+        .select_related("receipt", "proof").order_by("-created_at"),
         "intents": invoice.payment_intents.order_by("-created_at")[:5],
         "history": AuditLog.objects.filter(school=request.school, target_type="fees.invoice",
                                            target_id=str(invoice.pk)).order_by("-created_at")[:20],

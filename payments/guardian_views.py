@@ -75,6 +75,7 @@ def guardian_invoice(request, token):
         "school_name": school.name, "invoice": invoice, "guardian": guardian, "form": form, "token": token,
         "payable": invoice.status in proofs.PAYABLE and invoice.balance_minor > 0,
         "proofs": PaymentProof.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:10],
+        "pending_proof": PaymentProof.objects.for_school(school).filter(invoice=invoice, status="pending").first(),
         "payments": PaymentTransaction.objects.for_school(school).filter(
             invoice=invoice, status=PaymentTransaction.Status.CONFIRMED).select_related("receipt")
         .order_by("-confirmed_at"),
