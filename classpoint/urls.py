@@ -5,12 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from schools import api as schools_api
 
-from . import accounts, files, health, metrics, views
+from . import accounts, audit_api, audit_views, files, health, metrics, views
 
 api_v1 = [
     path("schools/<slug:school_slug>/", include("schools.api_urls")),
     path("schools/<slug:school_slug>/", include("fees.api_urls")),
     path("schools/<slug:school_slug>/", include("payments.api_urls")),
+    path("schools/<slug:school_slug>/audit-log/", audit_api.AuditLogApi.as_view(), name="api-audit-log"),
     path("platform/schools/", schools_api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("s/<slug:slug>/", include("schools.urls")),
     path("s/<slug:slug>/fees/", include("fees.urls")),
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
+    path("s/<slug:slug>/audit/", audit_views.audit_log, name="audit-log"),
 ]
 
 handler404 = "classpoint.views.not_found"

@@ -274,9 +274,9 @@ class DefaultersApi(SchoolApiView):
     @extend_schema(parameters=[DefaultersInput], responses={200: DefaulterOutput(many=True), **READ_ERRORS},
                    tags=["collections"])  # fmt: skip
     def get(self, request, school_slug):
-        from classpoint.api.pagination import Pagination
+        from classpoint.api.pagination import Pagination, with_known_count
 
-        from .collections import defaulters, totals_by_class
+        from .collections import defaulters, hydrate, page_ids, totals_by_class
 
         params = DefaultersInput(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -290,10 +290,12 @@ class DefaultersApi(SchoolApiView):
             min_days_overdue=p["min_days_overdue"],
             min_amount_due=p["min_amount_due"],
         )
+        totals = totals_by_class(rows)
         paginator = Pagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
+        paginator.django_paginator_class = with_known_count(sum(t["invoices"] for t in totals))
+        page = hydrate(rows, paginator.paginate_queryset(page_ids(rows), request, view=self))
         response = paginator.get_paginated_response(DefaulterOutput(page, many=True, context={"today": today}).data)
-        response.data["totals_by_class"] = totals_by_class(rows)
+        response.data["totals_by_class"] = totals
         return response
 
 

@@ -32,26 +32,29 @@ def overdue_scan(*, school, today=None):
     today = today or school.local_today()
     interval = settings.OVERDUE_REMINDER_DAYS
     past_due = _open_past_due(school, today)
-    marked = past_due.filter(is_overdue=False).update(is_overdue=True)
     # Paid or re-dated invoices stop being overdue.
     Invoice.objects.for_school(school).filter(is_overdue=True).exclude(pk__in=past_due.values("pk")).update(
         is_overdue=False
     )
+    marked = past_due.filter(is_overdue=False).count()
     due_reminder = past_due.filter(
         Q(overdue_reminded_on__isnull=True) | Q(overdue_reminded_on__lte=today - datetime.timedelta(days=interval))
     )
     emitted, last_pk = 0, 0
-    # Keyset pagination: each chunk starts after the last, instead of re-scanning updated rows.
+    # Keyset pagination: each chunk starts after the last, instead of re-scanning updated rows. Each
+    # row is written once: the reminder date and the overdue flag together.
     while chunk := list(
         due_reminder.filter(pk__gt=last_pk).values_list("pk", "due_date").order_by("pk")[:_EVENT_CHUNK]
     ):
         last_pk = chunk[-1][0]
-        Invoice.objects.filter(pk__in=[pk for pk, _ in chunk]).update(overdue_reminded_on=today)
+        Invoice.objects.filter(pk__in=[pk for pk, _ in chunk]).update(overdue_reminded_on=today, is_overdue=True)
         emit_many(school=school, events=[
             ("invoice.overdue", {"invoice_id": pk, "days_overdue": (today - due).days}, f"invoice.overdue:{pk}:{today}")
             for pk, due in chunk
         ])  # fmt: skip
         emitted += len(chunk)
+    # Newly past due but reminded within the interval (e.g. re-dated): overdue, no new reminder.
+    past_due.filter(is_overdue=False).update(is_overdue=True)
     if marked or emitted:
         audit(school=school, actor=None, action="invoices.overdue_scan", changes={
             "date": today.isoformat(), "newly_overdue": marked, "reminders": emitted})  # fmt: skip
@@ -76,11 +79,37 @@ def defaulters(*, school, term_id=None, class_group_id=None, min_days_overdue=0,
 
 
 def totals_by_class(invoices):
-    return list(
-        invoices.order_by().values("class_group__name")
+    """Outstanding and invoice count per class, in one pass over the selected invoices: grouped by
+    the class id (no join), names looked up afterwards for the handful of classes. The counts add up
+    to the list's length, so a page of the list needs no second COUNT over the same rows."""
+    from schools.models import ClassGroup
+
+    grouped = list(
+        invoices.order_by().values("class_group_id")
         .annotate(outstanding=Sum(F("total_minor") - F("paid_minor")), invoices=Count("id"))
-        .order_by("class_group__name")
     )  # fmt: skip
+    names = dict(
+        ClassGroup.objects.filter(pk__in=[g["class_group_id"] for g in grouped if g["class_group_id"]])
+        .values_list("pk", "name")
+    )  # fmt: skip
+    totals = [
+        {"class_group__name": names.get(g["class_group_id"]), "outstanding": g["outstanding"],
+         "invoices": g["invoices"]}
+        for g in grouped
+    ]  # fmt: skip
+    return sorted(totals, key=lambda t: (t["class_group__name"] is None, t["class_group__name"] or ""))
+
+
+def page_ids(invoices):
+    """The list's order as ids only. Paging over ids lets PostgreSQL skip rows through the index
+    without joining students and classes for every row before the page (deep pages stay cheap)."""
+    return invoices.values_list("pk", flat=True)
+
+
+def hydrate(invoices, ids):
+    """The rows for one page of ids, in the page's order."""
+    by_id = {row.pk: row for row in invoices.filter(pk__in=list(ids))}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 REMINDER_TEMPLATE = "OVERDUE_NOTICE"

@@ -192,7 +192,7 @@ def defaulters_page(request):
 
     from schools.imports.csvfile import write_csv
 
-    from .collections import defaulters, totals_by_class
+    from .collections import defaulters, hydrate, page_ids, totals_by_class
 
     school, get = request.school, request.GET
     today = school.local_today()
@@ -206,12 +206,16 @@ def defaulters_page(request):
              r.class_group.name if r.class_group else "", f"{r.balance / 100:.2f}", r.due_date.isoformat(),
              (today - r.due_date).days] for r in rows.iterator()))  # fmt: skip
         return response
-    page = Paginator(rows, 50).get_page(get.get("page"))
+    totals = totals_by_class(rows)
+    paginator = Paginator(page_ids(rows), 50)
+    paginator.count = sum(t["invoices"] for t in totals)  # known from the totals: no second COUNT
+    page = paginator.get_page(get.get("page"))
+    page.object_list = hydrate(rows, page.object_list)
     for r in page.object_list:
         r.days_overdue = (today - r.due_date).days
     params = get.copy()
     params.pop("page", None)
-    context = {"page": page, "totals": totals_by_class(rows), "terms": school.terms.select_related("session"),
+    context = {"page": page, "totals": totals, "terms": school.terms.select_related("session"),
                "class_groups": school.class_groups.order_by("level", "name"), "f": get,
                "query_string": params.urlencode()}  # fmt: skip
     return render(request, "fees/defaulters.html", context)

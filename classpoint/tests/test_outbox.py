@@ -212,3 +212,31 @@ def test_django_q_is_configured_safely(settings):
     from classpoint.schedules import SCHEDULES
 
     assert {name for name, _, _ in SCHEDULES} >= {"outbox-drain", "outbox-reset-stuck"}
+
+
+@pytest.mark.parametrize("count", [3, 750])  # the INSERT path and, on PostgreSQL, the COPY path
+def test_emit_many_writes_rows_a_worker_handles_like_any_other(school, recording_handler, count):
+    from classpoint.outbox import emit_many
+
+    written = emit_many(school=school, events=[("test.recorded", {"n": i}, f"bulk:{i}") for i in range(count)])
+    assert written == count
+    rows = OutboxEvent.objects.filter(school=school, event_type="test.recorded").order_by("id")
+    assert rows.count() == count
+    first = rows.first()
+    assert (first.payload, first.dedupe_key, first.attempts, first.processed_at) == ({"n": 0}, "bulk:0", 0, None)
+    assert first.available_at <= timezone.now() and first.claimed_by == ""
+    worker.drain()
+    assert sorted(recording_handler) == list(rows.values_list("pk", flat=True))  # each handled once
+
+
+@pytest.mark.parametrize("count", [3, 750])
+def test_emit_many_with_a_used_dedupe_key_fails_and_writes_nothing(school, count):
+    from django.db import IntegrityError
+
+    from classpoint.outbox import emit_many
+
+    emit(school=school, event_type="test.recorded", dedupe_key="bulk:1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        emit_many(school=school, events=[("test.recorded", {}, f"bulk:{i}") for i in range(count)])
+    assert OutboxEvent.objects.filter(school=school).count() == 1 + OutboxEvent.objects.filter(
+        school=school).exclude(event_type="test.recorded").count()  # fmt: skip
