@@ -2,7 +2,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from classpoint.secrets import get_secret, secret_name
+from classpoint.secrets import SecretNotFound, get_secret, secret_name
 
 
 class GatewayError(Exception):
@@ -27,6 +27,17 @@ class Gateway:
     signature_header = ""
 
     def secret(self):
+        """The key that signs this gateway's webhooks (and, for Paystack, calls its API).
+
+        Read from `classpoint/{env}/payments/webhook`, a JSON object with one key per gateway
+        ({"paystack": "sk_live_…", "demo": "…"}); a deployment may instead keep one secret per
+        gateway at `classpoint/{env}/payments/<gateway>-secret`."""
+        try:
+            shared = get_secret(secret_name("payments", "webhook"))
+        except SecretNotFound:
+            shared = None
+        if isinstance(shared, dict) and shared.get(self.name):
+            return shared[self.name]
         value = get_secret(secret_name("payments", f"{self.name}-secret"))
         return value if isinstance(value, str) else value["secret"]
 

@@ -95,3 +95,18 @@ def test_paystack_refusing_initialisation_is_a_clear_error(school, bursar, invoi
     with pytest.raises(PaymentsError) as error:
         services.intent_create(invoice=invoice, actor=bursar, gateway_name="paystack", email="mum@example.ng")
     assert error.value.code == "gateway_unavailable" and "Invalid key" in error.value.message
+
+
+def test_gateway_keys_come_from_the_payments_webhook_secret(monkeypatch):
+    from payments.gateways import get_gateway
+
+    monkeypatch.setenv("CLASSPOINT_DEV_PAYMENTS_WEBHOOK", '{"paystack": "sk_from_webhook_secret"}')
+    monkeypatch.setenv("CLASSPOINT_DEV_PAYMENTS_PAYSTACK_SECRET", "sk_older_name")
+    secrets.clear_cache()
+    try:
+        assert get_gateway("paystack").secret() == "sk_from_webhook_secret"
+        monkeypatch.delenv("CLASSPOINT_DEV_PAYMENTS_WEBHOOK")
+        secrets.clear_cache()
+        assert get_gateway("paystack").secret() == "sk_older_name"  # one secret per gateway also works
+    finally:
+        secrets.clear_cache()
