@@ -8,12 +8,17 @@ from rest_framework.views import APIView
 from classpoint import tenancy
 
 from . import idempotency
+from .pagination import Pagination
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ApiView(APIView):
     """Adds Idempotency-Key handling to POST."""
+
+    # Every list answers through `base.paginated` ({count, next, previous, results}); naming the
+    # class here lets the OpenAPI schema describe that envelope and its `page`/`page_size` params.
+    pagination_class = Pagination
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

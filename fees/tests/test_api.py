@@ -58,3 +58,13 @@ def test_other_schools_invoice_is_404(school, other_school, bursar_api):
                                      currency="NGN")  # fmt: skip
     assert bursar_api.get(f"/api/v1/schools/greenfield/invoices/{invoice.pk}/").status_code == 404
     assert bursar_api.post(f"/api/v1/schools/greenfield/invoices/{invoice.pk}/issue/").status_code == 404
+
+
+def test_schema_describes_lists_as_the_paginated_envelope_they_return(api, alice):
+    api.force_authenticate(alice)
+    schema = api.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/schools/{school_slug}/invoices/"]["get"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    envelope = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert {"count", "next", "previous", "results"} <= set(envelope["properties"])
+    assert {"page", "page_size"} <= {p["name"] for p in operation["parameters"]}
