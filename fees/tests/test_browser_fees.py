@@ -176,7 +176,22 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     listed = sorted(item["invoice_number"] for n in notices for item in n.payload["context"]["invoices"])
     assert listed == sorted([second_invoice.number, third_invoice.number])
 
-    # Every money change is in the audit log.
+    # The same story through the API…
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(bursar)
+    txs = api.get("/api/v1/schools/greenfield/transactions/").json()["results"]
+    assert sorted((t["kind"], t["status"]) for t in txs) == [("bank_transfer", "reversed"), ("gateway", "confirmed")]
+    receipts = api.get("/api/v1/schools/greenfield/receipts/").json()["results"]
+    assert sorted((r["is_void"], r["pdf_ready"]) for r in receipts) == [(False, True), (True, True)]
+    assert api.get("/api/v1/schools/greenfield/proofs/?status=approved").json()["count"] == 1
+    assert api.get("/api/v1/schools/greenfield/defaulters/").json()["count"] == 2
+    api.force_authenticate(school.memberships.get(role__key="school_admin").user)
+    logged = api.get("/api/v1/schools/greenfield/audit-log/?action_prefix=payment").json()["results"]
+    assert {"payment.confirmed", "payment.reversed", "payment_proof.approved"} <= {e["action"] for e in logged}
+
+    # …and in the audit log, every money change.
     actions = set(AuditLog.objects.filter(school=school).values_list("action", flat=True))
     assert {"fee_item.created", "fee_schedule.created", "payment.confirmed", "payment_proof.submitted",
             "payment_proof.approved", "receipt.issued", "payment.reversed",
