@@ -44,6 +44,25 @@ class PayLinkApi(SchoolApiView):
         return Response(IntentOutput(intent).data, status=status.HTTP_201_CREATED)
 
 
+class IntentFilter(django_filters.FilterSet):
+    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    status = django_filters.ChoiceFilter(choices=PaymentIntent.Status.choices)
+    gateway = django_filters.CharFilter()
+
+    class Meta:
+        model = PaymentIntent
+        fields = ["status", "gateway"]
+
+
+class IntentListApi(SchoolApiView):
+    read_perm = "payments.view"
+
+    @extend_schema(responses={200: IntentOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
+    def get(self, request, school_slug):
+        queryset = PaymentIntent.objects.for_school(self.school).order_by("-created_at", "-id")
+        return paginated(self, queryset, IntentOutput, IntentFilter)
+
+
 class TransactionOutput(serializers.ModelSerializer):
     receipt_number = serializers.SerializerMethodField()
 

@@ -68,3 +68,15 @@ def test_other_schools_transaction_cannot_be_reversed(school, other_school, burs
         services.transaction_reverse(transaction_id=tx.pk, school=other_school, actor=bursar, reason="x")
     api.force_authenticate(bursar)
     assert api.post(f"/api/v1/schools/riverside/transactions/{tx.pk}/reverse/", {"reason": "x"}).status_code == 404
+
+
+def test_payment_intents_are_listed_with_filters_and_scoped(school, other_school, bursar, charlie, api, invoice):  # noqa: F811
+    from payments import services
+
+    services.intent_create(invoice=invoice, actor=bursar, gateway_name="demo", email="p@x.ng")
+    api.force_authenticate(bursar)
+    listed = api.get(f"/api/v1/schools/greenfield/payment-intents/?invoice={invoice.pk}&status=pending").json()
+    assert listed["count"] == 1 and listed["results"][0]["checkout_url"].startswith("http")
+    assert api.get("/api/v1/schools/greenfield/payment-intents/?status=succeeded").json()["count"] == 0
+    api.force_authenticate(charlie)
+    assert api.get("/api/v1/schools/riverside/payment-intents/").json()["count"] == 0
