@@ -1,11 +1,11 @@
 """API: pay links, counter payments, transactions and receipts under /api/v1/schools/<slug>/."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, FileLinkOutput, paginated, scoped_get
 from classpoint.api.views import SchoolApiView
 from fees.models import Invoice
 
@@ -144,15 +144,10 @@ class ReceiptListApi(SchoolApiView):
         return paginated(self, Receipt.objects.for_school(self.school).order_by("-issued_at", "-id"), ReceiptOutput)
 
 
-DownloadUrlOutput = inline_serializer(
-    name="ReceiptPdfLink", fields={"url": serializers.URLField(), "expires_at": serializers.DateTimeField()}
-)
-
-
 class ReceiptDownloadUrlApi(SchoolApiView):
     read_perm = "payments.view"
 
-    @extend_schema(responses={200: DownloadUrlOutput, **READ_ERRORS}, tags=["payments"],
+    @extend_schema(responses={200: FileLinkOutput, **READ_ERRORS}, tags=["payments"],
                    description="An expiring link to the receipt's PDF (rendered first if it is missing, or "
                                "stale after a reversal).")  # fmt: skip
     def get(self, request, school_slug, pk):

@@ -2,11 +2,11 @@
 
 import django_filters
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, FileLinkOutput, UploadTargetOutput, paginated, scoped_get
 from classpoint.api.views import SchoolApiView
 from classpoint.files import download_url, new_key, upload_target
 from fees.models import Invoice
@@ -28,24 +28,11 @@ class ProofUploadUrlInput(serializers.Serializer):
     file_name = serializers.CharField(max_length=255, help_text="The slip's file name (PDF, JPEG or PNG).")
 
 
-ProofUploadUrlOutput = inline_serializer(
-    name="ProofUploadTarget",
-    fields={
-        "method": serializers.CharField(),
-        "url": serializers.URLField(),
-        "fields": serializers.DictField(child=serializers.CharField()),
-        "file_key": serializers.CharField(),
-        "expires_at": serializers.DateTimeField(),
-        "max_bytes": serializers.IntegerField(),
-    },
-)
-
-
 class ProofUploadUrlApi(SchoolApiView):
     write_perm = "fees.manage"
 
     @extend_schema(
-        request=ProofUploadUrlInput, responses={201: ProofUploadUrlOutput, **ERRORS}, tags=["payments"],
+        request=ProofUploadUrlInput, responses={201: UploadTargetOutput, **ERRORS}, tags=["payments"],
         description="Where to POST the slip (multipart, field `file`; on S3 include the returned `fields`). "
                     "Then submit it with `POST invoices/{id}/proofs/` and the `file_key`.",
     )  # fmt: skip
@@ -141,15 +128,10 @@ class ProofReviewApi(SchoolApiView):
         return Response(ProofOutput(proof).data)
 
 
-FileUrlOutput = inline_serializer(
-    name="ProofFileLink", fields={"url": serializers.URLField(), "expires_at": serializers.DateTimeField()}
-)
-
-
 class ProofFileUrlApi(SchoolApiView):
     read_perm = "payments.review_proofs"
 
-    @extend_schema(responses={200: FileUrlOutput, **READ_ERRORS}, tags=["payments"])
+    @extend_schema(responses={200: FileLinkOutput, **READ_ERRORS}, tags=["payments"])
     def get(self, request, school_slug, pk):
         proof = scoped_get(PaymentProof.objects.for_school(self.school), pk)
         url, expires_at = download_url(proof.file_key, filename=proof.file_name)

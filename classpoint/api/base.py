@@ -50,3 +50,21 @@ def scoped_get(queryset, pk):
 
         raise Http404 from None
     return get_object_or_404(queryset, pk=pk)
+
+
+# Files are reached by expiring links and uploaded to a short-lived target: one shape for each,
+# whichever app hands them out.
+FileLinkOutput = inline_serializer(
+    name="FileLink", fields={"url": serializers.URLField(), "expires_at": serializers.DateTimeField()}
+)
+UploadTargetOutput = inline_serializer(
+    name="UploadTarget",
+    fields={
+        "method": serializers.CharField(),
+        "url": serializers.URLField(),
+        "fields": serializers.DictField(child=serializers.CharField(), help_text="Send these too (S3)."),
+        "file_key": serializers.CharField(help_text="Name the upload by this key when you submit it."),
+        "expires_at": serializers.DateTimeField(),
+        "max_bytes": serializers.IntegerField(),
+    },
+)

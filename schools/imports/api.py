@@ -1,12 +1,12 @@
 """API: /api/v1/schools/<slug>/imports/..."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, FileLinkOutput, UploadTargetOutput, paginated, scoped_get
 from classpoint.api.views import SchoolApiView
 from classpoint.files import download_url, new_key, upload_target
 
@@ -35,23 +35,10 @@ class UploadUrlInput(serializers.Serializer):
     content_type = serializers.CharField(max_length=100, required=False)
 
 
-UploadUrlOutput = inline_serializer(
-    name="ImportUploadTarget",
-    fields={
-        "method": serializers.CharField(),
-        "url": serializers.URLField(),
-        "fields": serializers.DictField(child=serializers.CharField()),
-        "file_key": serializers.CharField(),
-        "expires_at": serializers.DateTimeField(),
-        "max_bytes": serializers.IntegerField(),
-    },
-)
-
-
 class ImportUploadUrlApi(SchoolApiView):
     read_perm = write_perm = "imports.run"
 
-    @extend_schema(request=UploadUrlInput, responses={201: UploadUrlOutput, **ERRORS}, tags=["imports"])
+    @extend_schema(request=UploadUrlInput, responses={201: UploadTargetOutput, **ERRORS}, tags=["imports"])
     def post(self, request, school_slug):
         data = UploadUrlInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -92,15 +79,10 @@ class ImportDetailApi(SchoolApiView):
         return Response(ImportJobOutput(scoped_get(ImportJob.objects.for_school(self.school), pk)).data)
 
 
-ErrorsUrlOutput = inline_serializer(
-    name="ImportErrorsLink", fields={"url": serializers.URLField(), "expires_at": serializers.DateTimeField()}
-)
-
-
 class ImportErrorsUrlApi(SchoolApiView):
     read_perm = "imports.run"
 
-    @extend_schema(responses={200: ErrorsUrlOutput, **READ_ERRORS}, tags=["imports"])
+    @extend_schema(responses={200: FileLinkOutput, **READ_ERRORS}, tags=["imports"])
     def get(self, request, school_slug, pk):
         job = scoped_get(ImportJob.objects.for_school(self.school), pk)
         if not job.errors_key:
