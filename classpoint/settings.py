@@ -104,10 +104,13 @@ WSGI_APPLICATION = "classpoint.wsgi.application"
 (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'classpoint.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL + a busy timeout let the web server and the task cluster share the file.
+    # WAL + a busy timeout let the web server and the task cluster share the file. IMMEDIATE
+    # transactions take the write lock up front: a transaction that read first and then tried to
+    # write would otherwise fail at once with "database is locked" while a worker writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
+        {"timeout": 20, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )  # fmt: skip
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
