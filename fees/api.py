@@ -276,21 +276,16 @@ class DefaultersApi(SchoolApiView):
     def get(self, request, school_slug):
         from classpoint.api.pagination import Pagination, with_known_count
 
-        from .collections import defaulters, hydrate, page_ids, totals_by_class
+        from .collections import defaulter_totals, defaulters, hydrate, page_ids
 
         params = DefaultersInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         p = params.validated_data
         today = self.school.local_today()
-        rows = defaulters(
-            school=self.school,
-            term_id=p.get("term"),
-            class_group_id=p.get("class_group"),
-            today=today,
-            min_days_overdue=p["min_days_overdue"],
-            min_amount_due=p["min_amount_due"],
-        )
-        totals = totals_by_class(rows)
+        filters = {"term_id": p.get("term"), "class_group_id": p.get("class_group"),
+                   "min_days_overdue": p["min_days_overdue"], "min_amount_due": p["min_amount_due"]}  # fmt: skip
+        rows = defaulters(school=self.school, today=today, **filters)
+        totals = defaulter_totals(school=self.school, rows=rows, today=today, **filters)
         paginator = Pagination()
         paginator.django_paginator_class = with_known_count(sum(t["invoices"] for t in totals))
         page = hydrate(rows, paginator.paginate_queryset(page_ids(rows), request, view=self))

@@ -3,7 +3,7 @@
 import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from classpoint.audit import audit
@@ -11,7 +11,7 @@ from classpoint.messages import already_requested, request_messages
 from classpoint.outbox import emit_many
 from schools.models import StudentGuardian
 
-from .models import Invoice
+from .models import Invoice, OwingDelta
 from .money import format_money
 
 OPEN = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
@@ -61,13 +61,16 @@ def overdue_scan(*, school, today=None):
     return marked, emitted
 
 
+def _cutoff(today, min_days_overdue):
+    # Overdue by at least N days: due on or before today - N (N = 0 or 1: any past due date).
+    return today - datetime.timedelta(days=max(min_days_overdue - 1, 0))
+
+
 def defaulters(*, school, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0, today=None):
     """Open invoices past due by at least `min_days_overdue` days with at least `min_amount_due`
     outstanding, oldest due first, each annotated with its balance."""
     today = today or school.local_today()
-    # Overdue by at least N days: due on or before today - N (N = 0 or 1: any past due date).
-    cutoff = today - datetime.timedelta(days=max(min_days_overdue - 1, 0))
-    invoices = _open_past_due(school, cutoff)
+    invoices = _open_past_due(school, _cutoff(today, min_days_overdue))
     if term_id:
         invoices = invoices.filter(term_id=term_id)
     if class_group_id:
@@ -82,12 +85,40 @@ def totals_by_class(invoices):
     """Outstanding and invoice count per class, in one pass over the selected invoices: grouped by
     the class id (no join), names looked up afterwards for the handful of classes. The counts add up
     to the list's length, so a page of the list needs no second COUNT over the same rows."""
-    from schools.models import ClassGroup
-
-    grouped = list(
+    grouped = (
         invoices.order_by().values("class_group_id")
         .annotate(outstanding=Sum(F("total_minor") - F("paid_minor")), invoices=Count("id"))
     )  # fmt: skip
+    return _named(grouped)
+
+
+def defaulter_totals(*, school, rows, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0,
+                     today=None):  # fmt: skip
+    """The totals per class of the defaulters `rows` (as `defaulters()` selected them with the same
+    filters). On PostgreSQL they come from the running totals (`OwingDelta`), a few hundred rows
+    whatever the number of invoices; a minimum amount is a per-invoice test the running totals
+    cannot answer, so then (and on SQLite) the selected invoices are aggregated."""
+    if min_amount_due or connection.vendor != "postgresql":
+        return totals_by_class(rows)
+    deltas = OwingDelta.objects.for_school(school).filter(
+        due_date__lt=_cutoff(today or school.local_today(), min_days_overdue)
+    )
+    if term_id:
+        deltas = deltas.filter(term_id=term_id)
+    if class_group_id:
+        deltas = deltas.filter(class_group_id=class_group_id)
+    grouped = (
+        deltas.values("class_group_id")
+        .annotate(outstanding=Sum("outstanding_minor"), invoices=Sum("invoices"))
+        .filter(invoices__gt=0)
+    )  # fmt: skip
+    return _named(grouped)
+
+
+def _named(grouped):
+    from schools.models import ClassGroup
+
+    grouped = list(grouped)
     names = dict(
         ClassGroup.objects.filter(pk__in=[g["class_group_id"] for g in grouped if g["class_group_id"]])
         .values_list("pk", "name")
@@ -98,6 +129,30 @@ def totals_by_class(invoices):
         for g in grouped
     ]  # fmt: skip
     return sorted(totals, key=lambda t: (t["class_group__name"] is None, t["class_group__name"] or ""))
+
+
+def compact_owing_totals():
+    """Fold the running totals to one row per (school, term, class, due date), dropping keys that
+    owe nothing. Safe beside writers (they only append; rows appended meanwhile are left for the
+    next run) and beside itself (an advisory lock lets one run at a time). Returns (rows before,
+    rows after). PostgreSQL only: elsewhere there is nothing to fold."""
+    if connection.vendor != "postgresql":
+        return 0, 0
+    table = OwingDelta._meta.db_table
+    keys = "school_id, term_id, class_group_id, due_date"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [table])
+        if not cursor.fetchone()[0]:
+            return 0, 0
+        cursor.execute(
+            f"WITH folded AS (DELETE FROM {table} RETURNING {keys}, invoices, outstanding_minor), "  # noqa: S608 - our names
+            f"kept AS (INSERT INTO {table} ({keys}, invoices, outstanding_minor) "
+            f"SELECT {keys}, SUM(invoices), SUM(outstanding_minor) FROM folded GROUP BY {keys} "
+            "HAVING SUM(invoices) <> 0 OR SUM(outstanding_minor) <> 0 RETURNING 1) "
+            "SELECT (SELECT COUNT(*) FROM folded), (SELECT COUNT(*) FROM kept)"
+        )
+        before, after = cursor.fetchone()
+    return before, after
 
 
 def page_ids(invoices):

@@ -412,3 +412,26 @@ class CreditEntry(SchoolScoped):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount_minor}"
+
+
+class OwingDelta(SchoolScoped):
+    """Running totals of what is owed, for the defaulters' totals per class without aggregating
+    every open invoice on each view.
+
+    Rows are written only by PostgreSQL statement triggers on `fees_invoice` (migration 0010): each
+    statement that changes what invoices owe appends the change per (term, class, due date), so
+    writers never wait on each other. The sum of the rows of a key is what that key owes; a
+    scheduled compaction folds them to one row per key. On SQLite (the quick start) there are no
+    triggers and the totals are aggregated from the invoices instead."""
+
+    term = models.ForeignKey("schools.Term", on_delete=models.CASCADE, related_name="+")
+    class_group = models.ForeignKey("schools.ClassGroup", null=True, on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField(null=True)
+    invoices = models.IntegerField()
+    outstanding_minor = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["school", "due_date"], name="owing_delta_due_idx")]
+
+    def __str__(self):
+        return f"{self.invoices:+d} invoices, {self.outstanding_minor:+d} owed"

@@ -19,3 +19,10 @@ def overdue_scan_due_schools():
             overdue_scan(school=school)
             scanned += 1
     return scanned
+
+
+def compact_owing_totals():
+    from .collections import compact_owing_totals as compact
+
+    before, after = compact()
+    return {"rows_before": before, "rows_after": after}

@@ -192,11 +192,12 @@ def defaulters_page(request):
 
     from schools.imports.csvfile import write_csv
 
-    from .collections import defaulters, hydrate, page_ids, totals_by_class
+    from .collections import defaulter_totals, defaulters, hydrate, page_ids
 
     school, get = request.school, request.GET
     today = school.local_today()
-    rows = defaulters(school=school, today=today, **_defaulter_filters(get))
+    filters = _defaulter_filters(get)
+    rows = defaulters(school=school, today=today, **filters)
     if get.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="defaulters-{school.slug}-{today}.csv"'
@@ -206,7 +207,7 @@ def defaulters_page(request):
              r.class_group.name if r.class_group else "", f"{r.balance / 100:.2f}", r.due_date.isoformat(),
              (today - r.due_date).days] for r in rows.iterator()))  # fmt: skip
         return response
-    totals = totals_by_class(rows)
+    totals = defaulter_totals(school=school, rows=rows, today=today, **filters)
     paginator = Paginator(page_ids(rows), 50)
     paginator.count = sum(t["invoices"] for t in totals)  # known from the totals: no second COUNT
     page = paginator.get_page(get.get("page"))
