@@ -52,3 +52,21 @@ def already_requested(*, school, dedupe_keys):
     keys = {_key(k): k for k in dedupe_keys}
     stored = OutboxEvent.objects.filter(school=school, dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True)
     return {keys[k] for k in stored}
+
+
+def requested_for_student(*, school, student_id, limit=50):
+    """The latest message requests about a student, newest first (outbox_msg_student_idx)."""
+    from classpoint.models import OutboxEvent
+
+    return list(
+        OutboxEvent.objects.filter(school=school, event_type=EVENT, payload__student_id=student_id)
+        .order_by("-created_at")[:limit]
+    )  # fmt: skip
+
+
+def mentions_invoice(event, number):
+    """Whether a request's context is about invoice `number` (alone, or in a family's list)."""
+    context = event.payload.get("context") or {}
+    return context.get("invoice_number") == number or any(
+        item.get("invoice_number") == number for item in context.get("invoices") or [] if isinstance(item, dict)
+    )

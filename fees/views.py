@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.messages import mentions_invoice, requested_for_student
 from classpoint.models import AuditLog
 from classpoint.tenancy import school_view
 from payments import services as payments
@@ -82,6 +83,9 @@ def invoice_detail(request, invoice_id):
         "can_manage": request.membership.has_perm("fees.manage"),
         "can_refund": request.membership.has_perm("payments.refund"),
     }  # fmt: skip
+    if invoice.number:
+        requested = requested_for_student(school=request.school, student_id=invoice.student_id)
+        context["message_requests"] = [event for event in requested if mentions_invoice(event, invoice.number)]
     if invoice.status in ("issued", "partially_paid") and request.membership.has_perm("fees.manage"):
         guardians = [link.guardian for link in invoice.student.guardian_links.select_related("guardian")]
         context["guardian_links"] = [(g, guardian_link(invoice=invoice, guardian=g)) for g in guardians]

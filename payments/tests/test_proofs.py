@@ -257,3 +257,10 @@ def test_api_other_school_proofs_are_404(school, other_school, bursar, charlie, 
     review = api.post(f"/api/v1/schools/riverside/proofs/{proof.pk}/review/", {"decision": "approve"}, format="json")
     assert review.status_code == 404
     assert api.get(f"/api/v1/schools/riverside/invoices/{invoice.pk}/proofs/").status_code == 404
+
+
+def test_invoice_page_lists_the_messages_asked_for_about_it(school, bursar, verified_client, invoice):  # noqa: F811
+    proof = submit(invoice, bursar)
+    proofs.proof_review(proof_id=proof.pk, school=school, actor=bursar, approve=False, reason="Unreadable slip")
+    page = verified_client(bursar).get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
+    assert "PAYMENT_PROOF_REJECTED" in page and "payment_proof.rejected" in page
