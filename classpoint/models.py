@@ -48,7 +48,9 @@ class OutboxEvent(models.Model):
             models.Index(fields=["event_type", "created_at"], name="outbox_type_created_idx"),
             # A student's message requests (the invoice page lists those about the invoice).
             models.Index(
-                "school", models.F("payload__student_id"), "created_at",
+                "school",
+                models.F("payload__student_id"),
+                "created_at",
                 condition=Q(event_type="messaging.requested"),
                 name="outbox_msg_student_idx",
             ),
