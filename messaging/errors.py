@@ -1,0 +1,5 @@
+from classpoint.errors import DomainError
+
+
+class MessagingError(DomainError):
+    code = "messaging_error"

@@ -1,0 +1,168 @@
+"""Messages to guardians: per-school templates, the provider each channel uses, every message ever
+asked for (sent, deferred or suppressed) with its status history, and consent changes."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from schools.models import SchoolScoped
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Email"
+
+
+class TemplateType(models.TextChoices):
+    PAYMENT_RECEIPT = "PAYMENT_RECEIPT", "Payment receipt"
+    INVOICE_ISSUED = "INVOICE_ISSUED", "Invoice issued"
+    OVERDUE_NOTICE = "OVERDUE_NOTICE", "Overdue notice"
+    PAYMENT_PROOF_REJECTED = "PAYMENT_PROOF_REJECTED", "Transfer proof rejected"
+    RESULT_READY = "RESULT_READY", "Results ready"
+    ANNOUNCEMENT = "ANNOUNCEMENT", "Announcement"
+    APPLICATION_RECEIVED = "APPLICATION_RECEIVED", "Application received"
+    APPLICATION_NEEDS_INFO = "APPLICATION_NEEDS_INFO", "Application needs information"
+    APPLICATION_APPROVED = "APPLICATION_APPROVED", "Application approved"
+    WELCOME = "WELCOME", "Welcome"
+    ABSENCE_ALERT = "ABSENCE_ALERT", "Absence alert"
+
+
+class MessageTemplate(SchoolScoped):
+    type = models.CharField(max_length=40, choices=TemplateType.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    subject = models.CharField(max_length=200, blank=True, default="")  # email only
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["type", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "type", "channel"], name="template_unique_type_channel")
+        ]
+
+    def __str__(self):
+        return f"{self.type} ({self.channel})"
+
+
+class ProviderConfig(SchoolScoped):
+    """Which provider a school's channel sends through: a reference to a secret
+    (`classpoint/{env}/providers/<secret_key>`, e.g. {"type": "twilio", ...}), never the secret."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    secret_key = models.SlugField(max_length=80, help_text="The key of classpoint/{env}/providers/<key>.")
+    is_active = models.BooleanField(default=True)
+    # Sends per minute on this channel for this school (providers throttle; a campaign must not trip them).
+    rate_per_minute = models.PositiveIntegerField(default=600)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "channel"], name="provider_config_unique_channel")]
+
+    def __str__(self):
+        return f"{self.channel} via {self.secret_key}"
+
+
+class Message(SchoolScoped):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DEFERRED = "deferred", "Deferred (quiet hours)"
+        SUPPRESSED = "suppressed", "Suppressed"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
+        FAILED = "failed", "Failed"
+        READ = "read", "Read"
+
+    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="messages")  # fmt: skip
+    student = models.ForeignKey("schools.Student", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="messages")  # fmt: skip
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    template_type = models.CharField(max_length=40, choices=TemplateType.choices)
+    to_address = models.CharField(max_length=254)  # E.164 number or email, as it was when asked
+    subject = models.CharField(max_length=200, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    status_reason = models.CharField(max_length=300, blank=True, default="")
+    urgent = models.BooleanField(default=False)
+    # One message per (request, recipient, channel): a redelivered request finds it and stops.
+    idempotency_key = models.CharField(max_length=200)
+    request_event_id = models.BigIntegerField(null=True, blank=True)
+    provider = models.CharField(max_length=20, blank=True, default="")
+    provider_message_id = models.CharField(max_length=100, null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    send_after = models.DateTimeField(null=True, blank=True)  # deferred until (end of quiet hours)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "idempotency_key"], name="message_unique_idempotency_key"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"], condition=Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id",
+            ),
+        ]  # fmt: skip
+        indexes = [
+            models.Index(fields=["school", "-created_at", "-id"], name="message_school_recent_idx"),
+            models.Index(fields=["school", "status", "-created_at"], name="message_status_idx"),
+            models.Index(fields=["guardian", "-created_at"], name="message_guardian_idx"),
+            # The deferred sweep reads what is due, across schools.
+            models.Index(fields=["send_after"], condition=Q(status="deferred"), name="message_deferred_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.template_type} to {self.to_address} ({self.status})"
+
+
+class MessageStatusChange(SchoolScoped):
+    """The history of a message's status (forward only: see messaging.status)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=12, choices=Message.Status.choices)
+    note = models.CharField(max_length=300, blank=True, default="")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.status} at {self.at}"
+
+
+class ConsentChange(SchoolScoped):
+    """Every change to what a guardian agreed to receive; the current state is on the guardian
+    (consent_sms / consent_whatsapp / consent_email)."""
+
+    class Source(models.TextChoices):
+        FORM = "form", "Form"
+        IMPORT = "import", "Import"
+        STAFF = "staff", "Staff"
+        KEYWORD = "keyword", "Reply keyword"
+        LINK = "link", "Link in a message"
+        BOUNCE = "bounce", "Email bounce or complaint"
+
+    guardian = models.ForeignKey("schools.Guardian", on_delete=models.CASCADE, related_name="consent_changes")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    note = models.CharField(max_length=300, blank=True, default="")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["guardian", "-created_at"], name="consent_guardian_idx")]
+
+    def __str__(self):
+        return f"{self.channel} {'granted' if self.granted else 'withdrawn'} ({self.source})"
