@@ -11,6 +11,7 @@ api_v1 = [
     path("schools/<slug:school_slug>/", include("schools.api_urls")),
     path("schools/<slug:school_slug>/", include("fees.api_urls")),
     path("schools/<slug:school_slug>/", include("payments.api_urls")),
+    path("schools/<slug:school_slug>/", include("messaging.api_urls")),
     path("schools/<slug:school_slug>/audit-log/", audit_api.AuditLogApi.as_view(), name="api-audit-log"),
     path("platform/schools/", schools_api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
 ]
@@ -27,9 +28,11 @@ urlpatterns = [
     path("files/<str:token>/", files.signed_file_view, name="signed-file"),
     path("files/upload/<str:token>/", csrf_exempt(files.signed_upload_view), name="signed-upload"),
     path("payments/", include("payments.urls")),
+    path("messaging/callbacks/", include("messaging.callback_urls")),
     path("s/<slug:slug>/", include("schools.urls")),
     path("s/<slug:slug>/fees/", include("fees.urls")),
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
+    path("s/<slug:slug>/messages/", include("messaging.urls")),
     path("s/<slug:slug>/audit/", audit_views.audit_log, name="audit-log"),
 ]
 
