@@ -15,21 +15,25 @@ def _key(dedupe_key):
     return f"msg:{dedupe_key}"
 
 
-def _payload(*, template, guardian_ids, context, student_id=None, reason=""):
+def _payload(*, template, guardian_ids, context, student_id=None, reason="", channel=None, urgent=False):
+    # channel: None lets messaging choose (the guardian's preference); urgent bypasses quiet hours.
     return {
         "template": template,
         "guardian_ids": sorted({int(g) for g in guardian_ids}),
         "student_id": student_id,
         "context": context,
         "reason": reason,
+        "channel": channel,
+        "urgent": bool(urgent),
     }
 
 
-def request_message(*, school, template, guardian_ids, context, dedupe_key, student_id=None, reason=""):
+def request_message(*, school, template, guardian_ids, context, dedupe_key, student_id=None, reason="", channel=None,
+                    urgent=False):  # fmt: skip
     """One message request, at most once per `dedupe_key` in the school (call inside the caller's
     transaction: no commit, no request). Returns the outbox event."""
     payload = _payload(template=template, guardian_ids=guardian_ids, context=context, student_id=student_id,
-                       reason=reason)  # fmt: skip
+                       reason=reason, channel=channel, urgent=urgent)  # fmt: skip
     return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=_key(dedupe_key))
 
 
@@ -38,7 +42,8 @@ def request_messages(*, school, requests):
     (without `school`). The caller guarantees the dedupe keys are new."""
     events = [
         (EVENT, _payload(template=r["template"], guardian_ids=r["guardian_ids"], context=r["context"],
-                         student_id=r.get("student_id"), reason=r.get("reason", "")), _key(r["dedupe_key"]))
+                         student_id=r.get("student_id"), reason=r.get("reason", ""), channel=r.get("channel"),
+                         urgent=r.get("urgent", False)), _key(r["dedupe_key"]))
         for r in requests
     ]  # fmt: skip
     return emit_many(school=school, events=events)

@@ -212,6 +212,25 @@ SECRETS_FILE = env.str("SECRETS_FILE", default=str(BASE_DIR / "var" / "secrets.j
 SECRETS_AWS_ENDPOINT_URL = env.str("SECRETS_AWS_ENDPOINT_URL", default=None)
 SECRETS_AWS_REGION = env.str("SECRETS_AWS_REGION", default="eu-west-1")
 
+# --- Messaging ------------------------------------------------------------------------------
+# A send task retries transient provider errors itself (backoff base * 2^n, so 1+2+4 s) with each
+# provider call bounded, and must finish inside its task timeout, which stays below Q_CLUSTER["retry"].
+MESSAGING_SEND_MAX_ATTEMPTS = env.int("MESSAGING_SEND_MAX_ATTEMPTS", default=4)
+MESSAGING_SEND_BACKOFF_SECONDS = env.float("MESSAGING_SEND_BACKOFF_SECONDS", default=1.0)
+MESSAGING_PROVIDER_TIMEOUT_SECONDS = env.int("MESSAGING_PROVIDER_TIMEOUT_SECONDS", default=10)
+MESSAGING_SEND_TASK_TIMEOUT = env.int("MESSAGING_SEND_TASK_TIMEOUT", default=90)
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: Twilio's own (https://api.twilio.com)
+SES_ENDPOINT_URL = env.str("SES_ENDPOINT_URL", default=None)  # None: the region's SES endpoint
+# Twilio signs each callback over the exact public URL it called, so these must be the addresses
+# Twilio sees (behind a proxy or tunnel, not the internal one).
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=SITE_URL).rstrip("/")
+DELIVERY_CALLBACK_URL = env.str(
+    "DELIVERY_CALLBACK_URL", default=f"{WEBHOOK_BASE_URL}/messaging/callbacks/twilio/status/"
+)
+INBOUND_CALLBACK_URL = env.str(
+    "INBOUND_CALLBACK_URL", default=f"{WEBHOOK_BASE_URL}/messaging/callbacks/twilio/inbound/"
+)
+
 # --- Payments -------------------------------------------------------------------------------
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
 PAYMENTS_DEFAULT_GATEWAY = env.str("PAYMENTS_DEFAULT_GATEWAY", default="demo" if DEBUG else "paystack")

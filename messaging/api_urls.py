@@ -2,4 +2,11 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns = []
+from . import api
+
+urlpatterns = [
+    path("messages/", api.MessageListApi.as_view(), name="api-messages"),
+    path("messages/<int:pk>/", api.MessageDetailApi.as_view(), name="api-message-detail"),
+    path("messages/<int:pk>/retry/", api.MessageRetryApi.as_view(), name="api-message-retry"),
+    path("guardians/<int:guardian_id>/consent/", api.GuardianConsentApi.as_view(), name="api-guardian-consent"),
+]

@@ -2,4 +2,9 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns = []
+from . import callbacks
+
+urlpatterns = [
+    path("twilio/status/", callbacks.twilio_status, name="twilio-status-callback"),
+    path("twilio/inbound/", callbacks.twilio_inbound, name="twilio-inbound-callback"),
+]

@@ -2,4 +2,19 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns = []
+from . import template_views, views
+
+urlpatterns = [
+    path("", views.message_log, name="message-log"),
+    path("<int:message_id>/", views.message_detail, name="message-detail"),
+    path("<int:message_id>/retry/", views.message_retry_view, name="message-retry"),
+    path("guardians/<int:guardian_id>/consent/", views.guardian_consent, name="guardian-consent"),
+    path("templates/", template_views.templates_list, name="message-templates"),
+    path("templates/seed/", template_views.templates_seed, name="message-templates-seed"),
+    path("templates/<str:template_type>/<str:channel>/", template_views.template_edit, name="message-template"),
+    path(
+        "templates/<str:template_type>/<str:channel>/preview/",
+        template_views.template_preview,
+        name="message-template-preview",
+    ),  # fmt: skip
+]

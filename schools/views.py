@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -76,4 +77,12 @@ def student_detail(request, student_id):
         "enrollments": sorted(student.enrollments.all(), key=lambda e: e.term.start_date, reverse=True),
         "history": selectors.student_access_history(student=student),
     }
+    if request.membership.has_perm("messaging.send") and context["guardian_links"]:
+        # By name: schools sits below messaging and does not import it.
+        Message = apps.get_model("messaging", "Message")
+        guardian_ids = [link.guardian_id for link in context["guardian_links"]]
+        context["guardian_messages"] = list(
+            Message.objects.for_school(request.school).filter(guardian_id__in=guardian_ids)
+            .select_related("guardian").order_by("-created_at", "-id")[:10]
+        )  # fmt: skip
     return render(request, "schools/student_detail.html", context)

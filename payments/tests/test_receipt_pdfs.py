@@ -88,7 +88,7 @@ def test_redelivered_payment_confirmed_keeps_one_file_and_one_message(school, bu
     receipt_again = Receipt.objects.get(pk=receipt.pk)
     assert receipt_again.pdf_key == receipt.pdf_key
     assert files_under(media) == [media / receipt.pdf_key]
-    requests = OutboxEvent.objects.filter(event_type="messaging.requested")
+    requests = OutboxEvent.objects.filter(event_type="messaging.requested", payload__template="PAYMENT_RECEIPT")
     assert requests.count() == 1
     request = requests.get()
     guardian_ids = list(invoice.student.guardian_links.values_list("guardian_id", flat=True))
@@ -106,7 +106,9 @@ def test_no_message_is_requested_for_a_student_without_guardians(school, bursar,
     invoice.student.guardian_links.all().delete()
     receipt = pay(invoice, bursar)
     assert receipt.pdf_key
-    assert not OutboxEvent.objects.filter(event_type="messaging.requested").exists()
+    assert not OutboxEvent.objects.filter(
+        event_type="messaging.requested", payload__template="PAYMENT_RECEIPT"
+    ).exists()
 
 
 def test_reversed_payment_renders_its_receipt_again_stamped_void(school, bursar, invoice, media,  # noqa: F811

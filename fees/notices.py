@@ -1,0 +1,84 @@
+"""What fees asks messaging to tell guardians about an invoice: the context is built here, from
+what is true now, as plain values (messaging never reads fees' tables). One request per guardian,
+because each carries that guardian's own secure link to view and pay."""
+
+from django.db import transaction
+
+from classpoint.messages import request_message
+from schools.models import StudentGuardian
+
+from .models import Invoice
+from .money import format_money
+
+
+def _guardians(invoice):
+    return list(
+        StudentGuardian.objects.for_school(invoice.school).filter(student=invoice.student)
+        .select_related("guardian").order_by("-is_primary", "id")
+    )  # fmt: skip
+
+
+def _invoice(invoice_id):
+    return Invoice.objects.select_related("school", "student", "term__session").filter(pk=invoice_id).first()
+
+
+@transaction.atomic
+def request_invoice_issued(*, invoice_id):
+    """INVOICE_ISSUED to each guardian of the student, once per invoice and guardian."""
+    from payments.proofs import guardian_link
+
+    invoice = _invoice(invoice_id)
+    if invoice is None or invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID):
+        return 0
+    student = invoice.student
+    context = {
+        "school_name": invoice.school.name,
+        "student_name": f"{student.first_name} {student.last_name}",
+        "invoice_number": invoice.number,
+        "amount_due": format_money(invoice.balance_minor, invoice.currency),
+        "due_date": f"{invoice.due_date.day} {invoice.due_date:%b %Y}" if invoice.due_date else "",
+        "term_name": str(invoice.term),
+    }
+    links = _guardians(invoice)
+    for link in links:
+        guardian = link.guardian
+        request_message(
+            school=invoice.school, template="INVOICE_ISSUED", guardian_ids=[guardian.pk], student_id=student.pk,
+            context={**context, "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
+                     "pay_link": guardian_link(invoice=invoice, guardian=guardian)},
+            dedupe_key=f"invoice-issued:{invoice.pk}:{guardian.pk}", reason="invoice.issued",
+        )  # fmt: skip
+    return len(links)
+
+
+@transaction.atomic
+def request_overdue_notice(*, invoice_id, days_overdue=None, event_id=None):
+    """OVERDUE_NOTICE about one invoice (the daily scan's reminder) to the student's primary
+    guardian, in the same shape as the family reminders so one template serves both. Nothing if
+    the invoice was paid or voided since the scan."""
+    from payments.proofs import guardian_link
+
+    invoice = _invoice(invoice_id)
+    if invoice is None or invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID):
+        return 0
+    if invoice.balance_minor <= 0:
+        return 0
+    links = _guardians(invoice)
+    if not links:
+        return 0
+    guardian, student = links[0].guardian, invoice.student
+    balance = format_money(invoice.balance_minor, invoice.currency)
+    context = {
+        "school_name": invoice.school.name,
+        "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
+        "invoices": [{"student": f"{student.first_name} {student.last_name}", "invoice_number": invoice.number,
+                      "balance": balance, "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
+                      "days_overdue": days_overdue}],
+        "total": balance, "total_minor": invoice.balance_minor, "currency": invoice.currency,
+        "date": invoice.school.local_today().isoformat(),
+        "pay_link": guardian_link(invoice=invoice, guardian=guardian),
+    }  # fmt: skip
+    request_message(school=invoice.school, template="OVERDUE_NOTICE", guardian_ids=[guardian.pk],
+                    student_id=student.pk, context=context, reason="invoice.overdue",
+                    dedupe_key=f"invoice-overdue:{invoice.pk}:{event_id or invoice.overdue_reminded_on}")  # fmt: skip
+    return 1

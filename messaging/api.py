@@ -1,0 +1,157 @@
+"""API: /api/v1/schools/<slug>/messages/ (log, detail with history, retry) and
+guardians/<id>/consent/ (what a guardian agreed to, and staff recording it)."""
+
+import datetime
+
+import django_filters
+from django.db.models import Q
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.views import SchoolApiView
+from schools.models import Guardian
+
+from .consent import consent_set
+from .models import Channel, ConsentChange, Message, MessageStatusChange, TemplateType
+from .retry import message_retry
+from .selectors import _day_start
+
+
+class StatusChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = MessageStatusChange
+        fields = ["status", "note", "at"]
+
+
+class MessageOutput(serializers.ModelSerializer):
+    type = serializers.CharField(source="template_type")
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "guardian_id", "student_id", "channel", "type", "to_address", "subject", "body", "status",
+            "status_reason", "urgent", "provider", "provider_message_id", "attempts", "error", "send_after",
+            "created_at", "sent_at", "delivered_at",
+        ]  # fmt: skip
+
+
+class MessageDetailOutput(MessageOutput):
+    history = StatusChangeOutput(many=True, read_only=True, help_text="Status changes, oldest first.")
+
+    class Meta(MessageOutput.Meta):
+        fields = [*MessageOutput.Meta.fields, "history"]
+
+
+class MessageFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Message.Status.choices)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    type = django_filters.ChoiceFilter(field_name="template_type", choices=TemplateType.choices)
+    guardian = django_filters.NumberFilter(field_name="guardian_id")
+    student = django_filters.NumberFilter(field_name="student_id")
+    date_from = django_filters.DateFilter(method="since", label="Created on or after this school-local date")
+    date_to = django_filters.DateFilter(method="until", label="Created on or before this school-local date")
+    q = django_filters.CharFilter(method="search", label="Recipient address or guardian name contains")
+
+    class Meta:
+        model = Message
+        fields = ["status"]
+
+    def since(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value, self.request.school.tzinfo))
+
+    def until(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + datetime.timedelta(days=1),
+                                                         self.request.school.tzinfo))  # fmt: skip
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(to_address__icontains=value) | Q(guardian__last_name__icontains=value)
+                               | Q(guardian__first_name__icontains=value))  # fmt: skip
+
+
+def _messages(school):
+    return Message.objects.for_school(school)
+
+
+class MessageListApi(SchoolApiView):
+    read_perm = "messaging.send"
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = Message.objects.for_school(None).none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MessageFilter
+
+    @extend_schema(responses={200: MessageOutput(many=True), **READ_ERRORS}, filters=True, tags=["messages"])
+    def get(self, request, school_slug):
+        return paginated(self, _messages(self.school).order_by("-created_at", "-id"), MessageOutput, MessageFilter)
+
+
+class MessageDetailApi(SchoolApiView):
+    read_perm = "messaging.send"
+
+    @extend_schema(responses={200: MessageDetailOutput, **READ_ERRORS}, tags=["messages"])
+    def get(self, request, school_slug, pk):
+        message = scoped_get(_messages(self.school).prefetch_related("history"), pk)
+        return Response(MessageDetailOutput(message).data)
+
+
+class MessageRetryApi(SchoolApiView):
+    write_perm = "messaging.send"
+
+    @extend_schema(request=None, responses={201: MessageDetailOutput, **ERRORS}, tags=["messages"],
+                   description="Queue a failed message again as a new message (key `retry:<id>:<n>`).")  # fmt: skip
+    def post(self, request, school_slug, pk):
+        new = message_retry(message=scoped_get(_messages(self.school), pk), actor=request.user)
+        message = _messages(self.school).prefetch_related("history").get(pk=new.pk)
+        return Response(MessageDetailOutput(message).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentChangeOutput(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username", default=None)
+
+    class Meta:
+        model = ConsentChange
+        fields = ["channel", "granted", "source", "note", "actor", "created_at"]
+
+
+class ConsentOutput(serializers.Serializer):
+    guardian_id = serializers.IntegerField(source="pk")
+    sms = serializers.BooleanField(source="consent_sms")
+    whatsapp = serializers.BooleanField(source="consent_whatsapp")
+    email = serializers.BooleanField(source="consent_email")
+    history = serializers.SerializerMethodField()
+
+    def get_history(self, guardian) -> list[dict]:
+        changes = ConsentChange.objects.for_school(guardian.school_id).filter(guardian=guardian)
+        return ConsentChangeOutput(changes.select_related("actor")[:50], many=True).data
+
+
+class ConsentInput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    granted = serializers.BooleanField()
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class GuardianConsentApi(SchoolApiView):
+    read_perm = "students.view"
+    write_perm = "students.manage"
+
+    @extend_schema(responses={200: ConsentOutput, **READ_ERRORS}, tags=["messages"])
+    def get(self, request, school_slug, guardian_id):
+        return Response(ConsentOutput(scoped_get(Guardian.objects.for_school(self.school), guardian_id)).data)
+
+    @extend_schema(
+        request=ConsentInput, responses={200: ConsentOutput, **ERRORS}, tags=["messages"],
+        description="Record consent given or withdrawn (source: staff); unchanged, it records nothing.",
+    )  # fmt: skip
+    def post(self, request, school_slug, guardian_id):
+        guardian = scoped_get(Guardian.objects.for_school(self.school), guardian_id)
+        data = ConsentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        consent_set(guardian=guardian, channel=v["channel"], granted=v["granted"], source=ConsentChange.Source.STAFF,
+                    actor=request.user, note=v["note"])  # fmt: skip
+        return Response(ConsentOutput(guardian).data)

@@ -1,0 +1,18 @@
+"""Outbox consumers of messaging. Idempotent: a message per (request, guardian, channel) is unique,
+and seeding creates only the templates that are missing."""
+
+from classpoint.outbox import handles
+
+from . import pipeline
+
+
+@handles("messaging.requested")
+def handle_message_request(event):
+    pipeline.handle_request(event)
+
+
+@handles("school.provisioned")
+def seed_templates(event):
+    from .defaults import seed_default_message_templates
+
+    seed_default_message_templates(event.school)

@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from messaging.defaults import seed_default_message_templates
+from messaging.errors import MessagingError
+from messaging.models import Channel
+from schools.models import School
+
+
+class Command(BaseCommand):
+    help = "Create the default message templates a school is missing (never changes one it has)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--school", required=True, help="the school's slug")
+        parser.add_argument("--channel", choices=Channel.values, help="one channel (default: every channel)")
+
+    def handle(self, *args, school, channel=None, **options):
+        target = School.objects.filter(slug=school).first()
+        if target is None:
+            raise CommandError(f"No school with slug {school!r}.")
+        try:
+            created = seed_default_message_templates(target, channel=channel)
+        except MessagingError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"{target.slug}: {created} template(s) created")

@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+
+from messaging.tasks import sweep
+
+
+class Command(BaseCommand):
+    help = "Queue and send deferred messages whose quiet hours are over; fail sends a dead worker left behind."
+
+    def handle(self, *args, **options):
+        result = sweep()
+        self.stdout.write(f"Released {result['released']} deferred message(s); "
+                          f"failed {result['stuck_failed']} interrupted send(s).")  # fmt: skip

@@ -1,0 +1,318 @@
+"""Sandboxed rendering of message templates.
+
+A template is plain text with `{{ variable }}` placeholders and nothing else: no tags, no filters,
+no attribute lookups. We use our own small renderer rather than a `django.template.Engine` because
+(1) messages are plain text (SMS, WhatsApp, text email) and must not be HTML-escaped, (2) the values
+arrive already formatted (amounts, dates, links), so templates need no logic, and (3) with nothing but
+names there is nothing to reach: no `{% load %}`, `{% include %}`, `{% debug %}` or method calls on the
+values, and every placeholder can be checked against the type's documented variables when the template
+is saved, not when a message is sent. A Django engine stripped of its default builtins would still
+resolve `{{ value.method }}` on the context and would need auto-escaping switched off; this is smaller
+to audit.
+"""
+
+import re
+
+from .errors import MessagingError
+from .models import Channel, TemplateType
+
+T = TemplateType
+
+# Every type also gets these (messaging fills school_name when the request did not).
+COMMON = {
+    "school_name": "The school's name",
+    "guardian_name": "The guardian the message goes to",
+}
+
+VARIABLES = {
+    T.PAYMENT_RECEIPT: {
+        "student_name": "The pupil the payment was for",
+        "amount": "Amount paid, formatted (₦45,000.00)",
+        "balance": "What is still owed after this payment, formatted",
+        "receipt_number": "The receipt's number",
+        "invoice_number": "The invoice the payment went to",
+        "paid_at": "When the payment was confirmed (12 Sep 2026, 10:15)",
+    },
+    T.INVOICE_ISSUED: {
+        "student_name": "The pupil billed",
+        "invoice_number": "The invoice's number",
+        "amount_due": "Amount due, formatted",
+        "due_date": "When payment is due",
+        "term_name": "The term billed (First term 2026/2027)",
+        "pay_link": "The guardian's secure link to view and pay",
+    },
+    T.OVERDUE_NOTICE: {
+        "total": "What the family owes on overdue invoices in all, formatted",
+        "students": "The children with overdue fees (Ada and Tunde Okafor)",
+        "invoice_count": "How many invoices are overdue",
+        "invoice_summary": "Each overdue invoice with its pupil and balance",
+        "date": "The day of the reminder",
+        "pay_link": "The guardian's secure link to view and pay",
+    },
+    T.PAYMENT_PROOF_REJECTED: {
+        "student_name": "The pupil the transfer was for",
+        "invoice_number": "The invoice the transfer was for",
+        "amount": "Amount on the proof, formatted",
+        "paid_on": "The transfer date given",
+        "bank_reference": "The bank reference given",
+        "reason": "Why the bursary could not confirm it",
+    },
+    T.RESULT_READY: {
+        "student_name": "The pupil",
+        "class_name": "The pupil's class",
+        "term_name": "The term of the results",
+        "result_link": "Where to view the report card",
+    },
+    T.ANNOUNCEMENT: {
+        "title": "The announcement's title",
+        "message": "The announcement's text",
+    },
+    T.APPLICATION_RECEIVED: {
+        "applicant_name": "The child applying",
+        "reference": "The application's reference",
+        "class_name": "The class applied for",
+        "status_link": "Where to follow the application",
+    },
+    T.APPLICATION_NEEDS_INFO: {
+        "applicant_name": "The child applying",
+        "reference": "The application's reference",
+        "note": "What the school needs",
+        "status_link": "Where to update the application",
+    },
+    T.APPLICATION_APPROVED: {
+        "applicant_name": "The child admitted",
+        "reference": "The application's reference",
+        "class_name": "The class offered",
+        "status_link": "Where to see the next steps",
+    },
+    T.WELCOME: {
+        "student_name": "The pupil",
+        "class_name": "The pupil's class",
+    },
+    T.ABSENCE_ALERT: {
+        "student_name": "The pupil",
+        "class_name": "The pupil's class",
+        "date": "The day of the absence",
+    },
+}
+VARIABLES = {t: {**COMMON, **v} for t, v in VARIABLES.items()}
+
+# What the editor previews with: realistic values, as long as real ones tend to be.
+SAMPLE = {
+    "school_name": "Greenfield Academy",
+    "guardian_name": "Mrs Ngozi Okafor",
+    "student_name": "Adaeze Okafor",
+    "applicant_name": "Chinedu Bello",
+    "amount": "₦45,000.00",
+    "amount_due": "₦185,500.00",
+    "balance": "₦140,500.00",
+    "total": "₦226,000.00",
+    "receipt_number": "RCT-2026-00412",
+    "invoice_number": "INV-2026-01187",
+    "paid_at": "12 Sep 2026, 10:15",
+    "paid_on": "2026-09-11",
+    "due_date": "30 Sep 2026",
+    "date": "14 Oct 2026",
+    "term_name": "First term 2026/2027",
+    "class_name": "JSS 2B",
+    "students": "Adaeze and Tunde Okafor",
+    "invoice_count": "2",
+    "invoice_summary": "INV-2026-01187 Adaeze Okafor ₦140,500.00; INV-2026-01188 Tunde Okafor ₦85,500.00",
+    "pay_link": "https://greenfield.classpoint.ng/p/7Hq2xK",
+    "result_link": "https://greenfield.classpoint.ng/r/Qm8ZtA",
+    "status_link": "https://greenfield.classpoint.ng/a/Lw3PnR",
+    "bank_reference": "FBN/TRF/0934417",
+    "reason": "the amount on the slip does not match the transfer received",
+    "reference": "APP-2026-0158",
+    "note": "a copy of the birth certificate",
+    "title": "Mid-term break",
+    "message": "School closes on Friday 24 Oct and resumes on Monday 3 Nov. Have a restful break.",
+}
+
+MAX_BODY = {Channel.SMS: 640, Channel.WHATSAPP: 1600, Channel.EMAIL: 10000}
+MAX_SUBJECT = 200
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+# --- SMS segments ---------------------------------------------------------------------------
+
+# GSM 03.38 default alphabet, and its extension table (each of those costs two septets).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+# Characters with a plain spelling that keeps an SMS in GSM-7: one "₦" would otherwise make the
+# whole message UCS-2 (70 characters a segment instead of 160) and double or triple its cost.
+_SMS_PLAIN = {
+    "₦": "NGN", "“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...", "\u00a0": " ",
+}  # fmt: skip
+
+
+def is_gsm7(text):
+    return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text)
+
+
+def sms_plain(text):
+    """`text` with the few common non-GSM characters spelled plainly (₦ -> NGN, curly quotes, dashes)."""
+    return "".join(_SMS_PLAIN.get(ch, ch) for ch in text)
+
+
+def _pack(units, single, multi):
+    """How many segments `units` (the cost of each character, which is never split) need."""
+    total = sum(units)
+    if total <= single:
+        return 1 if units else 0
+    segments, used = 1, 0
+    for unit in units:
+        if used + unit > multi:
+            segments, used = segments + 1, 0
+        used += unit
+    return segments
+
+
+def sms_encoding(text):
+    return "GSM-7" if is_gsm7(text) else "UCS-2"
+
+
+def sms_segments(text):
+    """Segments an SMS of `text` takes: GSM-7 fits 160 septets in one, 153 a part when split
+    (extension characters such as € take two and stay together); anything else goes as UCS-2,
+    70 UTF-16 units in one, 67 a part (an emoji's surrogate pair stays together). Empty: 0."""
+    if is_gsm7(text):
+        return _pack([2 if ch in _GSM_EXTENDED else 1 for ch in text], 160, 153)
+    return _pack([2 if ord(ch) > 0xFFFF else 1 for ch in text], 70, 67)
+
+
+# --- Validation -----------------------------------------------------------------------------
+
+
+def _type_label(type):
+    return TemplateType(type).label if type in TemplateType.values else type
+
+
+def template_errors(text, *, type):
+    """Every problem with the placeholders of `text` for a template of `type` (messages for a form)."""
+    allowed = VARIABLES.get(type, COMMON)
+    errors = []
+    if "{%" in text or "%}" in text:
+        errors.append("Tags such as {% … %} are not allowed: use only {{ variable }} placeholders.")
+    unknown = []
+    for match in _PLACEHOLDER.finditer(text):
+        inner = match.group(1).strip()
+        if not inner:
+            errors.append("An empty {{ }} placeholder: put a variable name inside it.")
+        elif "|" in inner:
+            errors.append(f"“{{{{ {inner} }}}}”: filters are not allowed; the values arrive ready to show.")
+        elif "{" in inner:
+            errors.append(f"“{match.group(0)}”: a placeholder inside a placeholder; close each {{{{ with }}}}.")
+        elif not _NAME.match(inner):
+            unknown.append(inner)
+        elif inner not in allowed:
+            unknown.append(inner)
+    rest = _PLACEHOLDER.sub("", text)
+    if "{{" in rest:
+        errors.append("A {{ without its closing }}.")
+    if "}}" in rest:
+        errors.append("A }} without its opening {{.")
+    for name in dict.fromkeys(unknown):
+        errors.append(f"Unknown variable “{name}” for {_type_label(type)}. "
+                      f"Available: {', '.join(sorted(allowed))}.")  # fmt: skip
+    return errors
+
+
+def validate(*, type, channel, subject, body):
+    """Raise MessagingError with field errors (type, channel, subject, body) unless the template
+    would render: checked when a template is saved so a bad one never reaches a guardian."""
+    errors = {}
+    if type not in TemplateType.values:
+        errors["type"] = ["Choose a message type."]
+    if channel not in Channel.values:
+        errors["channel"] = ["Choose SMS, WhatsApp or email."]
+    if errors:
+        raise MessagingError("Check the template.", code="invalid_template", fields=errors)
+    subject, body = subject or "", body or ""
+    if channel == Channel.EMAIL:
+        if not subject.strip():
+            errors["subject"] = ["An email needs a subject."]
+        elif "\n" in subject or "\r" in subject:
+            errors["subject"] = ["Keep the subject on one line."]
+        elif len(subject) > MAX_SUBJECT:
+            errors["subject"] = [f"Keep the subject under {MAX_SUBJECT} characters."]
+        if subject and "subject" not in errors:
+            if problems := template_errors(subject, type=type):
+                errors["subject"] = problems
+    elif subject.strip():
+        errors["subject"] = ["Only email messages have a subject."]
+    if not body.strip():
+        errors["body"] = ["Write the message."]
+    elif len(body) > MAX_BODY[channel]:
+        errors["body"] = [f"Keep the message under {MAX_BODY[channel]} characters (it has {len(body)})."]
+    elif problems := template_errors(body, type=type):
+        errors["body"] = problems
+    if errors:
+        raise MessagingError("Check the template.", code="invalid_template", fields=errors)
+
+
+# --- Rendering ------------------------------------------------------------------------------
+
+
+def _derived(type, context):
+    """Values computed from a request's structured context (the overdue reminder carries a list of
+    invoices; templates only see names)."""
+    extra = {}
+    invoices = context.get("invoices")
+    if type == T.OVERDUE_NOTICE and isinstance(invoices, list):
+        rows = [i for i in invoices if isinstance(i, dict)]
+        names = list(dict.fromkeys(str(i.get("student", "")).strip() for i in rows if i.get("student")))
+        extra["invoice_count"] = str(len(rows))
+        extra["students"] = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+        extra["invoice_summary"] = "; ".join(
+            " ".join(str(p) for p in (i.get("invoice_number"), i.get("student"), i.get("balance")) if p) for i in rows
+        )
+    return extra
+
+
+def _fill(text, values):
+    def value(match):
+        name = match.group(1).strip()
+        return values.get(name, "") if _NAME.match(name) else match.group(0)
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def render_text(*, type, channel, subject, body, context):
+    """(subject, body) with each documented variable of `type` replaced by its value in `context`
+    (a missing one renders empty). Nothing outside the type's variables can be reached."""
+    allowed = VARIABLES.get(type, COMMON)
+    merged = {**_derived(type, context), **{k: v for k, v in context.items() if v is not None}}
+    values = {name: str(merged[name]) for name in allowed if name in merged}
+    subject = _fill(subject or "", values) if channel == Channel.EMAIL else ""
+    body = _fill(body or "", values)
+    if channel == Channel.SMS:
+        body = sms_plain(body)
+    return " ".join(subject.split()), body.strip()
+
+
+def render(*, template, context):
+    """(subject, body) of `template` (a MessageTemplate) for `context` (the request's plain values)."""
+    context = dict(context or {})
+    if not context.get("school_name") and getattr(template, "school_id", None):
+        context["school_name"] = template.school.name
+    return render_text(type=template.type, channel=template.channel, subject=template.subject, body=template.body,
+                       context=context)  # fmt: skip
+
+
+def preview(*, type, channel, subject, body, school_name=None):
+    """What the editor shows: the text on sample data, its SMS segments, or the errors."""
+    context = {**SAMPLE, **({"school_name": school_name} if school_name else {})}
+    rendered_subject, rendered_body = render_text(type=type, channel=channel, subject=subject, body=body,
+                                                  context=context)  # fmt: skip
+    result = {"subject": rendered_subject, "body": rendered_body, "length": len(rendered_body)}
+    if channel == Channel.SMS:
+        result["segments"] = sms_segments(rendered_body)
+        result["encoding"] = sms_encoding(rendered_body)
+        result["per_segment"] = (160 if result["encoding"] == "GSM-7" else 70) if result["segments"] <= 1 else (
+            153 if result["encoding"] == "GSM-7" else 67)  # fmt: skip
+    return result

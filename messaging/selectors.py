@@ -1,0 +1,53 @@
+"""Reads of the message log, shared by the workspace page and the API so both filter alike."""
+
+import datetime
+
+from django.db.models import Q
+
+from .models import ConsentChange, Message
+
+
+def _day_start(day, tz):
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+
+def messages_list(*, school, status="", channel="", template_type="", date_from=None, date_to=None, q=""):
+    """The school's messages, newest first. Dates are school-local days, both ends included."""
+    messages = Message.objects.for_school(school).select_related("guardian", "student")
+    if status:
+        messages = messages.filter(status=status)
+    if channel:
+        messages = messages.filter(channel=channel)
+    if template_type:
+        messages = messages.filter(template_type=template_type)
+    if date_from:
+        messages = messages.filter(created_at__gte=_day_start(date_from, school.tzinfo))
+    if date_to:
+        messages = messages.filter(created_at__lt=_day_start(date_to + datetime.timedelta(days=1), school.tzinfo))
+    q = (q or "").strip()
+    if q:
+        match = Q(to_address__icontains=q) | Q(guardian__last_name__icontains=q) | Q(guardian__first_name__icontains=q)
+        parts = q.split()
+        if len(parts) >= 2:
+            match |= Q(guardian__first_name__icontains=parts[0], guardian__last_name__icontains=parts[-1])
+        messages = messages.filter(match)
+    return messages.order_by("-created_at", "-id")
+
+
+def message_detail(*, school, message_id):
+    """The message with its history; raises Message.DoesNotExist for a missing or another school's id."""
+    return (
+        Message.objects.for_school(school).select_related("guardian", "student").prefetch_related("history")
+        .get(pk=message_id)
+    )  # fmt: skip
+
+
+def message_retries(*, school, message):
+    return list(
+        Message.objects.for_school(school).filter(idempotency_key__startswith=f"retry:{message.pk}:")
+        .order_by("created_at", "id")
+    )  # fmt: skip
+
+
+def consent_history(*, school, guardian, limit=20):
+    return list(ConsentChange.objects.for_school(school).filter(guardian=guardian).select_related("actor")[:limit])

@@ -1,0 +1,140 @@
+"""The message template editor under /s/<slug>/messages/templates/ (messaging.manage_templates).
+
+One page lists every type and channel; each template is edited on its own page with a live preview
+on sample data (HTMX posts the form to the preview view as the admin types; without JavaScript the
+"Preview" button does the same). Saving goes through messaging.defaults.message_template_save, which
+refuses an unknown variable or a broken placeholder with field errors and saves nothing.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from classpoint.tenancy import school_view
+
+from . import rendering
+from .defaults import default_for, message_template_save, seed_default_message_templates
+from .errors import MessagingError
+from .models import Channel, MessageTemplate, TemplateType
+
+PERM = "messaging.manage_templates"
+
+
+class TemplateForm(forms.Form):
+    subject = forms.CharField(label="Subject", required=False, max_length=rendering.MAX_SUBJECT)
+    body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 10}),
+                           help_text="Plain text; insert a value with {{ variable }} (listed below).")  # fmt: skip
+    is_active = forms.BooleanField(label="Active (send this message)", required=False)
+
+    def __init__(self, *args, channel, **kwargs):
+        super().__init__(*args, **kwargs)
+        if channel != Channel.EMAIL:
+            del self.fields["subject"]
+        # The service checks length with a clear message; the browser must not cut the text silently.
+        self.fields["body"].widget.attrs["spellcheck"] = "true"
+
+
+def _type_and_channel(template_type, channel):
+    if template_type not in TemplateType.values or channel not in Channel.values:
+        raise Http404("No such template")
+    return TemplateType(template_type), Channel(channel)
+
+
+def _summary(form):
+    return [(form.fields[name].label if name in form.fields else "", error)
+            for name, errors in form.errors.items() for error in errors]  # fmt: skip
+
+
+def _preview(school, channel, template_type, subject, body):
+    """The preview panel's context: the text on sample data, or why it would be refused on save."""
+    try:
+        rendering.validate(type=template_type, channel=channel, subject=subject, body=body)
+    except MessagingError as exc:
+        errors = [error for field_errors in exc.fields.values() for error in field_errors]
+    else:
+        errors = []
+    result = rendering.preview(type=template_type, channel=channel, subject=subject, body=body,
+                               school_name=school.name)  # fmt: skip
+    return {"preview": result, "preview_errors": errors, "channel": channel}
+
+
+@require_GET
+@school_view(perm=PERM)
+def templates_list(request):
+    have = {(t.type, t.channel): t for t in MessageTemplate.objects.for_school(request.school)}
+    rows, missing = [], 0
+    for template_type in TemplateType:
+        cells = []
+        for channel in Channel:
+            template = have.get((template_type.value, channel.value))
+            default = default_for(template_type, channel)
+            if template is None:
+                state, missing = "missing", missing + 1
+            elif not template.is_active:
+                state = "off"
+            elif default and (template.subject, template.body) == default:
+                state = "default"
+            else:
+                state = "edited"
+            cells.append({"channel": channel, "template": template, "state": state})
+        rows.append({"type": template_type, "cells": cells})
+    context = {"rows": rows, "channels": list(Channel), "missing": missing}
+    return render(request, "messaging/templates_list.html", context)
+
+
+@school_view(perm=PERM)
+@require_POST
+def templates_seed(request):
+    created = seed_default_message_templates(request.school)
+    messages.success(request, f"{created} default template{'s' if created != 1 else ''} added.")
+    return redirect("message-templates", request.school.slug)
+
+
+@school_view(perm=PERM)
+@require_http_methods(["GET", "POST"])
+def template_edit(request, template_type, channel):
+    school = request.school
+    template_type, channel = _type_and_channel(template_type, channel)
+    template = MessageTemplate.objects.for_school(school).filter(type=template_type, channel=channel).first()
+    if template is not None:
+        initial = {"subject": template.subject, "body": template.body, "is_active": template.is_active}
+    else:
+        subject, body = default_for(template_type, channel) or ("", "")
+        initial = {"subject": subject, "body": body, "is_active": True}
+    form = TemplateForm(request.POST or None, initial=initial, channel=channel)
+    context = {"template_type": template_type, "channel": channel, "template": template, "form": form,
+               "variables": sorted(rendering.VARIABLES[template_type].items())}  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if "preview" in request.POST:
+            context.update(_preview(school, channel, template_type, d.get("subject", ""), d["body"]))
+            return render(request, "messaging/templates_edit.html", context)
+        try:
+            message_template_save(school=school, actor=request.user, type=template_type, channel=channel,
+                                  subject=d.get("subject", ""), body=d["body"], is_active=d["is_active"])  # fmt: skip
+        except MessagingError as exc:
+            for field, errors in exc.fields.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{template_type.label} ({channel.label}) saved.")
+            return redirect("message-templates", school.slug)
+    current = form.data if form.is_bound else initial
+    context.update(_preview(school, channel, template_type, current.get("subject", ""), current.get("body", "")))
+    context["summary"] = _summary(form)
+    return render(request, "messaging/templates_edit.html", context, status=400 if form.errors else 200)
+
+
+@school_view(perm=PERM)
+@require_POST
+def template_preview(request, template_type, channel):
+    """The preview panel alone, for HTMX as the admin types. Saves nothing."""
+    template_type, channel = _type_and_channel(template_type, channel)
+    subject = request.POST.get("subject", "") if channel == Channel.EMAIL else ""
+    body = request.POST.get("body", "")[: rendering.MAX_BODY[channel] * 2]  # bounded work for a preview
+    context = _preview(request.school, channel, template_type, subject, body)
+    return render(request, "messaging/templates_preview.html", context)
