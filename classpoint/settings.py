@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "AwardKindEnum": "fees.models.StudentAward.Kind",
         "AwardModeEnum": "fees.models.StudentAward.Mode",
         "ImportModeEnum": "schools.models.ImportJob.Mode",
+        "ChannelEnum": "messaging.models.Channel",
+        "MessageStatusEnum": "messaging.models.Message.Status",
         "FeeCategoryEnum": "fees.models.FeeItem.Category",
     },
 }

@@ -168,6 +168,10 @@ class Command(BaseCommand):
                     phone=f"+23480{rng.randrange(10_000_000, 99_999_999)}",
                     email=f"{last.lower()}.{rng.randrange(1000, 9999)}@example.ng",
                     preferred_channel=rng.choice(["sms", "whatsapp", "email"]),
+                    # Most families agreed to messages on admission; about one in twelve did not, so
+                    # the message log also shows suppressed messages.
+                    consent_sms=rng.random() > 0.08, consent_whatsapp=rng.random() > 0.4,
+                    consent_email=rng.random() > 0.3,
                 )  # fmt: skip
                 new_guardians.append(mother)
                 family = (last, mother)
