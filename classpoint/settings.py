@@ -230,6 +230,12 @@ DELIVERY_CALLBACK_URL = env.str(
 INBOUND_CALLBACK_URL = env.str(
     "INBOUND_CALLBACK_URL", default=f"{WEBHOOK_BASE_URL}/messaging/callbacks/twilio/inbound/"
 )
+# SES bounces and complaints arrive through SNS: only these topics are subscribed to and acted on (empty: none),
+# and a message is trusted only when signed with a certificate from an SNS host matching the pattern.
+SES_SNS_TOPIC_ARNS = env.list("SES_SNS_TOPIC_ARNS", default=[])
+SNS_CERT_HOST_PATTERN = env.str("SNS_CERT_HOST_PATTERN", default=r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# The guardian's own message-preferences link (in every email) stays valid this long.
+MESSAGING_PREFERENCES_LINK_MAX_AGE_DAYS = env.int("MESSAGING_PREFERENCES_LINK_MAX_AGE_DAYS", default=365)
 
 # --- Payments -------------------------------------------------------------------------------
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from messaging import preferences as messaging_preferences
 from schools import api as schools_api
 
 from . import accounts, audit_api, audit_views, files, health, metrics, views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("files/upload/<str:token>/", csrf_exempt(files.signed_upload_view), name="signed-upload"),
     path("payments/", include("payments.urls")),
     path("messaging/callbacks/", include("messaging.callback_urls")),
+    path("messaging/preferences/<str:token>/", messaging_preferences.preferences_view, name="messaging-preferences"),
     path("s/<slug:slug>/", include("schools.urls")),
     path("s/<slug:slug>/fees/", include("fees.urls")),
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),

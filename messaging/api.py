@@ -14,8 +14,9 @@ from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
 from classpoint.api.views import SchoolApiView
 from schools.models import Guardian
 
+from .announcements import announcement_create, announcement_publish
 from .consent import consent_set
-from .models import Channel, ConsentChange, Message, MessageStatusChange, TemplateType
+from .models import Announcement, Channel, ConsentChange, Message, MessageStatusChange, TemplateType
 from .retry import message_retry
 from .selectors import _day_start
 
@@ -155,3 +156,57 @@ class GuardianConsentApi(SchoolApiView):
         consent_set(guardian=guardian, channel=v["channel"], granted=v["granted"], source=ConsentChange.Source.STAFF,
                     actor=request.user, note=v["note"])  # fmt: skip
         return Response(ConsentOutput(guardian).data)
+
+
+# --- Announcements ---------------------------------------------------------------------------
+
+
+class AnnouncementOutput(serializers.ModelSerializer):
+    class_group_ids = serializers.PrimaryKeyRelatedField(source="class_groups", many=True, read_only=True)
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "title", "body", "audience", "class_group_ids", "channels", "scheduled_for", "published_at",
+                  "created_at"]  # fmt: skip
+
+
+class AnnouncementInput(serializers.Serializer):
+    # Only shapes here; announcement_create checks the rest and answers with field errors.
+    title = serializers.CharField(max_length=200, allow_blank=True)
+    body = serializers.CharField(allow_blank=True)
+    audience = serializers.CharField(required=False, default=Announcement.Audience.WHOLE_SCHOOL)
+    class_group_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    channels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    scheduled_for = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+def _announcements(school):
+    return Announcement.objects.for_school(school).prefetch_related("class_groups")
+
+
+class AnnouncementListApi(SchoolApiView):
+    read_perm = "messaging.send"
+    write_perm = "messaging.send"
+
+    @extend_schema(responses={200: AnnouncementOutput(many=True), **READ_ERRORS}, tags=["messages"])
+    def get(self, request, school_slug):
+        return paginated(self, _announcements(self.school).order_by("-created_at", "-id"), AnnouncementOutput)
+
+    @extend_schema(request=AnnouncementInput, responses={201: AnnouncementOutput, **ERRORS}, tags=["messages"],
+                   description="Save an announcement (published later by hand or at `scheduled_for`).")  # fmt: skip
+    def post(self, request, school_slug):
+        data = AnnouncementInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = announcement_create(school=self.school, actor=request.user, **data.validated_data)
+        return Response(AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data,
+                        status=status.HTTP_201_CREATED)  # fmt: skip
+
+
+class AnnouncementPublishApi(SchoolApiView):
+    write_perm = "messaging.send"
+
+    @extend_schema(request=None, responses={200: AnnouncementOutput, **ERRORS}, tags=["messages"],
+                   description="Publish now: one message per guardian of the audience is asked for.")  # fmt: skip
+    def post(self, request, school_slug, pk):
+        item = announcement_publish(announcement=scoped_get(_announcements(self.school), pk), actor=request.user)
+        return Response(AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data)

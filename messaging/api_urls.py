@@ -8,5 +8,7 @@ urlpatterns = [
     path("messages/", api.MessageListApi.as_view(), name="api-messages"),
     path("messages/<int:pk>/", api.MessageDetailApi.as_view(), name="api-message-detail"),
     path("messages/<int:pk>/retry/", api.MessageRetryApi.as_view(), name="api-message-retry"),
+    path("announcements/", api.AnnouncementListApi.as_view(), name="api-announcements"),
+    path("announcements/<int:pk>/publish/", api.AnnouncementPublishApi.as_view(), name="api-announcement-publish"),
     path("guardians/<int:guardian_id>/consent/", api.GuardianConsentApi.as_view(), name="api-guardian-consent"),
 ]

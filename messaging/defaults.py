@@ -40,7 +40,8 @@ DEFAULTS = {
                 "Dear Parent,\n\nThe {{ term_name }} fees invoice for {{ student_name }} is ready.\n\n"
                 "Invoice number: {{ invoice_number }}\nAmount due: {{ amount_due }}\nDue date: {{ due_date }}\n\n"
                 "You can view the invoice and pay online here: {{ pay_link }}\n\n"
-                "If you have any questions, please contact the bursary.\n\nThe Bursary\n{{ school_name }}"),
+                "If you have any questions, please contact the bursary.\n\nThe Bursary\n{{ school_name }}\n\n"
+                "Manage your messages: {{ preferences_link }}"),
     },
     T.OVERDUE_NOTICE: {
         SMS: ("", "{{ school_name }}: fees of {{ total }} for {{ students }} are overdue. Kindly pay or contact the "
@@ -78,7 +79,8 @@ DEFAULTS = {
     T.ANNOUNCEMENT: {
         SMS: ("", "{{ school_name }}: {{ title }}. {{ message }}"),
         WA: ("", "*{{ title }}*\n\n{{ message }}\n\n{{ school_name }}"),
-        EMAIL: ("{{ title }}", "Dear Parent,\n\n{{ message }}\n\nKind regards,\n{{ school_name }}"),
+        EMAIL: ("{{ title }}", "Dear Parent,\n\n{{ message }}\n\nKind regards,\n{{ school_name }}\n\n"
+                               "Manage your messages: {{ preferences_link }}"),
     },
     T.APPLICATION_RECEIVED: {
         SMS: ("", "{{ school_name }}: we have received the application for {{ applicant_name }} ({{ class_name }}), "

@@ -16,3 +16,10 @@ def seed_templates(event):
     from .defaults import seed_default_message_templates
 
     seed_default_message_templates(event.school)
+
+
+@handles("announcement.published")
+def fan_out_announcement(event):
+    from .announcements import fan_out
+
+    fan_out(event)

@@ -166,3 +166,39 @@ class ConsentChange(SchoolScoped):
 
     def __str__(self):
         return f"{self.channel} {'granted' if self.granted else 'withdrawn'} ({self.source})"
+
+
+class Announcement(SchoolScoped):
+    """A message to many families at once. Publishing (now, or when `scheduled_for` comes) emits
+    `announcement.published`; its fan-out asks for one message per guardian, keyed by
+    `announcement:<id>:<guardian id>`, which is also how its messages are found for the counts."""
+
+    class Audience(models.TextChoices):
+        WHOLE_SCHOOL = "whole_school", "Whole school"
+        CLASS_GROUPS = "class_groups", "Chosen classes"
+        OVERDUE_BALANCE = "overdue_balance", "Families with an overdue balance"
+
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.WHOLE_SCHOOL)
+    class_groups = models.ManyToManyField("schools.ClassGroup", blank=True, related_name="+")
+    # Empty: each guardian's own channel (preference, then consent fallback).
+    channels = models.JSONField(default=list, blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["school", "-created_at", "-id"], name="announcement_recent_idx"),
+            # The per-minute publisher reads what is due, across schools.
+            models.Index(
+                fields=["scheduled_for"], condition=Q(published_at__isnull=True), name="announcement_due_idx"
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return self.title

@@ -127,8 +127,10 @@ def render_for(*, school, guardian, type_, channel, context):
     template, reason = template_for(school=school, type_=type_, channel=channel)
     if template is None:
         return "", "", reason
+    from .preferences import preferences_link
+
     full = {"school_name": school.name, "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
-            **(context or {})}  # fmt: skip
+            "preferences_link": preferences_link(school=school, guardian=guardian), **(context or {})}  # fmt: skip
     try:
         subject, body = render(template=template, context=full)
     except MessagingError as exc:

@@ -22,6 +22,7 @@ T = TemplateType
 COMMON = {
     "school_name": "The school's name",
     "guardian_name": "The guardian the message goes to",
+    "preferences_link": "The guardian's own link to choose which messages they receive",
 }
 
 VARIABLES = {
@@ -101,6 +102,7 @@ VARIABLES = {t: {**COMMON, **v} for t, v in VARIABLES.items()}
 SAMPLE = {
     "school_name": "Greenfield Academy",
     "guardian_name": "Mrs Ngozi Okafor",
+    "preferences_link": "https://greenfield.classpoint.ng/messaging/preferences/eJyrVkrOz0nN",
     "student_name": "Adaeze Okafor",
     "applicant_name": "Chinedu Bello",
     "amount": "₦45,000.00",

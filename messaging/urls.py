@@ -2,13 +2,26 @@
 
 from django.urls import path  # noqa: F401
 
-from . import template_views, views
+from . import announcement_views, template_views, views
 
 urlpatterns = [
     path("", views.message_log, name="message-log"),
     path("<int:message_id>/", views.message_detail, name="message-detail"),
     path("<int:message_id>/retry/", views.message_retry_view, name="message-retry"),
     path("guardians/<int:guardian_id>/consent/", views.guardian_consent, name="guardian-consent"),
+    path("announcements/", announcement_views.announcements_list, name="announcements"),
+    path("announcements/new/", announcement_views.announcement_new, name="announcement-new"),
+    path("announcements/<int:announcement_id>/", announcement_views.announcement_detail, name="announcement-detail"),
+    path(
+        "announcements/<int:announcement_id>/counts/",
+        announcement_views.announcement_counts,
+        name="announcement-counts",
+    ),  # fmt: skip
+    path(
+        "announcements/<int:announcement_id>/publish/",
+        announcement_views.announcement_publish,
+        name="announcement-publish",
+    ),  # fmt: skip
     path("templates/", template_views.templates_list, name="message-templates"),
     path("templates/seed/", template_views.templates_seed, name="message-templates-seed"),
     path("templates/<str:template_type>/<str:channel>/", template_views.template_edit, name="message-template"),

@@ -1,0 +1,104 @@
+"""Announcements in the workspace: list, write (audience, classes, channels, schedule), publish, and
+the detail page whose counts refresh by HTMX every 2 s while messages are still on their way."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from classpoint.tenancy import school_view
+from schools.models import ClassGroup
+
+from . import announcements as ann
+from .errors import MessagingError
+from .models import Announcement, Channel
+
+
+class AnnouncementForm(forms.Form):
+    # Not required here: announcement_create gives the field errors, in one wording for page and API.
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    audience = forms.ChoiceField(label="Who is it for?", choices=Announcement.Audience.choices)
+    class_groups = forms.ModelMultipleChoiceField(label="Classes (for chosen classes only)", required=False,
+                                                  queryset=ClassGroup.objects.none())  # fmt: skip
+    channels = forms.MultipleChoiceField(label="Channels (none ticked: each family's own channel)", required=False,
+                                         choices=Channel.choices, widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    scheduled_for = forms.DateTimeField(label="Publish at (optional, school time)", required=False,
+                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))  # fmt: skip
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["class_groups"].queryset = ClassGroup.objects.for_school(school)
+
+
+def _announcement(request, announcement_id):
+    found = Announcement.objects.for_school(request.school).filter(pk=announcement_id).first()
+    if found is None:
+        raise Http404("No such announcement")
+    return found
+
+
+@require_GET
+@school_view(perm="messaging.send")
+def announcements_list(request):
+    items = Announcement.objects.for_school(request.school).order_by("-created_at", "-id")[:100]
+    return render(request, "messaging/announcements_list.html", {"announcements": items})
+
+
+@require_http_methods(["GET", "POST"])
+@school_view(perm="messaging.send")
+def announcement_new(request):
+    form = AnnouncementForm(request.POST or None, school=request.school)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scheduled = data["scheduled_for"]
+        if scheduled is not None and scheduled.tzinfo is None:
+            scheduled = scheduled.replace(tzinfo=request.school.tzinfo)
+        try:
+            item = ann.announcement_create(
+                school=request.school, actor=request.user, title=data["title"], body=data["body"],
+                audience=data["audience"], class_group_ids=[g.pk for g in data["class_groups"]],
+                channels=data["channels"], scheduled_for=scheduled,
+            )  # fmt: skip
+        except MessagingError as exc:
+            for field, errors in exc.fields.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            when = " It will be published at the time chosen." if scheduled else " Publish it when ready."
+            messages.success(request, "Announcement saved." + when)
+            return redirect("announcement-detail", request.school.slug, item.pk)
+    return render(request, "messaging/announcements_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+@school_view(perm="messaging.send")
+def announcement_detail(request, announcement_id):
+    item = _announcement(request, announcement_id)
+    context = {"announcement": item, "counts": ann.announcement_counts(item),
+               "class_groups": list(item.class_groups.all())}  # fmt: skip
+    return render(request, "messaging/announcements_detail.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@school_view(perm="messaging.send")
+def announcement_counts(request, announcement_id):
+    item = _announcement(request, announcement_id)
+    context = {"announcement": item, "counts": ann.announcement_counts(item)}
+    return render(request, "messaging/announcements_counts.html", context)
+
+
+@school_view(perm="messaging.send")  # outermost: another school's URL is a 404 whatever the method
+@require_POST
+def announcement_publish(request, announcement_id):
+    item = _announcement(request, announcement_id)
+    try:
+        ann.announcement_publish(announcement=item, actor=request.user)
+    except MessagingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Published: messages to families are on their way.")
+    return redirect("announcement-detail", request.school.slug, item.pk)

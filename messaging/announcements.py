@@ -1,0 +1,224 @@
+"""Announcements: write one, publish it (now or at its scheduled time), fan it out to families.
+
+Publishing only records `published_at` and emits `announcement.published`; the fan-out runs in the
+outbox handler, so a 10,000-family school publishes in one short transaction. The fan-out asks for
+one message per guardian (a guardian of three pupils is one family, one message) in ONE bulk insert,
+keyed `announcement:<id>:<guardian id>` (plus `:<channel>` when staff chose channels), so a redelivered
+event asks for nothing twice and the announcement's messages are found again by those keys.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from classpoint.audit import audit
+from classpoint.messages import already_requested, request_messages
+from classpoint.models import OutboxEvent
+from classpoint.outbox import emit
+from schools.models import ClassGroup, Enrollment, Student, StudentGuardian
+
+from .errors import MessagingError
+from .models import Announcement, Channel, Message, TemplateType
+
+log = logging.getLogger(__name__)
+EVENT = "announcement.published"
+S = Message.Status
+# What staff read on the announcement page; the pipeline's finer statuses fold into these.
+COUNT_BUCKETS = {
+    S.QUEUED: "queued", S.SENDING: "queued", S.DEFERRED: "deferred", S.SENT: "sent", S.DELIVERED: "delivered",
+    S.READ: "delivered", S.FAILED: "failed", S.UNDELIVERED: "failed", S.SUPPRESSED: "suppressed",
+}  # fmt: skip
+BUCKETS = ["queued", "deferred", "sent", "delivered", "failed", "suppressed"]
+# Still moving without anyone acting: the page keeps polling while any of these remain.
+IN_FLIGHT = {"queued", "deferred"}
+_RACE_RETRIES = 2
+
+
+def _key_prefix(announcement_id):
+    return f"announcement:{announcement_id}:"
+
+
+def dedupe_key(*, announcement_id, guardian_id, channel=None):
+    key = f"{_key_prefix(announcement_id)}{guardian_id}"
+    return f"{key}:{channel}" if channel else key
+
+
+# --- Writing and publishing ------------------------------------------------------------------
+
+
+@transaction.atomic
+def announcement_create(*, school, actor, title, body, audience=Announcement.Audience.WHOLE_SCHOOL,
+                        class_group_ids=(), channels=(), scheduled_for=None):  # fmt: skip
+    """A draft announcement (published later by hand, or by the schedule when `scheduled_for` comes)."""
+    title, body = (title or "").strip(), (body or "").strip()
+    channels = list(dict.fromkeys(channels or []))
+    class_group_ids = sorted({int(c) for c in class_group_ids or []})
+    errors = {}
+    if not title:
+        errors["title"] = ["Give the announcement a title."]
+    elif len(title) > 120:
+        errors["title"] = ["Keep the title to 120 characters."]
+    if not body:
+        errors["body"] = ["Write the announcement's text."]
+    if audience not in Announcement.Audience.values:
+        errors["audience"] = ["Choose who it is for."]
+    bad_channels = [c for c in channels if c not in Channel.values]
+    if bad_channels:
+        errors["channels"] = [f"Unknown channel: {', '.join(map(str, bad_channels))}."]
+    groups = list(ClassGroup.objects.for_school(school).filter(pk__in=class_group_ids))
+    if audience == Announcement.Audience.CLASS_GROUPS:
+        if not class_group_ids:
+            errors["class_groups"] = ["Choose at least one class."]
+        elif len(groups) != len(class_group_ids):
+            errors["class_groups"] = ["Some of the chosen classes do not exist in this school."]
+    elif class_group_ids:
+        errors["class_groups"] = ["Classes are chosen only for an announcement to chosen classes."]
+    if scheduled_for is not None and scheduled_for <= timezone.now():
+        errors["scheduled_for"] = ["Choose a time in the future, or leave it empty to publish by hand."]
+    if errors:
+        raise MessagingError("The announcement could not be saved.", code="invalid_announcement", fields=errors)
+    announcement = Announcement.objects.create(
+        school=school, title=title, body=body, audience=audience, channels=channels, scheduled_for=scheduled_for,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )  # fmt: skip
+    if groups:
+        announcement.class_groups.set(groups)
+    audit(school=school, actor=actor, action="announcement.created", target=announcement,
+          changes={"audience": audience, "channels": channels, "class_group_ids": class_group_ids,
+                   "scheduled_for": scheduled_for.isoformat() if scheduled_for else None})  # fmt: skip
+    return announcement
+
+
+@transaction.atomic
+def announcement_publish(*, announcement, actor):
+    """Publish now: stamp `published_at` and emit `announcement.published` (once: a second press or
+    a schedule racing a person finds it published and changes nothing)."""
+    locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if locked.published_at is not None:
+        raise MessagingError("This announcement has already been published.", code="already_published")
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["published_at"])
+    emit(school=locked.school, event_type=EVENT, payload={"announcement_id": locked.pk},
+         dedupe_key=f"{EVENT}:{locked.pk}")  # fmt: skip
+    audit(school=locked.school, actor=actor, action="announcement.published", target=locked,
+          changes={"published_at": locked.published_at.isoformat()})  # fmt: skip
+    announcement.published_at = locked.published_at
+    return locked
+
+
+def publish_due(*, now=None):
+    """The every-minute schedule: publish the announcements whose time has come. Returns how many."""
+    now = now or timezone.now()
+    due = (
+        Announcement.objects.filter(published_at__isnull=True, scheduled_for__lte=now)  # unscoped: across schools
+        .order_by("scheduled_for", "id").values_list("pk", flat=True)[:500]
+    )  # fmt: skip
+    published = 0
+    for pk in list(due):
+        try:
+            announcement_publish(announcement=Announcement.objects.get(pk=pk), actor=None)
+        except MessagingError:  # published by hand in the meantime
+            continue
+        published += 1
+    return published
+
+
+# --- Fan-out ---------------------------------------------------------------------------------
+
+
+def audience_guardian_ids(announcement):
+    """The guardians an announcement goes to, each once, in id order."""
+    school = announcement.school
+    A = Announcement.Audience
+    if announcement.audience == A.CLASS_GROUPS:
+        students = Enrollment.objects.for_school(school).filter(
+            class_group__in=announcement.class_groups.all(), status=Enrollment.Status.ACTIVE,
+            student__status=Student.Status.ACTIVE,
+        ).values("student_id")  # fmt: skip
+    elif announcement.audience == A.OVERDUE_BALANCE:
+        from fees.collections import defaulters  # read-only: who owes is fees' to decide
+
+        students = defaulters(school=school).values("student_id")
+    else:
+        students = Student.objects.for_school(school).filter(status=Student.Status.ACTIVE).values("pk")
+    links = StudentGuardian.objects.for_school(school).filter(student_id__in=students)
+    return sorted(set(links.values_list("guardian_id", flat=True)))
+
+
+def fan_out(event):
+    """The `announcement.published` handler: one `messaging.requested` per guardian (per chosen
+    channel), in one insert. Returns how many requests it made now."""
+    school = event.school
+    announcement = Announcement.objects.for_school(school).filter(pk=(event.payload or {}).get("announcement_id"))
+    announcement = announcement.first()
+    if announcement is None:
+        return 0
+    context = {"title": announcement.title, "message": announcement.body}
+    channels = announcement.channels or [None]
+    wanted = {
+        dedupe_key(announcement_id=announcement.pk, guardian_id=guardian_id, channel=channel): (guardian_id, channel)
+        for guardian_id in audience_guardian_ids(announcement) for channel in channels
+    }  # fmt: skip
+    for attempt in range(_RACE_RETRIES + 1):
+        done = already_requested(school=school, dedupe_keys=list(wanted))
+        fresh = [
+            {"template": TemplateType.ANNOUNCEMENT, "guardian_ids": [guardian_id], "context": context,
+             "channel": channel, "dedupe_key": key, "reason": EVENT}
+            for key, (guardian_id, channel) in wanted.items() if key not in done
+        ]  # fmt: skip
+        try:
+            with transaction.atomic():
+                request_messages(school=school, requests=fresh)
+        except IntegrityError:
+            # Another delivery of the same event inserted some keys first: ask only for the rest.
+            if attempt == _RACE_RETRIES:
+                raise
+            continue
+        return len(fresh)
+    return 0
+
+
+# --- Progress --------------------------------------------------------------------------------
+
+
+def _requests(announcement):
+    return OutboxEvent.objects.filter(
+        school_id=announcement.school_id, event_type="messaging.requested",
+        dedupe_key__startswith=f"msg:{_key_prefix(announcement.pk)}",
+    )  # fmt: skip
+
+
+def announcement_counts(announcement):
+    """{"requested", "pending", queued, deferred, sent, delivered, failed, suppressed, "in_flight"}:
+    requests made, requests the pipeline has not turned into messages yet, and the messages by status."""
+    counts = dict.fromkeys(BUCKETS, 0)
+    requests = _requests(announcement)
+    requested = requests.count()
+    handled = requests.filter(processed_at__isnull=False).count()
+    rows = (
+        Message.objects.for_school(announcement.school_id)
+        .filter(request_event_id__in=requests.values("pk"))
+        .values("status").annotate(n=Count("id")).order_by()
+    )  # fmt: skip
+    for row in rows:
+        counts[COUNT_BUCKETS[row["status"]]] += row["n"]
+    counts["requested"] = requested
+    counts["pending"] = requested - handled
+    counts["in_flight"] = bool(
+        (announcement.published_at and not requested and not _fanned_out(announcement))
+        or counts["pending"] or any(counts[b] for b in IN_FLIGHT)
+    )  # fmt: skip
+    return counts
+
+
+def _fanned_out(announcement):
+    return OutboxEvent.objects.filter(
+        school_id=announcement.school_id, dedupe_key=f"{EVENT}:{announcement.pk}", processed_at__isnull=False
+    ).exists()  # fmt: skip
+
+
+def announcement_messages(announcement):
+    return Message.objects.for_school(announcement.school_id).filter(request_event_id__in=_requests(announcement)
+                                                                     .values("pk"))  # fmt: skip

@@ -1,0 +1,80 @@
+"""A guardian's own message preferences, reached by a signed link in the messages we send: no account,
+bound to one school and one guardian, valid for a year (MESSAGING_PREFERENCES_LINK_MAX_AGE_DAYS).
+Each change is recorded like any other consent change (source "link")."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from schools.models import Guardian, School
+
+from .consent import consent_set
+from .models import Channel, ConsentChange
+
+_SALT = "messaging.preferences"
+
+
+def preferences_link(*, school, guardian):
+    """The absolute URL of `guardian`'s preferences page at `school`. Signed, not stored."""
+    token = signing.dumps({"s": school.pk, "g": guardian.pk}, salt=_SALT, compress=True)
+    return settings.SITE_URL.rstrip("/") + reverse("messaging-preferences", args=[token])
+
+
+def preferences_link_open(token):
+    """(school_id, guardian_id) from a link token, or None if forged or expired."""
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=settings.MESSAGING_PREFERENCES_LINK_MAX_AGE_DAYS * 86400)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("s"), int) or not isinstance(data.get("g"), int):
+        return None
+    return data["s"], data["g"]
+
+
+def _open(token):
+    opened = preferences_link_open(token)
+    if opened is None:
+        raise Http404("This link is not valid or has expired")
+    school_id, guardian_id = opened
+    school = School.objects.filter(pk=school_id, status=School.Status.ACTIVE).first()
+    guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first() if school else None
+    if guardian is None:
+        raise Http404("This link is not valid")
+    return school, guardian
+
+
+def channels_for(guardian):
+    """The channels this guardian can be reached on (an address for it), with the current consent."""
+    rows = []
+    for channel, label in Channel.choices:
+        address = guardian.email if channel == Channel.EMAIL else guardian.phone
+        if address:
+            rows.append({"channel": channel, "label": label, "address": address,
+                         "granted": bool(getattr(guardian, f"consent_{channel}"))})  # fmt: skip
+    return rows
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences_view(request, token):
+    school, guardian = _open(token)
+    rows = channels_for(guardian)
+    if request.method == "POST":
+        wanted = set(request.POST.getlist("channels"))
+        changed = 0
+        for row in rows:
+            granted = row["channel"] in wanted
+            if granted != row["granted"]:
+                change = consent_set(guardian=guardian, channel=row["channel"], granted=granted,
+                                     source=ConsentChange.Source.LINK, note="Preferences page")  # fmt: skip
+                changed += change is not None
+        messages.success(request, "Your preferences were saved." if changed else "Nothing changed.")
+        return redirect("messaging-preferences", token)
+    return render(request, "messaging/preferences.html", {
+        "school_name": school.name, "guardian": guardian, "rows": rows, "token": token,
+    })  # fmt: skip
