@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from .admin_base import ReadOnlyAdmin
 from .models import AuditLog, FeatureFlag, OutboxEvent, OutboxTypeStats, WorkerHeartbeat
 from .outbox import worker
 
@@ -54,7 +55,7 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only, for the admin too."""
 
     list_display = ("created_at", "school", "actor_label", "action", "target_type", "target_label", "ip_address")
@@ -62,15 +63,6 @@ class AuditLogAdmin(admin.ModelAdmin):
     search_fields = ("actor_label", "action", "target_label", "target_id", "request_id")
     date_hierarchy = "created_at"
     list_select_related = ("school",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FeatureFlag)

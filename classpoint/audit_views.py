@@ -155,10 +155,6 @@ class AuditFilterForm(forms.Form):
         return data
 
 
-def _local_midnight(day, school):
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=school.tzinfo)
-
-
 def audit_entries(*, school, action="", action_prefix="", actor="", target_type="", target_id="", q="",
                   date_from=None, date_to=None, hide_views=False):  # fmt: skip
     """The school's entries newest first; dates are whole days in the school's time zone."""
@@ -178,9 +174,9 @@ def audit_entries(*, school, action="", action_prefix="", actor="", target_type=
     if q:
         entries = entries.filter(target_label__icontains=q)
     if date_from:
-        entries = entries.filter(created_at__gte=_local_midnight(date_from, school))
+        entries = entries.filter(created_at__gte=school.local_day_start(date_from))
     if date_to:
-        entries = entries.filter(created_at__lt=_local_midnight(date_to + datetime.timedelta(days=1), school))
+        entries = entries.filter(created_at__lt=school.local_day_start(date_to + datetime.timedelta(days=1)))
     if hide_views:
         entries = entries.exclude(action__endswith=".viewed")
     return entries.order_by("-created_at", "-id")

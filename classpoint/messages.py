@@ -75,3 +75,25 @@ def mentions_invoice(event, number):
     return context.get("invoice_number") == number or any(
         item.get("invoice_number") == number for item in context.get("invoices") or [] if isinstance(item, dict)
     )
+
+
+def request_messages_once(*, school, requests, retries=2):
+    """`request_messages` for batches that may run twice or at once (a button pressed twice, an
+    event redelivered): requests whose dedupe key was already asked for are skipped, and when a
+    concurrent batch inserts some of the same keys first, the keys are read again and only the rest
+    asked for (its commit is visible once our insert has waited for it). Returns how many were
+    asked for now. Give keys in a stable order so two batches wait on each other, not deadlock."""
+    from django.db import IntegrityError, transaction
+
+    for attempt in range(retries + 1):
+        done = already_requested(school=school, dedupe_keys=[r["dedupe_key"] for r in requests])
+        fresh = [r for r in requests if r["dedupe_key"] not in done]
+        try:
+            with transaction.atomic():
+                request_messages(school=school, requests=fresh)
+        except IntegrityError:
+            if attempt == retries:
+                raise
+            continue
+        return len(fresh)
+    return 0

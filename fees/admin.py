@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from classpoint.admin_base import ReadOnlyAdmin
+
 from .models import (
     CreditEntry,
     FeeItem,
@@ -35,35 +37,13 @@ class SiblingDiscountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     """Read-only for platform operators: money changes go through the services (audited)."""
 
     list_display = ("number", "school", "student", "status", "total_minor", "paid_minor", "due_date")
     list_filter = ("status", "school")
     search_fields = ("number", "student__admission_number")
     list_select_related = ("school", "student")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators look; awards, plans and credit change through the services (four eyes, audit)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StudentAward)

@@ -3,11 +3,11 @@
 import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from classpoint.audit import audit
-from classpoint.messages import already_requested, request_messages
+from classpoint.messages import request_messages_once
 from classpoint.outbox import emit_many
 from schools.models import StudentGuardian
 
@@ -168,7 +168,6 @@ def hydrate(invoices, ids):
 
 
 REMINDER_TEMPLATE = "OVERDUE_NOTICE"
-_RACE_RETRIES = 2
 
 
 def _reminder_key(guardian_id, today):
@@ -213,30 +212,17 @@ def reminders_request(*, school, actor, term_id=None, class_group_id=None, min_d
         family["total"] += balance
     # Ascending guardian order: two presses at once then wait on each other's rows instead of deadlocking.
     keys = {guardian_id: _reminder_key(guardian_id, today) for guardian_id in sorted(families)}
-    requested = 0
-    for attempt in range(_RACE_RETRIES + 1):
-        done = already_requested(school=school, dedupe_keys=keys.values())
-        fresh = [
-            {"template": REMINDER_TEMPLATE, "guardian_ids": [guardian_id], "dedupe_key": key,
-             "reason": "collections.reminders_requested",
-             "context": {"school_name": school.name, "guardian_name": families[guardian_id]["name"],
-                         "invoices": families[guardian_id]["invoices"],
-                         "total": format_money(families[guardian_id]["total"], school.currency),
-                         "total_minor": families[guardian_id]["total"], "currency": school.currency,
-                         "date": today.isoformat()}}
-            for guardian_id, key in keys.items() if key not in done
-        ]  # fmt: skip
-        try:
-            with transaction.atomic():
-                request_messages(school=school, requests=fresh)
-        except IntegrityError:
-            # A concurrent press inserted some of the same keys first: read them again and ask
-            # only for the rest (their commit is visible now that our insert waited for it).
-            if attempt == _RACE_RETRIES:
-                raise
-            continue
-        requested = len(fresh)
-        break
+    requests = [
+        {"template": REMINDER_TEMPLATE, "guardian_ids": [guardian_id], "dedupe_key": key,
+         "reason": "collections.reminders_requested",
+         "context": {"school_name": school.name, "guardian_name": families[guardian_id]["name"],
+                     "invoices": families[guardian_id]["invoices"],
+                     "total": format_money(families[guardian_id]["total"], school.currency),
+                     "total_minor": families[guardian_id]["total"], "currency": school.currency,
+                     "date": today.isoformat()}}
+        for guardian_id, key in keys.items()
+    ]  # fmt: skip
+    requested = request_messages_once(school=school, requests=requests)
     result = {"families": len(families), "requested": requested, "already_reminded": len(families) - requested,
               "without_guardian": len(orphans)}  # fmt: skip
     filters = {"term": term_id, "class_group": class_group_id, "min_days_overdue": min_days_overdue,

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from classpoint.admin_base import ReadOnlyAdmin
+
 from .models import ConsentChange, Message, MessageStatusChange, MessageTemplate, ProviderConfig
 
 
@@ -31,7 +33,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """Read-only: messages are the log of what was asked for and what happened to it."""
 
     list_display = ("created_at", "school", "template_type", "channel", "to_address", "status")
@@ -40,27 +42,9 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ("school",)
     inlines = [StatusChangeInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(admin.ModelAdmin):
+class ConsentChangeAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "school", "guardian", "channel", "granted", "source")
     list_filter = ("channel", "granted", "source")
     list_select_related = ("school", "guardian")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,12 +9,12 @@ event asks for nothing twice and the announcement's messages are found again by 
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from classpoint.audit import audit
-from classpoint.messages import already_requested, request_messages
+from classpoint.messages import request_messages_once
 from classpoint.models import OutboxEvent
 from classpoint.outbox import emit
 from schools.models import ClassGroup, Enrollment, Student, StudentGuardian
@@ -33,7 +33,6 @@ COUNT_BUCKETS = {
 BUCKETS = ["queued", "deferred", "sent", "delivered", "failed", "suppressed"]
 # Still moving without anyone acting: the page keeps polling while any of these remain.
 IN_FLIGHT = {"queued", "deferred"}
-_RACE_RETRIES = 2
 
 
 def _key_prefix(announcement_id):
@@ -161,23 +160,12 @@ def fan_out(event):
         dedupe_key(announcement_id=announcement.pk, guardian_id=guardian_id, channel=channel): (guardian_id, channel)
         for guardian_id in audience_guardian_ids(announcement) for channel in channels
     }  # fmt: skip
-    for attempt in range(_RACE_RETRIES + 1):
-        done = already_requested(school=school, dedupe_keys=list(wanted))
-        fresh = [
-            {"template": TemplateType.ANNOUNCEMENT, "guardian_ids": [guardian_id], "context": context,
-             "channel": channel, "dedupe_key": key, "reason": EVENT}
-            for key, (guardian_id, channel) in wanted.items() if key not in done
-        ]  # fmt: skip
-        try:
-            with transaction.atomic():
-                request_messages(school=school, requests=fresh)
-        except IntegrityError:
-            # Another delivery of the same event inserted some keys first: ask only for the rest.
-            if attempt == _RACE_RETRIES:
-                raise
-            continue
-        return len(fresh)
-    return 0
+    requests = [
+        {"template": TemplateType.ANNOUNCEMENT, "guardian_ids": [guardian_id], "context": context,
+         "channel": channel, "dedupe_key": key, "reason": EVENT}
+        for key, (guardian_id, channel) in wanted.items()
+    ]  # fmt: skip
+    return request_messages_once(school=school, requests=requests)
 
 
 # --- Progress --------------------------------------------------------------------------------

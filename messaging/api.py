@@ -18,7 +18,6 @@ from .announcements import announcement_create, announcement_publish
 from .consent import consent_set
 from .models import Announcement, Channel, ConsentChange, Message, MessageStatusChange, TemplateType
 from .retry import message_retry
-from .selectors import _day_start
 
 
 class StatusChangeOutput(serializers.ModelSerializer):
@@ -61,11 +60,10 @@ class MessageFilter(django_filters.FilterSet):
         fields = ["status"]
 
     def since(self, queryset, name, value):
-        return queryset.filter(created_at__gte=_day_start(value, self.request.school.tzinfo))
+        return queryset.filter(created_at__gte=self.request.school.local_day_start(value))
 
     def until(self, queryset, name, value):
-        return queryset.filter(created_at__lt=_day_start(value + datetime.timedelta(days=1),
-                                                         self.request.school.tzinfo))  # fmt: skip
+        return queryset.filter(created_at__lt=self.request.school.local_day_start(value + datetime.timedelta(days=1)))
 
     def search(self, queryset, name, value):
         value = value.strip()

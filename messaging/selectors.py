@@ -7,10 +7,6 @@ from django.db.models import Q
 from .models import ConsentChange, Message
 
 
-def _day_start(day, tz):
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
-
-
 def messages_list(*, school, status="", channel="", template_type="", date_from=None, date_to=None, q=""):
     """The school's messages, newest first. Dates are school-local days, both ends included."""
     messages = Message.objects.for_school(school).select_related("guardian", "student")
@@ -21,9 +17,9 @@ def messages_list(*, school, status="", channel="", template_type="", date_from=
     if template_type:
         messages = messages.filter(template_type=template_type)
     if date_from:
-        messages = messages.filter(created_at__gte=_day_start(date_from, school.tzinfo))
+        messages = messages.filter(created_at__gte=school.local_day_start(date_from))
     if date_to:
-        messages = messages.filter(created_at__lt=_day_start(date_to + datetime.timedelta(days=1), school.tzinfo))
+        messages = messages.filter(created_at__lt=school.local_day_start(date_to + datetime.timedelta(days=1)))
     q = (q or "").strip()
     if q:
         match = Q(to_address__icontains=q) | Q(guardian__last_name__icontains=q) | Q(guardian__first_name__icontains=q)

@@ -83,6 +83,10 @@ class School(models.Model):
     def local_now(self):
         return dj_timezone.now().astimezone(self.tzinfo)
 
+    def local_day_start(self, day):
+        """The moment a school-local day begins (filters by "from/to" dates use it)."""
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=self.tzinfo)
+
     def local_today(self):
         return self.local_now().date()
 
