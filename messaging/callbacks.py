@@ -68,7 +68,9 @@ def twilio_status(request):
     """Twilio reports a message's progress; a status only ever moves forward (messaging.status)."""
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
     # Provider ids are unique per provider across schools; the message tells us whose secret signs.
-    message = Message.objects.filter(provider="twilio", provider_message_id=sid).first() if sid else None
+    message = (
+        Message.objects.filter(provider="twilio", provider_message_id=sid).first() if sid else None
+    )  # unscoped: the sid names the school
     config = None
     if message is not None:
         config = ProviderConfig.objects.for_school(message.school_id).filter(channel=message.channel).first()
@@ -106,6 +108,7 @@ def _matches(secret, post):
 def _inbound_configs(request):
     """The provider configs (every school, SMS or WhatsApp) whose secret the request is from and
     signed with; empty when it verifies against none."""
+    # unscoped: an inbound reply names an account and number, not a school; the configs using them find the schools.
     configs = list(ProviderConfig.objects.filter(is_active=True, channel__in=[Channel.SMS, Channel.WHATSAPP]))
     verified = set()
     for key in {c.secret_key for c in configs}:

@@ -202,7 +202,9 @@ def _notification(message):
     suppress(addresses=addresses, note=note)
     if kind == "Bounce" and mail.get("messageId"):
         # SES message ids are unique across schools, like Twilio's.
-        sent = Message.objects.filter(provider="ses", provider_message_id=str(mail["messageId"])).first()
+        sent = Message.objects.filter(
+            provider="ses", provider_message_id=str(mail["messageId"])
+        ).first()  # unscoped: SES ids are global
         if sent is not None:
             advance(sent, S.UNDELIVERED, note=note, error=note)
     CALLBACKS.labels("ses", kind.lower()).inc()
@@ -215,6 +217,7 @@ def suppress(*, addresses, note):
     changed = 0
     for address in dict.fromkeys(a.lower() for a in addresses):
         # Every school: the address itself bounced, whoever wrote it down.
+        # unscoped: a bounced address is bad for every school that holds it.
         for guardian in Guardian.objects.filter(email__iexact=address).order_by("pk"):
             change = consent_set(guardian=guardian, channel=Channel.EMAIL, granted=False,
                                  source=ConsentChange.Source.BOUNCE, note=note)  # fmt: skip
