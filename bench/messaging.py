@@ -4,8 +4,9 @@ with the log provider.
 Measures (1) the fan-out: the `announcement.published` handler asking for one message per guardian
 (one bulk insert of `messaging.requested` events); (2) the pipeline: the outbox worker, in this
 process, turning those requests into queued Messages (channel, consent, quiet hours, render, status
-history, the send task queued); (3) sending: `messaging.tasks.send_message` called directly for every
-message, one after another. Reference: a bare `bulk_create` of the same Message rows, in the same run,
+history, the send tasks queued); (3) sending: `messaging.tasks.send_messages`, the task the pipeline
+queues, called in this process for every batch of MESSAGING_SEND_BATCH messages, one after another
+(one worker's throughput; a cluster runs several). Reference: a bare `bulk_create` of the same Message rows, in the same run,
 for the ratio of the pipeline's cost per message to it.
 
     python bench/messaging.py --guardians 10000
@@ -23,6 +24,34 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import _common  # noqa: E402
+
+
+def _send_batches(batches):
+    from django import db
+
+    from messaging import tasks
+
+    db.connections.close_all()  # a fresh connection per process, as each cluster worker has
+    for batch in batches:
+        tasks.send_messages(batch)
+    db.connections.close_all()
+
+
+def _in_processes(workers, batches):
+    """Send `batches` from `workers` forked processes taking every workers-th batch, like the
+    cluster's workers pulling tasks off one queue."""
+    import multiprocessing
+
+    from django import db
+
+    db.connections.close_all()
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_send_batches, args=(batches[w::workers],)) for w in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+        assert process.exitcode == 0, process.exitcode
 
 
 def main():
@@ -75,7 +104,7 @@ def main():
     requests = OutboxEvent.objects.filter(school=school, event_type="messaging.requested").count()
 
     t0 = time.perf_counter()
-    worker.drain(batch_size=500)
+    worker.drain(batch_size=100)  # the batch the cluster's drain task claims
     pipeline_s = time.perf_counter() - t0
     messages = Message.objects.for_school(school)
     queued_ids = list(messages.filter(status=Message.Status.QUEUED).order_by("id").values_list("id", flat=True))
@@ -92,10 +121,32 @@ def main():
     bare_s = time.perf_counter() - t0
     Message.objects.for_school(school).filter(idempotency_key__startswith="bare:").delete()
 
+    from django.conf import settings
+
+    size = settings.MESSAGING_SEND_BATCH
+    batches = [queued_ids[i : i + size] for i in range(0, len(queued_ids), size)]
+    # The first half by one worker, the second by the default cluster's Q_WORKERS processes at once.
+    half = len(batches) // 2
+    one_worker, cluster = batches[:half], batches[half:]
     t0 = time.perf_counter()
-    for message_id in queued_ids:
-        tasks.send_message(message_id)
+    profile = os.environ.get("BENCH_PROFILE")
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    for batch in one_worker:
+        tasks.send_messages(batch)
+    if profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     send_s = time.perf_counter() - t0
+    sent_one = sum(len(b) for b in one_worker)
+    workers = settings.Q_CLUSTER["workers"]
+    t0 = time.perf_counter()
+    _in_processes(workers, cluster)
+    cluster_s = time.perf_counter() - t0
+    sent_cluster = sum(len(b) for b in cluster)
     delivered = messages.filter(status=Message.Status.DELIVERED).count()
     try:  # the send tasks the pipeline queued on commit: already sent above, not for a cluster to find
         from django_q.models import OrmQ
@@ -111,7 +162,10 @@ def main():
         "requests": requests, "messages": created, "queued": len(queued_ids), "delivered": delivered,
         "fanout_s": round(fanout_s, 3), "pipeline_s": round(pipeline_s, 2),
         "fanout_plus_pipeline_s": round(fanout_s + pipeline_s, 2), "target_fanout_s": 30,
-        "send_s": round(send_s, 2), "send_per_s": round(len(queued_ids) / send_s, 1) if send_s else None,
+        "send_one_worker": sent_one, "send_one_worker_s": round(send_s, 2),
+        "send_one_worker_per_s": round(sent_one / send_s, 1) if send_s else None,
+        "cluster_workers": workers, "send_cluster": sent_cluster, "send_cluster_s": round(cluster_s, 2),
+        "send_cluster_per_s": round(sent_cluster / cluster_s, 1) if cluster_s else None,
         "target_send_per_s": 200, "bare_insert_s": round(bare_s, 3),
         "pipeline_ms_per_message": round(per_message_pipeline * 1000, 3),
         "bare_ms_per_message": round(per_message_bare * 1000, 4),
@@ -121,8 +175,9 @@ def main():
     print(f"fan-out: {requests} requests in {fanout_s:.2f} s")
     print(f"pipeline: {created} messages ({len(queued_ids)} queued) in {pipeline_s:.2f} s; "
           f"fan-out + pipeline {fanout_s + pipeline_s:.2f} s (target < 30 s)")  # fmt: skip
-    print(f"send (log provider, sequential): {len(queued_ids)} in {send_s:.2f} s = {result['send_per_s']}/s "
-          f"(target >= 200/s); delivered {delivered}")  # fmt: skip
+    print(f"send (log provider), one worker: {sent_one} in {send_s:.2f} s = {result['send_one_worker_per_s']}/s; "
+          f"the cluster's {workers} workers: {sent_cluster} in {cluster_s:.2f} s = {result['send_cluster_per_s']}/s "
+          f"(target >= 200/s); delivered {delivered} of {len(queued_ids)}")  # fmt: skip
     print(f"bare bulk insert of the same {len(rows)} rows: {bare_s:.3f} s; pipeline per message "
           f"{result['pipeline_ms_per_message']} ms vs bare {result['bare_ms_per_message']} ms = "
           f"{result['ratio_pipeline_to_bare']}x")  # fmt: skip

@@ -219,6 +219,9 @@ MESSAGING_SEND_MAX_ATTEMPTS = env.int("MESSAGING_SEND_MAX_ATTEMPTS", default=4)
 MESSAGING_SEND_BACKOFF_SECONDS = env.float("MESSAGING_SEND_BACKOFF_SECONDS", default=1.0)
 MESSAGING_PROVIDER_TIMEOUT_SECONDS = env.int("MESSAGING_PROVIDER_TIMEOUT_SECONDS", default=10)
 MESSAGING_SEND_TASK_TIMEOUT = env.int("MESSAGING_SEND_TASK_TIMEOUT", default=90)
+# Messages per send task. A task stops taking new messages after a third of its timeout and hands the
+# rest to a fresh task, so a slow provider never gets a batch killed half-way.
+MESSAGING_SEND_BATCH = env.int("MESSAGING_SEND_BATCH", default=50)
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: Twilio's own (https://api.twilio.com)
 SES_ENDPOINT_URL = env.str("SES_ENDPOINT_URL", default=None)  # None: the region's SES endpoint
 # Twilio signs each callback over the exact public URL it called, so these must be the addresses

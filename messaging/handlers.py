@@ -6,9 +6,9 @@ from classpoint.outbox import handles
 from . import pipeline
 
 
-@handles("messaging.requested")
-def handle_message_request(event):
-    pipeline.handle_request(event)
+@handles("messaging.requested", batch=True)
+def handle_message_requests(events):
+    pipeline.handle_requests(events)
 
 
 @handles("school.provisioned")

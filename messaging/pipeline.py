@@ -10,15 +10,14 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from schools.models import Guardian, SchoolProfile, Student
+from schools.models import Guardian, SchoolProfile, Student, StudentGuardian
 
 from . import metrics
 from .errors import MessagingError
 from .models import Channel, Message, MessageStatusChange, MessageTemplate
-from .status import advance
 
 log = logging.getLogger(__name__)
 S = Message.Status
@@ -105,10 +104,19 @@ def _default(type_, channel):
     return default_for(type_, channel)
 
 
-def template_for(*, school, type_, channel):
+def school_templates(school):
+    """The school's own templates by (type, channel), read once for a batch of requests."""
+    return {(t.type, t.channel): t for t in MessageTemplate.objects.for_school(school)}
+
+
+def template_for(*, school, type_, channel, templates=None):
     """(template, None), or (None, reason). The school's own template wins; without one, the
-    built-in default; a template the school switched off means the school does not want it sent."""
-    template = MessageTemplate.objects.for_school(school).filter(type=type_, channel=channel).first()
+    built-in default; a template the school switched off means the school does not want it sent.
+    `templates` (from school_templates) saves the query when many requests are handled together."""
+    if templates is None:
+        template = MessageTemplate.objects.for_school(school).filter(type=type_, channel=channel).first()
+    else:
+        template = templates.get((type_, channel))
     if template is not None:
         if not template.is_active:
             return None, f"The school has switched off the {type_} template for {CHANNEL_LABELS[channel]}."
@@ -120,11 +128,11 @@ def template_for(*, school, type_, channel):
     return MessageTemplate(school=school, type=type_, channel=channel, subject=subject, body=body), None
 
 
-def render_for(*, school, guardian, type_, channel, context):
+def render_for(*, school, guardian, type_, channel, context, templates=None):
     """(subject, body, None) or ("", "", reason)."""
     from .rendering import render
 
-    template, reason = template_for(school=school, type_=type_, channel=channel)
+    template, reason = template_for(school=school, type_=type_, channel=channel, templates=templates)
     if template is None:
         return "", "", reason
     from .preferences import preferences_link
@@ -145,62 +153,137 @@ def idempotency_key(*, event_id, guardian_id, channel):
     return f"req:{event_id}:{guardian_id}:{channel}"
 
 
+def _recipients_by_event(*, school, events):
+    """{event id: [guardian, ...]} for many requests in two queries: each event's guardians as
+    `recipients` would find them (this school's only, each once, in id order)."""
+    wanted = {}  # event id -> guardian ids
+    student_events = {}
+    for event in events:
+        payload = event.payload or {}
+        if payload.get("guardian_ids"):
+            wanted[event.pk] = {g for g in payload["guardian_ids"] if isinstance(g, int)}
+        elif payload.get("student_id"):
+            student_events[event.pk] = payload["student_id"]
+        else:
+            wanted[event.pk] = set()
+    if student_events:
+        links = StudentGuardian.objects.for_school(school).filter(student_id__in=set(student_events.values()))
+        by_student = {}
+        for student_id, guardian_id in links.values_list("student_id", "guardian_id"):
+            by_student.setdefault(student_id, set()).add(guardian_id)
+        for event_id, student_id in student_events.items():
+            wanted[event_id] = by_student.get(student_id, set())
+    ids = set().union(*wanted.values()) if wanted else set()
+    guardians = {g.pk: g for g in Guardian.objects.for_school(school).filter(pk__in=ids)} if ids else {}
+    return {event_id: [guardians[g] for g in sorted(gids) if g in guardians] for event_id, gids in wanted.items()}
+
+
 def handle_request(event):
     """Turn one `messaging.requested` event into messages. Returns the messages it created."""
-    school = event.school
-    payload = event.payload or {}
-    type_ = payload.get("template", "")
-    urgent = bool(payload.get("urgent"))
-    student = None
-    if payload.get("student_id"):
-        student = Student.objects.for_school(school).filter(pk=payload["student_id"]).first()
+    return handle_requests([event])
+
+
+def handle_requests(events):
+    """Turn `messaging.requested` events of one school into messages, reading the school's quiet
+    hours, templates, students and guardians once for all of them. Returns the messages created.
+
+    A redelivered request finds its messages (by request and guardian) and creates nothing again."""
+    if not events:
+        return []
+    school = events[0].school
+    assert all(e.school_id == school.pk for e in events), "a batch of requests is one school's"
+    quiet_end = quiet_hours_end(school=school)
+    templates = school_templates(school)
+    student_ids = {(e.payload or {}).get("student_id") for e in events} - {None}
+    students = {s.pk: s for s in Student.objects.for_school(school).filter(pk__in=student_ids)} if student_ids else {}
     done = set(
-        Message.objects.for_school(school).filter(request_event_id=event.pk).values_list("guardian_id", flat=True)
-    )
-    quiet_end = None if urgent else quiet_hours_end(school=school)
-    created = []
-    for guardian in recipients(school=school, payload=payload):
-        if guardian.pk in done:  # redelivered request: this guardian's message exists
-            continue
-        channel, reason = choose_channel(guardian, payload.get("channel"))
-        subject, body, render_problem = render_for(school=school, guardian=guardian, type_=type_, channel=channel,
-                                                   context=payload.get("context"))  # fmt: skip
-        reason = reason or render_problem
-        if reason:
-            status, send_after = S.SUPPRESSED, None
-        elif quiet_end is not None:
-            status, send_after = S.DEFERRED, quiet_end
-            reason = f"Quiet hours: held until {quiet_end:%H:%M} school time."
-        else:
-            status, send_after = S.QUEUED, None
-        message = _create(
-            school=school, event=event, guardian=guardian, student=student, channel=channel, type_=type_,
-            subject=subject, body=body, status=status, reason=reason or "", urgent=urgent, send_after=send_after,
-        )  # fmt: skip
-        if message is None:
-            continue
-        created.append(message)
-        if status == S.QUEUED:
-            enqueue(message)
+        Message.objects.for_school(school)
+        .filter(request_event_id__in=[e.pk for e in events])
+        .values_list("request_event_id", "guardian_id")
+    )  # fmt: skip
+    by_id = {e.pk: e for e in events}
+    planned = []
+    for event_id, guardians in _recipients_by_event(school=school, events=events).items():
+        event = by_id[event_id]
+        payload = event.payload or {}
+        for guardian in guardians:
+            if (event.pk, guardian.pk) in done:  # redelivered request: this guardian's message exists
+                continue
+            planned.append(_plan(school=school, event=event, payload=payload, guardian=guardian,
+                                 student=students.get(payload.get("student_id")), templates=templates,
+                                 quiet_end=None if payload.get("urgent") else quiet_end))  # fmt: skip
+    created = _save(school=school, planned=planned)
+    enqueue_many([m.pk for m in created if m.status == S.QUEUED])
+    return created
+
+
+def _plan(*, school, event, payload, guardian, student, templates, quiet_end):
+    """The Message (unsaved) one request makes for one guardian: sent, held for the morning, or
+    suppressed with the reason."""
+    type_ = payload.get("template", "")
+    channel, reason = choose_channel(guardian, payload.get("channel"))
+    subject, body, render_problem = render_for(school=school, guardian=guardian, type_=type_, channel=channel,
+                                               context=payload.get("context"), templates=templates)  # fmt: skip
+    reason = reason or render_problem
+    if reason:
+        status, send_after = S.SUPPRESSED, None
+    elif quiet_end is not None:
+        status, send_after = S.DEFERRED, quiet_end
+        reason = f"Quiet hours: held until {quiet_end:%H:%M} school time."
+    else:
+        status, send_after = S.QUEUED, None
+    return Message(
+        school=school, guardian=guardian, student=student, channel=channel, template_type=type_,
+        to_address=address_for(guardian, channel), subject=subject[:200], body=body, status=status,
+        status_reason=(reason or "")[:300], urgent=bool(payload.get("urgent")), request_event_id=event.pk,
+        idempotency_key=idempotency_key(event_id=event.pk, guardian_id=guardian.pk, channel=channel),
+        send_after=send_after, created_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _save(*, school, planned):
+    """Insert the planned messages and their first history row. One bulk insert; if a concurrent
+    delivery of one of the requests got there first (unique idempotency key), one by one, skipping
+    the messages that exist."""
+    if not planned:
+        return []
+    created = None
+    if len(planned) > 1:
+        try:
+            with transaction.atomic():
+                created = Message.objects.bulk_create(planned, batch_size=1000)
+        except IntegrityError:
+            for message in planned:
+                message.pk = None
+    if created is None:
+        created = []
+        for message in planned:
+            try:
+                with transaction.atomic():
+                    message.save(force_insert=True)
+            except IntegrityError:
+                continue
+            created.append(message)
+    MessageStatusChange.objects.bulk_create(
+        [MessageStatusChange(school=school, message=m, status=m.status, note=m.status_reason, at=m.created_at)
+         for m in created], batch_size=1000,
+    )  # fmt: skip
+    for message in created:
+        metrics.count(message)
     return created
 
 
 def _create(*, school, event, guardian, student, channel, type_, subject, body, status, reason, urgent, send_after):
-    key = idempotency_key(event_id=event.pk, guardian_id=guardian.pk, channel=channel)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                school=school, guardian=guardian, student=student, channel=channel, template_type=type_,
-                to_address=address_for(guardian, channel), subject=subject[:200], body=body, status=status,
-                status_reason=reason[:300], urgent=urgent, idempotency_key=key, request_event_id=event.pk,
-                send_after=send_after,
-            )  # fmt: skip
-    except IntegrityError:  # a concurrent delivery of the same request created it
-        return None
-    MessageStatusChange.objects.create(school=school, message=message, status=status, note=reason[:300],
-                                       at=message.created_at)  # fmt: skip
-    metrics.count(message)
-    return message
+    """One message, as the pipeline would save it (for callers and tests that build one by hand)."""
+    message = Message(
+        school=school, guardian=guardian, student=student, channel=channel, template_type=type_,
+        to_address=address_for(guardian, channel), subject=subject[:200], body=body, status=status,
+        status_reason=reason[:300], urgent=urgent, request_event_id=event.pk, send_after=send_after,
+        idempotency_key=idempotency_key(event_id=event.pk, guardian_id=guardian.pk, channel=channel),
+        created_at=timezone.now(),
+    )  # fmt: skip
+    created = _save(school=school, planned=[message])
+    return created[0] if created else None
 
 
 # --- Sending ---------------------------------------------------------------------------------
@@ -208,32 +291,53 @@ def _create(*, school, event, guardian, student, channel, type_, subject, body, 
 
 def enqueue(message):
     """Send `message` in a task once the current transaction commits (the task must see the row)."""
-    message_id = message.pk
+    enqueue_many([message.pk])
+
+
+def enqueue_many(message_ids):
+    """Send these messages in tasks of MESSAGING_SEND_BATCH once the current transaction commits:
+    a campaign of 10,000 is 200 tasks, not 10,000, and each task reads its school's settings once."""
+    ids = list(message_ids)
+    if not ids:
+        return
+    size = settings.MESSAGING_SEND_BATCH
 
     def start():
         from django_q.tasks import async_task
 
-        async_task("messaging.tasks.send_message", message_id, task_name=f"message-{message_id}", group="messaging",
-                   timeout=settings.MESSAGING_SEND_TASK_TIMEOUT)  # fmt: skip
+        for i in range(0, len(ids), size):
+            chunk = ids[i : i + size]
+            async_task("messaging.tasks.send_messages", chunk, task_name=f"messages-{chunk[0]}-{len(chunk)}",
+                       group="messaging", timeout=settings.MESSAGING_SEND_TASK_TIMEOUT)  # fmt: skip
 
     transaction.on_commit(start)
 
 
 def release_deferred(*, now=None, batch_size=500):
-    """Queue and send the deferred messages whose quiet hours are over. Returns how many."""
+    """Queue and send the deferred messages whose quiet hours are over. Returns how many.
+
+    A 10,000-message backlog is released at 07:00 in twenty statements, not 10,000 transactions;
+    the rows are locked and re-checked (still deferred), so two sweeps never release one twice."""
     now = now or _now()
     released = 0
     while True:
-        due = list(
-            Message.objects.filter(status=S.DEFERRED, send_after__lte=now)  # unscoped: a sweep across schools
-            .order_by("send_after", "id")[:batch_size]
-        )  # fmt: skip
-        if not due:
-            return released
-        for message in due:
-            with transaction.atomic():
-                # advance() locks the row, so two sweeps never release the same message twice.
-                if advance(message, S.QUEUED, note="Quiet hours ended.", status_reason=""):
-                    metrics.count(message)
-                    enqueue(message)
-                    released += 1
+        with transaction.atomic():
+            due = Message.objects.filter(status=S.DEFERRED, send_after__lte=now)  # unscoped: a sweep across schools
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True)
+            rows = list(due.order_by("send_after", "id").values_list("id", "school_id", "channel")[:batch_size])
+            if not rows:
+                return released
+            ids = [row[0] for row in rows]
+            Message.objects.filter(pk__in=ids, status=S.DEFERRED).update(
+                status=S.QUEUED, status_reason="", updated_at=timezone.now()
+            )  # fmt: skip
+            at = timezone.now()
+            MessageStatusChange.objects.bulk_create(
+                [MessageStatusChange(school_id=school_id, message_id=pk, status=S.QUEUED, note="Quiet hours ended.",
+                                     at=at) for pk, school_id, _ in rows]
+            )  # fmt: skip
+            for _pk, _school, channel in rows:
+                metrics.MESSAGES.labels(channel=channel, status=S.QUEUED).inc()
+            enqueue_many(ids)
+            released += len(ids)

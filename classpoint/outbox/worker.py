@@ -3,7 +3,9 @@
 Claiming is a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL) that stamps claimed_at
 and claimed_by, so several workers never take the same row and a crashed worker's rows can be
 released by `outbox_reset_stuck`. Handlers then run outside the claim transaction, each event in
-its own transaction, so one failing event never blocks or undoes the rest of its batch.
+its own transaction, so one failing event never blocks or undoes the rest of its batch. Types with a
+batch handler run per school in one transaction; if that fails, its events are run again one by
+one, so the failing event is found and the rest still go through.
 """
 
 import logging
@@ -20,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..models import OutboxEvent, OutboxTypeStats, WorkerHeartbeat
-from .registry import handlers_for
+from .registry import handlers_for, is_batch_type
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +59,41 @@ def claim_batch(*, worker, batch_size):
 
 
 def _run_handlers(event):
+    batch = is_batch_type(event.event_type)
     for handler in handlers_for(event.event_type):
         with transaction.atomic():
-            handler(event)
+            handler([event] if batch else event)
+
+
+def _run_batches(events):
+    """Run batch handlers over groups of (type, school); returns (done, left for one by one)."""
+    groups, singles = {}, []
+    for event in events:
+        if is_batch_type(event.event_type):
+            groups.setdefault((event.event_type, event.school_id), []).append(event)
+        else:
+            singles.append(event)
+    done = []
+    for (event_type, _school_id), group in groups.items():
+        if len(group) == 1:
+            singles.extend(group)
+            continue
+        try:
+            for handler in handlers_for(event_type):
+                with transaction.atomic():
+                    handler(group)
+        except Exception as exc:  # noqa: BLE001 - retried event by event below, where the error is kept
+            log.warning("outbox batch of %s %s events failed, retrying one by one: %s", len(group), event_type, exc)
+            singles.extend(group)
+        else:
+            done.extend(group)
+    return done, singles
 
 
 def process_batch(events):
     """Run handlers for claimed events; returns (processed, failed) counts."""
-    done, failed = [], []
+    done, events = _run_batches(events)
+    failed = []
     for event in events:
         try:
             _run_handlers(event)

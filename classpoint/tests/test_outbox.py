@@ -240,3 +240,45 @@ def test_emit_many_with_a_used_dedupe_key_fails_and_writes_nothing(school, count
         emit_many(school=school, events=[("test.recorded", {}, f"bulk:{i}") for i in range(count)])
     assert OutboxEvent.objects.filter(school=school).count() == 1 + OutboxEvent.objects.filter(
         school=school).exclude(event_type="test.recorded").count()  # fmt: skip
+
+
+@pytest.fixture
+def batch_handler():
+    """A batch handler for test.batched that fails its whole call when an event says so."""
+    calls = []
+
+    @handles("test.batched", batch=True)
+    def record(events):
+        calls.append([e.pk for e in events])
+        if any((e.payload or {}).get("fail") for e in events):
+            raise RuntimeError("bad event in the batch")
+
+    yield calls
+    _handlers["test.batched"].remove(record)
+
+
+def test_batch_handler_gets_each_schools_events_together(school, other_school, batch_handler):
+    worker.drain()
+    mine = [emit(school=school, event_type="test.batched", payload={"n": i}) for i in range(3)]
+    theirs = [emit(school=other_school, event_type="test.batched", payload={"n": i}) for i in range(2)]
+    assert worker.drain(batch_size=50) == 5
+    assert sorted(map(sorted, batch_handler)) == sorted([[e.pk for e in mine], [e.pk for e in theirs]])
+    assert not OutboxEvent.objects.filter(event_type="test.batched", processed_at__isnull=True).exists()
+
+
+def test_a_failing_batch_is_retried_event_by_event_so_only_the_bad_one_fails(school, batch_handler):
+    worker.drain()
+    good = [emit(school=school, event_type="test.batched", payload={"n": i}) for i in range(2)]
+    bad = emit(school=school, event_type="test.batched", payload={"fail": True})
+    worker.drain(batch_size=50)
+    # the batch of three failed, then each ran alone
+    assert batch_handler[0] == sorted(batch_handler[0]) and len(batch_handler[0]) == 3
+    assert sorted(batch_handler[1:]) == sorted([[e.pk] for e in [*good, bad]])
+    assert OutboxEvent.objects.filter(pk__in=[e.pk for e in good], processed_at__isnull=False).count() == 2
+    bad.refresh_from_db()
+    assert bad.processed_at is None and bad.attempts == 1 and "bad event in the batch" in bad.last_error
+
+
+def test_a_type_cannot_mix_batch_and_single_handlers(batch_handler):
+    with pytest.raises(ValueError):
+        handles("test.batched")(lambda event: None)

@@ -305,3 +305,81 @@ def test_messages_total_counter_counts_statuses(school, guardian, at, django_cap
     at(lagos(22, 0))
     ask(school, django_capture_on_commit_callbacks, dedupe_key="night")
     assert REGISTRY.get_sample_value("classpoint_messages_deferred") == 1
+
+
+def test_many_requests_are_handled_as_one_batch_and_redelivery_adds_nothing(school, at,
+                                                                             django_capture_on_commit_callbacks):
+    # given 30 families, each asked about in its own request
+    guardians = []
+    for i in range(30):
+        student = f.StudentFactory(school=school)
+        g = f.GuardianFactory(school=school, phone=f"+2348030000{i:03d}", consent_sms=True, preferred_channel="sms")
+        f.link(student, g)
+        guardians.append(g)
+    events = [request_message(school=school, dedupe_key=f"b{g.pk}", guardian_ids=[g.pk], template="ANNOUNCEMENT",
+                              context={"title": "Sports day", "message": "Friday at 9."}) for g in guardians]  # fmt: skip
+    # when the worker takes them in one claim
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        worker.drain(batch_size=100)
+    # then one message each, sent through batched send tasks (not one task per message)
+    messages = Message.objects.for_school(school).filter(request_event_id__in=[e.pk for e in events])
+    assert messages.count() == 30
+    assert set(messages.values_list("status", flat=True)) == {"delivered"}
+    assert sorted(messages.values_list("guardian_id", flat=True)) == sorted(g.pk for g in guardians)
+    assert len(callbacks) == 1  # one on-commit hook queueing the sends
+    # and handling the same events again (an at-least-once redelivery) creates nothing
+    loaded = list(OutboxEvent.objects.filter(pk__in=[e.pk for e in events]))
+    assert pipeline.handle_requests(loaded) == []
+    assert messages.count() == 30
+
+
+def test_a_batch_with_a_message_made_meanwhile_still_makes_the_others(school, at, django_capture_on_commit_callbacks):
+    # given two requests, one of whose messages a concurrent delivery already made
+    guardians = [f.GuardianFactory(school=school, phone=f"+23480300001{i}", consent_sms=True) for i in range(2)]
+    events = [request_message(school=school, dedupe_key=f"c{g.pk}", guardian_ids=[g.pk], template="ANNOUNCEMENT",
+                              context={"title": "T", "body": "B"}) for g in guardians]  # fmt: skip
+    loaded = list(OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk"))
+    with django_capture_on_commit_callbacks(execute=False):
+        first = pipeline.handle_requests(loaded[:1])
+        # when the batch runs with a done-set that missed it (as a racing worker would)
+        original = Message.objects.for_school(school).filter(pk=first[0].pk)
+        original.update(request_event_id=None)  # hide it from the redelivery check, keep its unique key
+        created = pipeline.handle_requests(loaded)
+    # then the existing one is skipped by its unique key and the other is made
+    assert [m.guardian_id for m in created] == [guardians[1].pk]
+
+
+def test_release_of_a_big_backlog_queues_each_once(school, guardian, at, django_capture_on_commit_callbacks):
+    at(lagos(22, 0))
+    for i in range(7):
+        ask(school, django_capture_on_commit_callbacks, dedupe_key=f"q{i}")
+    deferred = Message.objects.for_school(school).filter(status="deferred")
+    assert deferred.count() == 7
+    at(lagos(7, 0, day=4))
+    with django_capture_on_commit_callbacks(execute=False):
+        assert pipeline.release_deferred(now=lagos(7, 0, day=4), batch_size=3) == 7
+        assert pipeline.release_deferred(now=lagos(7, 0, day=4)) == 0
+    assert Message.objects.for_school(school).filter(status="queued").count() == 7
+    for message in Message.objects.for_school(school):
+        assert [c.status for c in message.history.order_by("id")] == ["deferred", "queued"]
+
+
+def test_a_send_task_past_its_time_budget_hands_the_rest_to_a_new_task(
+    school, guardian, at, settings, django_capture_on_commit_callbacks
+):
+    from messaging.tasks import send_messages
+
+    for i in range(3):
+        ask(school, django_capture_on_commit_callbacks, dedupe_key=f"t{i}", send=False)
+    ids = list(Message.objects.for_school(school).order_by("id").values_list("id", flat=True))
+    settings.MESSAGING_SEND_TASK_TIMEOUT = 0  # the budget is gone after the first message
+    with django_capture_on_commit_callbacks(execute=False) as handed_over:
+        results = send_messages(ids)
+    assert results == {ids[0]: "delivered"}
+    assert list(Message.objects.filter(pk__in=ids[1:]).values_list("status", flat=True)) == ["queued", "queued"]
+    assert len(handed_over) == 1
+    settings.MESSAGING_SEND_TASK_TIMEOUT = 90
+    assert send_messages(ids[1:]) == {ids[1]: "delivered", ids[2]: "delivered"}
+    # each one's history: queued, sending, sent, delivered, written once
+    for message in Message.objects.filter(pk__in=ids):
+        assert [c.status for c in message.history.order_by("id")] == ["queued", "sending", "sent", "delivered"]
