@@ -149,6 +149,9 @@ class SchoolProfile(models.Model):
     # Messages are held back between these school-local times (the window may cross midnight).
     quiet_hours_start = models.TimeField(default=_default_quiet_start)
     quiet_hours_end = models.TimeField(default=_default_quiet_end)
+    # New admission numbers: {YEAR} (the current session's first year), {SEQ} or {SEQ:4} (a per-school
+    # gapless counter, zero-padded), {SLUG} (the school's slug, upper-cased).
+    admission_number_pattern = models.CharField(max_length=60, default="{YEAR}/{SEQ:4}")
 
     def __str__(self):
         return f"Profile of {self.school}"
@@ -295,6 +298,8 @@ class Student(SchoolScoped):
         MALE = "male", "Male"
 
     class Status(models.TextChoices):
+        # Admitted: an approved applicant with an admission number and an invoice, not yet enrolled.
+        ADMITTED = "admitted", "Admitted"
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
         WITHDRAWN = "withdrawn", "Withdrawn"
