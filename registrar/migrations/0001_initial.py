@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('placed_class_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='placed_applications', to='schools.classgroup')),
                 ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.school')),
                 ('student', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='schools.student')),
-                ('term', models.ForeignKey(blank=True, help_text='The term the family is applying for; empty means the current term.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.term')),
+                ('term', models.ForeignKey(blank=True, help_text='The term applied for; empty means the current term.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.term')),
             ],
             options={
                 'ordering': ['-submitted_at', '-id'],
