@@ -6,8 +6,8 @@ Measures (1) the fan-out: the `announcement.published` handler asking for one me
 process, turning those requests into queued Messages (channel, consent, quiet hours, render, status
 history, the send tasks queued); (3) sending: `messaging.tasks.send_messages`, the task the pipeline
 queues, called in this process for every batch of MESSAGING_SEND_BATCH messages, one after another
-(one worker's throughput; a cluster runs several). Reference: a bare `bulk_create` of the same Message rows, in the same run,
-for the ratio of the pipeline's cost per message to it.
+(one worker's throughput; a cluster runs several). Reference: a bare `bulk_create` of the same Message
+rows, in the same run, for the ratio of the pipeline's cost per message to it.
 
     python bench/messaging.py --guardians 10000
 

@@ -1,8 +1,9 @@
 from django.contrib import admin
+from django.db.models import Count
 
 from classpoint.admin_base import ReadOnlyAdmin
 
-from .models import ConsentChange, Message, MessageStatusChange, MessageTemplate, ProviderConfig
+from .models import ConsentChange, GuardianList, Message, MessageStatusChange, MessageTemplate, ProviderConfig
 
 
 @admin.register(ProviderConfig)
@@ -48,3 +49,20 @@ class ConsentChangeAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "school", "guardian", "channel", "granted", "source")
     list_filter = ("channel", "granted", "source")
     list_select_related = ("school", "guardian")
+
+
+@admin.register(GuardianList)
+class GuardianListAdmin(ReadOnlyAdmin):
+    """Read-only: staff keep their lists in the workspace, where changes are checked (members of the
+    school only, no deleting a list an announcement still waits on) and audited."""
+
+    list_display = ("name", "school", "member_count", "updated_at", "created_at")
+    list_select_related = ("school",)
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("guardians", distinct=True))
+
+    @admin.display(description="Guardians", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count

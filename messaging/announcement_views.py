@@ -3,6 +3,7 @@ the detail page whose counts refresh by HTMX every 2 s while messages are still 
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,7 +14,7 @@ from schools.models import ClassGroup
 
 from . import announcements as ann
 from .errors import MessagingError
-from .models import Announcement, Channel
+from .models import Announcement, Channel, GuardianList
 
 
 class AnnouncementForm(forms.Form):
@@ -23,6 +24,9 @@ class AnnouncementForm(forms.Form):
     audience = forms.ChoiceField(label="Who is it for?", choices=Announcement.Audience.choices)
     class_groups = forms.ModelMultipleChoiceField(label="Classes (for chosen classes only)", required=False,
                                                   queryset=ClassGroup.objects.none())  # fmt: skip
+    # Read only for "A saved list": a list picked and then another audience chosen is just ignored.
+    guardian_list = forms.ModelChoiceField(label="Saved list (for a saved list only)", required=False,
+                                           queryset=GuardianList.objects.none())  # fmt: skip
     channels = forms.MultipleChoiceField(label="Channels (none ticked: each family's own channel)", required=False,
                                          choices=Channel.choices, widget=forms.CheckboxSelectMultiple)  # fmt: skip
     scheduled_for = forms.DateTimeField(label="Publish at (optional, school time)", required=False,
@@ -31,6 +35,10 @@ class AnnouncementForm(forms.Form):
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["class_groups"].queryset = ClassGroup.objects.for_school(school)
+        self.fields["guardian_list"].queryset = GuardianList.objects.for_school(school).annotate(
+            guardian_count=Count("guardians", distinct=True)
+        )
+        self.fields["guardian_list"].label_from_instance = lambda item: f"{item.name} ({item.guardian_count})"
 
 
 def _announcement(request, announcement_id):
@@ -56,11 +64,13 @@ def announcement_new(request):
         scheduled = data["scheduled_for"]
         if scheduled is not None and scheduled.tzinfo is None:
             scheduled = scheduled.replace(tzinfo=request.school.tzinfo)
+        chosen_list = data["guardian_list"] if data["audience"] == Announcement.Audience.SAVED_LIST else None
         try:
             item = ann.announcement_create(
                 school=request.school, actor=request.user, title=data["title"], body=data["body"],
                 audience=data["audience"], class_group_ids=[g.pk for g in data["class_groups"]],
                 channels=data["channels"], scheduled_for=scheduled,
+                guardian_list_id=chosen_list.pk if chosen_list else None,
             )  # fmt: skip
         except MessagingError as exc:
             for field, errors in exc.fields.items():

@@ -17,10 +17,10 @@ from classpoint.audit import audit
 from classpoint.messages import request_messages_once
 from classpoint.models import OutboxEvent
 from classpoint.outbox import emit
-from schools.models import ClassGroup, Enrollment, Student, StudentGuardian
+from schools.models import ClassGroup, Enrollment, Guardian, Student, StudentGuardian
 
 from .errors import MessagingError
-from .models import Announcement, Channel, Message, TemplateType
+from .models import Announcement, Channel, GuardianList, Message, TemplateType
 
 log = logging.getLogger(__name__)
 EVENT = "announcement.published"
@@ -49,7 +49,7 @@ def dedupe_key(*, announcement_id, guardian_id, channel=None):
 
 @transaction.atomic
 def announcement_create(*, school, actor, title, body, audience=Announcement.Audience.WHOLE_SCHOOL,
-                        class_group_ids=(), channels=(), scheduled_for=None):  # fmt: skip
+                        class_group_ids=(), channels=(), scheduled_for=None, guardian_list_id=None):  # fmt: skip
     """A draft announcement (published later by hand, or by the schedule when `scheduled_for` comes)."""
     title, body = (title or "").strip(), (body or "").strip()
     channels = list(dict.fromkeys(channels or []))
@@ -74,20 +74,40 @@ def announcement_create(*, school, actor, title, body, audience=Announcement.Aud
             errors["class_groups"] = ["Some of the chosen classes do not exist in this school."]
     elif class_group_ids:
         errors["class_groups"] = ["Classes are chosen only for an announcement to chosen classes."]
+    guardian_list = None
+    if guardian_list_id is not None:
+        # Locked: a list being deleted now either sees this announcement or is gone before it is saved.
+        guardian_list = (GuardianList.objects.for_school(school).select_for_update()
+                         .filter(pk=_int_or_none(guardian_list_id)).first())  # fmt: skip
+    if audience == Announcement.Audience.SAVED_LIST:
+        if guardian_list_id is None:
+            errors["guardian_list"] = ["Choose a saved list."]
+        elif guardian_list is None:
+            errors["guardian_list"] = ["This list does not exist in this school."]
+    elif guardian_list_id is not None:
+        errors["guardian_list"] = ["A list is chosen only for an announcement to a saved list."]
     if scheduled_for is not None and scheduled_for <= timezone.now():
         errors["scheduled_for"] = ["Choose a time in the future, or leave it empty to publish by hand."]
     if errors:
         raise MessagingError("The announcement could not be saved.", code="invalid_announcement", fields=errors)
     announcement = Announcement.objects.create(
         school=school, title=title, body=body, audience=audience, channels=channels, scheduled_for=scheduled_for,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        guardian_list=guardian_list, created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )  # fmt: skip
     if groups:
         announcement.class_groups.set(groups)
     audit(school=school, actor=actor, action="announcement.created", target=announcement,
           changes={"audience": audience, "channels": channels, "class_group_ids": class_group_ids,
+                   "guardian_list_id": guardian_list.pk if guardian_list else None,
                    "scheduled_for": scheduled_for.isoformat() if scheduled_for else None})  # fmt: skip
     return announcement
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @transaction.atomic
@@ -131,6 +151,11 @@ def audience_guardian_ids(announcement):
     """The guardians an announcement goes to, each once, in id order."""
     school = announcement.school
     A = Announcement.Audience
+    if announcement.audience == A.SAVED_LIST:
+        # The list as it is now, not as it was when the announcement was written (staff may still
+        # tidy it before the scheduled time). It cannot be deleted before this has run (see lists).
+        members = Guardian.objects.for_school(school).filter(saved_lists__id=announcement.guardian_list_id)
+        return sorted(set(members.values_list("pk", flat=True))) if announcement.guardian_list_id else []
     if announcement.audience == A.CLASS_GROUPS:
         students = Enrollment.objects.for_school(school).filter(
             class_group__in=announcement.class_groups.all(), status=Enrollment.Status.ACTIVE,

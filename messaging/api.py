@@ -1,10 +1,11 @@
-"""API: /api/v1/schools/<slug>/messages/ (log, detail with history, retry) and
-guardians/<id>/consent/ (what a guardian agreed to, and staff recording it)."""
+"""API: /api/v1/schools/<slug>/messages/ (log, detail with history, retry),
+guardians/<id>/consent/ (what a guardian agreed to, and staff recording it), announcements/ and
+guardian-lists/ (the saved lists an announcement can go to)."""
 
 import datetime
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Count, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -16,7 +17,8 @@ from schools.models import Guardian
 
 from .announcements import announcement_create, announcement_publish
 from .consent import consent_set
-from .models import Announcement, Channel, ConsentChange, Message, MessageStatusChange, TemplateType
+from .lists import guardian_list_create, guardian_list_delete, guardian_list_update
+from .models import Announcement, Channel, ConsentChange, GuardianList, Message, MessageStatusChange, TemplateType
 from .retry import message_retry
 
 
@@ -164,8 +166,8 @@ class AnnouncementOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Announcement
-        fields = ["id", "title", "body", "audience", "class_group_ids", "channels", "scheduled_for", "published_at",
-                  "created_at"]  # fmt: skip
+        fields = ["id", "title", "body", "audience", "class_group_ids", "guardian_list", "channels", "scheduled_for",
+                  "published_at", "created_at"]  # fmt: skip
 
 
 class AnnouncementInput(serializers.Serializer):
@@ -174,6 +176,8 @@ class AnnouncementInput(serializers.Serializer):
     body = serializers.CharField(allow_blank=True)
     audience = serializers.CharField(required=False, default=Announcement.Audience.WHOLE_SCHOOL)
     class_group_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    guardian_list = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                             help_text="The id of a saved list (`saved_list` audience).")  # fmt: skip
     channels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     scheduled_for = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -195,7 +199,9 @@ class AnnouncementListApi(SchoolApiView):
     def post(self, request, school_slug):
         data = AnnouncementInput(data=request.data)
         data.is_valid(raise_exception=True)
-        item = announcement_create(school=self.school, actor=request.user, **data.validated_data)
+        fields = dict(data.validated_data)
+        fields["guardian_list_id"] = fields.pop("guardian_list")
+        item = announcement_create(school=self.school, actor=request.user, **fields)
         return Response(AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data,
                         status=status.HTTP_201_CREATED)  # fmt: skip
 
@@ -208,3 +214,95 @@ class AnnouncementPublishApi(SchoolApiView):
     def post(self, request, school_slug, pk):
         item = announcement_publish(announcement=scoped_get(_announcements(self.school), pk), actor=request.user)
         return Response(AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data)
+
+
+# --- Saved lists -----------------------------------------------------------------------------
+
+
+class GuardianListOutput(serializers.ModelSerializer):
+    guardian_count = serializers.IntegerField(read_only=True, help_text="How many guardians are on the list.")
+
+    class Meta:
+        model = GuardianList
+        fields = ["id", "name", "description", "guardian_count", "created_at", "updated_at"]
+
+
+class GuardianListDetailOutput(GuardianListOutput):
+    guardian_ids = serializers.SerializerMethodField(help_text="The members, by guardian id, ascending.")
+
+    class Meta(GuardianListOutput.Meta):
+        fields = [*GuardianListOutput.Meta.fields, "guardian_ids"]
+
+    def get_guardian_ids(self, guardian_list) -> list[int]:
+        return list(guardian_list.guardians.order_by("pk").values_list("pk", flat=True))
+
+
+class GuardianListInput(serializers.Serializer):
+    # Only shapes here; the lists services check names and members and answer with field errors.
+    name = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    guardian_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+                                         help_text="The members; on PATCH, the complete new membership.")  # fmt: skip
+
+
+class GuardianListFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    guardian = django_filters.NumberFilter(field_name="guardians", label="Lists this guardian is on")
+
+    class Meta:
+        model = GuardianList
+        fields = ["q"]
+
+
+def _guardian_lists(school):
+    return GuardianList.objects.for_school(school).annotate(guardian_count=Count("guardians", distinct=True))
+
+
+class GuardianListsApi(SchoolApiView):
+    read_perm = "messaging.send"
+    write_perm = "messaging.send"
+    # Read by the schema generator only (filter parameters); requests start from the school.
+    queryset = GuardianList.objects.for_school(None).none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = GuardianListFilter
+
+    @extend_schema(responses={200: GuardianListOutput(many=True), **READ_ERRORS}, filters=True, tags=["messages"])
+    def get(self, request, school_slug):
+        return paginated(self, _guardian_lists(self.school).order_by("name", "id"), GuardianListOutput,
+                         GuardianListFilter)  # fmt: skip
+
+    @extend_schema(request=GuardianListInput, responses={201: GuardianListDetailOutput, **ERRORS}, tags=["messages"],
+                   description="Save a list of guardians that announcements can be addressed to.")  # fmt: skip
+    def post(self, request, school_slug):
+        data = GuardianListInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = guardian_list_create(school=self.school, actor=request.user, **data.validated_data)
+        return Response(GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data,
+                        status=status.HTTP_201_CREATED)  # fmt: skip
+
+
+class GuardianListDetailApi(SchoolApiView):
+    read_perm = "messaging.send"
+    write_perm = "messaging.send"
+
+    @extend_schema(responses={200: GuardianListDetailOutput, **READ_ERRORS}, tags=["messages"])
+    def get(self, request, school_slug, pk):
+        return Response(GuardianListDetailOutput(scoped_get(_guardian_lists(self.school), pk)).data)
+
+    @extend_schema(
+        request=GuardianListInput(partial=True), responses={200: GuardianListDetailOutput, **ERRORS},
+        tags=["messages"], description="Change the name, description or members (what is omitted stays).",
+    )  # fmt: skip
+    def patch(self, request, school_slug, pk):
+        item = scoped_get(_guardian_lists(self.school), pk)
+        data = GuardianListInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        guardian_list_update(guardian_list=item, actor=request.user, **data.validated_data)
+        return Response(GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data)
+
+    @extend_schema(request=None, responses={204: None, **ERRORS}, tags=["messages"],
+                   description="Delete the list; refused (400, `guardian_list_in_use`) while an announcement that has "
+                               "not gone out yet is addressed to it.")  # fmt: skip
+    def delete(self, request, school_slug, pk):
+        guardian_list_delete(guardian_list=scoped_get(_guardian_lists(self.school), pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

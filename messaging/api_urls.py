@@ -11,4 +11,6 @@ urlpatterns = [
     path("announcements/", api.AnnouncementListApi.as_view(), name="api-announcements"),
     path("announcements/<int:pk>/publish/", api.AnnouncementPublishApi.as_view(), name="api-announcement-publish"),
     path("guardians/<int:guardian_id>/consent/", api.GuardianConsentApi.as_view(), name="api-guardian-consent"),
+    path("guardian-lists/", api.GuardianListsApi.as_view(), name="api-guardian-lists"),
+    path("guardian-lists/<int:pk>/", api.GuardianListDetailApi.as_view(), name="api-guardian-list-detail"),
 ]

@@ -4,6 +4,7 @@ asked for (sent, deferred or suppressed) with its status history, and consent ch
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from schools.models import SchoolScoped
@@ -168,6 +169,30 @@ class ConsentChange(SchoolScoped):
         return f"{self.channel} {'granted' if self.granted else 'withdrawn'} ({self.source})"
 
 
+class GuardianList(SchoolScoped):
+    """Guardians chosen by hand (a committee, the bus families, a trip's parents) that an announcement
+    can go to. Membership is read when the announcement goes out, not when it is written."""
+
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True, default="")
+    guardians = models.ManyToManyField("schools.Guardian", blank=True, related_name="saved_lists")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            # "Bus families" and "bus families" would be two lists nobody can tell apart in a picker.
+            models.UniqueConstraint(Lower("name"), "school", name="guardian_list_unique_name"),
+        ]
+        indexes = [models.Index(fields=["school", "name"], name="guardian_list_school_name_idx")]
+
+    def __str__(self):
+        return self.name
+
+
 class Announcement(SchoolScoped):
     """A message to many families at once. Publishing (now, or when `scheduled_for` comes) emits
     `announcement.published`; its fan-out asks for one message per guardian, keyed by
@@ -177,11 +202,16 @@ class Announcement(SchoolScoped):
         WHOLE_SCHOOL = "whole_school", "Whole school"
         CLASS_GROUPS = "class_groups", "Chosen classes"
         OVERDUE_BALANCE = "overdue_balance", "Families with an overdue balance"
+        SAVED_LIST = "saved_list", "A saved list"
 
     title = models.CharField(max_length=120)
     body = models.TextField()
     audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.WHOLE_SCHOOL)
     class_groups = models.ManyToManyField("schools.ClassGroup", blank=True, related_name="+")
+    # SET_NULL, not PROTECT: a list may be deleted once its announcements went out (lists.guardian_list_delete
+    # refuses before that), and a sent announcement keeps its record with the list gone.
+    guardian_list = models.ForeignKey(GuardianList, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="announcements")  # fmt: skip
     # Empty: each guardian's own channel (preference, then consent fallback).
     channels = models.JSONField(default=list, blank=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path  # noqa: F401
 
-from . import announcement_views, template_views, views
+from . import announcement_views, list_views, template_views, views
 
 urlpatterns = [
     path("", views.message_log, name="message-log"),
@@ -22,6 +22,12 @@ urlpatterns = [
         announcement_views.announcement_publish,
         name="announcement-publish",
     ),  # fmt: skip
+    path("lists/", list_views.lists_index, name="guardian-lists"),
+    path("lists/new/", list_views.list_new, name="guardian-list-new"),
+    path("lists/<int:list_id>/", list_views.list_detail, name="guardian-list"),
+    path("lists/<int:list_id>/members/add/", list_views.list_members_add, name="guardian-list-add"),
+    path("lists/<int:list_id>/members/remove/", list_views.list_members_remove, name="guardian-list-remove"),
+    path("lists/<int:list_id>/delete/", list_views.list_delete, name="guardian-list-delete"),
     path("templates/", template_views.templates_list, name="message-templates"),
     path("templates/seed/", template_views.templates_seed, name="message-templates-seed"),
     path("templates/<str:template_type>/<str:channel>/", template_views.template_edit, name="message-template"),

@@ -307,8 +307,9 @@ def test_messages_total_counter_counts_statuses(school, guardian, at, django_cap
     assert REGISTRY.get_sample_value("classpoint_messages_deferred") == 1
 
 
-def test_many_requests_are_handled_as_one_batch_and_redelivery_adds_nothing(school, at,
-                                                                             django_capture_on_commit_callbacks):
+def test_many_requests_are_handled_as_one_batch_and_redelivery_adds_nothing(
+    school, at, django_capture_on_commit_callbacks
+):
     # given 30 families, each asked about in its own request
     guardians = []
     for i in range(30):
@@ -316,8 +317,9 @@ def test_many_requests_are_handled_as_one_batch_and_redelivery_adds_nothing(scho
         g = f.GuardianFactory(school=school, phone=f"+2348030000{i:03d}", consent_sms=True, preferred_channel="sms")
         f.link(student, g)
         guardians.append(g)
+    context = {"title": "Sports day", "message": "Friday at 9."}
     events = [request_message(school=school, dedupe_key=f"b{g.pk}", guardian_ids=[g.pk], template="ANNOUNCEMENT",
-                              context={"title": "Sports day", "message": "Friday at 9."}) for g in guardians]  # fmt: skip
+                              context=context) for g in guardians]  # fmt: skip
     # when the worker takes them in one claim
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         worker.drain(batch_size=100)
