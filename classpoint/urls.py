@@ -13,6 +13,7 @@ api_v1 = [
     path("schools/<slug:school_slug>/", include("fees.api_urls")),
     path("schools/<slug:school_slug>/", include("payments.api_urls")),
     path("schools/<slug:school_slug>/", include("messaging.api_urls")),
+    path("schools/<slug:school_slug>/", include("academics.api_urls")),
     path("schools/<slug:school_slug>/audit-log/", audit_api.AuditLogApi.as_view(), name="api-audit-log"),
     path("platform/schools/", schools_api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
 ]
@@ -35,6 +36,7 @@ urlpatterns = [
     path("s/<slug:slug>/fees/", include("fees.urls")),
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
     path("s/<slug:slug>/messages/", include("messaging.urls")),
+    path("s/<slug:slug>/timetable/", include("academics.urls")),
     path("s/<slug:slug>/audit/", audit_views.audit_log, name="audit-log"),
 ]
 

@@ -17,6 +17,7 @@ PERMISSIONS = {
     "academics.record_attendance": "Take attendance",
     "academics.enter_scores": "Enter assessment scores",
     "academics.publish_results": "Publish results and report cards",
+    "academics.manage_timetable": "Edit the timetable",
     "dashboard.view": "See the school dashboard and KPIs",
     "audit.view": "Read the school's audit log",
 }

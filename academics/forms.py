@@ -1,0 +1,50 @@
+from django import forms
+from django.db.models import Q
+
+from .models import Weekday
+from .services import MAX_SLOT_CAPACITY
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+class SlotForm(forms.Form):
+    """A lesson in the timetable. Choices come from the school only, so another school's term, class
+    or teacher is "not a valid choice" here before the service ever sees it."""
+
+    term = forms.ModelChoiceField(label="Term", queryset=None, empty_label=None)
+    class_group = forms.ModelChoiceField(label="Class group", queryset=None, empty_label=None)
+    subject = forms.CharField(label="Subject", max_length=80)
+    teacher = forms.ModelChoiceField(label="Teacher", queryset=None, required=False, empty_label="No teacher yet")
+    weekday = forms.TypedChoiceField(label="Day", choices=Weekday.choices, coerce=int)
+    start_time = forms.TimeField(label="Starts", widget=TimeInput())
+    end_time = forms.TimeField(label="Ends", widget=TimeInput())
+    room = forms.CharField(label="Room", max_length=40, required=False, help_text="Leave empty if the class stays put.")
+    capacity = forms.IntegerField(label="Seats", required=False, min_value=1, max_value=MAX_SLOT_CAPACITY,
+                                  help_text="Leave empty to use the class group's capacity.")  # fmt: skip
+
+    def __init__(self, *args, school, slot=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term"].queryset = school.terms.select_related("session")
+        self.fields["class_group"].queryset = school.class_groups
+        teachers = Q(is_teacher=True)
+        if slot is not None and slot.teacher_id:
+            teachers |= Q(pk=slot.teacher_id)
+        self.fields["teacher"].queryset = school.staff.filter(teachers)
+        self.fields["capacity"].widget.attrs["inputmode"] = "numeric"
+
+    def summary(self):
+        """Every error on the page, for the summary at the top (each also shows beside its input)."""
+        return [(self.fields[name].label if name in self.fields else "", error)
+                for name, errors in self.errors.items() for error in errors]  # fmt: skip
+
+    def add_service_errors(self, exc):
+        for name, errors in exc.fields.items():
+            for error in errors:
+                self.add_error(name if name in self.fields else None, error)
+        if not exc.fields:
+            self.add_error(None, exc.message)

@@ -1,0 +1,67 @@
+"""Reads for the timetable pages: a week grid (weekdays across, lesson periods down) for a class
+group or a teacher. Two queries whatever the size of the timetable."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from .models import ScheduleSlot, Weekday
+from .services import span
+
+SCHOOL_WEEK = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
+
+
+@dataclass
+class GridCell:
+    day: Weekday
+    slots: list = field(default_factory=list)
+
+
+@dataclass
+class GridRow:
+    start: object
+    end: object
+    cells: list = field(default_factory=list)  # one GridCell per day of WeekGrid.days
+
+    @property
+    def label(self):
+        return span(self.start, self.end)
+
+
+@dataclass
+class WeekGrid:
+    days: list
+    rows: list
+    slot_count: int
+
+
+def timetable_slots(*, school, term, class_group=None, teacher=None):
+    slots = ScheduleSlot.objects.for_school(school).filter(term=term)
+    if class_group is not None:
+        slots = slots.filter(class_group=class_group)
+    if teacher is not None:
+        slots = slots.filter(teacher=teacher)
+    return (
+        slots.select_related("class_group", "teacher")
+        .annotate(seats_taken=Count("seats"))
+        .order_by("weekday", "start_time", "class_group__name", "id")
+    )
+
+
+def week_grid(*, school, term, class_group=None, teacher=None):
+    """The grid for one class group or one teacher. Its rows are the periods the whole school uses in
+    the term (so a free period shows as an empty cell, ready for a lesson); Saturday and Sunday
+    appear only when some lesson falls on them."""
+    slots = list(timetable_slots(school=school, term=term, class_group=class_group, teacher=teacher))
+    used = set(ScheduleSlot.objects.for_school(school).filter(term=term).order_by()
+               .values_list("weekday", "start_time", "end_time").distinct())  # fmt: skip
+    used |= {(slot.weekday, slot.start_time, slot.end_time) for slot in slots}
+    weekend = sorted({weekday for weekday, _, _ in used if weekday not in SCHOOL_WEEK})
+    days = [Weekday(day) for day in (*SCHOOL_WEEK, *weekend)]
+    column = {day.value: index for index, day in enumerate(days)}
+    rows = {}
+    for start, end in sorted({(start, end) for _, start, end in used}):
+        rows[(start, end)] = GridRow(start, end, [GridCell(day) for day in days])
+    for slot in slots:
+        rows[(slot.start_time, slot.end_time)].cells[column[slot.weekday]].slots.append(slot)
+    return WeekGrid(days=days, rows=list(rows.values()), slot_count=len(slots))
