@@ -12,6 +12,16 @@ from rest_framework.test import APIClient
 from schools.tests import factories as f
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: a hostname looked up (and cached for a minute) by an
+    earlier test would otherwise expire in the middle of a later one and add a query to its count,
+    and rate limits counted by one test would reach into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _media_root(tmp_path_factory):
     """Files the suite stores (uploads, receipts, reports) go to a temporary folder, not var/media."""

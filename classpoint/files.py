@@ -24,6 +24,25 @@ _DOWNLOAD_SALT = "classpoint.files.download"
 _UPLOAD_SALT = "classpoint.files.upload"
 
 
+# What an uploaded document (a transfer slip, a birth certificate) may be, judged by its first
+# bytes: never by its name or the type the client declares.
+FILE_SIGNATURES = (
+    (b"%PDF-", "application/pdf", "PDF"),
+    (b"\xff\xd8\xff", "image/jpeg", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
+)
+SNIFF_BYTES = 16
+
+
+def sniff_type(head, allowed=None):
+    """The content type whose signature `head` (a file's first bytes) starts with, among `allowed`
+    content types (default: all of FILE_SIGNATURES), or None."""
+    for magic, content_type, _label in FILE_SIGNATURES:
+        if (allowed is None or content_type in allowed) and head.startswith(magic):
+            return content_type
+    return None
+
+
 def is_s3():
     return settings.STORAGE_BACKEND == "s3"
 

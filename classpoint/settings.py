@@ -254,6 +254,21 @@ GUARDIAN_LINK_MAX_AGE_DAYS = env.int("GUARDIAN_LINK_MAX_AGE_DAYS", default=60)
 OVERDUE_REMINDER_DAYS = env.int("OVERDUE_REMINDER_DAYS", default=7)
 # The daily overdue scan runs for each school in this school-local hour.
 OVERDUE_SCAN_LOCAL_HOUR = env.int("OVERDUE_SCAN_LOCAL_HOUR", default=6)
+# The daily KPI aggregation (yesterday's sinks) runs for each school in this school-local hour.
+KPI_AGGREGATE_LOCAL_HOUR = env.int("KPI_AGGREGATE_LOCAL_HOUR", default=2)
+
+# --- Admissions (registrar) -----------------------------------------------------------------
+# Documents sent with an application (birth certificate, last report, photo): PDF, JPEG or PNG
+# judged by their first bytes, at most this size each.
+APPLICATION_DOCUMENT_MAX_BYTES = env.int("APPLICATION_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# The guardian's link to send what a "needs info" request asked for; the status link lasts longer
+# (an application can take a season).
+APPLICATION_LINK_MAX_AGE_DAYS = env.int("APPLICATION_LINK_MAX_AGE_DAYS", default=14)
+APPLICATION_STATUS_LINK_MAX_AGE_DAYS = env.int("APPLICATION_STATUS_LINK_MAX_AGE_DAYS", default=365)
+# The public form takes at most this many applications per client address per school in a window
+# (counted in the shared cache, so every web node sees the same count).
+APPLICATION_RATE_LIMIT = env.int("APPLICATION_RATE_LIMIT", default=5)
+APPLICATION_RATE_WINDOW_SECONDS = env.int("APPLICATION_RATE_WINDOW_SECONDS", default=3600)
 
 # --- Outbox ---------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
@@ -322,6 +337,14 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "messaging.models.Channel",
         "MessageStatusEnum": "messaging.models.Message.Status",
         "FeeCategoryEnum": "fees.models.FeeItem.Category",
+        "ApplicationStatusEnum": "registrar.models.Application.Status",
+        "ApplicationSourceEnum": "registrar.models.Application.Source",
+        "DocumentKindEnum": "registrar.models.DocumentKind",
+        "ApplicationDocumentStatusEnum": "registrar.models.ApplicationDocument.Status",
+        "DocumentReviewStatusEnum": "registrar.api.ReviewVerdict",
+        "DocumentUploadedViaEnum": "registrar.models.ApplicationDocument.Via",
+        "ApplicationEventKindEnum": "registrar.models.ApplicationEvent.Kind",
+        "DuplicateFlagStatusEnum": "registrar.models.DuplicateFlag.Status",
     },
 }
 

@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from messaging import preferences as messaging_preferences
+from registrar import kpi_api
 from schools import api as schools_api
 
 from . import accounts, audit_api, audit_views, files, health, metrics, views
@@ -14,7 +15,9 @@ api_v1 = [
     path("schools/<slug:school_slug>/", include("payments.api_urls")),
     path("schools/<slug:school_slug>/", include("messaging.api_urls")),
     path("schools/<slug:school_slug>/", include("academics.api_urls")),
+    path("schools/<slug:school_slug>/", include("registrar.api_urls")),
     path("schools/<slug:school_slug>/audit-log/", audit_api.AuditLogApi.as_view(), name="api-audit-log"),
+    path("schools/<slug:school_slug>/kpi/summary/", kpi_api.KpiSummaryApi.as_view(), name="api-kpi-summary"),
     path("platform/schools/", schools_api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
 ]
 
@@ -37,6 +40,9 @@ urlpatterns = [
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
     path("s/<slug:slug>/messages/", include("messaging.urls")),
     path("s/<slug:slug>/timetable/", include("academics.urls")),
+    path("s/<slug:slug>/registrar/", include("registrar.urls")),
+    # Public (no sign-in): the application form and the family's signed links.
+    path("s/<slug:slug>/apply/", include("registrar.public_urls")),
     path("s/<slug:slug>/audit/", audit_views.audit_log, name="audit-log"),
 ]
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classpoint.audit import audit
-from classpoint.files import new_key
+from classpoint.files import new_key, sniff_type
 from classpoint.messages import request_message
 from classpoint.outbox import emit
 from fees.money import format_money
@@ -19,12 +19,6 @@ from schools.models import StudentGuardian
 from .errors import PaymentsError
 from .models import PaymentProof, PaymentTransaction
 
-# What a proof may be, judged by its first bytes (never by the name or the declared type).
-SIGNATURES = (
-    (b"%PDF-", "application/pdf", "PDF"),
-    (b"\xff\xd8\xff", "image/jpeg", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
-)
 _LINK_SALT = "classpoint.payments.guardian-link"
 PAYABLE = ("issued", "partially_paid")
 
@@ -34,11 +28,9 @@ def upload_prefix(school):
 
 
 def sniff(head):
-    """The content type of a proof from its first bytes, or None if it is not a PDF, JPEG or PNG."""
-    for magic, content_type, _ in SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    return None
+    """The content type of a proof from its first bytes (never its name or declared type), or None
+    if it is not a PDF, JPEG or PNG."""
+    return sniff_type(head)
 
 
 def _file_error(message, code="invalid_file", field="file"):

@@ -214,7 +214,11 @@ class ApplicationEvent(SchoolScoped):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["application", "at"], name="application_event_at_idx")]
+        indexes = [
+            models.Index(fields=["application", "at"], name="application_event_at_idx"),
+            # The KPI aggregation and the dashboard's live "today" count status moves by school and time.
+            models.Index(fields=["school", "at"], condition=Q(kind="status"), name="application_event_kpi_idx"),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.from_status}->{self.to_status}"

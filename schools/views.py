@@ -15,19 +15,6 @@ STUDENTS_PER_PAGE = 25
 
 
 @require_GET
-@school_view()
-def school_home(request):
-    school = request.school
-    term = school.current_term()
-    context = {
-        "term": term,
-        "student_count": school.students.filter(status=Student.Status.ACTIVE).count(),
-        "class_count": school.class_groups.count(),
-    }
-    return render(request, "schools/home.html", context)
-
-
-@require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm="students.view")
 def students_list(request):

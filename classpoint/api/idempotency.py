@@ -31,14 +31,32 @@ class IdempotentReplay(Exception):
 
 
 def request_fingerprint(request):
-    raw = request._request.body or b""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\0")
     digest.update(request._request.path.encode())
     digest.update(b"\0")
-    digest.update(raw)
+    if request._request.content_type == "multipart/form-data":
+        _digest_multipart(digest, request)
+    else:
+        digest.update(request._request.body or b"")
     return digest.hexdigest()
+
+
+def _digest_multipart(digest, request):
+    """An upload may be larger than Django keeps in memory as a raw body (and its boundary differs
+    on every send): fingerprint the parsed fields and each file's bytes, read in chunks."""
+    data = request.data
+    for key in sorted(data.keys()):
+        for value in data.getlist(key) if hasattr(data, "getlist") else [data[key]]:
+            digest.update(key.encode() + b"\0")
+            if hasattr(value, "chunks"):
+                digest.update(f"{value.name}\0{value.size}\0".encode())
+                for chunk in value.chunks():
+                    digest.update(chunk)
+                value.seek(0)
+            else:
+                digest.update(str(value).encode() + b"\0")
 
 
 def begin(request):

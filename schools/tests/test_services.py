@@ -78,11 +78,13 @@ def test_seed_demo_is_idempotent(capsys):
     call_command("seed_demo", "--students", "40")
     call_command("seed_demo", "--students", "40")
     greenfield = School.objects.get(slug="greenfield")
-    assert greenfield.students.count() == 40
+    # The demo's pupils, besides the applicants the demo admissions admitted or enrolled.
+    assert greenfield.students.filter(applications__isnull=True).count() == 40
     assert greenfield.class_groups.count() == 12
     assert greenfield.current_term() is not None
     assert School.objects.filter(slug="riverside").exists()
-    assert greenfield.enrollments.filter(status="active").count() == 40
+    assert greenfield.enrollments.filter(status="active", student__applications__isnull=True).count() == 40
+    assert greenfield.students.filter(applications__isnull=False).count() == 7  # 3 approved, 4 enrolled
     out = capsys.readouterr().out
     assert "(+0 new)" in out and "bursar@greenfield.demo" in out
 

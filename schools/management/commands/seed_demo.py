@@ -68,11 +68,23 @@ class Command(BaseCommand):
         invoiced = self._fees(greenfield, User.objects.get(email="bursar@greenfield.demo"))
         if made_g or made_r:
             audit(school=greenfield, actor=None, action="demo.seeded", changes={"students": made_g})
+        from registrar.demo import seed_registrar_demo
+
+        applications = seed_registrar_demo(
+            school=greenfield, registrar=User.objects.get(email="registrar@greenfield.demo")
+        )
+        # Last: the dashboard's past days are read from the KPI sinks, written from the data above.
+        from registrar.kpi import kpi_seed_demo
+
+        kpi_days = kpi_seed_demo(school=greenfield)
         summary = (
             f"Demo ready: {greenfield.students.count()} students at Greenfield (+{made_g} new), "
             f"{riverside.students.count()} at Riverside (+{made_r})."
         )
         self.stdout.write(self.style.SUCCESS(summary))
+        if applications:
+            self.stdout.write(f"Admissions: {applications} applications on the registrar board, a JSS 1 timetable.")
+        self.stdout.write(f"Dashboard: {kpi_days} past days of KPI sinks written for Greenfield (today is live).")
         if invoiced:
             self.stdout.write(f"Fees: {invoiced} JSS 1 invoices issued for the current term, a few part-paid, "
                               "two bank-transfer proofs waiting for review.")  # fmt: skip

@@ -1,0 +1,76 @@
+"""Application documents: which kinds a class level requires, which are still missing, and whether
+an upload may be kept (judged by its size and first bytes, never by its name or declared type)."""
+
+from django.conf import settings
+
+from classpoint.files import SNIFF_BYTES, sniff_type
+
+from .errors import RegistrarError
+from .models import ApplicationDocument, DocumentKind, DocumentRequirement
+
+ANY_DOCUMENT = frozenset({"application/pdf", "image/jpeg", "image/png"})
+# A passport photo is printed on the student's card: an image, not a PDF.
+ALLOWED_TYPES = {DocumentKind.PHOTO: frozenset({"image/jpeg", "image/png"})}
+KIND_ORDER = [value for value, _label in DocumentKind.choices]
+# Documents that count as "sent" for the checklist: a rejected one must be sent again.
+COUNTED = (ApplicationDocument.Status.RECEIVED, ApplicationDocument.Status.VERIFIED)
+
+
+def kind_label(kind):
+    return DocumentKind(kind).label if kind in DocumentKind.values else str(kind)
+
+
+def _error(message, code, field):
+    return RegistrarError(message, code=code, fields={field: [message]})
+
+
+def check_kind(kind, field="kind"):
+    if kind not in DocumentKind.values:
+        raise _error(f"Choose one of: {', '.join(kind_label(k) for k in KIND_ORDER)}.", "invalid_kind", field)
+    return kind
+
+
+def check_upload(upload, *, kind, field="file"):
+    """The content type of `upload` if it may be kept as a `kind` document; else RegistrarError
+    naming `field`. Reads only the first bytes and rewinds, so a refused file is never stored."""
+    if upload is None:
+        raise _error("Choose a file to upload.", "no_file", field)
+    size = getattr(upload, "size", 0) or 0
+    if size <= 0:
+        raise _error("The file is empty.", "empty_file", field)
+    limit = settings.APPLICATION_DOCUMENT_MAX_BYTES
+    if size > limit:
+        megabytes = f"{limit / (1024 * 1024):g}"
+        raise _error(f"The file is larger than {megabytes} MB; send a smaller scan or photo.", "file_too_large", field)
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    allowed = ALLOWED_TYPES.get(kind, ANY_DOCUMENT)
+    content_type = sniff_type(head, allowed)
+    if content_type is None:
+        wanted = "a JPEG or PNG image" if allowed == ALLOWED_TYPES.get(DocumentKind.PHOTO) else "a PDF, JPEG or PNG"
+        raise _error(f"The {kind_label(kind).lower()} must be {wanted}.", "unsupported_type", field)
+    return content_type
+
+
+def requirements_for(*, school, level):
+    """The document kinds an applicant to `level` must send: the school's rules for every level
+    (level ""), overridden kind by kind by the rules for that level."""
+    rules = {}
+    rows = DocumentRequirement.objects.for_school(school).filter(level__in=["", level or ""]).order_by("level")
+    for row in rows:  # "" sorts first, so a level's own rule wins
+        rules[row.kind] = row.is_required
+    return [kind for kind in KIND_ORDER if rules.get(kind)]
+
+
+def missing_documents_for(application):
+    """The required kinds the application has no received or verified document of."""
+    required = requirements_for(school=application.school, level=application.class_level)
+    if not required:
+        return []
+    sent = set(
+        ApplicationDocument.objects.for_school(application.school)
+        .filter(application=application, status__in=COUNTED)
+        .values_list("kind", flat=True)
+    )  # fmt: skip
+    return [kind for kind in required if kind not in sent]

@@ -1,0 +1,188 @@
+"""Demo admissions for `seed_demo`: the documents each level needs, a JSS 1 timetable with two clubs
+that clash and a small one, and a season of applications in every column of the board, submitted
+over the last seven weeks, so the board, the panel and the dashboard's charts have something real to
+show. Everything goes through the same services staff and families use; nothing is written behind
+their back except the back-dating of when things happened."""
+
+import datetime
+import random
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Application, ApplicationEvent, DocumentKind, DocumentRequirement
+
+FIRST = ["Amaka", "Tobi", "Zainab", "Chinedu", "Ife", "Musa", "Ngozi", "Seyi", "Halima", "Obinna", "Tolu", "Yemi",
+         "Fatima", "Kelechi", "Bisi", "Emeka", "Aisha", "Dapo", "Uche", "Rukayat", "Femi", "Nneka", "Sani",
+         "Bukola"]  # fmt: skip
+LAST = ["Adeyemi", "Okafor", "Bello", "Eze", "Ogunleye", "Ibrahim", "Nwosu", "Balogun", "Danjuma", "Okonkwo",
+        "Afolabi", "Umar", "Chukwu", "Adebayo", "Lawal", "Obi"]  # fmt: skip
+# (how many, where they end up) for the board's columns.
+PLAN = [(6, "pending"), (5, "in_review"), (3, "needs_info"), (3, "approved"), (4, "converted"), (2, "rejected"),
+        (1, "withdrawn")]  # fmt: skip
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _png():
+    from schools.management.commands.seed_demo import _demo_slip_png
+
+    return _demo_slip_png(80, 100)
+
+
+def seed_registrar_demo(*, school, registrar):
+    """Idempotent: a school that already has applications is left as it is. Returns how many were made."""
+    if Application.objects.for_school(school).exists():
+        return 0
+    term = school.current_term()
+    if term is None:
+        return 0
+    _requirements(school)
+    slots = _timetable(school, term, registrar)
+    rng = random.Random(f"{school.slug}-applications")
+    made = 0
+    index = 0
+    for count, final in PLAN:
+        for _ in range(count):
+            index += 1
+            days_ago = rng.randint(1, 48) if final != "pending" else rng.randint(0, 6)
+            application = _apply(school, rng, index, with_documents=final != "needs_info")
+            _walk(application, final, registrar=registrar, slots=slots, rng=rng)
+            _back_date(application, days_ago=days_ago, rng=rng)
+            made += 1
+    # A family that applied twice for the same child: flagged as a possible duplicate on arrival.
+    first = Application.objects.for_school(school).filter(status="pending").order_by("id").first()
+    if first is not None:
+        _again(school, first)
+        made += 1
+    return made
+
+
+def _requirements(school):
+    for level, kind in [("", DocumentKind.BIRTH_CERTIFICATE), ("", DocumentKind.PHOTO)] + [
+        (level, DocumentKind.LAST_REPORT) for level in sorted(set(school.class_groups.values_list("level", flat=True)))
+        if level != "JSS 1"
+    ]:  # fmt: skip
+        DocumentRequirement.objects.get_or_create(school=school, level=level, kind=kind)
+
+
+def _timetable(school, term, actor):
+    """JSS 1 lessons for each arm, plus two Wednesday clubs that overlap (placing an applicant in
+    both shows the clash) and a small one with two seats (the third applicant is told it is full)."""
+    from academics.models import ScheduleSlot
+    from academics.services import slot_create
+
+    groups = list(school.class_groups.filter(level="JSS 1").order_by("name"))
+    if not groups or ScheduleSlot.objects.for_school(school).filter(term=term).exists():
+        return list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
+    teachers = list(school.staff.order_by("id"))
+    lessons = [("Mathematics", 8, 9), ("English Studies", 9, 10), ("Basic Science", 10, 11), ("Social Studies", 11, 12)]
+    t = datetime.time
+    for g_index, group in enumerate(groups):
+        for weekday in range(1, 6):
+            for l_index, (subject, start, end) in enumerate(lessons):
+                teacher = teachers[(g_index * 2 + l_index + weekday) % len(teachers)] if teachers else None
+                # Rotate so no teacher is in two rooms at once: arm A's and arm B's teachers differ per hour.
+                slot_create(school=school, actor=actor, term=term, class_group=group, subject=subject, weekday=weekday,
+                            start_time=t(start), end_time=t(end), teacher=teacher,
+                            room=f"{group.name} room")  # fmt: skip
+    first = groups[0]
+    slot_create(school=school, actor=actor, term=term, class_group=first, subject="French club", weekday=3,
+                start_time=t(14), end_time=t(15), room="Language lab", capacity=2)  # fmt: skip
+    slot_create(school=school, actor=actor, term=term, class_group=first, subject="Robotics club", weekday=4,
+                start_time=t(14), end_time=t(15, 30), room="Science lab", capacity=12)  # fmt: skip
+    return list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
+
+
+def _apply(school, rng, index, *, with_documents):
+    from .services import application_submit
+
+    last = rng.choice(LAST)
+    born = datetime.date(2014, 1, 1) + datetime.timedelta(days=rng.randint(0, 900))
+    documents = []
+    if with_documents:
+        documents = [
+            (DocumentKind.BIRTH_CERTIFICATE, SimpleUploadedFile("birth-certificate.pdf", PDF, "application/pdf"))
+        ]
+        if rng.random() < 0.7:
+            documents.append((DocumentKind.PHOTO, SimpleUploadedFile("photo.png", _png(), "image/png")))
+    return application_submit(
+        school=school, source=Application.Source.FORM,
+        applicant={"first_name": rng.choice(FIRST), "last_name": last, "date_of_birth": born.isoformat(),
+                   "gender": rng.choice(["female", "male"]), "class_level": "JSS 1",
+                   "previous_school": rng.choice(["Little Stars Nursery & Primary", "Bright Future Primary", ""])},
+        guardians=[{"first_name": rng.choice(FIRST), "last_name": last,
+                    "relationship": rng.choice(["Mother", "Father"]),
+                    "phone": f"+23481{index:02d}{rng.randint(1000000, 9999999)}"[:14],
+                    "email": f"family{index}.{last.lower()}@example.ng", "consent_sms": True,
+                    "consent_email": rng.random() < 0.6}],
+        documents=documents,
+    )  # fmt: skip
+
+
+def _walk(application, final, *, registrar, slots, rng):
+    from academics.errors import AcademicsError
+    from academics.placement import application_place
+
+    from .services import application_approve, application_convert, application_transition
+
+    if final == "pending":
+        return
+    if final == "withdrawn":
+        application_transition(application=application, to_status="withdrawn", actor=None,
+                               note="The family chose another school.")  # fmt: skip
+        return
+    application_transition(application=application, to_status="in_review", actor=registrar)
+    if final == "in_review":
+        return
+    if final == "needs_info":
+        application_transition(application=application, to_status="needs_info", actor=registrar,
+                               needs_info_items=["Birth certificate", "Last school report"])  # fmt: skip
+        return
+    if final == "rejected":
+        application_transition(application=application, to_status="rejected", actor=registrar,
+                               note="No place in JSS 1 for this session.")  # fmt: skip
+        return
+    lessons = [s for s in slots if "club" not in s.subject]
+    group = lessons[rng.randrange(len(lessons))].class_group if lessons else None
+    if group is None:
+        return
+    with transaction.atomic():
+        try:
+            application_place(application=application, actor=registrar, class_group=group,
+                              slot_ids=[s.pk for s in lessons if s.class_group_id == group.pk])  # fmt: skip
+        except AcademicsError:
+            return
+    application.refresh_from_db()
+    application_approve(application=application, actor=registrar, send_invoice=True, send_autopay_link=True)
+    if final == "converted":
+        application.refresh_from_db()
+        application_convert(application=application, actor=registrar, send_welcome=True)
+
+
+def _back_date(application, *, days_ago, rng):
+    """Move the application's story into the past, keeping its order: submitted `days_ago` days ago,
+    each later step a few hours to a couple of days after the one before."""
+    start = timezone.now() - datetime.timedelta(days=days_ago, hours=rng.randint(0, 8))
+    at = start
+    events = list(ApplicationEvent.objects.filter(application=application).order_by("at", "id"))
+    for n, event in enumerate(events):
+        if n:
+            at = min(at + datetime.timedelta(hours=rng.randint(3, 40)), timezone.now())
+        event.at = at if n else start
+        event.save(update_fields=["at"])
+    Application.objects.filter(pk=application.pk).update(submitted_at=start, status_changed_at=at)
+
+
+def _again(school, original):
+    from .services import application_submit
+
+    guardian = original.guardians.order_by("id").first()
+    application_submit(
+        school=school, source=Application.Source.FORM,
+        applicant={"first_name": original.first_name, "last_name": original.last_name,
+                   "date_of_birth": original.date_of_birth.isoformat(), "gender": original.gender,
+                   "class_level": original.class_level},
+        guardians=[{"first_name": guardian.first_name, "last_name": guardian.last_name, "phone": guardian.phone,
+                    "email": guardian.email, "relationship": guardian.relationship, "consent_sms": True}],
+    )  # fmt: skip

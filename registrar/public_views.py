@@ -1,0 +1,170 @@
+"""Pages a family uses without an account: the application form (`/s/<slug>/apply/`, and `/apply/`
+on the school's own hostname, which the host middleware maps here), the page that shows the new
+reference, the needs-info upload page and the status page (both reached by signed links).
+
+A suspended school or an unknown slug is a 404. A link that is forged, expired or no longer in use
+gets a friendly 404 that names no school, so a guessed link tells nothing."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from classpoint.middleware import client_ip
+from schools.models import School
+
+from . import links
+from .errors import RegistrarError
+from .forms import ApplicationForm, MoreDocumentsForm
+from .models import Application
+from .services import application_submit, class_levels, needs_info_reply
+
+S = Application.Status
+# What a family reads for each status on the status page.
+STATUS_TEXT = {
+    S.PENDING: "Received. The school will review it soon.",
+    S.IN_REVIEW: "Being reviewed by the school.",
+    S.NEEDS_INFO: "The school needs something more from you (see below).",
+    S.APPROVED: "Approved: the school has offered a place. Watch for the next steps from the school.",
+    S.CONVERTED: "Enrolled. Welcome to the school!",
+    S.REJECTED: "Not successful this time. Contact the school if you have questions.",
+    S.WITHDRAWN: "Withdrawn.",
+}
+
+
+def _school(slug):
+    school = School.objects.filter(slug=slug, status=School.Status.ACTIVE).first()
+    if school is None:
+        raise Http404("No such school")
+    return school
+
+
+def _invalid_link(request):
+    return render(request, "registrar/public/link_invalid.html", status=404)
+
+
+def _application(slug, opened):
+    """The application a link names, if the link is for this (active) school's slug; else None."""
+    if opened is None:
+        return None
+    school_id, application_id = opened
+    school = School.objects.filter(pk=school_id, slug=slug, status=School.Status.ACTIVE).first()
+    if school is None:
+        return None
+    return Application.objects.for_school(school).select_related("school").filter(pk=application_id).first()
+
+
+# --- Rate limit -----------------------------------------------------------------------------
+
+
+def _rate_key(request, school):
+    return f"registrar:apply:{school.pk}:{client_ip(request) or 'unknown'}"
+
+
+def _rate_limited(request, school):
+    return (cache.get(_rate_key(request, school)) or 0) >= settings.APPLICATION_RATE_LIMIT
+
+
+def _count_submission(request, school):
+    """One more application from this address in the window (the window starts with the first)."""
+    key, window = _rate_key(request, school), settings.APPLICATION_RATE_WINDOW_SECONDS
+    cache.add(key, 0, timeout=window)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def apply(request, slug):
+    school = _school(slug)
+    levels = class_levels(school=school)
+    context = {"applying_to": school, "levels": levels}
+    if not levels:
+        return render(request, "registrar/public/apply_closed.html", context)
+    form, status = ApplicationForm(levels=levels), 200
+    if request.method == "POST":
+        form = ApplicationForm(request.POST, request.FILES, levels=levels)
+        if form.is_bot:
+            # Pretend it worked: a bot that learns it was caught tries another way.
+            _count_submission(request, school)
+            return render(request, "registrar/public/received.html", context)
+        if _rate_limited(request, school):
+            form.is_valid()
+            form.add_error(None, "Too many applications were sent from your network in the last hour. "
+                                 "Please try again later, or contact the school.")  # fmt: skip
+            status = 429
+        elif form.is_valid():
+            try:
+                application = application_submit(
+                    school=school, applicant=form.applicant(), guardians=form.guardians(),
+                    documents=form.documents(), source=Application.Source.FORM,
+                )  # fmt: skip
+            except RegistrarError as exc:
+                form.add_service_errors(exc)
+                status = 400
+            else:
+                _count_submission(request, school)
+                return redirect("application-received", slug=school.slug, token=links.received_token(application))
+        else:
+            status = 400
+    context.update(form=form, max_mb=f"{settings.APPLICATION_DOCUMENT_MAX_BYTES / (1024 * 1024):g}")
+    return render(request, "registrar/public/apply.html", context, status=status)
+
+
+@never_cache
+def application_received(request, slug, token):
+    application = _application(slug, links.open_received(token))
+    if application is None:
+        return _invalid_link(request)
+    context = {"applying_to": application.school, "application": application}
+    return render(request, "registrar/public/received.html", context)
+
+
+@never_cache
+def application_status(request, slug, token):
+    application = _application(slug, links.open_status(token))
+    if application is None:
+        return _invalid_link(request)
+    more_url = None
+    if application.status == S.NEEDS_INFO:
+        more_url = links.needs_info_url(application)
+    context = {"applying_to": application.school, "application": application, "more_url": more_url,
+               "status_text": STATUS_TEXT.get(application.status, "")}  # fmt: skip
+    return render(request, "registrar/public/status.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def application_more(request, slug, token):
+    """The needs-info link: only the reference, the child's first name and what is missing; an
+    upload sends the application back to review. Usable only while the school is waiting."""
+    application = _application(slug, links.open_needs_info(token))
+    if application is None or application.status != S.NEEDS_INFO:
+        return _invalid_link(request)
+    form, status = MoreDocumentsForm(), 200
+    if request.method == "POST":
+        form = MoreDocumentsForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                needs_info_reply(application=application, documents_in=form.documents())
+            except RegistrarError as exc:
+                if exc.code == "not_waiting":
+                    return _invalid_link(request)
+                form.add_service_errors(exc)
+                status = 400
+            else:
+                page = reverse("application-status", args=[slug, links.status_token(application)])
+                return redirect(page + "?sent=1")
+        else:
+            status = 400
+    context = {"applying_to": application.school, "application": application, "form": form,
+               "items": application.needs_info_items}  # fmt: skip
+    return render(request, "registrar/public/more.html", context, status=status)

@@ -1,0 +1,89 @@
+"""Possible duplicates flagged on arrival, resolved by staff: merged away or dismissed."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from classpoint.audit import audit
+
+from ..errors import RegistrarError
+from ..models import (
+    OPEN_STATUSES,
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationGuardian,
+    DuplicateFlag,
+)
+from ._base import S, lock, move, recount_duplicates, recount_missing, release_seats, user_or_none
+
+
+@transaction.atomic
+def duplicate_resolve(*, flag, actor, action):
+    """Dismiss a possible duplicate (not the same child), or merge: the new application is withdrawn
+    into the one it duplicates (its documents and any new guardian move there) or, when the child
+    is already a student, its documents go to that student."""
+    if action not in ("merge", "dismiss"):
+        raise RegistrarError("Choose merge or dismiss.", fields={"action": ["Choose merge or dismiss."]})
+    app = lock(flag.application)
+    school = app.school
+    flag = DuplicateFlag.objects.for_school(school).select_for_update().get(pk=flag.pk)
+    if flag.status != DuplicateFlag.Status.OPEN:
+        message = f"This possible duplicate was already {flag.get_status_display().lower()}."
+        raise RegistrarError(message, code="already_resolved", fields={"action": [message]})
+    if action == "merge":
+        note = _merge(app, flag, actor=actor)
+    else:
+        note = f"Not a duplicate: {flag.reason}"
+    flag.status = DuplicateFlag.Status.MERGED if action == "merge" else DuplicateFlag.Status.DISMISSED
+    flag.resolved_by, flag.resolved_at = user_or_none(actor), timezone.now()
+    flag.save(update_fields=["status", "resolved_by", "resolved_at"])
+    ApplicationEvent.objects.create(school=school, application=app, kind=ApplicationEvent.Kind.DUPLICATE,
+                                    actor=user_or_none(actor), note=note)  # fmt: skip
+    recount_duplicates(app)
+    audit(school=school, actor=actor, action=f"application.duplicate_{flag.status}", target=app,
+          changes={"flag_id": flag.pk, "other_application": flag.other_application_id,
+                   "student": flag.student_id})  # fmt: skip
+    return flag
+
+
+def _merge(app, flag, *, actor):
+    school = app.school
+    if app.status not in OPEN_STATUSES or (app.status == S.APPROVED and app.student_id):
+        message = (f"{app.reference} is {app.get_status_display().lower()}: it cannot be merged away. "
+                   f"Dismiss the flag, or reject the application.")  # fmt: skip
+        raise RegistrarError(message, code="cannot_merge", fields={"action": [message]})
+    other = None
+    if flag.other_application_id:
+        other = Application.objects.for_school(school).select_for_update().get(pk=flag.other_application_id)
+    docs = ApplicationDocument.objects.for_school(school).filter(application=app)
+    if other is not None and other.status in OPEN_STATUSES:
+        target = other.reference
+        moved = docs.update(application=other)
+        known = set(ApplicationGuardian.objects.for_school(school).filter(application=other)
+                    .values_list("guardian_id", flat=True))  # fmt: skip
+        for link in (
+            ApplicationGuardian.objects.for_school(school).filter(application=app).exclude(guardian_id__in=known)
+        ):
+            ApplicationGuardian.objects.create(
+                school=school, application=other, guardian_id=link.guardian_id, is_primary=False,
+                first_name=link.first_name, last_name=link.last_name, relationship=link.relationship,
+                phone=link.phone, email=link.email, consent_sms=link.consent_sms,
+                consent_whatsapp=link.consent_whatsapp, consent_email=link.consent_email,
+            )  # fmt: skip
+        ApplicationEvent.objects.create(
+            school=school, application=other, kind=ApplicationEvent.Kind.DUPLICATE, actor=user_or_none(actor),
+            note=f"{app.reference} merged into this application ({moved} document(s) moved).",
+        )  # fmt: skip
+        recount_missing(other)
+    else:
+        student = flag.student or (other.student if other is not None else None)
+        if student is None:
+            message = (f"{other.reference} is {other.get_status_display().lower()}: there is nothing open to merge "
+                       f"into. Dismiss the flag instead.")  # fmt: skip
+            raise RegistrarError(message, code="cannot_merge", fields={"action": [message]})
+        target = f"student {student.admission_number}"
+        moved = docs.update(student=student)
+    recount_missing(app)
+    release_seats(app)
+    move(app, S.WITHDRAWN, actor=actor, note=f"Merged into {target} as a duplicate.")
+    return f"Merged into {target}: {flag.reason}"

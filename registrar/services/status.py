@@ -1,0 +1,142 @@
+"""Status moves that are only a move (review, needs info, reject, withdraw) and the guardian's
+reply to a needs-info request. Approval and conversion live in `admission`."""
+
+from django.db import transaction
+
+from classpoint.audit import audit
+from classpoint.messages import request_message
+from schools.models import Student
+
+from .. import links
+from ..errors import RegistrarError
+from ..models import Application, ApplicationDocument, DocumentKind
+from ..transitions import check_move, label
+from ._base import (
+    Errors,
+    S,
+    clean_documents,
+    guardian_ids,
+    lock,
+    message_context,
+    move,
+    recount_missing,
+    release_seats,
+    store_document,
+    stored_files,
+)
+from .admission import application_approve, application_convert
+
+MAX_NEEDS_INFO_ITEMS = 20
+
+
+def _clean_items(items):
+    if isinstance(items, str):
+        items = [items]
+    # A document kind ("birth_certificate") is shown to the family by its name ("Birth certificate").
+    labels = dict(DocumentKind.choices)
+    cleaned = [labels.get(str(i).strip(), str(i).strip()) for i in (items or [])]
+    cleaned = list(dict.fromkeys(i for i in cleaned if i))
+    if not cleaned:
+        message = "Say what is missing (for example: birth certificate), so the family knows what to send."
+        raise RegistrarError(message, code="needs_info_items_required", fields={"needs_info_items": [message]})
+    if len(cleaned) > MAX_NEEDS_INFO_ITEMS or any(len(i) > 200 for i in cleaned):
+        message = f"List at most {MAX_NEEDS_INFO_ITEMS} items of under 200 characters each."
+        raise RegistrarError(message, fields={"needs_info_items": [message]})
+    return cleaned
+
+
+def _unwind_admission(application, *, actor, to_status):
+    """An approved application that is rejected or withdrawn: its admitted (not yet enrolled)
+    student is withdrawn and the unpaid invoice voided; money paid must be refunded first."""
+    from fees.errors import FeesError
+    from fees.models import Invoice
+    from fees.services import invoice_void
+
+    school = application.school
+    student = school.students.select_for_update().filter(pk=application.student_id).first()
+    if student is None or student.status != Student.Status.ADMITTED:
+        return
+    invoice = Invoice.objects.for_school(school).filter(pk=application.invoice_id).first()
+    if invoice is not None and invoice.status != Invoice.Status.VOID:
+        try:
+            invoice_void(
+                invoice=invoice, actor=actor, reason=f"Application {application.reference} {label(to_status).lower()}"
+            )
+        except FeesError as exc:
+            if exc.code != "has_payments":
+                raise
+            message = (f"Invoice {invoice.number} has payments on it: refund or reverse them first, then "
+                       f"mark the application {label(to_status).lower()}.")  # fmt: skip
+            raise RegistrarError(message, code="has_payments", fields={"to_status": [message]}) from exc
+    student.status = Student.Status.WITHDRAWN
+    student.save(update_fields=["status", "updated_at"])
+    audit(school=school, actor=actor, action="student.withdrawn", target=student,
+          changes={"application": application.reference,
+                   "invoice_voided": invoice.number if invoice else None})  # fmt: skip
+
+
+@transaction.atomic
+def application_transition(*, application, to_status, actor, note="", needs_info_items=None):
+    """Move an application to `to_status` if the transition table allows it. Approval and conversion
+    do more than change the status and go through their own services."""
+    if to_status == S.APPROVED:
+        return application_approve(application=application, actor=actor, note=note)
+    if to_status == S.CONVERTED:
+        # application_convert is idempotent for a repeated click; as a move, converted -> converted is refused.
+        check_move(application.status, to_status)
+        application_convert(application=application, actor=actor)
+        return Application.objects.for_school(application.school).get(pk=application.pk)
+    app = lock(application)
+    check_move(app.status, to_status)
+    note = (note or "").strip()[:2000]
+    fields = []
+    if to_status == S.NEEDS_INFO:
+        app.needs_info_items = _clean_items(needs_info_items)
+        fields.append("needs_info_items")
+        asked = "Asked for: " + "; ".join(app.needs_info_items)
+        note = f"{note}\n{asked}" if note else asked
+    elif app.status == S.NEEDS_INFO:
+        app.needs_info_items = []
+        fields.append("needs_info_items")
+    if to_status in (S.REJECTED, S.WITHDRAWN):
+        if app.status == S.APPROVED and app.student_id:
+            _unwind_admission(app, actor=actor, to_status=to_status)
+        release_seats(app)
+    event = move(app, to_status, actor=actor, note=note, fields=fields)
+    if to_status == S.NEEDS_INFO:
+        # Each request for more has its own message (the key names this move's history row).
+        request_message(
+            school=app.school, template="APPLICATION_NEEDS_INFO", guardian_ids=guardian_ids(app),
+            context=message_context(app, note="; ".join(app.needs_info_items), status_link=links.needs_info_url(app)),
+            dedupe_key=f"application-needs-info:{event.pk}",
+            reason="selfreg.needs_info",
+        )  # fmt: skip
+    return app
+
+
+def needs_info_link(*, application):
+    """The guardian's secure, expiring page to send what a needs-info request asked for."""
+    return links.needs_info_url(application)
+
+
+@transaction.atomic
+def needs_info_reply(*, application, documents_in):
+    """What a guardian sends through the needs-info link: the documents, then the application goes
+    back to in_review by itself. Only while the application is waiting in needs_info."""
+    errors = Errors()
+    uploads = clean_documents(documents_in, errors)
+    if not uploads and not errors:
+        errors.add("documents", "Choose at least one file to send.")
+    errors.raise_if_any("Some files could not be accepted.")
+    app = lock(application)
+    if app.status != S.NEEDS_INFO:
+        message = "This application is not waiting for documents any more."
+        raise RegistrarError(message, code="not_waiting", fields={"documents": [message]})
+    with stored_files() as stored:
+        for kind, upload, content_type in uploads:
+            store_document(app, kind=kind, upload=upload, content_type=content_type,
+                           via=ApplicationDocument.Via.LINK, actor=None, stored=stored)  # fmt: skip
+        recount_missing(app)
+        app.needs_info_items = []
+        move(app, S.IN_REVIEW, actor=None, note="Guardian sent the requested documents", fields=["needs_info_items"])
+    return app
