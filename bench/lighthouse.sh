@@ -3,7 +3,7 @@
 # school dashboard, signed in as the demo registrar. The server is the production one (gunicorn,
 # DEBUG off, WhiteNoise's compressed static files) on a throwaway SQLite database seeded by seed_demo.
 #
-#   bash bench/lighthouse.sh            # prints the scores and writes bench/lighthouse-results.json
+#   bash bench/lighthouse.sh            # prints the scores and writes bench/out/lighthouse-results.json
 #
 # Needs: node + npm (Lighthouse is installed into var/lighthouse on first run), Debian's chromium
 # (CHROME_PATH=/usr/bin/chromium). Targets: accessibility >= 95, performance >= 90, best practices >= 95.
@@ -28,19 +28,21 @@ rm -f "$WORK/lighthouse.sqlite3"
 "$PY" manage.py collectstatic --noinput >/dev/null
 
 # A signed-in session for the demo registrar, and the pages to audit.
-read -r COOKIE_NAME COOKIE APPLICATION <<<"$("$PY" manage.py shell -c "
+read -r COOKIE_NAME COOKIE APPLICATION <<<"$("$PY" manage.py shell --no-imports -c "
 from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model, BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from registrar.models import Application
 user = get_user_model().objects.get(email='registrar@greenfield.demo')
 s = import_module(settings.SESSION_ENGINE).SessionStore()
-s[SESSION_KEY] = str(user.pk); s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+s[SESSION_KEY] = str(user.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'
 s[HASH_SESSION_KEY] = user.get_session_auth_hash()
 s.create()
 app = Application.objects.filter(school__slug='greenfield').order_by('-submitted_at').first()
 print(settings.SESSION_COOKIE_NAME, s.session_key, app.pk)
 ")"
+
+case "$APPLICATION" in ''|*[!0-9]*) echo "could not make a session (got: $COOKIE_NAME $COOKIE $APPLICATION)" >&2; exit 1;; esac
 
 .venv/bin/gunicorn classpoint.wsgi -b "127.0.0.1:$PORT" -w 2 --access-logfile /dev/null --error-logfile "$WORK/gunicorn.log" &
 SERVER=$!
@@ -61,7 +63,7 @@ for name in board application dashboard; do
 done
 
 "$PY" - "$WORK" <<'PY'
-import json, sys, datetime
+import datetime, json, os, sys
 work = sys.argv[1]
 targets = {"accessibility": 95, "performance": 90, "best-practices": 95}
 results = {"date": datetime.date.today().isoformat(), "pages": {}}
@@ -80,6 +82,7 @@ for name in ["board", "application", "dashboard"]:
             audit = report["audits"][ref["id"]]
             if ref.get("weight") and audit.get("score") is not None and audit["score"] < 0.9:
                 print(f"    {k}: {ref['id']} {audit['score']}: {audit.get('title')}")
-json.dump(results, open("bench/lighthouse-results.json", "w"), indent=2)
+os.makedirs("bench/out", exist_ok=True)
+json.dump(results, open("bench/out/lighthouse-results.json", "w"), indent=2)
 print("below target: " + ", ".join(failed) if failed else "all targets met")
 PY
