@@ -64,12 +64,12 @@ def seed():
                 class_level, previous_school, notes, source, submitted_at, status_changed_at, updated_at,
                 needs_info_items, open_duplicates, missing_documents, search_text)
             SELECT s.id, 'APP-' || lpad(g::text, 6, '0'),
-                   CASE WHEN g % 10 < 3 THEN ({statuses})[1 + (g % 4)] ELSE ({statuses})[5 + (g % 3)] END,
-                   'Child' || g, 'Family' || (g % 997), '', DATE '2015-01-01' + (g % 2000),
-                   CASE WHEN g % 2 = 0 THEN 'female' ELSE 'male' END, ({levels})[1 + (g % 6)], '', '', 'form',
+                   CASE WHEN mod(g, 10) < 3 THEN ({statuses})[1 + (mod(g, 4))] ELSE ({statuses})[5 + (mod(g, 3))] END,
+                   'Child' || g, 'Family' || (mod(g, 997)), '', DATE '2015-01-01' + (mod(g, 2000)),
+                   CASE WHEN mod(g, 2) = 0 THEN 'female' ELSE 'male' END, ({levels})[1 + (mod(g, 6))], '', '', 'form',
                    now() - (g * interval '31 minutes'), now() - (g * interval '17 minutes'), now(),
-                   '[]'::jsonb, (g % 50 = 0)::int, (g % 7 = 0)::int,
-                   lower('child' || g || ' family' || (g % 997) || ' app-' || lpad(g::text, 6, '0') || ' +234803'
+                   '[]'::jsonb, (mod(g, 50) = 0)::int, (mod(g, 7) = 0)::int,
+                   lower('child' || g || ' family' || (mod(g, 997)) || ' app-' || lpad(g::text, 6, '0') || ' +234803'
                          || lpad(g::text, 7, '0'))
             FROM unnest(%s::bigint[]) AS s(id) CROSS JOIN generate_series(1, {PER_SCHOOL}) AS g
             """,
@@ -79,10 +79,10 @@ def seed():
         for table, columns, values in [
             ("registrar_registrationkpidaily",
              "leads, in_review, needs_info, approved, converted, rejected, withdrawn",
-             "3 + d % 5, 2, 1, 1, d % 3, 0, 0"),
+             "3 + mod(d, 5), 2, 1, 1, mod(d, 3), 0, 0"),
             ("registrar_revenuedaily",
              "currency, collected_minor, payments, invoiced_minor, outstanding_minor, overdue_invoices",
-             "'NGN', 100000 * (d % 40), d % 9, 50000 * (d % 13), 90000000, d % 50"),
+             "'NGN', 100000 * (mod(d, 40)), mod(d, 9), 50000 * (mod(d, 13)), 90000000, mod(d, 50)"),
         ]:  # fmt: skip
             cur.execute(f"DELETE FROM {table} WHERE school_id = ANY(%s)", [ids])
             cur.execute(
@@ -110,9 +110,9 @@ def seed():
                     subtotal_minor, discount_minor, total_minor, paid_minor, issue_date, due_date, is_overdue,
                     void_reason, created_at, updated_at)
                SELECT st.school_id, 'INV-R-' || st.id, st.id, %s, %s, 'NGN',
-                      CASE WHEN st.id % 3 = 0 THEN 'paid' ELSE 'issued' END, 10000000, 0, 10000000,
-                      CASE WHEN st.id % 3 = 0 THEN 10000000 ELSE 0 END, CURRENT_DATE - 60,
-                      CURRENT_DATE - (st.id % 90)::int + 30, (st.id % 90) > 30, '', now(), now()
+                      CASE WHEN mod(st.id, 3) = 0 THEN 'paid' ELSE 'issued' END, 10000000, 0, 10000000,
+                      CASE WHEN mod(st.id, 3) = 0 THEN 10000000 ELSE 0 END, CURRENT_DATE - 60,
+                      CURRENT_DATE - (mod(st.id, 90))::int + 30, (mod(st.id, 90)) > 30, '', now(), now()
                FROM schools_student st WHERE st.school_id = %s""",
             [term_id, group_id, school.pk],
         )
@@ -157,7 +157,7 @@ def _spread_invoices(cur, school_ids, total):
                 subtotal_minor, discount_minor, total_minor, paid_minor, issue_date, due_date, is_overdue,
                 void_reason, created_at, updated_at)
            SELECT st.school_id, 'INV-O-' || st.id, st.id, t.id, c.id, 'NGN', 'issued', 5000000, 0, 5000000, 0,
-                  CURRENT_DATE - 40, CURRENT_DATE - (st.id % 60)::int + 20, (st.id % 60) > 20, '', now(), now()
+                  CURRENT_DATE - 40, CURRENT_DATE - (mod(st.id, 60))::int + 20, (mod(st.id, 60)) > 20, '', now(), now()
            FROM schools_student st
            JOIN schools_term t ON t.school_id = st.school_id AND t.is_current
            JOIN schools_classgroup c ON c.school_id = st.school_id
