@@ -176,6 +176,10 @@ def age_in_words(age):
     return "just now"
 
 
+# Message statuses whose reason says something the status does not ("Not sent: no consent for SMS").
+EXPLAINED = {"suppressed", "failed", "undelivered", "deferred"}
+
+
 def decorate_cards(cards, *, now=None):
     """Adds what a card shows beyond its row: relative age, stale flag and the moves it offers."""
     now = now or timezone.now()
@@ -390,7 +394,8 @@ def history(*, school, application):
                 at=message.created_at, kind="message",
                 title=f"{message.get_template_type_display()} by {message.get_channel_display()}",
                 detail=f"To {message.to_address}: {message.get_status_display()}"
-                       + (f" ({message.status_reason})" if message.status_reason else ""),
+                       + (f" ({message.status_reason})" if message.status_reason and message.status in EXPLAINED
+                          else ""),
             ))  # fmt: skip
     if application.invoice_id:
         for tx in PaymentTransaction.objects.for_school(school).filter(invoice_id=application.invoice_id):
