@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, settings_api
 
 urlpatterns = [
     path("applications/", api.ApplicationListApi.as_view(), name="api-applications"),
@@ -17,6 +17,7 @@ urlpatterns = [
         api.DocumentReviewApi.as_view(),
         name="api-application-document-review",
     ),
+    path("admission-settings/", settings_api.AdmissionSettingsApi.as_view(), name="api-admission-settings"),
     path("duplicates/", api.DuplicateListApi.as_view(), name="api-application-duplicates"),
     path("duplicates/<int:pk>/resolve/", api.DuplicateResolveApi.as_view(), name="api-application-duplicate-resolve"),
 ]

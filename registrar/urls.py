@@ -2,12 +2,16 @@
 
 from django.urls import path
 
-from . import panel_views, views
+from . import panel_views, settings_views, views
 
 urlpatterns = [
     path("", views.board_page, name="registrar-board"),
     path("column/<str:status>/", views.board_column, name="registrar-column"),
     path("bulk/", views.bulk_move, name="registrar-bulk"),
+    path("settings/", settings_views.settings_page, name="registrar-settings"),
+    path("settings/documents/", settings_views.documents_save, name="registrar-settings-documents"),
+    path("settings/admission-number/", settings_views.pattern_save, name="registrar-settings-pattern"),
+    path("settings/admission-number/preview/", settings_views.pattern_preview, name="registrar-settings-preview"),
     path("<int:application_id>/", panel_views.application_detail, name="registrar-application"),
     path("<int:application_id>/move/", views.application_move, name="registrar-move"),
     path("<int:application_id>/approve/", panel_views.application_approve_view, name="registrar-approve"),

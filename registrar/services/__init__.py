@@ -12,15 +12,19 @@ from .admission import application_approve, application_convert
 from .documents import document_add, document_review
 from .duplicates import duplicate_resolve
 from .intake import application_submit
+from .settings import admission_number_preview, admission_pattern_set, document_requirements_set
 from .status import application_transition, needs_info_link, needs_info_reply
 
 __all__ = [
+    "admission_number_preview",
+    "admission_pattern_set",
     "application_approve",
     "application_convert",
     "application_submit",
     "application_transition",
     "class_levels",
     "document_add",
+    "document_requirements_set",
     "document_review",
     "duplicate_resolve",
     "missing_documents_for",
