@@ -28,7 +28,7 @@ def _term_of(application):
     return application.school.current_term()
 
 
-def _seats_taken(*, class_group, term, exclude_application=None):
+def _seats_taken(*, class_group, term, exclude_application=None, exclude_student=None):
     school_id = class_group.school_id
     enrolled = Enrollment.objects.filter(school_id=school_id, term=term, class_group=class_group,
                                          status=Enrollment.Status.ACTIVE)  # fmt: skip
@@ -43,12 +43,16 @@ def _seats_taken(*, class_group, term, exclude_application=None):
     )
     if exclude_application is not None:
         placed = placed.exclude(pk=exclude_application.pk)
+    if exclude_student is not None:
+        placed = placed.exclude(student_id=exclude_student.pk)
     return enrolled.count() + placed.count()
 
 
-def class_group_seats(*, class_group, term):
-    """(seats taken, capacity) of a class group in a term."""
-    return _seats_taken(class_group=class_group, term=term), class_group.capacity
+def class_group_seats(*, class_group, term, exclude_student=None):
+    """(seats taken, capacity) of a class group in a term: its active enrollments plus the open
+    applications placed in it (`exclude_student`: not counting that student's own application, when
+    the student is the one taking the seat)."""
+    return _seats_taken(class_group=class_group, term=term, exclude_student=exclude_student), class_group.capacity
 
 
 def _slot_limit(slot):

@@ -467,7 +467,10 @@ def _check_same_school(school, **objs):
 
 
 @transaction.atomic
-def enrollment_create(*, school, actor, student, term, class_group):
+def enrollment_create(*, school, actor, student, term, class_group, check_capacity=True):
+    """Enrol `student` in `class_group` for `term`. `check_capacity=False` only where the seat is
+    already held for this student (a placed applicant being enrolled: the placement becomes the
+    enrollment, one seat either way)."""
     _check_same_school(school, student=student, term=term, class_group=class_group)
     # Lock the student's row: two concurrent enrollments for one student serialise here, and the
     # partial unique constraint is the last word if anything slips past.
@@ -478,6 +481,8 @@ def enrollment_create(*, school, actor, student, term, class_group):
             code="already_enrolled",
             fields={"student": [f"{student} already has an active enrollment in {term}; move it instead."]},
         )
+    if check_capacity:
+        _check_room(term=term, class_group=class_group, student=student)
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(school=school, student=student, term=term, class_group=class_group)
@@ -495,12 +500,33 @@ def enrollment_create(*, school, actor, student, term, class_group):
     return enrollment
 
 
+def _check_room(*, term, class_group, student):
+    """A class never takes more pupils than its capacity, counting the applicants the registrar has
+    placed in it as well as its enrollments. The class group's row lock serialises this with
+    concurrent enrollments and placements (which take the same lock), so two requests never both
+    take the last seat."""
+    from academics.placement import class_group_seats  # one transaction must cover both: DESIGN's rule
+
+    ClassGroup.objects.select_for_update().filter(pk=class_group.pk).first()
+    taken, capacity = class_group_seats(class_group=class_group, term=term, exclude_student=student)
+    if taken >= capacity:
+        message = (f"{class_group} is full: {taken} of {capacity} places are taken for {term} (counting applicants "
+                   "placed in it). Choose another class or raise its capacity.")  # fmt: skip
+        raise SchoolsError("The class is full.", code="class_full", fields={"class_group": [message]})
+
+
 @transaction.atomic
 def enrollment_update(*, enrollment, actor, class_group=None, status=None):
     school = enrollment.school
     _check_same_school(school, class_group=class_group)
     changes = {}
-    if class_group is not None and class_group.pk != enrollment.class_group_id:
+    moving = class_group is not None and class_group.pk != enrollment.class_group_id
+    will_be_active = (status or enrollment.status) == Enrollment.Status.ACTIVE
+    if will_be_active and (moving or enrollment.status != Enrollment.Status.ACTIVE):
+        # Taking a seat in a class it does not hold one in yet (moved, or made active again).
+        _check_room(term=enrollment.term, class_group=class_group if moving else enrollment.class_group,
+                    student=enrollment.student)  # fmt: skip
+    if moving:
         changes["class_group"] = [enrollment.class_group.name, class_group.name]
         enrollment.class_group = class_group
     if status is not None and status != enrollment.status:

@@ -126,7 +126,9 @@ def application_convert(*, application, actor, send_welcome=False):
         student = _admit(app, actor=actor, status=Student.Status.ACTIVE)
     enrolled = school.enrollments.filter(student=student, term=term, status=Enrollment.Status.ACTIVE).exists()
     if not enrolled:
-        enrollment_create(school=school, actor=actor, student=student, term=term, class_group=group)
+        # The placement held this seat (counted when it was placed); enrolling turns it into the enrollment.
+        enrollment_create(school=school, actor=actor, student=student, term=term, class_group=group,
+                          check_capacity=False)  # fmt: skip
     seats_move_to_student(application=app, student=student)
     carried = ApplicationDocument.objects.for_school(school).filter(application=app).update(student=student)
     app.converted_at = timezone.now()

@@ -243,3 +243,34 @@ def test_openapi_schema_lists_every_endpoint(api, school):
         "/api/v1/platform/schools/",
     ):
         assert any(p.rstrip("/") == path.rstrip("/").replace("{id}", "{pk}") or p == path for p in paths), path
+
+
+def test_a_full_class_refuses_another_enrollment_counting_placed_applicants(integrator, school):
+    from registrar.tests.factories import place, submit
+
+    # given a class with two places: one pupil enrolled, one applicant placed in it
+    group = ClassGroup.objects.create(school=school, name="JSS 1C", level="JSS 1", capacity=2)
+    term = school.current_term()
+    enrolled = school.enrollments.first()
+    assert integrator.patch(f"/api/v1/schools/greenfield/enrollments/{enrolled.pk}/",
+                            {"class_group_id": group.pk}).status_code == 200  # fmt: skip
+    applicant = place(submit(school), class_group=group)
+    newcomer = Student.objects.create(school=school, admission_number="GFA/NEW1", first_name="New", last_name="Pupil")
+    # when another pupil is enrolled there
+    response = integrator.post(
+        "/api/v1/schools/greenfield/enrollments/",
+        {"student_id": newcomer.pk, "term_id": term.pk, "class_group_id": group.pk},
+    )
+    # then it is refused with the reason, and nothing is written
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "class_full" and "2 of 2 places" in error["fields"]["class_group"][0]
+    assert not Enrollment.objects.filter(student=newcomer).exists()
+    # and when the applicant withdraws, the place is free again
+    applicant.status = "withdrawn"
+    applicant.save(update_fields=["status"])  # (the transition's own effects are tested in registrar)
+    response = integrator.post(
+        "/api/v1/schools/greenfield/enrollments/",
+        {"student_id": newcomer.pk, "term_id": term.pk, "class_group_id": group.pk},
+    )
+    assert response.status_code == 201
