@@ -83,6 +83,7 @@ class PaymentTransaction(SchoolScoped):
     )
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)  # the dashboard's revenue nets reversals by this day
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -93,7 +94,11 @@ class PaymentTransaction(SchoolScoped):
                 name="transaction_unique_provider_reference",
             ),
         ]
-        indexes = [models.Index(fields=["school", "status", "-created_at"], name="transaction_status_idx")]
+        indexes = [
+            models.Index(fields=["school", "status", "-created_at"], name="transaction_status_idx"),
+            models.Index(fields=["school", "reversed_at"], condition=Q(reversed_at__isnull=False),
+                         name="transaction_reversed_idx"),
+        ]  # fmt: skip
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount_minor} {self.currency}"

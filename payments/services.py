@@ -172,7 +172,8 @@ def transaction_reverse(*, transaction_id, school, actor, reason):
         raise PaymentsError("Not reversible.", code="not_reversible", fields={"transaction": [message]})
     tx.status = PaymentTransaction.Status.REVERSED
     tx.note = reason.strip()[:300]
-    tx.save(update_fields=["status", "note"])
+    tx.reversed_at = timezone.now()
+    tx.save(update_fields=["status", "note", "reversed_at"])
     Receipt.objects.filter(transaction=tx).update(is_void=True)
     audit(school=school, actor=actor, action="payment.reversed", target=tx,
           changes={"amount_minor": tx.amount_minor, "reason": tx.note, "invoice_id": tx.invoice_id})  # fmt: skip

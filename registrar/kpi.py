@@ -10,9 +10,8 @@ What a day holds:
 - leads: applications submitted that day; in_review ... withdrawn: status moves *to* that status
   that day (ApplicationEvent rows of kind "status"; a move back and forth counts each time).
 - collected_minor: payments confirmed that day (their `confirmed_at`) minus payments reversed that
-  day. A transaction keeps no reversal time of its own; the `payment.reversed` audit entry, written
-  in the reversal's own transaction, does, with the amount. payments: the number of payments
-  confirmed that day (a payment reversed later still counted the day it came in).
+  day (their `reversed_at`). payments: the number of payments confirmed that day (a payment
+  reversed later still counted the day it came in).
 - invoiced_minor: totals of the invoices issued that day (issue_date) that are not void today.
 - outstanding_minor: what those invoices still owed at the end of the day: their totals less the
   money allocated to them (fees' Allocation ledger, which adds up to each invoice's paid) by then.
@@ -31,13 +30,12 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from classpoint.models import AuditLog, OutboxEvent
+from classpoint.models import OutboxEvent
 from fees.models import Allocation, Invoice, OwingDelta
 from fees.money import format_money
 from messaging.models import Message
@@ -118,10 +116,10 @@ def collected_by_day(*, school, start, end):
         found[row["day"]][0] += row["amount"]
         found[row["day"]][1] += row["n"]
     reversed_ = (
-        AuditLog.objects.for_school(school)
-        .filter(action="payment.reversed", created_at__gte=since, created_at__lt=until)
-        .annotate(day=_local_day("created_at", school)).values("day")
-        .annotate(amount=Sum(Cast(KT("changes__amount_minor"), BigIntegerField()))).order_by()
+        PaymentTransaction.objects.for_school(school)
+        .filter(reversed_at__gte=since, reversed_at__lt=until)
+        .annotate(day=_local_day("reversed_at", school)).values("day")
+        .annotate(amount=Sum("amount_minor")).order_by()
     )  # fmt: skip
     for row in reversed_:
         found[row["day"]][0] -= row["amount"] or 0
