@@ -11,6 +11,9 @@ from rest_framework.test import APIClient
 
 from schools.tests import factories as f
 
+# The browser tests' Chromium fixture, shared by every app's test_browser_*.py.
+pytest_plugins = ["classpoint.browser_testing"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

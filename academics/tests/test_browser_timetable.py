@@ -1,38 +1,11 @@
 """The slot form in a real headless Chromium: clashes show as the fields change, before saving."""
 
-import os
-import shutil
-
-import pytest
-from django.db import connections
-
 from academics.models import ScheduleSlot
+from classpoint.browser_testing import BROWSER_MARKS
 
 from .factories import slot, staff
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run",
-        ])  # fmt: skip
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
-        connections.close_all()
+pytestmark = BROWSER_MARKS
 
 
 def test_admin_sees_a_clash_inline_then_adds_the_lesson_elsewhere(live_server, school, alice, verified_client,

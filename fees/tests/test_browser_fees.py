@@ -3,54 +3,11 @@ paying online through the demo gateway and another sending a transfer proof the 
 receipts with PDFs, a refund, defaulters and reminders."""
 
 import datetime
-import os
 import re
-import shutil
 
-import pytest
-from django.db import connections
+from classpoint.browser_testing import BROWSER_MARKS, new_page, sign_in_with_totp
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-        # The test body ran in Playwright's greenlet, where Django keeps a connection of its own:
-        # close it, or the test database cannot be dropped at the end of the run.
-        connections.close_all()
-
-
-def _new_page(browser):
-    page = browser.new_context(accept_downloads=True).new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def _sign_in_with_totp(page, base, user):
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Email or username").fill(user.username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=token]").fill(f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}")
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url("**/s/greenfield/")
+pytestmark = BROWSER_MARKS
 
 
 def _family(school, n):
@@ -76,8 +33,8 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     bursar.save()
     _family(school, 2), _family(school, 3)  # two more children in the class, each with a guardian
     base, today = live_server.url, school.local_today()
-    page = _new_page(chromium)
-    _sign_in_with_totp(page, base, bursar)
+    page = new_page(chromium, accept_downloads=True)
+    sign_in_with_totp(page, base, bursar)
 
     # Fee set-up: a fee item, then the class's schedule with a due date already past.
     page.get_by_role("link", name="Fee set-up").first.click()
@@ -112,7 +69,7 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     # The first guardian pays online from the secure link the bursar sends.
     page.goto(f"{base}/s/greenfield/fees/invoices/{first_invoice.pk}/")
     link = page.locator("input[aria-label^='Secure link for']").first.input_value()
-    guardian = _new_page(chromium)
+    guardian = new_page(chromium, accept_downloads=True)
     guardian.goto(link)
     guardian.get_by_role("button", name="Pay ₦50,000.00 now").click()
     guardian.wait_for_url("**/payments/demo/checkout/**")

@@ -8,36 +8,16 @@ a WhatsApp message from sent to delivered."""
 import datetime
 import io
 import json
-import os
 import re
-import shutil
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from classpoint.browser_testing import BROWSER_MARKS, new_page, sign_in_with_totp
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
+pytestmark = BROWSER_MARKS
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 STATUS_PATH = "/messaging/callbacks/twilio/status/"
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-        # The test body ran in Playwright's greenlet, where Django keeps a connection of its own:
-        # close it, or the test database cannot be dropped at the end of the run.
-        connections.close_all()
 
 
 class Clock:
@@ -80,26 +60,6 @@ def twilio(school, settings, monkeypatch, live_server):
         ProviderConfig.objects.create(school=school, channel="whatsapp", secret_key="gf-whatsapp")
         yield fake
     secrets.clear_cache()
-
-
-def _new_page(browser):
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def _sign_in_with_totp(page, base, user):
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Email or username").fill(user.username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=token]").fill(f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}")
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url("**/s/greenfield/")
 
 
 def _second_family(school):
@@ -161,8 +121,8 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     ada_name, pupil_name = f"{ada.first_name} {ada.last_name}", f"{pupil.first_name} {pupil.last_name}"
     kemi = _second_family(school)
     _fees(school, alice, due=today - datetime.timedelta(days=10))
-    page = _new_page(chromium)
-    _sign_in_with_totp(page, base, alice)
+    page = new_page(chromium)
+    sign_in_with_totp(page, base, alice)
 
     # Consent first: the admin records on the guardian's consent page what Ada signed at admission.
     page.goto(f"{base}/s/greenfield/students/{pupil.pk}/")

@@ -6,46 +6,15 @@ demo gateway's checkout; the registrar enrols the child. The dashboard counts al
 and on the next day reads it from the nightly aggregate (the sink), today starting again at zero."""
 
 import datetime
-import os
 import re
-import shutil
 
 import pytest
-from django.db import connections
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from classpoint.browser_testing import BROWSER_MARKS, new_page, settled
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
+pytestmark = BROWSER_MARKS
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-        # The test body ran in Playwright's greenlet, where Django keeps a connection of its own:
-        # close it, or the test database cannot be dropped at the end of the run.
-        connections.close_all()
-
-
-def _settled(page):
-    """htmx wires up swapped-in content when it settles (20 ms later); a person is never faster."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-
-
-def _new_page(browser):
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    return page
 
 
 def _tile(page, key):
@@ -104,7 +73,7 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     other = rf.submit(school, child=rf.applicant(first_name="Tobi"))  # another lead of the day, on the board too
 
     # 1. A family applies on the public form, no login, with the birth certificate attached.
-    family = _new_page(chromium)
+    family = new_page(chromium)
     family.goto(f"{base}/s/greenfield/apply/")
     family.locator("#id_first_name").fill("Adaeze")
     family.locator("#id_last_name").fill("Nwosu")
@@ -127,7 +96,7 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
 
     # 2. The registrar signs in (a registrar, not an admin) and finds it on the board by its reference.
     assert not registrar.is_staff and not registrar.is_superuser
-    page = _new_page(chromium)
+    page = new_page(chromium)
     page.goto(f"{base}/account/login/")
     page.get_by_label("Email or username").fill(registrar.username)
     page.get_by_label("Password").fill("correct-horse-battery")
@@ -138,41 +107,41 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     page.locator(f"#app-{other.pk}").wait_for()
     page.get_by_label("Search (name, phone, email or reference)").fill(reference)
     page.locator(f"#app-{other.pk}").wait_for(state="detached")  # the search leaves only this one
-    _settled(page)
+    settled(page)
     card = page.locator(f"#app-{application.pk}")
     assert card.locator("xpath=ancestor::ol").get_attribute("data-column") == "pending"
     card.get_by_role("link", name="Adaeze Nwosu").click()
     panel = page.locator("#panel")
     panel.get_by_role("heading", name="Adaeze Nwosu").wait_for()
-    _settled(page)
+    settled(page)
     assert reference in panel.locator(".panel-facts").inner_text()
 
     # Overview: into review.
     panel.get_by_role("button", name="Review", exact=True).click()
     panel.get_by_text("Moved to In review.").wait_for()
-    _settled(page)
+    settled(page)
     assert "In review" in panel.locator(".panel-facts .badge").inner_text()
 
     # Class: JSS 1A and its Monday Mathematics slot, no conflict.
     panel.get_by_role("tab", name="Class").click()
-    _settled(page)
+    settled(page)
     panel.get_by_label("Place in class").select_option(label="GFA JSS 1A (JSS 1)")
     panel.get_by_text("GFA JSS 1A: 1 of 40 seats taken this term.").wait_for()
-    _settled(page)
+    settled(page)
     panel.get_by_label("Monday 09:00–10:00 Mathematics, GFA JSS 1A").check()
     panel.get_by_text("No conflicts: this placement can be saved.").wait_for()
     panel.get_by_role("button", name="Save placement").click()
     panel.get_by_text("Placed in GFA JSS 1A and 1 timetable slot.").wait_for()
-    _settled(page)
+    settled(page)
 
     # Fees: approve with the invoice and the pay-now link.
     panel.get_by_role("tab", name="Fees").click()
-    _settled(page)
+    settled(page)
     assert panel.get_by_label("Send the invoice (from GFA JSS 1A's fee schedule)").is_checked()
     panel.get_by_label("Send the pay-now (autopay) link with it").check()
     panel.get_by_role("button", name="Approve").click()
     panel.get_by_text(re.compile(r"Approved\. Invoice \S+ issued; the family is told\.")).wait_for()
-    _settled(page)
+    settled(page)
     application.refresh_from_db()
     invoice = application.invoice
     fees_tab = panel.locator("#tabpanel").inner_text()
@@ -188,7 +157,7 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     pay_link = re.search(r"Pay: (\S+)", message.body).group(1)
     assert pay_link.startswith(f"{base}/")
 
-    guardian = _new_page(chromium)  # the guardian's own phone: a fresh browser, no session
+    guardian = new_page(chromium)  # the guardian's own phone: a fresh browser, no session
     guardian.goto(pay_link)
     guardian.get_by_role("heading", name=re.compile(rf"Invoice {re.escape(invoice.number)}")).wait_for()
     guardian.get_by_role("button", name="Pay ₦120,000.00 now").click()
@@ -198,7 +167,7 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     worker.drain()  # the outbox applies the payment to the invoice and asks for the receipt
 
     panel.get_by_role("tab", name="Fees").click()
-    _settled(page)
+    settled(page)
     panel.locator(".badge-paid").wait_for()
     facts = dict(
         zip(panel.locator("dl.facts dt").all_inner_texts(), panel.locator("dl.facts dd").all_inner_texts(), strict=True)
@@ -210,10 +179,10 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     # 4. The registrar enrols the child from the panel.
     panel.get_by_role("button", name="Enrol as a student").click()
     panel.get_by_text(re.compile(r"Enrolled as Adaeze Nwosu \(")).wait_for()
-    _settled(page)
+    settled(page)
     worker.drain()  # the welcome message
     panel.get_by_role("tab", name="History").click()
-    _settled(page)
+    settled(page)
     history = panel.locator("ol.timeline").inner_text()
     for line in ("Submitted", "Pending → In review", "In review → Approved", "Approved → Enrolled",
                  f"Invoice {invoice.number} issued for ₦120,000.00", "Application received by SMS",

@@ -4,46 +4,13 @@ meets a timetable clash in the Class tab, places the child without one, approves
 enrols; the student exists."""
 
 import datetime
-import os
 import re
-import shutil
 
 import pytest
-from django.db import connections
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from classpoint.browser_testing import BROWSER_MARKS, new_page, settled
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-        # The test body ran in Playwright's greenlet, where Django keeps a connection of its own:
-        # close it, or the test database cannot be dropped at the end of the run.
-        connections.close_all()
-
-
-def _settled(page):
-    """htmx wires up swapped-in content when it settles (20 ms later); a person is never faster
-    than that, a test is."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-
-
-def _new_page(browser):
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    return page
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -74,7 +41,7 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     sibling = rf.submit(school, child=rf.applicant(first_name="Tobi"))  # moved in bulk below
 
     # A family applies on the public form, with the birth certificate attached.
-    family = _new_page(chromium)
+    family = new_page(chromium)
     family.goto(f"{base}/s/greenfield/apply/")
     family.locator("#id_first_name").fill("Adaeze")
     family.locator("#id_last_name").fill("Nwosu")
@@ -95,7 +62,7 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     assert ApplicationDocument.objects.get(application=application).kind == "birth_certificate"
 
     # The registrar signs in to the dashboard: tiles and charts.
-    page = _new_page(chromium)
+    page = new_page(chromium)
     page.goto(f"{base}/account/login/")
     page.get_by_label("Email or username").fill(registrar.username)
     page.get_by_label("Password").fill("correct-horse-battery")
@@ -118,7 +85,7 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     page.locator(f'[data-column="in_review"] #app-{application.pk}').wait_for()
     page.get_by_text(f"{application.reference} (Adaeze Nwosu) moved to In review.").wait_for()
     page.wait_for_function(f"document.activeElement && document.activeElement.id === 'app-{application.pk}'")
-    _settled(page)
+    settled(page)
     # Bulk: Space selects the focused card, the bulk bar moves the selection.
     page.locator(f"#app-{sibling.pk} .app-card-meta").click()
     page.keyboard.press(" ")
@@ -127,7 +94,7 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     page.get_by_role("button", name="Move selected").click()
     page.get_by_text("Moved to In review (1)").wait_for()
     page.locator(f'[data-column="in_review"] #app-{sibling.pk}').wait_for()
-    _settled(page)
+    settled(page)
     # Closing moves ask first: "x" (reject) on a card, answered "Cancel", changes nothing.
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
@@ -141,23 +108,23 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     page.keyboard.press("Enter")
     panel = page.locator("#panel")
     panel.get_by_role("heading", name="Adaeze Nwosu").wait_for()
-    _settled(page)
+    settled(page)
     assert panel.get_by_role("tab", name="Overview").get_attribute("aria-selected") == "true"
 
     # Docs: the birth certificate the family sent is verified.
     panel.get_by_role("tab", name="Docs").click()
-    _settled(page)
+    settled(page)
     panel.get_by_role("button", name="Verify birth certificate").click()
     panel.get_by_text("Birth certificate verified.").wait_for()
-    _settled(page)
+    settled(page)
     assert ApplicationDocument.objects.get(application=application).status == "verified"
 
     # Class: a clash shows before saving; a placement without one is saved.
     panel.get_by_role("tab", name="Class").click()
-    _settled(page)
+    settled(page)
     panel.get_by_label("Place in class").select_option(label="GFA JSS 1A (JSS 1)")
     panel.get_by_text("GFA JSS 1A: 1 of 40 seats taken this term.").wait_for()
-    _settled(page)
+    settled(page)
     panel.get_by_label("Monday 09:00–10:00 Mathematics, GFA JSS 1A").check()
     panel.get_by_label("Monday 09:30–10:30 English, GFA JSS 1B").check()
     warning = panel.locator(".conflicts")
@@ -168,11 +135,11 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     panel.get_by_text("No conflicts: this placement can be saved.").wait_for()
     panel.get_by_role("button", name="Save placement").click()
     panel.get_by_text("Placed in GFA JSS 1A and 2 timetable slots.").wait_for()
-    _settled(page)
+    settled(page)
 
     # Fees: approve with the invoice.
     panel.get_by_role("tab", name="Fees").click()
-    _settled(page)
+    settled(page)
     assert panel.get_by_label("Send the invoice (from GFA JSS 1A's fee schedule)").is_checked()
     panel.get_by_role("button", name="Approve").click()
     panel.get_by_text(re.compile(r"Invoice \S+ issued")).first.wait_for()

@@ -1,12 +1,14 @@
 """Admission settings without the admin: the documents checklist (with the board's missing counts
 recounted), the admission number pattern with its preview, the API, and who may see them."""
 
+import os
 import re
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from classpoint.browser_testing import CHROMIUM, new_page
 from classpoint.models import AuditLog, Counter
 from registrar import services
 from registrar.checklist import requirements_for
@@ -320,33 +322,13 @@ def test_service_refuses_a_bad_pattern_with_the_field_named(school, registrar):
 # --- In a browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def chromium():
-    import os
-    import shutil
-
-    from django.db import connections
-
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(executable):
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-        connections.close_all()  # the connection Django opened in Playwright's greenlet
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed (apt-get install chromium)")
 def test_in_a_browser_the_preview_follows_the_typing_and_the_checklist_saves(live_server, school, registrar, chromium):
     Counter.objects.create(school=school, key="admission", value=6)
     application = rf.submit(school)
-    page = chromium.new_context().new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(chromium)
     page.goto(f"{live_server.url}/account/login/")
     page.get_by_label("Email or username").fill(registrar.username)
     page.get_by_label("Password").fill("correct-horse-battery")

@@ -1,43 +1,8 @@
 """The students workspace in a real headless Chromium (Debian's package, driven by Playwright)."""
 
-import os
-import shutil
+from classpoint.browser_testing import BROWSER_MARKS
 
-import pytest
-from django.db import connections
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],  # fmt: skip
-        )
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
-        # The test body ran in Playwright's greenlet, where Django keeps a connection of its own:
-        # close it, or the test database cannot be dropped at the end of the run.
-        connections.close_all()
+pytestmark = BROWSER_MARKS
 
 
 def test_teacher_signs_in_searches_and_opens_a_student(live_server, school, teacher, browser_page):
