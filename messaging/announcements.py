@@ -39,6 +39,11 @@ def _key_prefix(announcement_id):
     return f"announcement:{announcement_id}:"
 
 
+def published_key(announcement_id):
+    """The dedupe key of an announcement's `announcement.published` event (its fan-out)."""
+    return f"{EVENT}:{announcement_id}"
+
+
 def dedupe_key(*, announcement_id, guardian_id, channel=None):
     key = f"{_key_prefix(announcement_id)}{guardian_id}"
     return f"{key}:{channel}" if channel else key
@@ -120,7 +125,7 @@ def announcement_publish(*, announcement, actor):
     locked.published_at = timezone.now()
     locked.save(update_fields=["published_at"])
     emit(school=locked.school, event_type=EVENT, payload={"announcement_id": locked.pk},
-         dedupe_key=f"{EVENT}:{locked.pk}")  # fmt: skip
+         dedupe_key=published_key(locked.pk))  # fmt: skip
     audit(school=locked.school, actor=actor, action="announcement.published", target=locked,
           changes={"published_at": locked.published_at.isoformat()})  # fmt: skip
     announcement.published_at = locked.published_at
@@ -228,7 +233,7 @@ def announcement_counts(announcement):
 
 def _fanned_out(announcement):
     return OutboxEvent.objects.filter(
-        school_id=announcement.school_id, dedupe_key=f"{EVENT}:{announcement.pk}", processed_at__isnull=False
+        school_id=announcement.school_id, dedupe_key=published_key(announcement.pk), processed_at__isnull=False
     ).exists()  # fmt: skip
 
 

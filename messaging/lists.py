@@ -19,6 +19,7 @@ from schools.models import Guardian
 from schools.phones import normalize_phone
 
 from .announcements import EVENT as PUBLISHED
+from .announcements import published_key
 from .errors import MessagingError
 from .models import Announcement, GuardianList
 
@@ -246,11 +247,11 @@ def announcements_waiting_for(guardian_list):
     fanned out yet (the fan-out reads the members when it runs)."""
     uses = Announcement.objects.for_school(guardian_list.school_id).filter(guardian_list=guardian_list)
     published = list(uses.filter(published_at__isnull=False).values_list("pk", flat=True))
-    pending = OutboxEvent.objects.filter(
+    pending = set(OutboxEvent.objects.filter(
         school_id=guardian_list.school_id, event_type=PUBLISHED, processed_at__isnull=True,
-        dedupe_key__in=[f"{PUBLISHED}:{pk}" for pk in published],
-    ).values_list("dedupe_key", flat=True)  # fmt: skip
-    pending_ids = [int(key.rsplit(":", 1)[1]) for key in pending]
+        dedupe_key__in=[published_key(pk) for pk in published],
+    ).values_list("dedupe_key", flat=True))  # fmt: skip
+    pending_ids = [pk for pk in published if published_key(pk) in pending]
     return uses.filter(Q(published_at__isnull=True) | Q(pk__in=pending_ids)).order_by("created_at", "id")
 
 

@@ -7,13 +7,14 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from classpoint.audit import audit
 from classpoint.counters import next_value
 from classpoint.messages import request_message
 from classpoint.outbox import emit
-from schools.models import Student
+from schools.models import Student, StudentGuardian
 from schools.phones import normalize_phone
 
 from .. import checklist, links
@@ -198,17 +199,21 @@ def _flag_duplicates(application, guardian_ids):
         reason = (f"Same child (names and date of birth) and same guardian as {other.reference}, "
                   f"which is {other.get_status_display().lower()}.")  # fmt: skip
         flags.append(DuplicateFlag(school=school, application=application, other_application=other, reason=reason))
-    students = Student.objects.for_school(school).filter(**same_child).order_by("id")
+    shares_a_guardian = StudentGuardian.objects.filter(student_id=OuterRef("pk"), guardian_id__in=guardian_ids)
+    students = (
+        Student.objects.for_school(school).filter(**same_child)
+        .annotate(shared=Exists(shares_a_guardian)).order_by("id")
+    )  # fmt: skip
     for student in students:
-        shared = student.guardian_links.filter(guardian_id__in=guardian_ids).exists()
         reason = (f"{student.full_name} ({student.admission_number}), a {student.get_status_display().lower()} "
                   f"student, has the same names and date of birth"
-                  f"{' and the same guardian' if shared else ''}.")  # fmt: skip
+                  f"{' and the same guardian' if student.shared else ''}.")  # fmt: skip
         flags.append(DuplicateFlag(school=school, application=application, student=student, reason=reason[:300]))
     DuplicateFlag.objects.bulk_create(flags)
-    for flag in flags:
-        ApplicationEvent.objects.create(school=school, application=application, kind=ApplicationEvent.Kind.DUPLICATE,
-                                        note=f"Possible duplicate: {flag.reason}")  # fmt: skip
+    ApplicationEvent.objects.bulk_create(
+        [ApplicationEvent(school=school, application=application, kind=ApplicationEvent.Kind.DUPLICATE,
+                          note=f"Possible duplicate: {flag.reason}") for flag in flags]
+    )  # fmt: skip
     application.open_duplicates = len(flags)
     return flags
 

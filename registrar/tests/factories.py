@@ -88,3 +88,23 @@ def fee_schedule(school, class_group, amount_minor=15_000_000, term=None):
         school=school, actor=None, term=term or school.current_term(), name=f"{class_group} fees",
         class_group=class_group, lines=[{"fee_item": item, "amount_minor": amount_minor}],
     )  # fmt: skip
+
+
+def apply_on_public_form(page, base, *, first_name="Adaeze", last_name="Nwosu", guardian="Chioma"):
+    """A family fills the public form (a real browser page) for JSS 1 with a birth certificate, sends
+    it and waits for the "received" page."""
+    page.goto(f"{base}/s/greenfield/apply/")
+    page.locator("#id_first_name").fill(first_name)
+    page.locator("#id_last_name").fill(last_name)
+    page.get_by_label("Date of birth").fill("2014-05-02")
+    page.get_by_label("Female").check()
+    page.get_by_label("Class applied for").select_option("JSS 1")
+    page.locator("#id_g1_first_name").fill(guardian)
+    page.locator("#id_g1_last_name").fill(last_name)
+    page.locator("#id_g1_phone").fill("0803 111 2222")
+    page.locator("#id_g1_consent_sms").check()
+    page.get_by_label("Birth certificate").set_input_files(
+        {"name": "birth-certificate.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_role("button", name="Send the application").click()
+    page.get_by_text("the application was received").wait_for()

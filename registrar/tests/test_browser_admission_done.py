@@ -66,7 +66,6 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     from registrar import kpi
     from registrar.models import Application, RegistrationKpiDaily, RevenueDaily
     from registrar.tests import factories as rf
-    from registrar.tests.factories import PDF
 
     settings.SITE_URL = live_server.url  # pay links point here, and the demo gateway posts its webhook back
     base, today = live_server.url, school.local_today()
@@ -74,21 +73,7 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
 
     # 1. A family applies on the public form, no login, with the birth certificate attached.
     family = new_page(chromium)
-    family.goto(f"{base}/s/greenfield/apply/")
-    family.locator("#id_first_name").fill("Adaeze")
-    family.locator("#id_last_name").fill("Nwosu")
-    family.get_by_label("Date of birth").fill("2014-05-02")
-    family.get_by_label("Female").check()
-    family.get_by_label("Class applied for").select_option("JSS 1")
-    family.locator("#id_g1_first_name").fill("Chioma")
-    family.locator("#id_g1_last_name").fill("Nwosu")
-    family.locator("#id_g1_phone").fill("0803 111 2222")
-    family.locator("#id_g1_consent_sms").check()
-    family.get_by_label("Birth certificate").set_input_files(
-        {"name": "birth-certificate.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
-    family.get_by_role("button", name="Send the application").click()
-    family.get_by_text("the application was received").wait_for()
+    rf.apply_on_public_form(family, base)
     reference = family.locator("main strong.tile-figure").inner_text().strip()
     application = Application.objects.get(school=school, reference=reference)
     assert (application.first_name, application.status) == ("Adaeze", "pending")

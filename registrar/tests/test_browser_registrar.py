@@ -35,28 +35,13 @@ def test_from_the_public_form_to_an_enrolled_student(live_server, school, regist
     from academics.models import SlotSeat
     from registrar.models import Application, ApplicationDocument
     from registrar.tests import factories as rf
-    from registrar.tests.factories import PDF
 
     base = live_server.url
     sibling = rf.submit(school, child=rf.applicant(first_name="Tobi"))  # moved in bulk below
 
     # A family applies on the public form, with the birth certificate attached.
     family = new_page(chromium)
-    family.goto(f"{base}/s/greenfield/apply/")
-    family.locator("#id_first_name").fill("Adaeze")
-    family.locator("#id_last_name").fill("Nwosu")
-    family.get_by_label("Date of birth").fill("2014-05-02")
-    family.get_by_label("Female").check()
-    family.get_by_label("Class applied for").select_option("JSS 1")
-    family.locator("#id_g1_first_name").fill("Chioma")
-    family.locator("#id_g1_last_name").fill("Nwosu")
-    family.locator("#id_g1_phone").fill("0803 111 2222")
-    family.locator("#id_g1_consent_sms").check()
-    family.get_by_label("Birth certificate").set_input_files(
-        {"name": "birth-certificate.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
-    family.get_by_role("button", name="Send the application").click()
-    family.get_by_text("the application was received").wait_for()
+    rf.apply_on_public_form(family, base)
     application = Application.objects.get(school=school, first_name="Adaeze")
     assert application.reference in family.locator("main").inner_text()
     assert ApplicationDocument.objects.get(application=application).kind == "birth_certificate"
