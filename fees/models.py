@@ -140,6 +140,12 @@ class Invoice(SchoolScoped):
         return self.number or f"Draft invoice {self.pk}"
 
     @property
+    def takes_payments(self):
+        """Whether money may be recorded against it, by any route. A paid invoice still does: the
+        excess becomes family credit. A draft was never sent and a void one is cancelled."""
+        return self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID, self.Status.PAID)
+
+    @property
     def balance_minor(self):
         return self.total_minor - self.paid_minor
 
@@ -224,6 +230,7 @@ class InvoiceBatch(SchoolScoped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name_plural = "invoice batches"
 
     def __str__(self):
         return f"Invoice batch {self.pk}"
@@ -397,6 +404,7 @@ class CreditEntry(SchoolScoped):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "credit entries"
         constraints = [
             models.UniqueConstraint(fields=["school", "source_key"], name="credit_entry_unique_source"),
             models.CheckConstraint(condition=~Q(amount_minor=0), name="credit_entry_not_zero"),

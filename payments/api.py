@@ -1,11 +1,13 @@
 """API: pay links, counter payments, transactions and receipts under /api/v1/schools/<slug>/."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, FileLinkOutput, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, ErrorSerializer, FileLinkOutput, paginated, scoped_get
+from classpoint.api.fields import AmountMinorField, IdFilter
 from classpoint.api.views import SchoolApiView
 from fees.models import Invoice
 
@@ -45,7 +47,7 @@ class PayLinkApi(SchoolApiView):
 
 
 class IntentFilter(django_filters.FilterSet):
-    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    invoice = IdFilter(field_name="invoice_id")
     status = django_filters.ChoiceFilter(choices=PaymentIntent.Status.choices)
     gateway = django_filters.CharFilter()
 
@@ -56,6 +58,12 @@ class IntentFilter(django_filters.FilterSet):
 
 class IntentListApi(SchoolApiView):
     read_perm = "payments.view"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = IntentFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IntentFilter
 
     @extend_schema(responses={200: IntentOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
     def get(self, request, school_slug):
@@ -78,23 +86,29 @@ class TransactionOutput(serializers.ModelSerializer):
 
 class CounterPaymentInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[("cash", "Cash"), ("pos", "POS")])
-    amount_minor = serializers.IntegerField(min_value=1)
+    amount_minor = AmountMinorField(min_value=1)
     reference = serializers.CharField(max_length=128, required=False, allow_blank=True,
-                                      help_text="POS slip or terminal reference; unique when given.")  # fmt: skip
+                                      help_text="POS slip or terminal reference: unique in the school when given; "
+                                                "a reused one is a 409 `duplicate_reference`.")  # fmt: skip
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+_REUSED_SLIP = "`duplicate_reference`: the slip is already recorded (the message names its receipt)"
+COUNTER_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(ErrorSerializer, description=f"{_REUSED_SLIP}; or {ERRORS[409].description}"),
+}
 
 
 class CounterPaymentApi(SchoolApiView):
     write_perm = "fees.manage"
 
-    @extend_schema(request=CounterPaymentInput, responses={201: TransactionOutput, **ERRORS}, tags=["payments"])
+    @extend_schema(request=CounterPaymentInput, responses={201: TransactionOutput, **COUNTER_ERRORS}, tags=["payments"])
     def post(self, request, school_slug, pk):
         invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
         data = CounterPaymentInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if invoice.status not in ("issued", "partially_paid", "paid"):
-            raise serializers.ValidationError({"invoice": ["Only issued invoices take payments."]})
         tx = services.transaction_record(
             invoice=invoice, kind=v["kind"], amount_minor=v["amount_minor"], currency=invoice.currency,
             actor=request.user, gateway=f"counter-{v['kind']}" if v.get("reference") else "",
@@ -104,7 +118,7 @@ class CounterPaymentApi(SchoolApiView):
 
 
 class TransactionFilter(django_filters.FilterSet):
-    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    invoice = IdFilter(field_name="invoice_id")
     status = django_filters.ChoiceFilter(choices=PaymentTransaction.Status.choices)
     kind = django_filters.ChoiceFilter(choices=PaymentTransaction.Kind.choices)
 
@@ -115,6 +129,12 @@ class TransactionFilter(django_filters.FilterSet):
 
 class TransactionListApi(SchoolApiView):
     read_perm = "payments.view"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = TransactionFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TransactionFilter
 
     @extend_schema(responses={200: TransactionOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
     def get(self, request, school_slug):

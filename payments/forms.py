@@ -1,5 +1,6 @@
 from django import forms
 
+from classpoint.bounds import DateFormField
 from fees.money import to_minor
 
 
@@ -20,7 +21,7 @@ class ProofForm(forms.Form):
 
     file = forms.FileField(label="Transfer slip (PDF, JPEG or PNG)")
     amount = AmountField(label="Amount transferred", min_value=0.01, max_digits=14, decimal_places=2)
-    paid_on = forms.DateField(label="Date of the transfer", widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = DateFormField(label="Date of the transfer", widget=forms.DateInput(attrs={"type": "date"}))
     bank_reference = forms.CharField(label="Bank reference (optional)", required=False, max_length=128)
     payer_name = forms.CharField(label="Paid by (name on the account)", required=False, max_length=120)
 

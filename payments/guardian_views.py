@@ -13,7 +13,7 @@ from schools.models import Guardian, School, StudentGuardian
 from . import proofs, services
 from .errors import PaymentsError
 from .forms import ProofForm, add_service_errors
-from .models import PaymentProof, PaymentTransaction
+from .models import PaymentProof, PaymentTransaction, Receipt
 
 
 def _open(token):
@@ -39,6 +39,21 @@ def _open(token):
     ):
         raise Http404("This link is not valid")
     return school, invoice, guardian
+
+
+@never_cache
+@require_http_methods(["GET"])
+def guardian_receipt(request, token, receipt_id):
+    """A receipt's PDF for the guardian: the same signed, expiring link as the invoice page, so it
+    opens without an account and reaches only the receipts of that invoice (any other id is 404)."""
+    from .receipt_views import receipt_pdf_link
+
+    school, invoice, _guardian = _open(token)
+    receipt = Receipt.objects.for_school(school).filter(pk=receipt_id, transaction__invoice=invoice).first()
+    if receipt is None:
+        raise Http404("No such receipt")
+    url, _expires_at = receipt_pdf_link(receipt)
+    return redirect(url)
 
 
 @never_cache

@@ -39,13 +39,22 @@ class PaymentIntent(SchoolScoped):
 
 
 class WebhookEvent(models.Model):
-    """Every correctly signed delivery, once: a replay hits the unique constraint and is dropped."""
+    """Every correctly signed delivery, once: a replay hits the unique constraint and is dropped.
+    What processing made of it stays on the row, so an event that credited nothing says why."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FLAGGED = "flagged", "Flagged for review"
 
     gateway = models.CharField(max_length=20)
     event_id = models.CharField(max_length=128)
     reference = models.CharField(max_length=64, blank=True, default="")
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    problem = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_unique_event")]
@@ -72,7 +81,7 @@ class PaymentTransaction(SchoolScoped):
     intent = models.ForeignKey(PaymentIntent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     gateway = models.CharField(max_length=20, blank=True, default="")
-    # The gateway's (or bank's) reference: one transaction per reference per gateway, ever.
+    # The gateway's (or the POS slip's) reference: one transaction per reference per gateway in a school.
     provider_reference = models.CharField(max_length=128, null=True, blank=True)
     amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
@@ -88,10 +97,19 @@ class PaymentTransaction(SchoolScoped):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # An outside reference (a POS slip, a gateway's charge id) is one payment per school; the
+            # same printed slip number in another school is that school's own payment.
             models.UniqueConstraint(
-                fields=["gateway", "provider_reference"],
+                fields=["school", "gateway", "provider_reference"],
                 condition=Q(provider_reference__isnull=False),
-                name="transaction_unique_provider_reference",
+                name="transaction_unique_school_reference",
+            ),
+            # A pay link is credited at most once, whatever the gateway sends; a reversed credit still
+            # counts, so a late event cannot credit a refunded payment again.
+            models.UniqueConstraint(
+                fields=["intent"],
+                condition=Q(intent__isnull=False, status__in=["confirmed", "reversed"]),
+                name="transaction_one_credit_per_intent",
             ),
         ]
         indexes = [

@@ -80,7 +80,12 @@ def proof_submit(*, invoice, actor, file_key, amount_minor, paid_on, bank_refere
     size = default_storage.size(file_key)
     with default_storage.open(file_key, "rb") as handle:
         head = handle.read(16)
-    content_type = check_file(head, size, field="file_key")
+    try:
+        content_type = check_file(head, size, field="file_key")
+    except PaymentsError:
+        # No proof will ever use a file refused for what it is: keep no orphan in storage.
+        default_storage.delete(file_key)
+        raise
     reference = (bank_reference or "").strip()[:128]
     if (
         reference
@@ -145,6 +150,11 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
     reason = (reason or "").strip()
     if not approve and not reason:
         raise PaymentsError("Give a reason.", fields={"reason": ["Tell the guardian why the proof is rejected."]})
+    invoice = type(proof.invoice).objects.select_for_update().get(pk=proof.invoice_id)
+    if approve and not invoice.takes_payments:
+        # Voided while the proof waited: the transfer is refunded, not credited.
+        message = f"The invoice is {invoice.get_status_display().lower()}: reject the proof and refund the payer."
+        raise PaymentsError("Not payable.", code="not_payable", fields={"proof": [message]})
     now = timezone.now()
     tx = PaymentTransaction.objects.select_for_update().get(pk=proof.transaction_id)
     proof.status = PaymentProof.Status.APPROVED if approve else PaymentProof.Status.REJECTED
@@ -152,7 +162,6 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
     proof.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
     proof.reviewed_at = now
     proof.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
-    invoice = proof.invoice
     if approve:
         tx.status = PaymentTransaction.Status.CONFIRMED
         tx.confirmed_at = now

@@ -2,11 +2,13 @@
 
 import django_filters
 from django.conf import settings
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS, FileLinkOutput, UploadTargetOutput, paginated, scoped_get
+from classpoint.api.fields import AmountMinorField, DateField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 from classpoint.files import download_url, new_key, upload_target
 from fees.models import Invoice
@@ -46,11 +48,11 @@ class ProofUploadUrlApi(SchoolApiView):
 
 class ProofSubmitInput(serializers.Serializer):
     file_key = serializers.CharField(max_length=500)
-    amount_minor = serializers.IntegerField(min_value=1)
-    paid_on = serializers.DateField()
+    amount_minor = AmountMinorField(min_value=1)
+    paid_on = DateField()
     bank_reference = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     payer_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    guardian_id = serializers.IntegerField(required=False, help_text="The guardian who sent it, if known.")
+    guardian_id = IdField(required=False, help_text="The guardian who sent it, if known.")
 
 
 class InvoiceProofsApi(SchoolApiView):
@@ -84,7 +86,7 @@ class InvoiceProofsApi(SchoolApiView):
 
 class ProofFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentProof.Status.choices)
-    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    invoice = IdFilter(field_name="invoice_id")
 
     class Meta:
         model = PaymentProof
@@ -93,6 +95,12 @@ class ProofFilter(django_filters.FilterSet):
 
 class ProofListApi(SchoolApiView):
     read_perm = "payments.view"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = ProofFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProofFilter
 
     @extend_schema(responses={200: ProofOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
     def get(self, request, school_slug):

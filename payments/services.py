@@ -1,5 +1,6 @@
-"""Every write to payments. Crediting is guarded three times: the webhook event is stored once,
-the gateway reference is unique per transaction, and fees allocates once per transaction."""
+"""Every write to payments. Crediting is guarded four times: the webhook event is stored once,
+the gateway reference is unique per school, a pay link is credited once (its row lock, then a
+constraint), and fees allocates once per transaction."""
 
 import logging
 import secrets as pysecrets
@@ -12,6 +13,7 @@ from django.utils import timezone
 from classpoint.audit import audit
 from classpoint.counters import next_value
 from classpoint.outbox import emit
+from classpoint.secrets import SecretNotFound
 
 from .errors import PaymentsError
 from .gateways import GatewayError, get_gateway
@@ -19,16 +21,25 @@ from .models import PaymentIntent, PaymentTransaction, Receipt, WebhookEvent
 
 log = logging.getLogger(__name__)
 
+# The largest amount a money column holds (a signed 64-bit integer).
+MAX_AMOUNT_MINOR = 2**63 - 1
+# A transaction in these states has credited its pay link (a reversal refunds it; it is not re-credited).
+CREDITED = (PaymentTransaction.Status.CONFIRMED, PaymentTransaction.Status.REVERSED)
+
+
+def _not_payable(invoice):
+    message = f"Only issued invoices take payments (this one is {invoice.get_status_display().lower()})."
+    return PaymentsError("Not payable.", code="not_payable", fields={"invoice": [message]})
+
 
 @transaction.atomic
 def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
-    if invoice.status not in ("issued", "partially_paid"):
-        raise PaymentsError(
-            "Not payable.", code="not_payable", fields={"invoice": ["Only issued invoices can be paid."]}
-        )
+    if not invoice.takes_payments:
+        raise _not_payable(invoice)
     if invoice.balance_minor <= 0:
         raise PaymentsError("Nothing to pay.", code="nothing_due", fields={"invoice": ["This invoice is paid."]})
-    gateway = get_gateway(gateway_name or settings.PAYMENTS_DEFAULT_GATEWAY)
+    gateway_name = gateway_name or settings.PAYMENTS_DEFAULT_GATEWAY
+    gateway = get_gateway(gateway_name)
     if gateway is None:
         raise PaymentsError("Unknown gateway.", fields={"gateway": [f"No gateway “{gateway_name}”."]})
     intent = PaymentIntent.objects.create(
@@ -40,6 +51,11 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
         intent.checkout_url = gateway.initialize(intent, email=email, callback_url=callback_url)
     except GatewayError as exc:
         raise PaymentsError(str(exc), code="gateway_unavailable") from exc
+    except SecretNotFound as exc:
+        # The operator's problem, not the payer's: the secret's name goes to the log only.
+        log.error("%s gateway has no key configured: %s", gateway.name, exc)
+        message = "Online payment is not available yet; try again later."
+        raise PaymentsError(message, code="gateway_unavailable") from exc
     intent.status = PaymentIntent.Status.PENDING
     intent.save(update_fields=["checkout_url", "status"])
     changes = {"invoice": invoice.number, "amount_minor": intent.amount_minor, "gateway": gateway.name}
@@ -67,7 +83,10 @@ def intents_abandon_stale(*, now=None, batch_size=1000):
 def webhook_receive(*, gateway, payload):
     """Store a correctly signed webhook once and hand it to the outbox. Returns (event, is_new)."""
     data = gateway.parse_event(payload)
-    intent = PaymentIntent.objects.filter(reference=data.reference).select_related("school").first()
+    # Unscoped by school (the school is what we are finding out), but only this gateway's pay links.
+    intent = (
+        PaymentIntent.objects.filter(gateway=gateway.name, reference=data.reference).select_related("school").first()
+    )
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -80,41 +99,103 @@ def webhook_receive(*, gateway, payload):
     return event, True
 
 
+def _webhook_decided(event, status, problem=""):
+    event.status, event.problem = status, problem[:300]
+    event.save(update_fields=["status", "problem"])
+
+
+def _webhook_flag(event, intent, problem):
+    """Keep a signed event we will not act on where the school's staff see it, once: the handler
+    returns normally, so the outbox neither retries it nor dead-letters it."""
+    log.warning("webhook %s flagged: %s", event.pk, problem)
+    _webhook_decided(event, WebhookEvent.Status.FLAGGED, problem)
+    changes = {"gateway": event.gateway, "event_id": event.event_id, "problem": event.problem}
+    audit(school=intent.school, actor=None, action="payment.webhook_flagged", target=intent, changes=changes)
+
+
 @transaction.atomic
 def webhook_process(*, webhook_event_id):
-    """Credit what a stored webhook reports, if it checks out against our intent and the gateway."""
-    event = WebhookEvent.objects.get(pk=webhook_event_id)
-    gateway = get_gateway(event.gateway)
-    data = gateway.parse_event(event.payload)
-    if data.kind != "charge.success":
+    """Credit what a stored webhook reports, if it checks out against our intent and the gateway.
+    Every outcome is written on the event; an event already ignored or flagged stays so."""
+    event = WebhookEvent.objects.select_for_update().get(pk=webhook_event_id)
+    if event.status in (WebhookEvent.Status.IGNORED, WebhookEvent.Status.FLAGGED):
         return None
-    intent = PaymentIntent.objects.select_for_update().filter(reference=data.reference).first()
+    gateway = get_gateway(event.gateway)
+    if gateway is None:
+        return _webhook_decided(event, WebhookEvent.Status.IGNORED, f"The {event.gateway} gateway is not enabled.")
+    try:
+        data = gateway.parse_event(event.payload)
+    except GatewayError as exc:  # stored before payloads were checked on arrival
+        return _webhook_decided(event, WebhookEvent.Status.IGNORED, str(exc))
+    if data.kind != "charge.success":
+        return _webhook_decided(event, WebhookEvent.Status.IGNORED, f"{data.kind} events credit nothing.")
+    # The lock serialises every event for one pay link: the second sees the first one's credit.
+    intents = PaymentIntent.objects.select_for_update(of=("self",)).select_related("school", "invoice")
+    intent = intents.filter(gateway=gateway.name, reference=data.reference).first()
     if intent is None:
         log.warning("webhook %s names unknown reference %s: nothing credited", event.pk, data.reference)
-        return None
+        problem = f"No {gateway.name} payment has reference {data.reference}."
+        return _webhook_decided(event, WebhookEvent.Status.IGNORED, problem)
+    said = f"{data.amount_minor} {data.currency}"
+    if not 0 < data.amount_minor <= MAX_AMOUNT_MINOR:
+        return _webhook_flag(event, intent, f"Webhook says {said}, which no payment can be; nothing credited.")
+    credited = PaymentTransaction.objects.for_school(intent.school).filter(intent=intent, status__in=CREDITED).first()
+    if credited is not None:
+        if (credited.gateway, credited.provider_reference) == (gateway.name, data.provider_reference):
+            _webhook_decided(event, WebhookEvent.Status.PROCESSED)  # this very charge, delivered again
+            return credited
+        if (data.amount_minor, data.currency) != (credited.amount_minor, credited.currency):
+            problem = f"Webhook says {said} for a payment already settled by transaction #{credited.pk}."
+            return _webhook_flag(event, intent, problem)
+        problem = f"Payment already settled by transaction #{credited.pk}; this event credits nothing."
+        return _webhook_decided(event, WebhookEvent.Status.IGNORED, problem)
     flagged = []
     if data.amount_minor != intent.amount_minor or data.currency != intent.currency:
-        flagged.append(
-            f"webhook says {data.amount_minor} {data.currency}, intent is {intent.amount_minor} {intent.currency}"
-        )
+        flagged.append(f"webhook says {said}, intent is {intent.amount_minor} {intent.currency}")
+    if not intent.invoice.takes_payments:
+        flagged.append(f"the invoice is {intent.invoice.get_status_display().lower()}: refund the payer")
     facts = gateway.verify(data.reference)
     if facts is not None and (facts["status"] != "success" or facts["amount_minor"] != intent.amount_minor
                               or facts["currency"] != intent.currency):  # fmt: skip
         flagged.append(f"gateway verification says {facts}")
-    return transaction_record(
+    tx = transaction_record(
         invoice=intent.invoice, intent=intent, kind=PaymentTransaction.Kind.GATEWAY, gateway=gateway.name,
         provider_reference=data.provider_reference, amount_minor=data.amount_minor, currency=data.currency,
         flag_reason="; ".join(flagged), actor=None,
     )  # fmt: skip
+    _webhook_decided(event, WebhookEvent.Status.PROCESSED, tx.note if tx.status == tx.Status.FLAGGED else "")
+    return tx
+
+
+def _duplicate_reference(existing, reference):
+    """A slip already recorded in this school: name what it was recorded as, so the bursar can find it."""
+    receipt = Receipt.objects.for_school(existing.school_id).filter(transaction=existing).first()
+    where = f"receipt {receipt.number}" if receipt else f"payment #{existing.pk}"
+    message = (
+        f"{existing.get_kind_display()} reference “{reference}” is already recorded on {where} "
+        f"(invoice {existing.invoice.number or existing.invoice_id})."
+    )
+    detail = "This reference is already used in this school: record a slip once."
+    error = PaymentsError(message, code="duplicate_reference", fields={"reference": [detail]})
+    error.status_code = 409
+    return error
 
 
 @transaction.atomic
 def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=None, gateway="",
                        provider_reference=None, flag_reason="", note=""):  # fmt: skip
     """A confirmed payment (or, with `flag_reason`, one held for review and not credited).
-    A second call with the same gateway reference returns the first transaction and credits nothing."""
+    Outside references are unique per school: a gateway's charge delivered again returns the
+    transaction already recorded (and credits nothing); a counter slip entered twice is refused (409)."""
     if amount_minor <= 0:
         raise PaymentsError("Amount must be positive.", fields={"amount_minor": ["Enter an amount above zero."]})
+    # A flagged record credits nothing and keeps money a gateway already took (on an invoice voided
+    # since the pay link was made) in view; a credit needs an invoice that takes payments, read
+    # under its row lock so a concurrent void cannot slip in between.
+    if not flag_reason:
+        current = type(invoice).objects.select_for_update().only("status").get(pk=invoice.pk)
+        if not current.takes_payments:
+            raise _not_payable(current)
     status = PaymentTransaction.Status.FLAGGED if flag_reason else PaymentTransaction.Status.CONFIRMED
     try:
         with transaction.atomic():
@@ -125,7 +206,17 @@ def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=N
                 recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
             )  # fmt: skip
     except IntegrityError:
-        return PaymentTransaction.objects.get(gateway=gateway, provider_reference=provider_reference)
+        same_school = PaymentTransaction.objects.for_school(invoice.school).select_related("invoice")
+        existing = None
+        if provider_reference is not None:
+            existing = same_school.filter(gateway=gateway, provider_reference=provider_reference).first()
+        if existing is None and intent is not None:
+            existing = same_school.filter(intent=intent, status__in=CREDITED).first()
+        if existing is None:
+            raise
+        if kind != PaymentTransaction.Kind.GATEWAY:
+            raise _duplicate_reference(existing, provider_reference) from None
+        return existing
     if intent is not None:
         intent.status = PaymentIntent.Status.FAILED if flag_reason else PaymentIntent.Status.SUCCEEDED
         intent.save(update_fields=["status"])

@@ -10,6 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from prometheus_client import Counter
 
+from classpoint.net import client_ip
+from classpoint.secrets import SecretNotFound
 from fees.money import format_money
 
 from . import services
@@ -20,6 +22,13 @@ log = logging.getLogger(__name__)
 WEBHOOK_REJECTED = Counter(
     "classpoint_webhook_rejected", "Webhooks refused for a bad or missing signature.", ["gateway"]
 )
+WEBHOOK_UNCONFIGURED = Counter(
+    "classpoint_webhook_unconfigured", "Webhooks refused because the gateway has no key configured.", ["gateway"]
+)
+
+
+def _error(code, message, status):
+    return JsonResponse({"error": {"code": code, "message": message, "fields": {}}}, status=status)
 
 
 @csrf_exempt
@@ -30,18 +39,25 @@ def webhook(request, gateway_name):
     if gateway is None:
         raise Http404("No such gateway")
     raw = request.body
-    if not gateway.verify_signature(raw, request.headers):
+    try:
+        signed = gateway.verify_signature(raw, request.headers)
+    except SecretNotFound as exc:
+        # Nothing can be verified, so nothing is stored; a 5xx makes the gateway deliver again once
+        # the key is in place, so no payment is lost meanwhile.
+        WEBHOOK_UNCONFIGURED.labels(gateway.name).inc()
+        log.error("%s webhook refused: the gateway has no key configured (%s)", gateway.name, exc)
+        return _error("gateway_not_configured", "This gateway is not configured to receive webhooks.", 503)
+    if not signed:
         WEBHOOK_REJECTED.labels(gateway.name).inc()
         log.warning("rejected %s webhook with a bad or missing signature from %s", gateway.name,
-                    request.META.get("REMOTE_ADDR"))  # fmt: skip
-        return JsonResponse({"error": {"code": "bad_signature", "message": "Signature check failed.", "fields": {}}},
-                            status=401)  # fmt: skip
+                    client_ip(request))  # fmt: skip
+        return _error("bad_signature", "Signature check failed.", 401)
     try:
         payload = json.loads(raw)
         event, is_new = services.webhook_receive(gateway=gateway, payload=payload)
-    except (ValueError, GatewayError):
-        return JsonResponse({"error": {"code": "bad_payload", "message": "Unrecognised payload.", "fields": {}}},
-                            status=400)  # fmt: skip
+    except (ValueError, RecursionError, GatewayError) as exc:
+        log.warning("refused a signed %s webhook with a malformed payload: %s", gateway.name, exc)
+        return _error("bad_payload", "Unrecognised payload.", 400)
     return JsonResponse({"received": True, "duplicate": not is_new})
 
 
@@ -49,6 +65,9 @@ def webhook(request, gateway_name):
 def demo_checkout(request, reference):
     """The demo gateway's hosted page: shows what is due; "Pay" sends a signed webhook to us."""
     # The gateway's page is reached by its unguessable reference alone, as a real gateway's is.
+    gateway = get_gateway("demo")
+    if gateway is None:
+        raise Http404("No such gateway")
     intents = PaymentIntent.objects.select_related("invoice", "school")  # unscoped: reference is the capability
     intent = get_object_or_404(intents, reference=reference, gateway="demo")
     context = {"intent": intent, "amount": format_money(intent.amount_minor, intent.currency)}
@@ -57,13 +76,12 @@ def demo_checkout(request, reference):
             "id": f"demo-{intent.pk}", "reference": intent.reference, "amount": intent.amount_minor,
             "currency": intent.currency, "status": "success"}}  # fmt: skip
         raw = json.dumps(payload).encode()
-        gateway = get_gateway("demo")
         url = settings.SITE_URL.rstrip("/") + reverse("payments-webhook", args=["demo"])
         try:
             response = requests.post(url, data=raw, timeout=10, headers={
                 "Content-Type": "application/json", gateway.signature_header: gateway.sign(raw)})  # fmt: skip
             context["delivered"] = response.status_code == 200
-        except requests.RequestException:
+        except (requests.RequestException, SecretNotFound):
             context["delivered"] = False
         return render(request, "payments/demo_checkout_done.html", context)
     return render(request, "payments/demo_checkout.html", context)

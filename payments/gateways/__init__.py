@@ -8,8 +8,11 @@ GATEWAYS = {g.name: g for g in (PaystackGateway, DemoGateway)}
 
 
 def get_gateway(name):
+    """The gateway called `name`, or None when there is none, or it is switched off here."""
     cls = GATEWAYS.get(name)
-    return cls() if cls else None
+    if cls is None or not cls.enabled():
+        return None
+    return cls()
 
 
 __all__ = ["Gateway", "GatewayError", "WebhookEventData", "get_gateway", "GATEWAYS"]

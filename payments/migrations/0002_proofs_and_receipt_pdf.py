@@ -9,9 +9,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fees', '0006_discounts'),
+        ('fees', '0001_initial'),
         ('payments', '0001_initial'),
-        ('schools', '0003_imports'),
+        ('schools', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

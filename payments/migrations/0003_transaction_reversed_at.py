@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fees', '0010_owing_totals'),
+        ('fees', '0001_initial'),
         ('payments', '0002_proofs_and_receipt_pdf'),
-        ('schools', '0004_schoolprofile_admission_number_pattern_and_more'),
+        ('schools', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

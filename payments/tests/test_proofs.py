@@ -263,4 +263,5 @@ def test_invoice_page_lists_the_messages_asked_for_about_it(school, bursar, veri
     proof = submit(invoice, bursar)
     proofs.proof_review(proof_id=proof.pk, school=school, actor=bursar, approve=False, reason="Unreadable slip")
     page = verified_client(bursar).get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
-    assert "PAYMENT_PROOF_REJECTED" in page and "payment_proof.rejected" in page
+    # the message and its reason in words (the codes PAYMENT_PROOF_REJECTED, payment_proof.rejected are not shown)
+    assert page.count("Transfer proof rejected") == 2 and "PAYMENT_PROOF_REJECTED" not in page
