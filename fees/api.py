@@ -2,12 +2,14 @@
 
 import django_filters
 from django.db.models import Q
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.fields import AmountMinorField, DateField, DaysField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 
 from . import services
@@ -47,10 +49,10 @@ class FeeItemListApi(SchoolApiView):
 
 
 class ScheduleLineSerializer(serializers.Serializer):
-    fee_item_id = serializers.IntegerField()
-    amount_minor = serializers.IntegerField(min_value=0)
+    fee_item_id = IdField()
+    amount_minor = AmountMinorField()
     optional = serializers.BooleanField(default=False)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = DateField(required=False, allow_null=True)
 
 
 class FeeScheduleOutput(serializers.ModelSerializer):
@@ -70,8 +72,8 @@ class FeeScheduleOutput(serializers.ModelSerializer):
 
 class FeeScheduleInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    term_id = serializers.IntegerField()
-    class_group_id = serializers.IntegerField(required=False, allow_null=True)
+    term_id = IdField()
+    class_group_id = IdField(required=False, allow_null=True)
     level = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     lines = ScheduleLineSerializer(many=True)
 
@@ -140,9 +142,9 @@ class InvoiceOutput(serializers.ModelSerializer):
 
 
 class InvoiceFilter(django_filters.FilterSet):
-    term = django_filters.NumberFilter(field_name="term_id")
-    class_group = django_filters.NumberFilter(field_name="class_group_id")
-    student = django_filters.NumberFilter(field_name="student_id")
+    term = IdFilter(field_name="term_id")
+    class_group = IdFilter(field_name="class_group_id")
+    student = IdFilter(field_name="student_id")
     status = django_filters.ChoiceFilter(choices=Invoice.Status.choices)
     overdue = django_filters.BooleanFilter(field_name="is_overdue")
     q = django_filters.CharFilter(method="search", label="Invoice number or student contains")
@@ -157,11 +159,11 @@ class InvoiceFilter(django_filters.FilterSet):
 
 
 class InvoiceCreateInput(serializers.Serializer):
-    student_id = serializers.IntegerField()
-    term_id = serializers.IntegerField()
-    class_group_id = serializers.IntegerField(required=False, allow_null=True, help_text="Default: the student's class")
+    student_id = IdField()
+    term_id = IdField()
+    class_group_id = IdField(required=False, allow_null=True, help_text="Default: the student's class")
     include_optional = serializers.BooleanField(default=False)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = DateField(required=False, allow_null=True)
     issue = serializers.BooleanField(default=False, help_text="Issue at once (numbered, guardians told).")
 
 
@@ -172,6 +174,12 @@ def _invoices(school):
 class InvoiceListApi(SchoolApiView):
     read_perm = "fees.view"
     write_perm = "fees.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = InvoiceFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InvoiceFilter
 
     @extend_schema(responses={200: InvoiceOutput(many=True), **READ_ERRORS}, filters=True, tags=["invoices"])
     def get(self, request, school_slug):
@@ -262,10 +270,10 @@ class DefaulterOutput(serializers.ModelSerializer):
 
 
 class DefaultersInput(serializers.Serializer):
-    term = serializers.IntegerField(required=False)
-    class_group = serializers.IntegerField(required=False)
-    min_days_overdue = serializers.IntegerField(required=False, min_value=0, default=0)
-    min_amount_due = serializers.IntegerField(required=False, min_value=0, default=0)
+    term = IdField(required=False)
+    class_group = IdField(required=False)
+    min_days_overdue = DaysField(required=False, default=0)
+    min_amount_due = AmountMinorField(required=False, default=0)
 
 
 class DefaultersApi(SchoolApiView):
@@ -323,8 +331,8 @@ class DefaultersRemindApi(SchoolApiView):
 
 
 class InstalmentInput(serializers.Serializer):
-    due_date = serializers.DateField()
-    amount_minor = serializers.IntegerField(min_value=1)
+    due_date = DateField()
+    amount_minor = AmountMinorField(min_value=1)
 
 
 class InstalmentPlanInput(serializers.Serializer):
@@ -366,13 +374,13 @@ class AwardOutput(serializers.ModelSerializer):
 
 
 class AwardInput(serializers.Serializer):
-    student_id = serializers.IntegerField()
-    term_id = serializers.IntegerField()
+    student_id = IdField()
+    term_id = IdField()
     kind = serializers.ChoiceField(choices=StudentAward.Kind.choices)
     mode = serializers.ChoiceField(choices=StudentAward.Mode.choices)
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                        help_text="For mode `percent`: above 0, at most 100.")  # fmt: skip
-    amount_minor = serializers.IntegerField(required=False, allow_null=True, help_text="For mode `fixed`.")
+    amount_minor = AmountMinorField(required=False, allow_null=True, help_text="For mode `fixed`.")
     fee_category = serializers.ChoiceField(choices=[("", "The whole invoice"), *FeeItem.Category.choices],
                                            required=False, allow_blank=True, default="")  # fmt: skip
     reason = serializers.CharField(max_length=300)
@@ -380,8 +388,8 @@ class AwardInput(serializers.Serializer):
 
 class AwardFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=StudentAward.Status.choices)
-    student = django_filters.NumberFilter(field_name="student_id")
-    term = django_filters.NumberFilter(field_name="term_id")
+    student = IdFilter(field_name="student_id")
+    term = IdFilter(field_name="term_id")
 
     class Meta:
         model = StudentAward
@@ -395,6 +403,12 @@ def _awards(school):
 class AwardListApi(SchoolApiView):
     read_perm = "fees.view"
     write_perm = "fees.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = AwardFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AwardFilter
 
     @extend_schema(responses={200: AwardOutput(many=True), **READ_ERRORS}, filters=True, tags=["awards"])
     def get(self, request, school_slug):

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classpoint.bounds import date_in_range, parse_id
 from classpoint.tenancy import school_view
 
 from . import awards, credit, instalments, selectors
@@ -61,9 +62,9 @@ def awards_page(request):
     school, membership = request.school, request.membership
     can_request = membership.has_perm("fees.manage")
     initial = {}
-    student_id = request.GET.get("student", "")
-    if student_id.isdigit():
-        student = school.students.filter(pk=int(student_id)).first()
+    student_id = parse_id(request.GET.get("student", ""))
+    if student_id:
+        student = school.students.filter(pk=student_id).first()
         initial["admission_number"] = student.admission_number if student else ""
     form = AwardForm(school, request.POST if request.method == "POST" else None, initial=initial)
     status = 200
@@ -141,6 +142,8 @@ def invoice_instalments(request, invoice_id):
             continue
         try:
             row = {"due_date": datetime.date.fromisoformat(due) if due else None}
+            if row["due_date"] and not date_in_range(row["due_date"]):
+                raise ValueError(due)
         except ValueError:
             problems.append(f"Instalment {number}: enter the due date as YYYY-MM-DD.")
             continue

@@ -17,7 +17,7 @@ from classpoint.counters import next_values
 from classpoint.outbox import emit, emit_many
 from schools.models import Enrollment
 
-from . import credit, discounts
+from . import credit, discounts, dues
 from .errors import FeesError
 from .models import FeeSchedule, Invoice, InvoiceBatch, InvoiceDiscount, InvoiceLine
 
@@ -38,6 +38,41 @@ def invoice_batch_create(*, school, actor, term, class_group=None):
     emit(school=school, event_type="invoices.batch_requested", payload={"batch_id": batch.pk},
          dedupe_key=f"invoice-batch:{batch.pk}")  # fmt: skip
     return batch
+
+
+def batch_preview(*, school, term, class_group=None):
+    """What a batch would do now, without doing it: how many students it would invoice and for how
+    much (after discounts), how many it would skip as already invoiced and how many have no fee
+    schedule. Priced as `_invoice_chunk` prices, in a fixed number of queries."""
+    enrollments = Enrollment.objects.for_school(school).filter(term=term, status=Enrollment.Status.ACTIVE)
+    if class_group is not None:
+        enrollments = enrollments.filter(class_group=class_group)
+    pairs = list(enrollments.values_list("student_id", "class_group_id"))
+    already = set(
+        Invoice.objects.for_school(school)
+        .filter(term=term, student_id__in=enrollments.values("student_id"))
+        .exclude(status=Invoice.Status.VOID)
+        .values_list("student_id", flat=True)
+    )
+    schedules = _schedules(school, term)
+    todo = [(s, schedules[g]) for s, g in pairs if s not in already and schedules.get(g) is not None]
+    student_ids = [s for s, _ in todo]
+    positions = discounts.child_positions(school=school, term=term, student_ids=student_ids)
+    awards = discounts.approved_awards(school=school, term=term, student_ids=student_ids)
+    school_rules = discounts.rules(school)
+    total = 0
+    for student_id, schedule in todo:
+        lines = [line for line in schedule.lines.all() if not line.optional]
+        applied = discounts.invoice_discounts(
+            lines=lines, position=positions[student_id], school_rules=school_rules, awards=awards.get(student_id, [])
+        )
+        total += sum(line.amount_minor for line in lines) - sum(d.amount_minor for d in applied)
+    return {
+        "to_invoice": len(todo),
+        "already_invoiced": sum(1 for s, _ in pairs if s in already),
+        "no_schedule": sum(1 for s, g in pairs if s not in already and schedules.get(g) is None),
+        "total_minor": total,
+    }
 
 
 def run(batch_id):
@@ -104,6 +139,7 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
     awards = discounts.approved_awards(school=school, term=term, student_ids=student_ids)
     school_rules = discounts.rules(school)
     today = school.local_today()
+    days_to_pay = dues.due_days(school)
     numbers = next_values(school=school, key=f"invoice-{today.year}", count=len(todo))
     invoices, notes = [], []
     for (student_id, group_id, schedule), number in zip(todo, numbers, strict=True):
@@ -113,7 +149,8 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
                                               awards=awards.get(student_id, []))  # fmt: skip
         notes.append(applied)
         discount = sum(d.amount_minor for d in applied)
-        due = min((line.due_date for line in lines if line.due_date), default=term.start_date)
+        scheduled = dues.scheduled_due_date(lines=lines, term=term)
+        due = dues.invoice_due_date(school=school, scheduled=scheduled, issued_on=today, days=days_to_pay)
         invoices.append(Invoice(
             school=school, student_id=student_id, term=term, class_group_id=group_id, currency=school.currency,
             status=Invoice.Status.ISSUED, number=f"INV-{today.year}-{number:06d}", issue_date=today, due_date=due,

@@ -8,7 +8,7 @@ from classpoint.counters import next_value
 from classpoint.outbox import emit
 from schools.models import Enrollment
 
-from . import credit, discounts
+from . import credit, discounts, dues
 from .errors import FeesError
 from .instalments import settle
 from .models import (
@@ -118,7 +118,13 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     applied = discounts.invoice_discounts(lines=lines, position=position, school_rules=discounts.rules(school),
                                           awards=awards)  # fmt: skip
     discount = sum(d.amount_minor for d in applied)
-    due = due_date or min((line.due_date for line in lines if line.due_date), default=term.start_date)
+    today = school.local_today()
+    if due_date is not None and due_date < today:
+        message = "The due date cannot be before today."
+        raise FeesError("Due date in the past.", code="due_date_past", fields={"due_date": [message]})
+    # A draft's due date is provisional: invoice_issue applies the same rule again on the day of issue.
+    scheduled = due_date or dues.scheduled_due_date(lines=lines, term=term)
+    due = dues.invoice_due_date(school=school, scheduled=scheduled, issued_on=today)
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
@@ -154,19 +160,22 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
 
 
 @transaction.atomic
-def invoice_issue(*, invoice, actor):
-    """Draft -> issued: takes the next gapless number, uses the family's credit on it, and tells the
-    guardians (via the outbox)."""
+def invoice_issue(*, invoice, actor, issued_on=None):
+    """Draft -> issued: takes the next gapless number, dates it (a due date that passed while it was
+    a draft starts again from the day of issue), uses the family's credit on it, and tells the
+    guardians (via the outbox). `issued_on` (default: the school's today) lets the demo seed
+    invoices sent weeks ago."""
     school = invoice.school
     guardian_id = credit.family_of(school=school, student_id=invoice.student_id)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
         raise FeesError("Not a draft.", code="not_draft", fields={"status": [f"The invoice is {invoice.status}."]})
-    today = school.local_today()
+    today = issued_on or school.local_today()
     invoice.number = f"INV-{today.year}-{next_value(school=school, key=f'invoice-{today.year}'):06d}"
     invoice.status = Invoice.Status.ISSUED
     invoice.issue_date = today
-    invoice.save(update_fields=["number", "status", "issue_date", "updated_at"])
+    invoice.due_date = dues.issue_due_date(invoice=invoice, issued_on=today)
+    invoice.save(update_fields=["number", "status", "issue_date", "due_date", "updated_at"])
     audit(school=school, actor=actor, action="invoice.issued", target=invoice,
           changes={"number": invoice.number, "total_minor": invoice.total_minor})  # fmt: skip
     credit.apply_on_issue(invoice=invoice, actor=actor, guardian_id=guardian_id, known_family=True)

@@ -271,3 +271,26 @@ def sibling_discounts_replace(*, school, actor, rules):
     )
     audit(school=school, actor=actor, action="sibling_discounts.updated", changes={"before": before, "after": after})
     return created
+
+
+MAX_DUE_DAYS = 365
+
+
+@transaction.atomic
+def invoice_due_days_set(*, school, actor, days):
+    """How many days a family gets to pay an invoice issued after its schedule's due date (see
+    fees.dues). Counts for invoices issued from now on."""
+    from schools.models import SchoolProfile
+
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_DUE_DAYS:
+        message = f"Enter a whole number of days from 0 to {MAX_DUE_DAYS}."
+        raise FeesError("Check the days to pay.", fields={"invoice_due_days": [message]})
+    profile, _created = SchoolProfile.objects.select_for_update().get_or_create(school=school)
+    before = profile.invoice_due_days
+    if before == days:
+        return profile
+    profile.invoice_due_days = days
+    profile.save(update_fields=["invoice_due_days"])
+    school.profile = profile
+    audit(school=school, actor=actor, action="invoice_due_days.updated", changes={"before": before, "after": days})
+    return profile

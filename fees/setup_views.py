@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classpoint.bounds import OUT_OF_RANGE_DATE, date_in_range
 from classpoint.tenancy import school_view
 
 from . import services, setup
@@ -231,9 +232,12 @@ def _posted_rows(data):
 def _parse_date(text):
     for parse in (datetime.date.fromisoformat, lambda t: datetime.datetime.strptime(t, "%d/%m/%Y").date()):
         try:
-            return parse(text)
+            parsed = parse(text)
         except ValueError:
             continue
+        if not date_in_range(parsed):
+            raise ValueError(OUT_OF_RANGE_DATE)
+        return parsed
     raise ValueError("Enter a date like 2026-09-30 (or 30/09/2026).")
 
 
@@ -446,3 +450,40 @@ def discounts(request):
     errors = {f"rules.{row['index']}.{field}": errs for row in rows for field, errs in row["errors"].items()}
     context = {"rules": current, "rows": rows, "can_manage": can_manage, "summary": summary, "errors": errors}
     return render(request, "fees/setup_discounts.html", context, status=400)
+
+
+# --- Due dates ------------------------------------------------------------------------------
+
+
+class DueDaysForm(forms.Form):
+    invoice_due_days = forms.IntegerField(
+        label="Days to pay an invoice issued late",
+        min_value=0,
+        max_value=setup.MAX_DUE_DAYS,
+        help_text="An invoice is due on its fee schedule's due date. When it is issued after that date (a pupil "
+        "admitted mid-term, a draft sent later), it is due this many days after the day it is issued instead.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@school_view(perm="fees.view")
+def due_dates(request):
+    from .dues import due_days
+
+    school = request.school
+    can_manage = _can_manage(request)
+    if request.method == "POST" and not can_manage:
+        return _forbidden(request)
+    form = DueDaysForm(request.POST or None, initial={"invoice_due_days": due_days(school)})
+    if not can_manage:
+        form.fields["invoice_due_days"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            setup.invoice_due_days_set(school=school, actor=request.user, days=form.cleaned_data["invoice_due_days"])
+        except FeesError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved. Invoices issued from now on follow it.")
+            return redirect("fee-setup-due-dates", school.slug)
+    context = {"form": form, "can_manage": can_manage, "summary": _summary(form)}
+    return render(request, "fees/setup_due_dates.html", context, status=400 if form.errors else 200)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("setup/schedules/<int:schedule_id>/", setup_views.schedule_edit, name="fee-setup-schedule"),
     path("setup/schedules/<int:schedule_id>/delete/", setup_views.schedule_delete, name="fee-setup-schedule-delete"),
     path("setup/discounts/", setup_views.discounts, name="fee-setup-discounts"),
+    path("setup/due-dates/", setup_views.due_dates, name="fee-setup-due-dates"),
     path("invoices/<int:invoice_id>/pdf/", document_views.invoice_pdf, name="invoice-pdf"),
     path("awards/", award_views.awards_page, name="fee-awards"),
     path("awards/<int:award_id>/<slug:decision>/", award_views.award_decide, name="fee-award-decide"),

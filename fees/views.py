@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.bounds import parse_id, search_text
 from classpoint.messages import mentions_invoice, requested_for_student
 from classpoint.models import AuditLog
 from classpoint.tenancy import school_view
@@ -19,7 +20,7 @@ from payments.proofs import guardian_link
 
 from . import batches, selectors, services
 from .errors import FeesError
-from .models import Invoice, InvoiceBatch
+from .models import Allocation, Invoice, InvoiceBatch
 from .money import to_minor
 
 
@@ -34,9 +35,8 @@ def invoices_list(request):
     status = get.get("status", "") if get.get("status", "") in Invoice.Status.values else ""
     overdue = get.get("overdue") == "1"
     invoices = selectors.invoices_list(
-        school=school, term_id=int(term_id) if term_id.isdigit() else None,
-        class_group_id=int(class_group_id) if class_group_id.isdigit() else None,
-        status=status, overdue=overdue, q=get.get("q", "")[:100],
+        school=school, term_id=parse_id(term_id), class_group_id=parse_id(class_group_id),
+        status=status, overdue=overdue, q=search_text(get.get("q", "")),
     )  # fmt: skip
     page = Paginator(invoices, 25).get_page(get.get("page"))
     params = get.copy()
@@ -68,14 +68,48 @@ def _invoice(request, invoice_id):
     return invoice
 
 
+def _payments(school, invoice):
+    """The invoice's transactions, each marked with what the outbox has still to do for it: a
+    confirmed payment is credited (its Allocation) and receipted a moment after it is recorded."""
+    transactions = list(
+        PaymentTransaction.objects.for_school(school)
+        .filter(invoice=invoice)
+        .select_related("receipt", "proof")
+        .order_by("-created_at")
+    )
+    confirmed = [tx.pk for tx in transactions if tx.status == PaymentTransaction.Status.CONFIRMED]
+    applied = set(
+        Allocation.objects.for_school(school)
+        .filter(transaction_id__in=confirmed)
+        .values_list("transaction_id", flat=True)
+    )
+    for tx in transactions:
+        tx.being_applied = tx.pk in confirmed and tx.pk not in applied
+        tx.receipt_due = tx.pk in confirmed and not hasattr(tx, "receipt")
+    return {
+        "transactions": transactions,
+        "applying_minor": sum(tx.amount_minor for tx in transactions if tx.being_applied),
+        "settling": any(tx.being_applied or tx.receipt_due for tx in transactions),
+    }
+
+
 @require_GET
+@vary_on_headers("HX-Request")
 @school_view(perm="fees.view")
 def invoice_detail(request, invoice_id):
     invoice = _invoice(request, invoice_id)
+    if request.htmx and request.GET.get("part") == "payments":
+        context = {
+            "invoice": invoice,
+            "fragment": True,
+            "intents": invoice.payment_intents.order_by("-created_at")[:5],
+            "can_refund": request.membership.has_perm("payments.refund"),
+            **_payments(request.school, invoice),
+        }
+        return render(request, "fees/partials/invoice_payments.html", context)
     context = {
         "invoice": invoice,
-        "transactions": PaymentTransaction.objects.for_school(request.school).filter(invoice=invoice)
-        .select_related("receipt", "proof").order_by("-created_at"),
+        **_payments(request.school, invoice),
         "intents": invoice.payment_intents.order_by("-created_at")[:5],
         "history": AuditLog.objects.filter(school=request.school, target_type="fees.invoice",
                                            target_id=str(invoice.pk)).order_by("-created_at")[:20],
@@ -123,10 +157,10 @@ def invoice_action(request, invoice_id, action):
         elif action == "reverse":
             if not request.membership.has_perm("payments.refund"):
                 return render(request, "403.html", status=403)
-            tx_id = request.POST.get("transaction", "")
-            if not tx_id.isdigit() or not invoice.transactions.filter(pk=int(tx_id)).exists():
+            tx_id = parse_id(request.POST.get("transaction", ""))
+            if tx_id is None or not invoice.transactions.filter(pk=tx_id).exists():
                 raise Http404("No such payment")
-            payments.transaction_reverse(transaction_id=int(tx_id), school=request.school, actor=request.user,
+            payments.transaction_reverse(transaction_id=tx_id, school=request.school, actor=request.user,
                                          reason=request.POST.get("reason", ""))  # fmt: skip
             messages.success(request, "Payment reversed; the receipt is void and the balance is restored.")
         else:
@@ -153,6 +187,12 @@ class BatchForm(forms.Form):
 def batch_new(request):
     form = BatchForm(request.school, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Issuing tells every family at once and cannot be taken back in bulk: the first POST only
+        # shows what would happen; the confirm step posts the same choice again with confirm=1.
+        if request.POST.get("confirm") != "1":
+            preview = batches.batch_preview(school=request.school, **form.cleaned_data)
+            context = {"form": form, "preview": preview, "choice": form.cleaned_data}
+            return render(request, "fees/batch_confirm.html", context)
         batch = batches.invoice_batch_create(school=request.school, actor=request.user, **form.cleaned_data)
         return redirect("invoice-batch", request.school.slug, batch.pk)
     recent = InvoiceBatch.objects.for_school(request.school).select_related("term", "class_group")[:10]

@@ -5,7 +5,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models import Value as V
@@ -152,6 +152,15 @@ class SchoolProfile(models.Model):
     # New admission numbers: {YEAR} (the current session's first year), {SEQ} or {SEQ:4} (a per-school
     # gapless counter, zero-padded), {SLUG} (the school's slug, upper-cased).
     admission_number_pattern = models.CharField(max_length=60, default="{YEAR}/{SEQ:4}")
+    # An invoice is due on its fee schedule's date, or this many days after it is issued when that
+    # date has already passed (fees.dues holds the rule).
+    invoice_due_days = models.PositiveSmallIntegerField(
+        "days to pay a late-issued invoice",
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text="When an invoice is issued after its fee schedule's due date, it falls due this many days "
+        "after it is issued.",
+    )
 
     def __str__(self):
         return f"Profile of {self.school}"

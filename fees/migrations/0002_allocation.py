@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fees', '0001_initial'),
-        ('schools', '0003_imports'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

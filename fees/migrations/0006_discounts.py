@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fees', '0005_open_due_index'),
-        ('schools', '0003_imports'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

@@ -25,7 +25,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("fees", "0007_awards_instalments_credit"),
-        ("schools", "0003_imports"),
+        ("schools", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]

@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fees', '0009_owing_due_index'),
-        ('schools', '0003_imports'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

@@ -48,7 +48,9 @@ def test_batch_pages_show_progress(school, bursar, verified_client, term_with_sc
     client = verified_client(bursar)
     assert client.get("/s/greenfield/fees/batches/new/").status_code == 200
     term, group = term_with_schedule
-    response = client.post("/s/greenfield/fees/batches/new/", {"term": term.pk, "class_group": group.pk})
+    response = client.post(
+        "/s/greenfield/fees/batches/new/", {"term": term.pk, "class_group": group.pk, "confirm": "1"}
+    )
     assert response.status_code == 302
     waiting = client.get(response["Location"]).content.decode()
     assert 'hx-trigger="every 1s"' in waiting

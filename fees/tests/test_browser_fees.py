@@ -58,6 +58,8 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     page.get_by_role("link", name="Invoice a class or the whole school…").click()
     page.get_by_label("Class").select_option(label="GFA JSS 1A")
     page.get_by_role("button", name="Create and issue invoices").click()
+    page.get_by_text("₦150,000.00").wait_for()  # the confirm step: three pupils, their total
+    page.get_by_role("button", name="Issue 3 invoices").click()
     page.wait_for_url("**/fees/batches/*/")
     worker.drain()  # the task cluster's job; the page polls and updates itself
     page.get_by_text("Finished").wait_for()
@@ -123,7 +125,12 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     receipt.refresh_from_db()
     assert (second_invoice.status, second_invoice.balance_minor, receipt.is_void) == ("issued", 5_000_000, True)
 
-    # Defaulters: the two who still owe, and one reminder per family.
+    # Defaulters: the two who still owe, and one reminder per family. Issued after the schedule's
+    # date, the invoices were due 14 days after issue: they are dated back as if sent a month ago.
+    month_ago, ten_days_ago = today - datetime.timedelta(days=30), today - datetime.timedelta(days=10)
+    Invoice.objects.filter(pk__in=[third_invoice.pk, first_invoice.pk, second_invoice.pk]).update(
+        issue_date=month_ago, due_date=ten_days_ago
+    )
     page.goto(f"{base}/s/greenfield/fees/defaulters/")
     table = page.locator("table").last.inner_text()
     assert second_invoice.number in table and third_invoice.number in table and first_invoice.number not in table

@@ -137,6 +137,7 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     page.goto(f"{base}/s/greenfield/fees/batches/new/")
     page.get_by_label("Class").select_option(label="GFA JSS 1A")
     page.get_by_role("button", name="Create and issue invoices").click()
+    page.get_by_role("button", name="Issue 1 invoice").click()
     page.wait_for_url("**/fees/batches/*/")
     worker.drain()
     page.get_by_text("Finished").wait_for()
@@ -166,7 +167,10 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     assert _history_statuses(history)[-1] == "Delivered"
 
     # 3. Overdue: the daily scan marks the invoice and reminds Ada; the bursary's "Send reminders"
-    # on the defaulters page asks for the family reminder on top.
+    # on the defaulters page asks for the family reminder on top. (Issued today, the invoice is not
+    # yet due: it is dated back as if sent a month ago.)
+    month_ago, ten_days_ago = today - datetime.timedelta(days=30), today - datetime.timedelta(days=10)
+    Invoice.objects.filter(pk=invoice.pk).update(issue_date=month_ago, due_date=ten_days_ago)
     call_command("overdue_scan", school="greenfield", stdout=io.StringIO())
     worker.drain()
     page.goto(f"{base}/s/greenfield/fees/defaulters/")
