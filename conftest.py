@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 
 from schools.tests import factories as f
 
-# The browser tests' Chromium fixture, shared by every app's test_browser_*.py.
-pytest_plugins = ["classpoint.browser_testing"]
+# The browser tests' Chromium fixture, shared by every app's test_browser_*.py; every /api/v1/
+# response a test client gets checked against the OpenAPI schema.
+pytest_plugins = ["classpoint.browser_testing", "classpoint.schema_testing"]
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +29,12 @@ def _fresh_cache():
     cache.set("school-host:testserver", "", 24 * 3600)
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path_factory):
-    """Files the suite stores (uploads, receipts, reports) go to a temporary folder, not var/media."""
+    """Files a test stores (uploads, receipts, reports) go to a temporary folder of its own, not
+    var/media: on SQLite a later test's school reuses an earlier one's id, and would otherwise find
+    that school's files. Overriding MEDIA_ROOT signals `setting_changed`, which makes the
+    filesystem storage behind `default_storage` forget the location it cached."""
     from django.test import override_settings
 
     with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):

@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS, ErrorSerializer, paginated, scoped_get
+from classpoint.api.fields import IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 
 from . import services
@@ -47,12 +48,33 @@ def _in_school(queryset, pk, field):
     return obj
 
 
+# A lesson's time is school-local wall-clock time, answered as HH:MM. OpenAPI's `time` format means
+# RFC 3339 time with seconds (and validators expect an offset), which these are not: say what they are.
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field({"type": "string", "pattern": CLOCK_PATTERN, "example": "09:00"})
+class ClockTimeOutput(serializers.TimeField):
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "09:00"}
+)
+class ClockTimeInput(serializers.TimeField):
+    """HH:MM (seconds allowed and kept, nothing else: no date, no offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class SlotOutput(serializers.ModelSerializer):
     class_group = serializers.CharField(source="class_group.name", read_only=True)
     teacher = serializers.SerializerMethodField()
     weekday_name = serializers.CharField(source="get_weekday_display", read_only=True)
-    start_time = serializers.TimeField(format="%H:%M")
-    end_time = serializers.TimeField(format="%H:%M")
+    start_time = ClockTimeOutput()
+    end_time = ClockTimeOutput()
     seats_taken = serializers.IntegerField(read_only=True, help_text="Applicants and students seated in this slot.")
     seats = serializers.SerializerMethodField(help_text="Seats in this slot: its capacity, else the class group's.")
 
@@ -70,13 +92,13 @@ class SlotOutput(serializers.ModelSerializer):
 
 
 class SlotInput(serializers.Serializer):
-    term_id = serializers.IntegerField()
-    class_group_id = serializers.IntegerField()
+    term_id = IdField()
+    class_group_id = IdField()
     subject = serializers.CharField(max_length=80)
-    teacher_id = serializers.IntegerField(required=False, allow_null=True, help_text="A staff member; null: none yet.")
+    teacher_id = IdField(required=False, allow_null=True, help_text="A staff member; null: none yet.")
     weekday = serializers.ChoiceField(choices=Weekday.choices, help_text="1 Monday … 7 Sunday.")
-    start_time = serializers.TimeField(help_text="School-local, HH:MM.")
-    end_time = serializers.TimeField(help_text="After start_time; a lesson ending at 10:00 and one starting at 10:00 "
+    start_time = ClockTimeInput(help_text="School-local, HH:MM.")
+    end_time = ClockTimeInput(help_text="After start_time; a lesson ending at 10:00 and one starting at 10:00 "
                                                "do not clash.")  # fmt: skip
     room = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     capacity = serializers.IntegerField(required=False, allow_null=True, min_value=1,
@@ -92,14 +114,14 @@ class SlotPatchInput(SlotInput):
 
 
 class SlotCheckInput(serializers.Serializer):
-    term_id = serializers.IntegerField()
+    term_id = IdField()
     weekday = serializers.ChoiceField(choices=Weekday.choices)
-    start_time = serializers.TimeField()
-    end_time = serializers.TimeField()
-    class_group_id = serializers.IntegerField(required=False, allow_null=True)
-    teacher_id = serializers.IntegerField(required=False, allow_null=True)
+    start_time = ClockTimeInput()
+    end_time = ClockTimeInput()
+    class_group_id = IdField(required=False, allow_null=True)
+    teacher_id = IdField(required=False, allow_null=True)
     room = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    exclude_slot_id = serializers.IntegerField(
+    exclude_slot_id = IdField(
         required=False, allow_null=True, help_text="The slot being edited, so it does not clash with itself."
     )
 
@@ -120,9 +142,9 @@ class ConflictsOutput(serializers.Serializer):
 
 
 class SlotFilter(django_filters.FilterSet):
-    term = django_filters.NumberFilter(field_name="term_id")
-    class_group = django_filters.NumberFilter(field_name="class_group_id")
-    teacher = django_filters.NumberFilter(field_name="teacher_id")
+    term = IdFilter(field_name="term_id")
+    class_group = IdFilter(field_name="class_group_id")
+    teacher = IdFilter(field_name="teacher_id")
     weekday = django_filters.ChoiceFilter(choices=Weekday.choices)
 
     class Meta:

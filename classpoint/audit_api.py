@@ -3,14 +3,13 @@
 import datetime
 
 import django_filters
-from django import forms
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from .api.base import READ_ERRORS, paginated
+from .api.fields import IdFilter, IsoDateTimeFilter
 from .api.pagination import Pagination
 from .api.views import SchoolApiView
 from .models import AuditLog
@@ -28,24 +27,19 @@ class AuditEntryOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
 class AuditLogFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(field_name="action", help_text="Exactly this action, e.g. payment.confirmed")
     action_prefix = django_filters.CharFilter(
         field_name="action", lookup_expr="startswith", help_text="Actions starting with this, e.g. invoice."
     )
-    actor = IntegerFilter(field_name="actor_id", help_text="User id of who did it")
+    actor = IdFilter(field_name="actor_id", help_text="User id of who did it")
     target_type = django_filters.CharFilter(field_name="target_type", help_text="e.g. fees.invoice")
     target_id = django_filters.CharFilter(field_name="target_id")
-    since = django_filters.IsoDateTimeFilter(
+    since = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte",
         help_text="ISO 8601, inclusive; without an offset it is the school's local time",
     )  # fmt: skip
-    until = django_filters.IsoDateTimeFilter(
+    until = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt",
         help_text="ISO 8601, exclusive; without an offset it is the school's local time",
     )  # fmt: skip

@@ -6,7 +6,6 @@ own: a token binding the storage name and an expiry, checked by `signed_file_vie
 """
 
 import datetime
-import mimetypes
 import os
 import re
 import uuid
@@ -43,6 +42,23 @@ def sniff_type(head, allowed=None):
     return None
 
 
+def served_type(head, filename=""):
+    """The Content-Type a stored file is served with: what its first bytes are (FILE_SIGNATURES),
+    else CSV for the CSV files we write (imports, reports), else opaque bytes. Never the type a name
+    suggests: a PDF/HTML polyglot named .html would otherwise run as a page on our origin."""
+    sniffed = sniff_type(head)
+    if sniffed:
+        return sniffed
+    if filename.lower().endswith(".csv"):
+        return "text/csv; charset=utf-8"
+    return "application/octet-stream"
+
+
+def _stored_type(name, filename):
+    with default_storage.open(name, "rb") as stored:
+        return served_type(stored.read(SNIFF_BYTES), filename)
+
+
 def is_s3():
     return settings.STORAGE_BACKEND == "s3"
 
@@ -59,11 +75,17 @@ def new_key(prefix, file_name):
 
 
 def download_url(name, *, expires_seconds=None, filename=None):
-    """(url, expires_at) for reading `name`; the URL stops working after `expires_seconds`."""
+    """(url, expires_at) for reading `name`; the URL stops working after `expires_seconds`. The file
+    always downloads (attachment) with the type its stored bytes have (`served_type`)."""
     seconds = expires_seconds or settings.FILE_LINK_EXPIRY_SECONDS
     expires_at = timezone.now() + datetime.timedelta(seconds=seconds)
     if is_s3():
-        params = {"ResponseContentDisposition": f'attachment; filename="{filename}"'} if filename else None
+        # S3 would answer with whatever Content-Type the uploader declared: override it.
+        disposition = f'attachment; filename="{safe_filename(filename)}"' if filename else "attachment"
+        params = {
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": _stored_type(name, filename or name),
+        }
         url = default_storage.url(name, parameters=params, expire=seconds)
         return url, expires_at
     token = signing.dumps({"n": name, "f": filename or "", "e": int(expires_at.timestamp())}, salt=_DOWNLOAD_SALT)
@@ -115,8 +137,10 @@ def signed_file_view(request, token):
     if not default_storage.exists(name):
         raise Http404("No such file")
     filename = data.get("f") or os.path.basename(name)
-    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    response = FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename=filename)
+    stored = default_storage.open(name, "rb")
+    content_type = served_type(stored.read(SNIFF_BYTES), filename)
+    stored.seek(0)
+    response = FileResponse(stored, as_attachment=True, filename=filename)
     response["Content-Type"] = content_type
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -7,11 +7,12 @@ import datetime
 import django_filters
 from django.db.models import Count, Q
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.fields import DateFilter, DateTimeField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 from schools.models import Guardian
 
@@ -51,10 +52,10 @@ class MessageFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Message.Status.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     type = django_filters.ChoiceFilter(field_name="template_type", choices=TemplateType.choices)
-    guardian = django_filters.NumberFilter(field_name="guardian_id")
-    student = django_filters.NumberFilter(field_name="student_id")
-    date_from = django_filters.DateFilter(method="since", label="Created on or after this school-local date")
-    date_to = django_filters.DateFilter(method="until", label="Created on or before this school-local date")
+    guardian = IdFilter(field_name="guardian_id")
+    student = IdFilter(field_name="student_id")
+    date_from = DateFilter(method="since", label="Created on or after this school-local date")
+    date_to = DateFilter(method="until", label="Created on or before this school-local date")
     q = django_filters.CharFilter(method="search", label="Recipient address or guardian name contains")
 
     class Meta:
@@ -125,7 +126,8 @@ class ConsentOutput(serializers.Serializer):
     email = serializers.BooleanField(source="consent_email")
     history = serializers.SerializerMethodField()
 
-    def get_history(self, guardian) -> list[dict]:
+    @extend_schema_field(ConsentChangeOutput(many=True))
+    def get_history(self, guardian):
         changes = ConsentChange.objects.for_school(guardian.school_id).filter(guardian=guardian)
         return ConsentChangeOutput(changes.select_related("actor")[:50], many=True).data
 
@@ -175,11 +177,11 @@ class AnnouncementInput(serializers.Serializer):
     title = serializers.CharField(max_length=200, allow_blank=True)
     body = serializers.CharField(allow_blank=True)
     audience = serializers.CharField(required=False, default=Announcement.Audience.WHOLE_SCHOOL)
-    class_group_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    guardian_list = serializers.IntegerField(required=False, allow_null=True, default=None,
+    class_group_ids = serializers.ListField(child=IdField(), required=False, default=list)
+    guardian_list = IdField(required=False, allow_null=True, default=None,
                                              help_text="The id of a saved list (`saved_list` audience).")  # fmt: skip
     channels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    scheduled_for = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    scheduled_for = DateTimeField(required=False, allow_null=True, default=None)
 
 
 def _announcements(school):
@@ -241,13 +243,13 @@ class GuardianListInput(serializers.Serializer):
     # Only shapes here; the lists services check names and members and answer with field errors.
     name = serializers.CharField(allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    guardian_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    guardian_ids = serializers.ListField(child=IdField(), required=False, default=list,
                                          help_text="The members; on PATCH, the complete new membership.")  # fmt: skip
 
 
 class GuardianListFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
-    guardian = django_filters.NumberFilter(field_name="guardians", label="Lists this guardian is on")
+    guardian = IdFilter(field_name="guardians", label="Lists this guardian is on")
 
     class Meta:
         model = GuardianList

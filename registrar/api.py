@@ -17,6 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS, ErrorSerializer, paginated, scoped_get
+from classpoint.api.fields import DateField, DateFilter, IdField
 from classpoint.api.views import SchoolApiView
 from classpoint.files import download_url
 
@@ -163,8 +164,8 @@ def _detail(school, pk):
 class ApplicationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Application.Status.choices)
     class_level = django_filters.CharFilter(label="The class level sought (JSS 1)")
-    submitted_from = django_filters.DateFilter(method="since", label="Submitted on or after (school-local date)")
-    submitted_to = django_filters.DateFilter(method="until", label="Submitted on or before (school-local date)")
+    submitted_from = DateFilter(method="since", label="Submitted on or after (school-local date)")
+    submitted_to = DateFilter(method="until", label="Submitted on or before (school-local date)")
     duplicates = django_filters.BooleanFilter(method="with_duplicates", label="Has open possible duplicates")
     missing_documents = django_filters.BooleanFilter(method="with_missing", label="Misses required documents")
     stale = django_filters.BooleanFilter(method="stale_only", label="Open, and unchanged for more than 3 days")
@@ -200,7 +201,7 @@ class ApplicantInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=80)
     other_names = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=80)
-    date_of_birth = serializers.DateField(help_text="Not in the future, at most 25 years ago.")
+    date_of_birth = DateField(help_text="Not in the future, at most 25 years ago.")
     gender = serializers.ChoiceField(choices=Application.Gender.choices)
     class_level = serializers.CharField(max_length=40, help_text="One of the school's class levels (JSS 1).")
     previous_school = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -228,7 +229,7 @@ class ApplicationCreateInput(serializers.Serializer):
         help_text="One or two; the first is the primary contact. An existing guardian with the same phone "
         "(else email) is reused.",
     )
-    term_id = serializers.IntegerField(required=False, allow_null=True, help_text="Default: the current term.")
+    term_id = IdField(required=False, allow_null=True, help_text="Default: the current term.")
 
 
 class ApplicationListApi(SchoolApiView):
@@ -295,8 +296,8 @@ class ApplicationTransitionApi(SchoolApiView):
 
 
 class PlaceInput(serializers.Serializer):
-    class_group_id = serializers.IntegerField()
-    slot_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    class_group_id = IdField()
+    slot_ids = serializers.ListField(child=IdField(), required=False, default=list,
                                      help_text="Timetable slots to hold a seat in.")  # fmt: skip
 
 

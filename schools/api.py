@@ -1,12 +1,14 @@
 """API for a school and its people: /api/v1/schools/<slug>/... and /api/v1/platform/schools/."""
 
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.fields import DateField, IdField, IdFilter, IsoDateTimeFilter
 from classpoint.api.views import ApiView, SchoolApiView
 from classpoint.audit import record_access
 
@@ -55,7 +57,7 @@ class StudentInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=80)
     last_name = serializers.CharField(max_length=80)
     other_names = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = DateField(required=False, allow_null=True)
     gender = serializers.ChoiceField(choices=Student.Gender.choices, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Student.Status.choices, required=False)
 
@@ -64,7 +66,7 @@ class StudentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name or admission number contains")
     status = django_filters.ChoiceFilter(choices=Student.Status.choices)
     admission_number = django_filters.CharFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Student
@@ -78,6 +80,12 @@ class StudentFilter(django_filters.FilterSet):
 
 class StudentListApi(SchoolApiView):
     write_perm = "students.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = StudentFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StudentFilter
 
     @extend_schema(responses={200: StudentOutput(many=True), **READ_ERRORS}, filters=True, tags=["students"])
     def get(self, request, school_slug):
@@ -132,7 +140,7 @@ class GuardianInput(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     preferred_channel = serializers.ChoiceField(choices=Guardian.Channel.choices, required=False)
-    student_id = serializers.IntegerField(required=False, help_text="Link to this student on create.")
+    student_id = IdField(required=False, help_text="Link to this student on create.")
     is_primary = serializers.BooleanField(required=False, default=False)
 
     def validate_phone(self, value):
@@ -145,7 +153,7 @@ class GuardianInput(serializers.Serializer):
 class GuardianFilter(django_filters.FilterSet):
     phone = django_filters.CharFilter()
     email = django_filters.CharFilter(lookup_expr="iexact")
-    student = django_filters.NumberFilter(field_name="student_links__student_id")
+    student = IdFilter(field_name="student_links__student_id")
 
     class Meta:
         model = Guardian
@@ -154,6 +162,12 @@ class GuardianFilter(django_filters.FilterSet):
 
 class GuardianListApi(SchoolApiView):
     write_perm = "students.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = GuardianFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = GuardianFilter
 
     @extend_schema(responses={200: GuardianOutput(many=True), **READ_ERRORS}, filters=True, tags=["guardians"])
     def get(self, request, school_slug):
@@ -205,7 +219,7 @@ class ClassGroupInput(serializers.Serializer):
     name = serializers.CharField(max_length=40)
     level = serializers.CharField(max_length=40)
     capacity = serializers.IntegerField(min_value=1, max_value=500, required=False)
-    form_teacher_id = serializers.IntegerField(required=False, allow_null=True)
+    form_teacher_id = IdField(required=False, allow_null=True)
 
 
 class ClassGroupFilter(django_filters.FilterSet):
@@ -230,6 +244,12 @@ def _form_teacher(school, data):
 
 class ClassGroupListApi(SchoolApiView):
     write_perm = "school.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = ClassGroupFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ClassGroupFilter
 
     @extend_schema(responses={200: ClassGroupOutput(many=True), **READ_ERRORS}, filters=True, tags=["classes"])
     def get(self, request, school_slug):
@@ -271,10 +291,10 @@ class TermOutput(serializers.ModelSerializer):
 
 
 class TermInput(serializers.Serializer):
-    session_id = serializers.IntegerField()
+    session_id = IdField()
     name = serializers.CharField(max_length=40)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = DateField()
+    end_date = DateField()
     is_current = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):
@@ -286,7 +306,7 @@ class TermInput(serializers.Serializer):
 
 class TermFilter(django_filters.FilterSet):
     is_current = django_filters.BooleanFilter()
-    session = django_filters.NumberFilter(field_name="session_id")
+    session = IdFilter(field_name="session_id")
 
     class Meta:
         model = Term
@@ -295,6 +315,12 @@ class TermFilter(django_filters.FilterSet):
 
 class TermListApi(SchoolApiView):
     write_perm = "school.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = TermFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TermFilter
 
     @extend_schema(responses={200: TermOutput(many=True), **READ_ERRORS}, filters=True, tags=["terms"])
     def get(self, request, school_slug):
@@ -339,20 +365,20 @@ class EnrollmentOutput(serializers.ModelSerializer):
 
 
 class EnrollmentInput(serializers.Serializer):
-    student_id = serializers.IntegerField()
-    term_id = serializers.IntegerField()
-    class_group_id = serializers.IntegerField()
+    student_id = IdField()
+    term_id = IdField()
+    class_group_id = IdField()
 
 
 class EnrollmentUpdateInput(serializers.Serializer):
-    class_group_id = serializers.IntegerField(required=False)
+    class_group_id = IdField(required=False)
     status = serializers.ChoiceField(choices=Enrollment.Status.choices, required=False)
 
 
 class EnrollmentFilter(django_filters.FilterSet):
-    student = django_filters.NumberFilter(field_name="student_id")
-    term = django_filters.NumberFilter(field_name="term_id")
-    class_group = django_filters.NumberFilter(field_name="class_group_id")
+    student = IdFilter(field_name="student_id")
+    term = IdFilter(field_name="term_id")
+    class_group = IdFilter(field_name="class_group_id")
     status = django_filters.ChoiceFilter(choices=Enrollment.Status.choices)
 
     class Meta:
@@ -369,6 +395,12 @@ def _scoped_or_field_error(queryset, pk, field):
 
 class EnrollmentListApi(SchoolApiView):
     write_perm = "students.manage"
+
+    # Read by the schema generator only (filter parameters); requests go through `paginated`,
+    # starting from the school.
+    queryset = EnrollmentFilter._meta.model.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EnrollmentFilter
 
     @extend_schema(responses={200: EnrollmentOutput(many=True), **READ_ERRORS}, filters=True, tags=["enrollments"])
     def get(self, request, school_slug):

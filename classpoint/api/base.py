@@ -1,10 +1,24 @@
 """Small helpers every list/detail endpoint uses: paginate + filter in a stable order, error schema."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from .pagination import Pagination
+
+# Messages per input field; nested input (invoice lines, a list of items) nests the same shape by
+# name or by position, so a field may hold an object or a list of objects instead of messages.
+ERROR_FIELDS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"anyOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+    "example": {"amount_minor": ["Ensure this value is greater than or equal to 1."]},
+}
+
+
+@extend_schema_field(ERROR_FIELDS_SCHEMA)
+class ErrorFieldsField(serializers.DictField):
+    pass
+
 
 ErrorSerializer = inline_serializer(
     name="Error",
@@ -14,7 +28,7 @@ ErrorSerializer = inline_serializer(
             fields={
                 "code": serializers.CharField(),
                 "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+                "fields": ErrorFieldsField(),
             },
         )
     },

@@ -1,9 +1,12 @@
 """Idempotency-Key on POST: the same key and body replay the first response; the same key with
 another body is a 409. Records are per user, so two integrators never collide on a key."""
 
+import datetime
 import hashlib
 
+from django.conf import settings
 from django.db import IntegrityError
+from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -84,16 +87,38 @@ def begin(request):
     if existing.request_hash != fingerprint:
         raise IdempotencyConflict()
     if existing.status_code is None:
+        if _take_over_abandoned(existing):
+            return existing
         raise IdempotencyInProgress()
     raise IdempotentReplay(existing)
+
+
+def _take_over_abandoned(record):
+    """A record still in progress after longer than any request may run was left by a process that
+    died mid-request (nothing released it). One retry takes it over: the conditional UPDATE lets only
+    one of several simultaneous retries win."""
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS)
+    if record.created_at >= cutoff:
+        return False
+    won = IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True, created_at__lt=cutoff).update(
+        created_at=now
+    )
+    record.created_at = now
+    return won == 1
+
+
+def release(record):
+    """The request raised before answering: nothing was promised, so the client may retry."""
+    if record is not None:
+        IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
 
 
 def finish(record, response):
     if record is None:
         return
     if response.status_code >= 500:
-        # Nothing was promised: let the client retry with the same key.
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        release(record)
         return
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         status_code=response.status_code, response_body=getattr(response, "data", None)

@@ -9,6 +9,7 @@ from classpoint import tenancy
 
 from . import idempotency
 from .pagination import Pagination
+from .permissions import SecondFactorVerified
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -19,6 +20,10 @@ class ApiView(APIView):
     # Every list answers through `base.paginated` ({count, next, previous, results}); naming the
     # class here lets the OpenAPI schema describe that envelope and its `page`/`page_size` params.
     pagination_class = Pagination
+
+    def get_permissions(self):
+        # The second step is not the view's choice: a view naming its own permission classes keeps it.
+        return [*super().get_permissions(), SecondFactorVerified()]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -32,7 +37,12 @@ class ApiView(APIView):
         if isinstance(exc, idempotency.IdempotentReplay):
             record = exc.record
             return Response(record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            # An uncaught error never reaches finalize_response, where the key would be released.
+            idempotency.release(getattr(self.request, "idempotency_record", None))
+            raise
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
