@@ -12,6 +12,8 @@ from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from .net import client_ip
+
 LOGIN_FAILURES = Counter("classpoint_login_failures", "Failed staff sign-in attempts.")
 TENANT_ACCESS_DENIED = Counter(
     "classpoint_tenant_access_denied", "Requests refused because the user is not a member of the school."
@@ -75,7 +77,8 @@ def metrics_allowed(request):
 
         if hmac.compare_digest(auth[7:].strip().encode(), token.encode()):
             return True
-    return request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
+    # The client's address, not the peer's: behind a local proxy every peer is 127.0.0.1.
+    return client_ip(request) in settings.METRICS_ALLOWED_IPS
 
 
 def metrics_view(request):

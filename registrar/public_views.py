@@ -6,14 +6,14 @@ A suspended school or an unknown slug is a 404. A link that is forged, expired o
 gets a friendly 404 that names no school, so a guessed link tells nothing."""
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from classpoint.middleware import client_ip
+from classpoint import ratelimit
+from classpoint.net import client_ip
 from schools.models import School
 
 from . import links
@@ -65,17 +65,14 @@ def _rate_key(request, school):
 
 
 def _rate_limited(request, school):
-    return (cache.get(_rate_key(request, school)) or 0) >= settings.APPLICATION_RATE_LIMIT
+    return ratelimit.used(_rate_key(request, school)) >= settings.APPLICATION_RATE_LIMIT
 
 
-def _count_submission(request, school):
-    """One more application from this address in the window (the window starts with the first)."""
-    key, window = _rate_key(request, school), settings.APPLICATION_RATE_WINDOW_SECONDS
-    cache.add(key, 0, timeout=window)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
+def _take_slot(request, school):
+    """Count this submission before it is accepted; False when it is over the limit. Counting first
+    (atomically) is what stops a burst of simultaneous posts from all seeing room."""
+    count = ratelimit.take(_rate_key(request, school), window=settings.APPLICATION_RATE_WINDOW_SECONDS)
+    return count <= settings.APPLICATION_RATE_LIMIT
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -94,24 +91,25 @@ def apply(request, slug):
         form = ApplicationForm(request.POST, request.FILES, levels=levels)
         if form.is_bot:
             # Pretend it worked: a bot that learns it was caught tries another way.
-            _count_submission(request, school)
+            _take_slot(request, school)
             return render(request, "registrar/public/received.html", context)
-        if _rate_limited(request, school):
-            form.is_valid()
+        valid = form.is_valid()
+        if _rate_limited(request, school) or (valid and not _take_slot(request, school)):
             form.add_error(None, "Too many applications were sent from your network in the last hour. "
                                  "Please try again later, or contact the school.")  # fmt: skip
             status = 429
-        elif form.is_valid():
+        elif valid:
             try:
                 application = application_submit(
                     school=school, applicant=form.applicant(), guardians=form.guardians(),
                     documents=form.documents(), source=Application.Source.FORM,
                 )  # fmt: skip
             except RegistrarError as exc:
+                # A typo the family can fix does not use up its allowance.
+                ratelimit.give_back(_rate_key(request, school))
                 form.add_service_errors(exc)
                 status = 400
             else:
-                _count_submission(request, school)
                 return redirect("application-received", slug=school.slug, token=links.received_token(application))
         else:
             status = 400

@@ -2,14 +2,17 @@
 its guardians matched to the school's families, possible duplicates flagged, the family told."""
 
 import datetime
+import logging
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from classpoint import ratelimit
 from classpoint.audit import audit
 from classpoint.counters import next_value
 from classpoint.messages import request_message
@@ -34,6 +37,8 @@ from ._base import (
 
 MAX_GUARDIANS = 2
 MAX_AGE_YEARS = 25
+
+log = logging.getLogger(__name__)
 
 
 def _text(data, key, errors, field, *, max_length, required_message=""):
@@ -231,6 +236,17 @@ def _search_text(application, guardians):
     return " ".join(p for p in parts if p).lower()
 
 
+def _confirmation_allowed(school, source, now):
+    """Whether this application may text its confirmation. The public form sends an SMS to a number
+    the submitter typed, so an attacker rotating addresses could make a school pay for a flood of
+    them (SMS pumping): at most APPLICATION_CONFIRMATIONS_PER_HOUR per school per clock hour.
+    Staff and API entries are not capped; they are not anonymous."""
+    if source != Application.Source.FORM:
+        return True
+    key = f"registrar:confirmations:{school.pk}:{now:%Y%m%d%H}"
+    return ratelimit.take(key, window=3600) <= settings.APPLICATION_CONFIRMATIONS_PER_HOUR
+
+
 _VIA_FOR_SOURCE = {
     Application.Source.FORM: ApplicationDocument.Via.FORM,
     Application.Source.API: ApplicationDocument.Via.API,
@@ -290,8 +306,31 @@ def application_submit(*, school, applicant, guardians, documents=(), source, ac
                        "possible_duplicates": application.open_duplicates})  # fmt: skip
         emit(school=school, event_type="selfreg.status.updated", dedupe_key=f"selfreg.status:{event.pk}",
              payload=status_payload(application, "", S.PENDING, event))  # fmt: skip
-        context = message_context(application, class_name=application.class_level,
-                                  status_link=links.status_url(application))  # fmt: skip
-        request_message(school=school, template="APPLICATION_RECEIVED", guardian_ids=used, context=context,
-                        dedupe_key=f"application-received:{application.pk}", reason="selfreg.submitted")  # fmt: skip
+        if _confirmation_allowed(school, source, now):
+            context = message_context(
+                application, class_name=application.class_level, status_link=links.status_url(application)
+            )
+            request_message(
+                school=school,
+                template="APPLICATION_RECEIVED",
+                guardian_ids=used,
+                context=context,
+                dedupe_key=f"application-received:{application.pk}",
+                reason="selfreg.submitted",
+            )
+        else:
+            limit = settings.APPLICATION_CONFIRMATIONS_PER_HOUR
+            log.warning(
+                "school %s: confirmation for application %s withheld (more than %s this hour)",
+                school.slug,
+                application.reference,
+                limit,
+            )
+            audit(
+                school=school,
+                actor=actor,
+                action="application.confirmation_withheld",
+                target=application,
+                changes={"template": "APPLICATION_RECEIVED", "limit_per_hour": limit},
+            )
     return application

@@ -123,6 +123,87 @@ def test_applications_are_rate_limited_per_address(client, school):
     assert client.post(URL, form_data(g1_phone="08055550210"), REMOTE_ADDR="10.0.0.8").status_code == 302
 
 
+@override_settings(
+    APPLICATION_RATE_LIMIT=2, TRUSTED_PROXIES=[], SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")
+)
+def test_a_client_chosen_forwarded_for_does_not_escape_the_limit(client, school):
+    # given: a client that names a new address in X-Forwarded-For on every post
+    statuses = [
+        client.post(
+            URL, form_data(g1_phone=f"0805555030{n}"), REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        ).status_code
+        for n in range(4)
+    ]
+    # then: it is still one address
+    assert statuses == [302, 302, 429, 429]
+    assert Application.objects.count() == 2
+
+
+@override_settings(APPLICATION_RATE_LIMIT=2, TRUSTED_PROXIES=["10.0.0.0/8"])
+def test_the_client_a_trusted_proxy_names_is_the_one_limited(client, school):
+    def post(n, forwarded):
+        data = form_data(g1_phone=f"0805555040{n}")
+        return client.post(URL, data, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded).status_code
+
+    # given: two families behind the same load balancer; the first forges a hop before its own
+    assert post(1, "198.51.100.1") == 302
+    assert post(2, "6.6.6.6, 198.51.100.1") == 302
+    # then: the first family is limited, the second is not
+    assert post(3, "7.7.7.7, 198.51.100.1") == 429
+    assert post(4, "198.51.100.2") == 302
+
+
+@override_settings(APPLICATION_RATE_LIMIT=1)
+def test_a_refused_submission_does_not_use_up_the_limit(client, school):
+    assert client.post(URL, form_data(g1_phone="12345")).status_code == 400
+    assert client.post(URL, form_data()).status_code == 302
+    assert client.post(URL, form_data(g1_phone="08055550111")).status_code == 429
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(APPLICATION_RATE_LIMIT=5)
+def test_a_simultaneous_burst_from_one_address_stores_at_most_the_limit(school):
+    from django.test import Client
+
+    from classpoint.testing import run_concurrently
+
+    statuses = []
+
+    def submit(n):
+        response = Client().post(URL, form_data(g1_phone=f"080555506{n:02d}"), REMOTE_ADDR="203.0.113.50")
+        statuses.append(response.status_code)
+
+    # when: fifteen submissions from one address arrive at once
+    errors = run_concurrently(submit, list(range(15)))
+    # then: five are accepted and stored, the rest are told to wait
+    assert not errors
+    assert sorted(statuses) == [302] * 5 + [429] * 10
+    assert Application.objects.for_school(school).count() == 5
+
+
+@override_settings(APPLICATION_CONFIRMATIONS_PER_HOUR=2)
+def test_confirmations_are_capped_per_school_per_hour(client, school, other_school, caplog):
+    from classpoint.models import AuditLog
+
+    def received_messages(s):
+        return OutboxEvent.objects.filter(school=s, payload__template="APPLICATION_RECEIVED").count()
+
+    # given: three families (three addresses) apply to Greenfield within the hour
+    for n in range(3):
+        data = form_data(g1_phone=f"0805555070{n}")
+        assert client.post(URL, data, REMOTE_ADDR=f"198.51.100.{n}").status_code == 302
+    # then: all three applications are kept, but only two confirmations are asked for
+    assert Application.objects.for_school(school).count() == 3
+    assert received_messages(school) == 2
+    withheld = AuditLog.objects.get(school=school, action="application.confirmation_withheld")
+    assert withheld.changes["limit_per_hour"] == 2
+    assert Application.objects.for_school(school).get(pk=withheld.target_id).reference in caplog.text
+    # and another school's cap is its own
+    other = client.post("/s/riverside/apply/", form_data(g1_phone="08055550799"), REMOTE_ADDR="198.51.100.9")
+    assert other.status_code == 302 and received_messages(other_school) == 1
+
+
 def test_unknown_or_suspended_school_is_not_found(client, school):
     assert client.get("/s/nowhere/apply/").status_code == 404
     School.objects.filter(pk=school.pk).update(status=School.Status.SUSPENDED)
