@@ -30,7 +30,9 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 # Web server and task cluster together; one Ctrl-C stops both. Two-step sign-in is relaxed for
-# the demo only (CLASSPOINT_REQUIRE_2FA=true brings it back).
+# the demo only (CLASSPOINT_REQUIRE_2FA=true brings it back). Links the demo seeds and hands out
+# name the address it serves on unless SITE_URL is set (a wildcard HOST hands out 127.0.0.1).
+run: export SITE_URL ?= http://$(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 run: demo
 	@HOST=$(HOST) PORT=$(PORT) CLASSPOINT_REQUIRE_2FA=$${CLASSPOINT_REQUIRE_2FA:-false} PY=$(PY) bash scripts/run-dev.sh
 

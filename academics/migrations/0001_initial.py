@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('schools', '0004_schoolprofile_admission_number_pattern_and_more'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

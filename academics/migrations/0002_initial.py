@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('academics', '0001_initial'),
         ('registrar', '0001_initial'),
-        ('schools', '0004_schoolprofile_admission_number_pattern_and_more'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

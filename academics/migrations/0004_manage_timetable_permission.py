@@ -25,7 +25,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("academics", "0003_no_double_booking"),
-        ("schools", "0004_schoolprofile_admission_number_pattern_and_more"),
+        ("schools", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('classpoint', '0001_initial'),
-        ('schools', '0003_imports'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("classpoint", "0002_counter"),
-        ("schools", "0003_imports"),
+        ("schools", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('classpoint', '0003_audit_school_recent_idx'),
-        ('schools', '0003_imports'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [

@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('fees', '0010_owing_totals'),
-        ('schools', '0004_schoolprofile_admission_number_pattern_and_more'),
+        ('fees', '0001_initial'),
+        ('schools', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

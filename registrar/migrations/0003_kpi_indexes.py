@@ -39,9 +39,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("registrar", "0002_search_trigram"),
-        ("fees", "0010_owing_totals"),
-        ("payments", "0002_proofs_and_receipt_pdf"),
-        ("classpoint", "0004_message_requests_by_student"),
+        ("fees", "0002_allocation"),
+        ("payments", "0001_initial"),
+        ("classpoint", "0001_initial"),
     ]
 
     operations = [

@@ -89,6 +89,30 @@ def test_seed_demo_is_idempotent(capsys):
     assert "(+0 new)" in out and "bursar@greenfield.demo" in out
 
 
+def test_demo_admissions_number_pupils_like_the_seeded_ones():
+    from django.db import transaction
+
+    from schools.services import next_admission_number
+
+    # given: the demo, whose admissions approve and enrol some applicants
+    call_command("seed_demo", "--students", "40")
+    greenfield = School.objects.get(slug="greenfield")
+    year = greenfield.current_term().session.start_date.year
+    seeded = sorted(greenfield.students.filter(applications__isnull=True).values_list("admission_number", flat=True))
+    admitted = sorted(greenfield.students.filter(applications__isnull=False).values_list("admission_number", flat=True))
+    # then: the applicants admitted by the demo carry on the pupils' numbering, in the same format
+    assert seeded == [f"GFA/{year}/{n:05d}" for n in range(1, 41)]
+    assert admitted == [f"GFA/{year}/{n:05d}" for n in range(41, 48)]
+    # and the next approval continues the sequence; a re-run of the demo does not disturb it
+    call_command("seed_demo", "--students", "40")
+    with transaction.atomic():
+        assert next_admission_number(school=greenfield) == f"GFA/{year}/00048"
+    riverside = School.objects.get(slug="riverside")
+    assert riverside.profile.admission_number_pattern == "RVC/{YEAR}/{SEQ:5}"
+    with transaction.atomic():
+        assert next_admission_number(school=riverside) == f"RVC/{year}/00011"
+
+
 def test_audit_log_is_append_only(school):
     from django.core.exceptions import PermissionDenied
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from classpoint.audit import audit
+from classpoint.models import Counter
 from schools import services
 from schools.models import (
     AcademicSession,
@@ -14,6 +15,7 @@ from schools.models import (
     Enrollment,
     Guardian,
     School,
+    SchoolProfile,
     Student,
     StudentGuardian,
     Term,
@@ -165,7 +167,18 @@ class Command(BaseCommand):
         term = school.current_term()
         groups = list(school.class_groups.order_by("level", "name"))
         year = term.session.start_date.year if term else 2026
-        wanted = [f"{prefix}/{year}/{n:05d}" for n in range(1, count + 1)]
+        # The pupils are numbered by the school's own pattern and admission counter, so a pupil the
+        # demo's registrar admits (or one admitted while trying the demo) is GFA/2026/00601, not 2026/0001.
+        pattern = f"{prefix}/{{YEAR}}/{{SEQ:5}}"
+        profile = school.profile
+        if profile.admission_number_pattern == SchoolProfile._meta.get_field("admission_number_pattern").default:
+            profile.admission_number_pattern = pattern
+            profile.save(update_fields=["admission_number_pattern"])
+        wanted = [
+            services.render_admission_number(pattern, year=year, seq=n, slug=school.slug) for n in range(1, count + 1)
+        ]
+        Counter.objects.get_or_create(school=school, key="admission")
+        Counter.objects.filter(school=school, key="admission", value__lt=count).update(value=count)
         existing = set(school.students.filter(admission_number__in=wanted).values_list("admission_number", flat=True))
         missing = [number for number in wanted if number not in existing]
         if not missing:
@@ -244,9 +257,14 @@ class Command(BaseCommand):
         students = school.students.filter(
             enrollments__term=term, enrollments__class_group__level="JSS 1", enrollments__status="active"
         ).order_by("admission_number")
+        today = school.local_today()
         for i, student in enumerate(students):
+            # Invoices go out as a bursary sends them: a first run six weeks ago and a second three
+            # weeks ago (now overdue, for the defaulters list), the rest today. Each is dated by the
+            # same rule as any invoice, so none is issued after its due date.
+            issued_on = today - datetime.timedelta(weeks=(6, 3, 0)[i % 3])
             invoice = fees.invoice_create(school=school, actor=bursar, student=student, term=term)
-            invoice = fees.invoice_issue(invoice=invoice, actor=bursar)
+            invoice = fees.invoice_issue(invoice=invoice, actor=bursar, issued_on=issued_on)
             if i % 4 == 0:
                 payments.transaction_record(invoice=invoice, kind="cash", amount_minor=10_000_000,
                                             currency=invoice.currency, actor=bursar)  # fmt: skip
