@@ -6,9 +6,36 @@ for and messaging never imports the app that asked. Until messaging handles the 
 in the outbox like any other, so nothing asked for is lost.
 """
 
+from django.db import models
+
 from classpoint.outbox import emit, emit_many
 
 EVENT = "messaging.requested"
+
+
+class TemplateType(models.TextChoices):
+    """The messages an app may ask for, by the name it asks with (`template=`), and what people call
+    them. Messaging's templates and messages use these choices; defined here, in the contract, so a
+    lower app can show a request in words without importing messaging."""
+
+    PAYMENT_RECEIPT = "PAYMENT_RECEIPT", "Payment receipt"
+    INVOICE_ISSUED = "INVOICE_ISSUED", "Invoice issued"
+    OVERDUE_NOTICE = "OVERDUE_NOTICE", "Overdue notice"
+    PAYMENT_PROOF_REJECTED = "PAYMENT_PROOF_REJECTED", "Transfer proof rejected"
+    RESULT_READY = "RESULT_READY", "Results ready"
+    ANNOUNCEMENT = "ANNOUNCEMENT", "Announcement"
+    APPLICATION_RECEIVED = "APPLICATION_RECEIVED", "Application received"
+    APPLICATION_NEEDS_INFO = "APPLICATION_NEEDS_INFO", "Application needs information"
+    APPLICATION_APPROVED = "APPLICATION_APPROVED", "Application approved"
+    WELCOME = "WELCOME", "Welcome"
+    ABSENCE_ALERT = "ABSENCE_ALERT", "Absence alert"
+
+
+def template_label(code):
+    """A message type in words (the choice's label; an unknown code's words)."""
+    from classpoint.labels import code_label
+
+    return TemplateType(code).label if code in TemplateType.values else code_label(code)
 
 
 def _key(dedupe_key):

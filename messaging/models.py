@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from classpoint.messages import TemplateType  # the request contract's types, named once
 from schools.models import SchoolScoped
 
 
@@ -14,20 +15,6 @@ class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     WHATSAPP = "whatsapp", "WhatsApp"
     EMAIL = "email", "Email"
-
-
-class TemplateType(models.TextChoices):
-    PAYMENT_RECEIPT = "PAYMENT_RECEIPT", "Payment receipt"
-    INVOICE_ISSUED = "INVOICE_ISSUED", "Invoice issued"
-    OVERDUE_NOTICE = "OVERDUE_NOTICE", "Overdue notice"
-    PAYMENT_PROOF_REJECTED = "PAYMENT_PROOF_REJECTED", "Transfer proof rejected"
-    RESULT_READY = "RESULT_READY", "Results ready"
-    ANNOUNCEMENT = "ANNOUNCEMENT", "Announcement"
-    APPLICATION_RECEIVED = "APPLICATION_RECEIVED", "Application received"
-    APPLICATION_NEEDS_INFO = "APPLICATION_NEEDS_INFO", "Application needs information"
-    APPLICATION_APPROVED = "APPLICATION_APPROVED", "Application approved"
-    WELCOME = "WELCOME", "Welcome"
-    ABSENCE_ALERT = "ABSENCE_ALERT", "Absence alert"
 
 
 class MessageTemplate(SchoolScoped):
@@ -123,6 +110,20 @@ class Message(SchoolScoped):
 
     def __str__(self):
         return f"{self.template_type} to {self.to_address} ({self.status})"
+
+    # Statuses whose reason only restates them ("Delivered (log)."): the badge says it already.
+    SELF_EXPLAINED = frozenset({Status.SENDING, Status.SENT, Status.DELIVERED, Status.READ})
+    WENT_WRONG = frozenset({Status.FAILED, Status.UNDELIVERED})
+
+    @property
+    def status_note(self):
+        """The reason worth showing beside the status: why it is held, refused or failed (or whose
+        retry it is), never a repeat of a success."""
+        return "" if self.status in self.SELF_EXPLAINED else self.status_reason
+
+    @property
+    def went_wrong(self):
+        return self.status in self.WENT_WRONG
 
 
 class MessageStatusChange(SchoolScoped):

@@ -9,6 +9,7 @@ import math
 from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -61,7 +62,10 @@ def _head_counts(school):
 
 def dashboard_context(summary, membership):
     links = summary["links"]
-    tiles = [{**tile, "url": kpi.link_for(links[tile["key"]], membership)} for tile in summary["tiles"]]
+    tiles = [
+        {**tile, "url": kpi.link_for(links[tile["key"]], membership), "figure": _breakable(tile["display"])}
+        for tile in summary["tiles"]
+    ]
     rail = [{**item, "url": kpi.link_for(links[item["key"]], membership)} for item in summary["rail"]]
     days = summary["period_days"]
     currency = summary["currency"]
@@ -95,6 +99,12 @@ def dashboard_context(summary, membership):
     }
 
 
+def _breakable(figure):
+    """A figure that may wrap after its thousands separators, never inside a group of digits: a
+    large amount in a narrow tile breaks as "₦23,394,<wbr>000.00" rather than spilling out."""
+    return format_html_join(mark_safe(",<wbr>"), "{}", ((part,) for part in figure.split(",")))  # noqa: S308
+
+
 def _nice_ceiling(value):
     """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `value` (axis maximum)."""
     if value <= 0:
@@ -112,7 +122,8 @@ def _short_money(amount_minor, currency):
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(major) >= size:
             return f"{symbol}{major / size:.3g}{suffix}"
-    return f"{symbol}{major:.0f}"
+    # Three significant figures, so an axis topping out at ₦1 reads ₦1, ₦0.5, ₦0 (not ₦1, ₦0, ₦0).
+    return f"{symbol}{major:.3g}"
 
 
 def _day_label(day, year):
@@ -120,8 +131,9 @@ def _day_label(day, year):
 
 
 def bar_chart(series, *, key, name, title, label, axis=None):
-    """One bar per day as a single SVG path, three labelled gridlines, the first, middle and last
-    days on the x axis, and a summary for <desc> (total, busiest day, today so far)."""
+    """One bar per day as a single SVG path, three labelled gridlines (one when all is zero), the
+    first, middle and last days on the x axis, and a summary for <desc> (total, busiest day, today
+    so far)."""
     axis = axis or label
     year = series[-1]["day"].year
 
@@ -142,7 +154,9 @@ def bar_chart(series, *, key, name, title, label, axis=None):
         height = max(value / top * plot_h, 1.0)
         x = LEFT + i * band + (band - bar) / 2
         bars.append(f"M{x:.2f} {base - height:.2f}h{bar:.2f}V{base}h{-bar:.2f}Z")
-    grid = [{"y": round(TOP + plot_h * (1 - f), 2), "label": axis(top * f)} for f in (0, 0.5, 1)]
+    # With nothing to draw, any scale is made up: one gridline, the base, says zero.
+    fractions = (0, 0.5, 1) if max(values, default=0) > 0 else (0,)
+    grid = [{"y": round(TOP + plot_h * (1 - f), 2), "label": axis(top * f)} for f in fractions]
     ticks = []
     for i in sorted({0, n // 2, n - 1}):
         ticks.append({"x": round(LEFT + i * band + band / 2, 2), "label": day(i)})

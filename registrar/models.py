@@ -278,6 +278,8 @@ class RegistrationKpiDaily(SchoolScoped):
 
     class Meta:
         ordering = ["-day"]
+        verbose_name = "daily registration KPI"
+        verbose_name_plural = "daily registration KPIs"
         constraints = [models.UniqueConstraint(fields=["school", "day"], name="registration_kpi_unique_day")]
 
     def __str__(self):
@@ -299,6 +301,8 @@ class RevenueDaily(SchoolScoped):
 
     class Meta:
         ordering = ["-day"]
+        verbose_name = "daily revenue"
+        verbose_name_plural = "daily revenue"
         constraints = [models.UniqueConstraint(fields=["school", "day"], name="revenue_daily_unique_day")]
 
     def __str__(self):

@@ -73,8 +73,12 @@ def test_page_shows_fifty_entries_and_a_next_page(school, alice, verified_client
     )
     client = verified_client(alice)
     first = client.get(URL).content.decode()
-    assert first.count("<code>invoice.created</code>") == 50 and "Page 1 of 2" in first and 'rel="next"' in first
-    assert client.get(URL + "?page=2").content.decode().count("<code>invoice.created</code>") == 5
+    assert (
+        first.count('<code class="code-hint">invoice.created</code>') == 50
+        and "Page 1 of 2" in first
+        and 'rel="next"' in first
+    )
+    assert client.get(URL + "?page=2").content.decode().count('<code class="code-hint">invoice.created</code>') == 5
 
 
 def test_bursar_without_audit_view_gets_403(school, bursar, verified_client, mixed_log):
@@ -162,7 +166,7 @@ def test_record_views_written_by_the_student_page_appear(school, alice, verified
     student = school.students.get(admission_number="GFA/0001")
     client.get(f"/s/greenfield/students/{student.pk}/")
     body = client.get(URL + "?hide_views=false&action=student.viewed").content.decode()
-    assert "<code>student.viewed</code>" in body
+    assert '<code class="code-hint">student.viewed</code>' in body
     assert f'href="/s/greenfield/students/{student.pk}/"' in body
 
 
@@ -197,7 +201,11 @@ def test_a_real_payment_shows_in_the_log(school, bursar, alice, verified_client,
 
     payments.transaction_record(invoice=invoice, kind="cash", amount_minor=4_000_000, currency="NGN", actor=bursar)
     body = verified_client(alice).get(URL + "?action_prefix=payment").content.decode()
-    assert "<code>payment.confirmed</code>" in body and "NGN 40,000.00" in body and bursar.get_username() in body
+    assert (
+        '<code class="code-hint">payment.confirmed</code>' in body
+        and "NGN 40,000.00" in body
+        and bursar.get_username() in body
+    )
 
 
 def test_htmx_request_gets_the_table_fragment(school, alice, verified_client, mixed_log):
@@ -238,8 +246,8 @@ def test_csv_export_neutralises_formulas_and_follows_the_filter(school, alice, v
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="audit-log-greenfield-')
     rows = _csv(response)
-    assert rows[0][0] == "When (Africa/Lagos)" and rows[0][1:4] == ["Who", "Action", "Record type"]
-    records = {row[5] for row in rows[1:]}
+    assert rows[0][0] == "When (Africa/Lagos)" and rows[0][1:5] == ["Who", "Action", "Action code", "Record type"]
+    records = {row[rows[0].index("Record")] for row in rows[1:]}
     assert '\'=HYPERLINK("http://evil.example","click")' in records
     assert "GF invoice" in records
     assert "GF payment" not in records and "Riverside secret" not in records and "Platform secret" not in records

@@ -41,3 +41,15 @@ def test_api_docs_render_from_vendored_assets(client, db):
     client.force_login(get_user_model().objects.create_user("reader"))
     body = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in body and "cdn.jsdelivr" not in body
+
+
+def test_every_model_has_a_plural_a_person_would_write():
+    # Django adds "s" to the verbose name: "credit entrys" in the admin unless the model says better.
+    ours = ("classpoint", "schools", "fees", "payments", "registrar", "messaging", "academics")
+    wrong = [
+        f"{model._meta.label}: {model._meta.verbose_name_plural}"
+        for model in apps.get_models()
+        if model._meta.app_label in ours
+        and re.search(r"([^aeiou]ys|ss|[sxz]s|(ch|sh)s|fes)$", str(model._meta.verbose_name_plural))
+    ]
+    assert not wrong, "add verbose_name_plural:\n" + "\n".join(wrong)

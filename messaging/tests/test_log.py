@@ -318,3 +318,37 @@ def test_api_schema_describes_the_messaging_endpoints(school, alice, client):
         assert path in schema["paths"], path
     params = {p["name"] for p in schema["paths"]["/api/v1/schools/{school_slug}/messages/"]["get"]["parameters"]}
     assert {"status", "channel", "type", "date_from", "date_to", "q", "page"} <= params
+
+
+# --- words on the page -------------------------------------------------------------------------
+
+
+def test_log_does_not_repeat_a_successful_status_but_explains_the_others(school, bursar, verified_client):
+    # given a delivered message (its reason restates the status) and a suppressed one (its reason explains)
+    delivered = make_message(school, status=Message.Status.DELIVERED)
+    Message.objects.filter(pk=delivered.pk).update(status_reason="Delivered (log).")
+    suppressed = make_message(school, status=Message.Status.SUPPRESSED)
+    Message.objects.filter(pk=suppressed.pk).update(status_reason="No consent for SMS.")
+    client = verified_client(bursar)
+    # when the bursar reads the log and the delivered message
+    log_page = client.get("/s/greenfield/messages/").content.decode()
+    detail = client.get(f"/s/greenfield/messages/{delivered.pk}/").content.decode()
+    # then "Delivered" is said once per row, the refusal is explained, and no success sits in an error box
+    assert "Delivered (log)." not in log_page and "No consent for SMS." in log_page
+    assert "message-error" not in detail
+
+
+def test_consent_breadcrumb_lists_the_children_side_by_side_not_one_under_another(school, registrar, verified_client):
+    from schools.tests import factories as f
+
+    # given a guardian of two children
+    guardian = guardian_of(school)
+    first = guardian.student_links.first().student
+    second = f.StudentFactory(school=school, admission_number="GFA/0002", first_name="Second")
+    f.link(second, guardian, primary=False)
+    # when staff open the guardian's consent page
+    page = verified_client(registrar).get(f"/s/greenfield/messages/guardians/{guardian.pk}/consent/").content.decode()
+    # then the breadcrumb is Students › Consent, and both children are named beside it
+    crumb = page.split('class="breadcrumb">', 1)[1].split("</nav>", 1)[0]
+    assert f"/students/{first.pk}/" not in crumb and f"/students/{second.pk}/" not in crumb
+    assert f"/students/{first.pk}/" in page and f"/students/{second.pk}/" in page

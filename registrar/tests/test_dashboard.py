@@ -23,7 +23,8 @@ def tile(body, key):
     """The text of one tile, tags stripped, spaces squeezed."""
     match = re.search(rf'<li class="tile kpi-tile kpi-\w+" data-kpi="{key}">(.*?)</li>', body, re.S)
     assert match, f"no {key} tile"
-    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+    # <wbr> (a figure's break opportunity) joins its neighbours; other tags separate words.
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1).replace("<wbr>", "")).split())
 
 
 def tile_link(body, key):
@@ -258,3 +259,28 @@ def test_api_is_in_the_schema(api, school):
     operation = schema["paths"]["/api/v1/schools/{school_slug}/kpi/summary/"]["get"]
     assert operation["operationId"] == "kpi_summary" and {"200", "400", "403", "404"} <= set(operation["responses"])
     assert [p["name"] for p in operation["parameters"] if p["in"] == "query"] == ["period"]
+
+
+def axis_labels(body, chart):
+    """The value labels on a chart's vertical axis, top to bottom."""
+    figure = re.search(rf'<figure class="chart" id="chart-{chart}">(.*?)</figure>', body, re.S).group(1)
+    grid = re.search(r'<g class="chart-grid".*?</g>', figure, re.S).group(0)
+    return re.findall(r"<text[^>]*>([^<]*)</text>", grid)
+
+
+def test_a_chart_with_nothing_to_show_labels_its_axis_once(school, alice, verified_client):
+    # given a school that has collected nothing and had no leads
+    # when the admin opens the dashboard
+    body = verified_client(alice).get("/s/greenfield/").content.decode()
+    # then each chart's axis says zero once, at its base line, not three times
+    assert axis_labels(body, "revenue") == ["₦0"]
+    assert axis_labels(body, "leads") == ["0"]
+
+
+def test_axis_labels_stay_distinct_for_small_amounts(school, alice, verified_client):
+    # given a month whose busiest day took 90 kobo (the axis tops out at ₦1)
+    sink(school, school.local_today() - 3 * DAY1, collected_minor=90, payments=1)
+    body = verified_client(alice).get("/s/greenfield/").content.decode()
+    # then no two gridlines carry the same amount
+    labels = axis_labels(body, "revenue")
+    assert len(labels) == 3 and len(set(labels)) == 3, labels

@@ -22,7 +22,7 @@ def test_teacher_signs_in_searches_and_opens_a_student(live_server, school, teac
     row_link.first.click()
     page.get_by_role("heading", name="Guardians").wait_for()
     assert "Primary contact" in page.content()
-    assert "student.viewed (workspace)" in page.locator("table").last.inner_text()
+    assert "Student viewed (workspace)" in page.locator("table").last.inner_text()
 
 
 def _sign_in(page, base, user):

@@ -231,6 +231,27 @@
     if (first) setCurrent(first, true);
   });
 
+  // --- Scroll edges: shade the side of the board that hides columns --------------------------------
+
+  function markEdges() {
+    var holder = board();
+    var strip = holder && holder.querySelector("[data-columns]");
+    if (!strip) return;
+    var hiddenRight = strip.scrollWidth - strip.clientWidth - strip.scrollLeft;
+    holder.toggleAttribute("data-more-left", strip.scrollLeft > 1);
+    holder.toggleAttribute("data-more-right", hiddenRight > 1);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var holder = board();
+    if (!holder) return;
+    holder.addEventListener("scroll", markEdges, true);  // scroll does not bubble: listen in capture
+    if (window.ResizeObserver) new ResizeObserver(markEdges).observe(holder);
+    else window.addEventListener("resize", markEdges);
+    markEdges();
+  });
+  document.addEventListener("htmx:afterSettle", markEdges);
+
   // A move made on a card refreshes the panel when it shows that application.
   document.addEventListener("registrar-changed", function (event) {
     var id = event.detail && event.detail.id;
