@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classpoint.bounds import parse_id
 from classpoint.tenancy import school_view
 
 from . import selectors, services
@@ -88,7 +89,8 @@ def teacher_week(request):
     teacher = None
     raw = request.GET.get("teacher")
     if raw:
-        teacher = school.staff.filter(pk=int(raw)).first() if raw.isdigit() else None
+        teacher_id = parse_id(raw)
+        teacher = school.staff.filter(pk=teacher_id).first() if teacher_id else None
         if teacher is None:
             raise Http404("No such teacher")
     elif teachers:
@@ -172,7 +174,8 @@ def slot_delete(request, slot_id):
 def slot_conflicts(request):
     """The clash panel alone, for HTMX as the slot form changes. Saves nothing."""
     raw = request.GET.get("slot", "")
-    slot = _slot(request, int(raw)) if raw.isdigit() else None
+    slot_id = parse_id(raw)
+    slot = _slot(request, slot_id) if slot_id else None
     if raw and slot is None:
         raise Http404("No such slot")
     form = SlotForm(request.POST, school=request.school, slot=slot)

@@ -20,6 +20,8 @@ from django.views.decorators.vary import vary_on_headers
 from schools.imports.csvfile import neutralise, write_csv
 
 from .audit import audit
+from .bounds import DateFormField, parse_id
+from .labels import action_label
 from .models import AuditLog
 from .tenancy import school_view
 
@@ -79,13 +81,14 @@ def changes_display(entry, currency):
 
 def target_link(entry, school, membership):
     page = TARGET_PAGES.get(entry.target_type)
-    if page is None or not entry.target_id.isdigit() or entry.action.endswith(".deleted"):
+    target_id = parse_id(entry.target_id)
+    if page is None or target_id is None or entry.action.endswith(".deleted"):
         return ""
     name, perm = page
     if not membership.has_perm(perm):
         return ""
     try:
-        return reverse(name, args=[school.slug, int(entry.target_id)])
+        return reverse(name, args=[school.slug, target_id])
     except NoReverseMatch:  # the app that serves it is not installed here
         return ""
 
@@ -128,8 +131,8 @@ class AuditFilterForm(forms.Form):
     q = forms.CharField(
         label="Record contains", required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
     )
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateFormField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateFormField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     hide_views = forms.BooleanField(label="Hide record views", required=False)
 
     def __init__(self, data, *, school):
@@ -138,7 +141,9 @@ class AuditFilterForm(forms.Form):
         data = data.copy()
         data.setdefault("hide_views", "true")
         super().__init__(data, auto_id="%s")
-        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in _distinct(school, "action")]
+        self.fields["action"].choices = [("", "Any action")] + [
+            (a, action_label(a)) for a in _distinct(school, "action")
+        ]
         types = _distinct(school, "target_type")
         self.fields["target_type"].choices = [("", "Any record")] + [(t, _type_name(t)) for t in types]
         members = school.memberships.select_related("user").order_by("user__username")
@@ -147,6 +152,11 @@ class AuditFilterForm(forms.Form):
             + [(str(m.user_id), m.user.get_full_name() or m.user.get_username()) for m in members]
             + [(SYSTEM, "System (no person)")]
         )
+
+    @property
+    def target_type_label(self):
+        value = self.data.get("target_type") or ""
+        return _type_name(value) if value else ""
 
     def clean(self):
         data = super().clean()
@@ -206,7 +216,18 @@ def audit_log(request):
     return render(request, template, context)
 
 
-CSV_HEADER = ["Who", "Action", "Record type", "Record id", "Record", "Changes", "IP address", "Request id"]
+# "Action" in words for whoever reads the file; "Action code" for whoever filters or joins on it.
+CSV_HEADER = [
+    "Who",
+    "Action",
+    "Action code",
+    "Record type",
+    "Record id",
+    "Record",
+    "Changes",
+    "IP address",
+    "Request id",
+]
 
 
 class _Lines:
@@ -232,8 +253,8 @@ def _csv_rows(entries, school):
             yield [f"More entries match: the export stops at {CSV_MAX_ROWS:,} rows; narrow the dates for the rest."]
             return
         yield [
-            entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), entry.actor_label, entry.action,
-            entry.target_type, entry.target_id, entry.target_label,
+            entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), entry.actor_label,
+            action_label(entry.action), entry.action, entry.target_type, entry.target_id, entry.target_label,
             json.dumps(entry.changes, ensure_ascii=False, sort_keys=True), entry.ip_address or "", entry.request_id,
         ]  # fmt: skip
 

@@ -3,22 +3,14 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from .context import client_ip_var, request_id_var
+from .net import client_ip
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def client_ip(request):
-    # Behind a load balancer the real client is the first X-Forwarded-For hop; only trusted when
-    # the deployment says a proxy sets it.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
 
 
 class RequestIdMiddleware:
@@ -66,6 +58,46 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+class RefuseNulBytesMiddleware:
+    """Text fields and query parameters holding a NUL byte are refused with a 400 before any view runs.
+
+    Nobody types a NUL; PostgreSQL refuses to store one (a 500 deep inside a save), and views that
+    read `request.POST` by hand have no form to validate it. Uploaded files are bytes, not text, and
+    JSON bodies are the API's serializers' to judge, so only query strings and form fields are read.
+    """
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = self._field_with_nul(request)
+        if field is not None:
+            message = "This field holds a character that cannot be stored (NUL)."
+            if request.path.startswith("/api/"):
+                body = {
+                    "error": {
+                        "code": "invalid",
+                        "message": "The request has invalid fields.",
+                        "fields": {field: [message]},
+                    }
+                }
+                return JsonResponse(body, status=400)
+            return render(request, "400.html", {"field": field, "message": message}, status=400)
+        return self.get_response(request)
+
+    def _field_with_nul(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return key.replace("\x00", "")
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            for key, values in request.POST.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return key.replace("\x00", "")
+        return None
+
+
 def user_requires_2fa(user):
     if not settings.CLASSPOINT_REQUIRE_2FA or not user.is_authenticated:
         return False
@@ -74,10 +106,24 @@ def user_requires_2fa(user):
     return user.memberships.filter(is_active=True, role__key__in=settings.CLASSPOINT_2FA_ROLES).exists()
 
 
+def second_factor_pending(user):
+    """True while a user who must pass the TOTP step (see `user_requires_2fa`) has not passed it in
+    this session. The one rule for workspace pages and for API requests made with a session."""
+    if user is None or not user.is_authenticated:
+        return False
+    # OTPMiddleware gives the session's user `is_verified`; a user without it has not verified.
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is not None and is_verified():
+        return False
+    return user_requires_2fa(user)
+
+
 class RequireTwoFactorMiddleware:
     """School admins, bursars and platform admins must pass a TOTP check before any staff page.
 
-    API token requests are not session-based and are not affected (integrators use service users).
+    The API answers sessions with 403 `two_factor_required` instead of a redirect
+    (`classpoint.api.permissions.SecondFactorVerified`); token requests are not sessions and are
+    not affected (integrators use service users).
     """
 
     EXEMPT_PREFIXES = ("/account/", "/static/", "/api/", "/metrics", "/media/")
@@ -91,8 +137,7 @@ class RequireTwoFactorMiddleware:
             user is not None
             and user.is_authenticated
             and not request.path.startswith(self.EXEMPT_PREFIXES)
-            and not user.is_verified()
-            and user_requires_2fa(user)
+            and second_factor_pending(user)
         ):
             target = reverse("two-factor") + "?" + urlencode({"next": request.get_full_path()})
             if request.headers.get("HX-Request") == "true":

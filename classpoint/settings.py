@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "classpoint.middleware.RequestIdMiddleware",
     "classpoint.middleware.BodySizeLimitMiddleware",
+    "classpoint.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,6 +152,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Lockouts count the same client address as everything else (see TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "classpoint.net.client_ip"
+
+# The proxies in front of the app (IP addresses or CIDR ranges), whose X-Forwarded-For is believed;
+# e.g. 127.0.0.1 behind nginx on the same host, the VPC range behind a cloud load balancer. Empty
+# (the default): every address is REMOTE_ADDR and the header is ignored, so a client cannot choose it.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 OTP_TOTP_ISSUER = "Classpoint"
 # TOTP is required for school admins, bursars and platform admins. The demo may relax it.
@@ -197,6 +205,9 @@ FILE_LINK_EXPIRY_SECONDS = env.int("FILE_LINK_EXPIRY_SECONDS", default=600)
 # Requests larger than this are refused before a view reads them (uploads have their own limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 CLASSPOINT_MAX_BODY_BYTES = env.int("CLASSPOINT_MAX_BODY_BYTES", default=25 * 1024 * 1024)
+# An Idempotency-Key whose request has not answered after this long belongs to a process that died
+# (killed, OOM): a retry takes it over. Keep it above the web server's request timeout.
+IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS", default=300)
 
 # --- Email and providers --------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -243,6 +254,9 @@ MESSAGING_PREFERENCES_LINK_MAX_AGE_DAYS = env.int("MESSAGING_PREFERENCES_LINK_MA
 # --- Payments -------------------------------------------------------------------------------
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
 PAYMENTS_DEFAULT_GATEWAY = env.str("PAYMENTS_DEFAULT_GATEWAY", default="demo" if DEBUG else "paystack")
+# The demo gateway's development key is public: outside dev it takes no webhook and makes no pay link
+# unless a deployment (a staging demo) turns it on deliberately.
+PAYMENTS_DEMO_GATEWAY_ENABLED = env.bool("PAYMENTS_DEMO_GATEWAY_ENABLED", default=CLASSPOINT_ENV == "dev")
 # A pay link nobody completed is marked abandoned after this long (a late webhook still credits).
 PAYMENT_INTENT_TTL_HOURS = env.int("PAYMENT_INTENT_TTL_HOURS", default=24)
 # Bank-transfer proofs: PDF, JPEG or PNG (sniffed), at most this size.
@@ -269,6 +283,9 @@ APPLICATION_STATUS_LINK_MAX_AGE_DAYS = env.int("APPLICATION_STATUS_LINK_MAX_AGE_
 # (counted in the shared cache, so every web node sees the same count).
 APPLICATION_RATE_LIMIT = env.int("APPLICATION_RATE_LIMIT", default=5)
 APPLICATION_RATE_WINDOW_SECONDS = env.int("APPLICATION_RATE_WINDOW_SECONDS", default=3600)
+# Each accepted public application texts a number the applicant typed; beyond this many per school
+# per clock hour the application is still kept but no confirmation is sent (SMS pumping guard).
+APPLICATION_CONFIRMATIONS_PER_HOUR = env.int("APPLICATION_CONFIRMATIONS_PER_HOUR", default=100)
 
 # --- Outbox ---------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
@@ -311,7 +328,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "classpoint.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "classpoint.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "classpoint.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -323,6 +340,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The errors the shared plumbing answers (401, 403, 404, 409, 413...) documented on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "classpoint.api.schema.document_common_errors",
+    ],
     # Swagger UI served from the vendored sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.bounds import DateTimeFormField, IdsChoiceField
 from classpoint.tenancy import school_view
 from schools.models import ClassGroup
 
@@ -22,15 +23,15 @@ class AnnouncementForm(forms.Form):
     title = forms.CharField(label="Title", max_length=120, required=False)
     body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     audience = forms.ChoiceField(label="Who is it for?", choices=Announcement.Audience.choices)
-    class_groups = forms.ModelMultipleChoiceField(label="Classes (for chosen classes only)", required=False,
-                                                  queryset=ClassGroup.objects.none())  # fmt: skip
+    class_groups = IdsChoiceField(label="Classes (for chosen classes only)", required=False,
+                                  queryset=ClassGroup.objects.none())  # fmt: skip
     # Read only for "A saved list": a list picked and then another audience chosen is just ignored.
     guardian_list = forms.ModelChoiceField(label="Saved list (for a saved list only)", required=False,
                                            queryset=GuardianList.objects.none())  # fmt: skip
     channels = forms.MultipleChoiceField(label="Channels (none ticked: each family's own channel)", required=False,
                                          choices=Channel.choices, widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    scheduled_for = forms.DateTimeField(label="Publish at (optional, school time)", required=False,
-                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))  # fmt: skip
+    scheduled_for = DateTimeFormField(label="Publish at (optional, school time)", required=False,
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))  # fmt: skip
 
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)

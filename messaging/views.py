@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.bounds import DateFormField
 from classpoint.tenancy import school_view
 from schools.models import Guardian
 
@@ -28,8 +29,8 @@ class LogFilterForm(forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Message.Status.choices])
     channel = forms.ChoiceField(label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices])
     type = forms.ChoiceField(label="Type", required=False, choices=[("", "Any type"), *TemplateType.choices])
-    date_from = forms.DateField(label="From (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateFormField(label="From (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateFormField(label="To (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def filters(self):
         # An invalid filter is dropped rather than failing the page: the form shows its error.

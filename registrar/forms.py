@@ -5,6 +5,8 @@ are put back beside the inputs they concern."""
 from django import forms
 from django.conf import settings
 
+from classpoint.bounds import DateFormField
+
 from .models import Application, DocumentKind
 
 ANY_DOCUMENT = "application/pdf,image/jpeg,image/png"
@@ -94,7 +96,7 @@ class ApplicationForm(AccessibleForm):
     first_name = forms.CharField(label="First name", max_length=80, error_messages=_required("the child's first name"))
     other_names = forms.CharField(label="Other names", max_length=120, required=False)
     last_name = forms.CharField(label="Surname", max_length=80, error_messages=_required("the child's surname"))
-    date_of_birth = forms.DateField(
+    date_of_birth = DateFormField(
         label="Date of birth", help_text="For example: 2014-03-21.",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={**_required("the child's date of birth"), "invalid": "Enter the date like 2014-03-21."},

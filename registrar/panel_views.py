@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from academics.placement import application_place, class_group_seats, placement_conflicts
 from classpoint.audit import audit
+from classpoint.bounds import parse_id
 from classpoint.errors import DomainError
 from classpoint.files import download_url
 from classpoint.tenancy import school_view
@@ -201,12 +202,12 @@ def _placement_input(request):
     """(class_group, slot_ids, errors) from the Class tab's form; slots are this school's by id,
     which of them fit the term and class is academics' to say."""
     errors = {}
-    value = request.POST.get("class_group", "")
-    group = request.school.class_groups.filter(pk=int(value)).first() if value.isdigit() else None
+    group_id = parse_id(request.POST.get("class_group", ""))
+    group = request.school.class_groups.filter(pk=group_id).first() if group_id else None
     if group is None:
         errors["class_group"] = ["Choose a class."]
     raw = request.POST.getlist("slots")
-    slot_ids = [int(v) for v in raw if v.isdigit()]
+    slot_ids = [slot_id for slot_id in map(parse_id, raw) if slot_id]
     if len(slot_ids) != len(raw):
         errors["slots"] = ["Choose slots from the list."]
     return group, list(dict.fromkeys(slot_ids)), errors

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from academics.models import ScheduleSlot, SlotSeat
+from classpoint.bounds import date_in_range, parse_id
 from fees.money import format_money
 from messaging.models import Message
 from payments.models import PaymentIntent, PaymentTransaction
@@ -144,10 +145,10 @@ def encode_cursor(application):
 def decode_cursor(value):
     """(submitted_at, id) from a `before` parameter, or ValueError."""
     at, _, pk = (value or "").rpartition(",")
-    moment = datetime.datetime.fromisoformat(at)
-    if moment.tzinfo is None or not pk.isdigit():
+    moment, pk = datetime.datetime.fromisoformat(at), parse_id(pk)
+    if moment.tzinfo is None or pk is None or not date_in_range(moment):
         raise ValueError("Not a board cursor.")
-    return moment, int(pk)
+    return moment, pk
 
 
 def column_page(*, school, status, filters=None, before=None, now=None):

@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.bounds import DateFormField, parse_id
 from classpoint.errors import DomainError
 from classpoint.tenancy import school_view
 
@@ -42,8 +43,8 @@ class BoardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, and the dashboard's links already use it.
         date = forms.DateInput(attrs={"type": "date"})
-        self.fields["from"] = forms.DateField(label="Submitted from", required=False, widget=date)
-        self.fields["to"] = forms.DateField(label="Submitted to", required=False, widget=date)
+        self.fields["from"] = DateFormField(label="Submitted from", required=False, widget=date)
+        self.fields["to"] = DateFormField(label="Submitted to", required=False, widget=date)
 
     def clean(self):
         data = super().clean()
@@ -206,9 +207,10 @@ class IdListField(forms.Field):
     def to_python(self, value):
         if not value:
             return []
-        if not all(str(v).isdigit() for v in value):
+        ids = [parse_id(str(v)) for v in value]
+        if None in ids:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return [int(v) for v in value]
+        return ids
 
 
 class BulkMoveForm(forms.Form):

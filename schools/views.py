@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.audit import record_access
+from classpoint.bounds import parse_id, search_text
 from classpoint.tenancy import school_view
 
 from . import selectors
@@ -23,9 +24,8 @@ def students_list(request):
     status = request.GET.get("status", "")
     if status not in Student.Status.values:
         status = ""
-    class_group_id = request.GET.get("class_group", "")
-    class_group_id = int(class_group_id) if class_group_id.isdigit() else None
-    q = request.GET.get("q", "")[:100]
+    class_group_id = parse_id(request.GET.get("class_group", ""))
+    q = search_text(request.GET.get("q", ""))
     students = selectors.students_list(school=school, q=q, status=status, class_group_id=class_group_id, term=term)
     page = Paginator(students, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = selectors.attach_classes(page.object_list, school=school, term=term)

@@ -3,6 +3,7 @@ command line (one OVERDUE_NOTICE request per family, at most one per family per 
 
 from django.core.management.base import BaseCommand, CommandError
 
+from classpoint.bounds import parse_id
 from fees.collections import reminders_request
 from schools.models import ClassGroup, School
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         if class_group:
             groups = ClassGroup.objects.for_school(found)
             group = groups.filter(name=class_group).first() or (
-                groups.filter(pk=int(class_group)).first() if class_group.isdigit() else None
+                groups.filter(pk=parse_id(class_group)).first() if parse_id(class_group) else None
             )
             if group is None:
                 raise CommandError(f"No class {class_group!r} in {found.slug}.")

@@ -1,0 +1,38 @@
+"""A NUL byte is never part of text people type, and PostgreSQL refuses to store one: a form field
+or query parameter carrying it is refused at the edge (400), before any view saves it."""
+
+import pytest
+
+from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_nul_byte_in_a_hand_read_form_field_is_a_400_and_changes_nothing(school, bursar, verified_client, invoice):  # noqa: F811
+    # given an issued invoice and a bursar on its page
+    client = verified_client(bursar)
+    # when the void form is sent with a reason holding a NUL byte
+    response = client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/void/", {"reason": "typo\x00"})
+    # then it is refused as bad input and the invoice is untouched
+    assert response.status_code == 400
+    invoice.refresh_from_db()
+    assert invoice.status == "issued" and invoice.void_reason == ""
+
+
+def test_a_nul_byte_in_a_query_parameter_is_a_400(school, bursar, verified_client):
+    client = verified_client(bursar)
+    assert client.get("/s/greenfield/fees/invoices/", {"q": "a\x00b"}).status_code == 400
+    assert client.get("/s/greenfield/fees/invoices/", {"q": "ab"}).status_code == 200
+
+
+def test_binary_file_uploads_are_not_mistaken_for_text(school, bursar, verified_client, invoice):  # noqa: F811
+    # a PNG holds NUL bytes; only the text fields of a form are checked
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = verified_client(bursar)
+    png = SimpleUploadedFile("slip.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64, "image/png")
+    response = client.post(
+        f"/s/greenfield/payments/invoices/{invoice.pk}/proof/",
+        {"file": png, "amount": "100.00", "paid_on": "2026-12-01"},
+    )
+    assert response.status_code != 400
