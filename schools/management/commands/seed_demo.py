@@ -265,11 +265,22 @@ class Command(BaseCommand):
             issued_on = today - datetime.timedelta(weeks=(6, 3, 0)[i % 3])
             invoice = fees.invoice_create(school=school, actor=bursar, student=student, term=term)
             invoice = fees.invoice_issue(invoice=invoice, actor=bursar, issued_on=issued_on)
-            if i % 4 == 0:
-                payments.transaction_record(invoice=invoice, kind="cash", amount_minor=10_000_000,
-                                            currency=invoice.currency, actor=bursar)  # fmt: skip
-            elif i in (1, 2):
+            # Most families who were billed weeks ago have paid; a few paid part or nothing, which
+            # is what a real defaulters list looks like (about one in eight older invoices overdue).
+            if i in (1, 2):
                 self._transfer_proof(invoice)
+            elif issued_on < today and i % 8 < 6:
+                payments.transaction_record(
+                    invoice=invoice,
+                    kind="cash",
+                    amount_minor=invoice.total_minor,
+                    currency=invoice.currency,
+                    actor=bursar,
+                )
+            elif i % 4 == 0:
+                payments.transaction_record(
+                    invoice=invoice, kind="cash", amount_minor=10_000_000, currency=invoice.currency, actor=bursar
+                )
             count += 1
         return count
 
