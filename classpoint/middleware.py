@@ -3,6 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -63,7 +64,8 @@ class RefuseNulBytesMiddleware:
 
     Nobody types a NUL; PostgreSQL refuses to store one (a 500 deep inside a save), and views that
     read `request.POST` by hand have no form to validate it. Uploaded files are bytes, not text, and
-    JSON bodies are the API's serializers' to judge, so only query strings and form fields are read.
+    request bodies sent to the API are its parsers' and serializers' to judge (DRF's CharField refuses
+    NUL), so only query strings everywhere and the workspace's form fields are read.
     """
 
     FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -72,7 +74,11 @@ class RefuseNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        field = self._field_with_nul(request)
+        try:
+            field = self._field_with_nul(request)
+        except MultiPartParserError:
+            # A broken upload body: a 400 of its own, not a server error.
+            return render(request, "400.html", status=400)
         if field is not None:
             message = "This field holds a character that cannot be stored (NUL)."
             if request.path.startswith("/api/"):
@@ -91,7 +97,11 @@ class RefuseNulBytesMiddleware:
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 return key.replace("\x00", "")
-        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+        if (
+            request.method == "POST"
+            and request.content_type in self.FORM_TYPES
+            and not request.path.startswith("/api/")
+        ):
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     return key.replace("\x00", "")

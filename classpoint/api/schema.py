@@ -7,11 +7,11 @@ the schema declares it nullable; nobody has to remember `allow_null` on an outpu
 
 Some errors come from the plumbing every view shares, not from the view: authentication (401), the
 role, the suspended school and the session's second factor (403), the school slug, object ids and
-page numbers (404), the Idempotency-Key (400 when too long, 409 on reuse) and the body size limit
-(413, `BodySizeLimitMiddleware`); a query string too long for the web server is a 414 before the
-application sees it. Declaring them per view would be forgotten on the next endpoint,
-so they are added here to every operation that can answer them; what a view declares itself (a
-more specific 409, say) is kept.
+page numbers (404), a NUL byte in any query parameter and the Idempotency-Key (400), the key's reuse
+(409), the body size limit (413, `BodySizeLimitMiddleware`) and the body's content type (415, DRF's
+parsers); a query string too long for the web server is a 414 before the application sees it.
+Declaring them per view would be forgotten on the next endpoint, so they are added here to every
+operation that can answer them; what a view declares itself (a more specific 409, say) is kept.
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -20,15 +20,16 @@ from rest_framework.fields import empty
 from .base import ERROR_FIELDS_SCHEMA
 
 WRITE_METHODS = ("post", "put", "patch")
-PAGE_PARAMS = {"page", "page_size"}
 
 DESCRIPTIONS = {
-    400: "Invalid input; `fields` names each bad field.",
+    400: "Invalid input (body, filters, or a query parameter holding a NUL byte); `fields` names each bad field.",
     401: "No valid credentials: send `Authorization: Token <token>` (or sign in for a session).",
     403: "Your role does not allow this, the school is suspended, or the session has not passed the second factor.",
     404: "No such school or object (or not yours), or no such page.",
     409: "Idempotency-Key reused with another body, or its first request is still being processed.",
     413: "The request body is larger than the server accepts.",
+    415: "The request body's content type is not one this endpoint reads (send `application/json`, or "
+    "`multipart/form-data` where the operation says so).",
     429: "Too many requests; retry later.",
     414: "The query string is longer than the web server accepts (answered by the server in front of the "
     "application, so not in the error shape).",
@@ -46,12 +47,13 @@ def _error_statuses(path, method, operation, view):
     query = {p["name"] for p in parameters if p.get("in") == "query"}
     if "{" in path or "page" in query:
         statuses.add(404)
-    if method in WRITE_METHODS or "requestBody" in operation or query - PAGE_PARAMS:
-        statuses.add(400)
+    # Any query string may be refused: a NUL byte in any parameter, named or not, is a 400 at the
+    # edge (RefuseNulBytesMiddleware), and bodies and filters are validated.
+    statuses.add(400)
     if query:
         statuses.add(414)
     if method in WRITE_METHODS:
-        statuses.add(413)
+        statuses |= {413, 415}
     if method == "post":
         statuses.add(409)
     if view is not None and getattr(view, "throttle_classes", None):
