@@ -6,22 +6,36 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint format migrate demo worker clean
+.PHONY: run test install install-dev lock lint format migrate demo worker clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt $(VENV)/bin/python
-	$(PIP) install --quiet -r requirements.txt
+# Installs come from the hash-locked files (the whole tree, every file's sha256), never from the
+# loose requirements*.txt: a changed or swapped release on the index fails the install.
+$(VENV)/.installed: requirements.lock $(VENV)/bin/python
+	$(PIP) install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(PIP) install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(PIP) install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# Regenerate both locks after editing requirements*.txt. Pins already in a lock are kept unless
+# requirements*.txt asks otherwise; bump one transitive package with
+# `make lock LOCK_ARGS="--upgrade-package urllib3"`. The dev lock is resolved within the runtime
+# lock, so both install the same runtime versions. pip-tools runs from a throwaway venv.
+PIP_TOOLS := pip-tools==7.7.0
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	@tools=$$(mktemp -d) && trap 'rm -rf "$$tools"' EXIT && \
+	$(PYTHON) -m venv "$$tools" && "$$tools/bin/pip" install --quiet $(PIP_TOOLS) && \
+	"$$tools/bin/pip-compile" $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements.lock requirements.txt && \
+	"$$tools/bin/pip-compile" $(LOCK_FLAGS) $(LOCK_ARGS) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 
 migrate: install
 	$(PY) manage.py migrate --noinput
