@@ -17,6 +17,7 @@ AUDIT_ACTIONS = {
     "invoices.overdue_scan": "Overdue invoices checked",
     "message_templates.seeded": "Default message templates added",
     "payment_intent.created": "Pay link created",
+    "payment_intent.failed": "Pay link refused by the gateway",
     "payment_proof.approved": "Transfer proof approved",
     "payment_proof.submitted": "Transfer proof sent",
     "payment_proof.rejected": "Transfer proof rejected",

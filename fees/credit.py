@@ -142,7 +142,7 @@ def invoice_apply_credit(*, invoice, actor):
     guardian_id = family_of(school=invoice.school_id, student_id=invoice.student_id)
     lock_family(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice.pk)
-    if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID):
+    if not invoice.has_balance_to_pay:
         raise FeesError("Nothing to apply credit to.", code="not_payable",
                         fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]})  # fmt: skip
     applied = _spend(invoice=invoice, guardian_id=guardian_id, actor=actor, how="by hand")

@@ -140,10 +140,17 @@ class Invoice(SchoolScoped):
         return self.number or f"Draft invoice {self.pk}"
 
     @property
-    def takes_payments(self):
-        """Whether money may be recorded against it, by any route. A paid invoice still does: the
-        excess becomes family credit. A draft was never sent and a void one is cancelled."""
+    def is_payable(self):
+        """Whether money may be recorded against it, by any route (the one rule: services check it
+        under the invoice's row lock). A paid invoice still is: the excess becomes family credit. A
+        draft was never sent and a void one is cancelled."""
         return self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID, self.Status.PAID)
+
+    @property
+    def has_balance_to_pay(self):
+        """Whether the family is asked to pay it: payable and not yet settled. What pay links,
+        transfer proofs and reminders are offered for."""
+        return self.is_payable and self.balance_minor > 0
 
     @property
     def balance_minor(self):

@@ -28,7 +28,7 @@ def request_invoice_issued(*, invoice_id):
     from payments.proofs import guardian_link
 
     invoice = _invoice(invoice_id)
-    if invoice is None or invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID):
+    if invoice is None or not invoice.is_payable:
         return 0
     student = invoice.student
     context = {
@@ -59,9 +59,7 @@ def request_overdue_notice(*, invoice_id, days_overdue=None, event_id=None):
     from payments.proofs import guardian_link
 
     invoice = _invoice(invoice_id)
-    if invoice is None or invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID):
-        return 0
-    if invoice.balance_minor <= 0:
+    if invoice is None or not invoice.has_balance_to_pay:
         return 0
     links = _guardians(invoice)
     if not links:

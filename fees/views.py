@@ -120,7 +120,7 @@ def invoice_detail(request, invoice_id):
     if invoice.number:
         requested = requested_for_student(school=request.school, student_id=invoice.student_id)
         context["message_requests"] = [event for event in requested if mentions_invoice(event, invoice.number)]
-    if invoice.status in ("issued", "partially_paid") and request.membership.has_perm("fees.manage"):
+    if invoice.has_balance_to_pay and request.membership.has_perm("fees.manage"):
         guardians = [link.guardian for link in invoice.student.guardian_links.select_related("guardian")]
         context["guardian_links"] = [(g, guardian_link(invoice=invoice, guardian=g)) for g in guardians]
     return render(request, "fees/invoice_detail.html", context)

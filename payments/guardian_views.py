@@ -88,7 +88,7 @@ def guardian_invoice(request, token):
             status = 400
     context = {
         "school_name": school.name, "invoice": invoice, "guardian": guardian, "form": form, "token": token,
-        "payable": invoice.status in proofs.PAYABLE and invoice.balance_minor > 0,
+        "payable": invoice.has_balance_to_pay,
         "proofs": PaymentProof.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:10],
         "pending_proof": PaymentProof.objects.for_school(school).filter(invoice=invoice, status="pending").first(),
         "payments": PaymentTransaction.objects.for_school(school).filter(

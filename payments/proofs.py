@@ -20,7 +20,6 @@ from .errors import PaymentsError
 from .models import PaymentProof, PaymentTransaction
 
 _LINK_SALT = "classpoint.payments.guardian-link"
-PAYABLE = ("issued", "partially_paid")
 
 
 def upload_prefix(school):
@@ -51,7 +50,7 @@ def check_file(head, size, field="file"):
 
 
 def _validate_claim(*, invoice, amount_minor, paid_on, school):
-    if invoice.status not in PAYABLE:
+    if not invoice.has_balance_to_pay:
         raise PaymentsError("Not payable.", code="not_payable",
                             fields={"invoice": ["Only issued, unpaid invoices take transfer proofs."]})  # fmt: skip
     if not isinstance(amount_minor, int) or amount_minor <= 0:
@@ -151,7 +150,7 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
     if not approve and not reason:
         raise PaymentsError("Give a reason.", fields={"reason": ["Tell the guardian why the proof is rejected."]})
     invoice = type(proof.invoice).objects.select_for_update().get(pk=proof.invoice_id)
-    if approve and not invoice.takes_payments:
+    if approve and not invoice.is_payable:
         # Voided while the proof waited: the transfer is refunded, not credited.
         message = f"The invoice is {invoice.get_status_display().lower()}: reject the proof and refund the payer."
         raise PaymentsError("Not payable.", code="not_payable", fields={"proof": [message]})

@@ -32,35 +32,61 @@ def _not_payable(invoice):
     return PaymentsError("Not payable.", code="not_payable", fields={"invoice": [message]})
 
 
-@transaction.atomic
 def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
-    if not invoice.takes_payments:
-        raise _not_payable(invoice)
-    if invoice.balance_minor <= 0:
-        raise PaymentsError("Nothing to pay.", code="nothing_due", fields={"invoice": ["This invoice is paid."]})
+    """A pay link: the intent is committed INITIATED, the gateway is asked for a checkout with no
+    transaction open (a slow gateway holds no lock and no connection in a transaction), then the
+    answer is recorded: PENDING with its checkout URL, or FAILED when the gateway refused."""
     gateway_name = gateway_name or settings.PAYMENTS_DEFAULT_GATEWAY
     gateway = get_gateway(gateway_name)
     if gateway is None:
         raise PaymentsError("Unknown gateway.", fields={"gateway": [f"No gateway “{gateway_name}”."]})
-    intent = PaymentIntent.objects.create(
-        school=invoice.school, invoice=invoice, gateway=gateway.name, amount_minor=invoice.balance_minor,
-        currency=invoice.currency, reference=f"CP-{pysecrets.token_hex(10).upper()}",
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )  # fmt: skip
+    with transaction.atomic():
+        # Under the invoice's lock, so the amount is its balance and a concurrent void waits.
+        invoice = type(invoice).objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice.pk)
+        if not invoice.is_payable:
+            raise _not_payable(invoice)
+        if not invoice.has_balance_to_pay:
+            raise PaymentsError("Nothing to pay.", code="nothing_due", fields={"invoice": ["This invoice is paid."]})
+        intent = PaymentIntent.objects.create(
+            school=invoice.school,
+            invoice=invoice,
+            gateway=gateway.name,
+            amount_minor=invoice.balance_minor,
+            currency=invoice.currency,
+            reference=f"CP-{pysecrets.token_hex(10).upper()}",
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        changes = {"invoice": invoice.number, "amount_minor": intent.amount_minor, "gateway": gateway.name}
+        audit(school=invoice.school, actor=actor, action="payment_intent.created", target=intent, changes=changes)
     try:
-        intent.checkout_url = gateway.initialize(intent, email=email, callback_url=callback_url)
+        checkout_url = gateway.initialize(intent, email=email, callback_url=callback_url)
     except GatewayError as exc:
+        _intent_failed(intent, actor, str(exc))
         raise PaymentsError(str(exc), code="gateway_unavailable") from exc
     except SecretNotFound as exc:
         # The operator's problem, not the payer's: the secret's name goes to the log only.
         log.error("%s gateway has no key configured: %s", gateway.name, exc)
+        _intent_failed(intent, actor, "no key configured")
         message = "Online payment is not available yet; try again later."
         raise PaymentsError(message, code="gateway_unavailable") from exc
-    intent.status = PaymentIntent.Status.PENDING
-    intent.save(update_fields=["checkout_url", "status"])
-    changes = {"invoice": invoice.number, "amount_minor": intent.amount_minor, "gateway": gateway.name}
-    audit(school=invoice.school, actor=actor, action="payment_intent.created", target=intent, changes=changes)
+    # Only an intent still INITIATED moves on: a payment already credited to it stays SUCCEEDED.
+    pending = PaymentIntent.objects.filter(pk=intent.pk, status=PaymentIntent.Status.INITIATED).update(
+        status=PaymentIntent.Status.PENDING, checkout_url=checkout_url
+    )
+    if pending:
+        intent.status, intent.checkout_url = PaymentIntent.Status.PENDING, checkout_url
+    else:
+        intent.refresh_from_db(fields=["status", "checkout_url"])
     return intent
+
+
+@transaction.atomic
+def _intent_failed(intent, actor, problem):
+    PaymentIntent.objects.filter(pk=intent.pk, status=PaymentIntent.Status.INITIATED).update(
+        status=PaymentIntent.Status.FAILED
+    )
+    changes = {"problem": problem[:300]}
+    audit(school=intent.school, actor=actor, action="payment_intent.failed", target=intent, changes=changes)
 
 
 def intents_abandon_stale(*, now=None, batch_size=1000):
@@ -113,10 +139,44 @@ def _webhook_flag(event, intent, problem):
     audit(school=intent.school, actor=None, action="payment.webhook_flagged", target=intent, changes=changes)
 
 
-@transaction.atomic
 def webhook_process(*, webhook_event_id):
     """Credit what a stored webhook reports, if it checks out against our intent and the gateway.
-    Every outcome is written on the event; an event already ignored or flagged stays so."""
+    Every outcome is written on the event; an event already ignored or flagged stays so.
+
+    The gateway is asked first, with no row locked and none of our transactions open, so a slow or
+    down gateway holds up no other event; then one short transaction re-checks under the locks and
+    records the outcome."""
+    facts = _webhook_verify(webhook_event_id)
+    return _webhook_settle(webhook_event_id, facts)
+
+
+# What `_webhook_verify` answers when the event needs no word from the gateway.
+_NOT_ASKED = object()
+
+
+def _webhook_verify(webhook_event_id):
+    """The gateway's facts about the charge an event reports, or _NOT_ASKED when nothing would be
+    credited anyway (read without locks: `_webhook_settle` decides, under them)."""
+    event = WebhookEvent.objects.get(pk=webhook_event_id)
+    gateway = get_gateway(event.gateway)
+    if gateway is None or event.status in (WebhookEvent.Status.IGNORED, WebhookEvent.Status.FLAGGED):
+        return _NOT_ASKED
+    try:
+        data = gateway.parse_event(event.payload)
+    except GatewayError:
+        return _NOT_ASKED
+    if data.kind != "charge.success" or not 0 < data.amount_minor <= MAX_AMOUNT_MINOR:
+        return _NOT_ASKED
+    intent = PaymentIntent.objects.filter(gateway=gateway.name, reference=data.reference).first()
+    if intent is None:
+        return _NOT_ASKED
+    if PaymentTransaction.objects.for_school(intent.school_id).filter(intent=intent, status__in=CREDITED).exists():
+        return _NOT_ASKED
+    return gateway.verify(data.reference)
+
+
+@transaction.atomic
+def _webhook_settle(webhook_event_id, facts):
     event = WebhookEvent.objects.select_for_update().get(pk=webhook_event_id)
     if event.status in (WebhookEvent.Status.IGNORED, WebhookEvent.Status.FLAGGED):
         return None
@@ -152,9 +212,12 @@ def webhook_process(*, webhook_event_id):
     flagged = []
     if data.amount_minor != intent.amount_minor or data.currency != intent.currency:
         flagged.append(f"webhook says {said}, intent is {intent.amount_minor} {intent.currency}")
-    if not intent.invoice.takes_payments:
+    if not intent.invoice.is_payable:
         flagged.append(f"the invoice is {intent.invoice.get_status_display().lower()}: refund the payer")
-    facts = gateway.verify(data.reference)
+    if facts is _NOT_ASKED:
+        # The unlocked read saw a reason to credit nothing, and none of those reasons goes away (a
+        # credit stays credited); should one have, the outbox retries and the retry asks the gateway.
+        raise GatewayError("The payment changed while the gateway was asked; retrying.")
     if facts is not None and (facts["status"] != "success" or facts["amount_minor"] != intent.amount_minor
                               or facts["currency"] != intent.currency):  # fmt: skip
         flagged.append(f"gateway verification says {facts}")
@@ -194,7 +257,7 @@ def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=N
     # under its row lock so a concurrent void cannot slip in between.
     if not flag_reason:
         current = type(invoice).objects.select_for_update().only("status").get(pk=invoice.pk)
-        if not current.takes_payments:
+        if not current.is_payable:
             raise _not_payable(current)
     status = PaymentTransaction.Status.FLAGGED if flag_reason else PaymentTransaction.Status.CONFIRMED
     try:

@@ -18,7 +18,7 @@ from classpoint.bounds import date_in_range, parse_id
 from fees.money import format_money
 from messaging.models import Message
 from payments.models import PaymentIntent, PaymentTransaction
-from payments.proofs import PAYABLE, guardian_link
+from payments.proofs import guardian_link
 from schools.phones import normalize_phone
 
 from .checklist import missing_documents_for, requirements_for
@@ -336,7 +336,7 @@ def fees_summary(*, school, application):
         .order_by("-created_at", "-id").first()
     )  # fmt: skip
     pay_links = []
-    if invoice.status in PAYABLE:
+    if invoice.has_balance_to_pay:
         # The same signed links the family's INVOICE_ISSUED carried (they are signed, not stored).
         pay_links = [
             (g.guardian, guardian_link(invoice=invoice, guardian=g.guardian)) for g in application.guardians.all()

@@ -194,3 +194,73 @@ def test_an_online_payment_for_an_invoice_voided_since_is_kept_flagged_not_credi
     assert tx.status == "flagged" and "void" in tx.note
     invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_minor) == ("void", 0)
+
+
+@pytest.mark.parametrize("status", ["draft", "void"])
+def test_no_route_makes_a_pay_link_or_takes_a_proof_for_an_invoice_that_is_not_issued(
+    client, school, bursar, api, verified_client, status
+):
+    import re
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from payments import proofs
+    from payments.models import PaymentIntent, PaymentProof
+
+    from .test_proofs import PNG, slip, yesterday
+
+    # given an invoice that is a draft, or void, and the signed link its guardian was sent
+    invoice = issued_invoice(school, bursar, "GFA/0001")
+    Invoice.objects.filter(pk=invoice.pk).update(status=status)
+    invoice.refresh_from_db()
+    guardian = invoice.student.guardian_links.get().guardian
+    guardian_page = re.sub(r"^https?://[^/]+", "", proofs.guardian_link(invoice=invoice, guardian=guardian))
+    claim = {"amount": "100.00", "paid_on": yesterday(school).isoformat()}
+    # when a pay link or a transfer proof is asked for through the service, the API, the workspace
+    # and the guardian's page
+    with pytest.raises(PaymentsError) as intent_error:
+        services.intent_create(invoice=invoice, actor=bursar, gateway_name="demo", email="p@x.ng")
+    with pytest.raises(PaymentsError) as proof_error:
+        proofs.proof_submit_upload(
+            invoice=invoice, actor=bursar, uploaded=slip(), amount_minor=100, paid_on=yesterday(school)
+        )
+    api.force_authenticate(bursar)
+    base = f"/api/v1/schools/greenfield/invoices/{invoice.pk}"
+    api_link = api.post(f"{base}/pay-link/", {"email": "p@x.ng", "gateway": "demo"}, format="json")
+    key = default_storage.save(f"{proofs.upload_prefix(school)}/k/slip.png", SimpleUploadedFile("slip.png", PNG))
+    api_proof = api.post(
+        f"{base}/proofs/", {"file_key": key, "amount_minor": 100, "paid_on": str(yesterday(school))}, format="json"
+    )
+    staff = verified_client(bursar)
+    staff_link = staff.post(f"/s/greenfield/fees/invoices/{invoice.pk}/pay-link/", follow=True)
+    staff_proof = staff.post(f"/s/greenfield/payments/invoices/{invoice.pk}/proof/", {**claim, "file": slip()})
+    guardian_pay = client.post(guardian_page, {"action": "pay"})
+    guardian_proof = client.post(guardian_page, {"action": "proof", "file": slip(), **claim})
+    # then every route refuses as not payable, and no pay link, proof or payment exists
+    assert intent_error.value.code == proof_error.value.code == "not_payable"
+    for response in (api_link, api_proof):
+        assert response.status_code == 400 and response.json()["error"]["code"] == "not_payable"
+    assert "Only issued invoices take payments" in staff_link.content.decode()
+    assert staff_proof.status_code == 400 and guardian_proof.status_code == 400
+    assert guardian_pay.status_code == 302 and "checkout" not in guardian_pay.url
+    assert not client.get(guardian_page).context["payable"]
+    assert not PaymentIntent.objects.exists() and not PaymentProof.objects.exists()
+    assert not PaymentTransaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "paid_minor", "payable", "has_balance"),
+    [
+        ("draft", 0, False, False),
+        ("issued", 0, True, True),
+        ("partially_paid", 400, True, True),
+        ("paid", 1_000, True, False),
+        ("void", 0, False, False),
+    ],
+)
+def test_an_invoice_takes_money_once_issued_and_until_void(status, paid_minor, payable, has_balance):
+    # given an invoice of 1,000 in each status; then only issued ones take money, and only an
+    # unpaid balance is offered to the guardian to pay
+    invoice = Invoice(status=status, subtotal_minor=1_000, total_minor=1_000, paid_minor=paid_minor)
+    assert (invoice.is_payable, invoice.has_balance_to_pay) == (payable, has_balance)

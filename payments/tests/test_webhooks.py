@@ -19,7 +19,7 @@ from payments.gateways import DemoGateway
 from payments.models import PaymentIntent, PaymentTransaction, Receipt, WebhookEvent
 from schools.tests import factories as f
 
-from .test_counter_payments import issued_invoice
+from .test_counter_payments import issued_invoice, second_invoice
 from .test_payments import charge, deliver
 from .test_paystack import paystack  # noqa: F401  (fixture)
 
@@ -294,3 +294,73 @@ def test_a_demo_webhook_in_production_without_a_key_is_refused_without_a_500(
         "/payments/webhook/demo/", b"{}", content_type="application/json", HTTP_X_DEMO_SIGNATURE="0" * 128
     )
     assert response.status_code == 503
+
+
+# --- The gateway is asked outside any row lock ----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_verified_with_no_transaction_open(school, bursar, monkeypatch):
+    from django.db import connection
+
+    # given a stored event for a pay link, and a gateway that notes whether a transaction is open
+    inv = issued_invoice(school, bursar, "GFA/0001")
+    pay = services.intent_create(invoice=inv, actor=bursar, gateway_name="demo", email="p@x.ng")
+    event, _ = services.webhook_receive(gateway=DemoGateway(), payload=charge(pay))
+    seen = []
+
+    def verify(self, reference):
+        seen.append(connection.in_atomic_block)
+        return {"status": "success", "amount_minor": pay.amount_minor, "currency": pay.currency}
+
+    monkeypatch.setattr(DemoGateway, "verify", verify)
+    # when it is processed
+    tx = services.webhook_process(webhook_event_id=event.pk)
+    # then the gateway was asked once, outside any transaction, and the charge credited
+    assert seen == [False]
+    assert tx.status == "confirmed" and WebhookEvent.objects.get(pk=event.pk).status == "processed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_gateway_holds_no_lock_and_other_events_still_drain(school, bursar, monkeypatch):
+    import threading
+
+    from django.db import DatabaseError, connection
+
+    # given a pay link with a stored charge, a counter payment waiting for its receipt, and a
+    # gateway whose verification hangs until released
+    inv = issued_invoice(school, bursar, "GFA/0001")
+    pay = services.intent_create(invoice=inv, actor=bursar, gateway_name="demo", email="p@x.ng")
+    other = second_invoice(school, bursar, inv)
+    worker.drain()
+    event, _ = services.webhook_receive(gateway=DemoGateway(), payload=charge(pay))
+    cash = services.transaction_record(invoice=other, kind="cash", amount_minor=500, currency="NGN", actor=bursar)
+    entered, release = threading.Event(), threading.Event()
+
+    def verify(self, reference):
+        entered.set()
+        release.wait(timeout=30)
+        return None
+
+    monkeypatch.setattr(DemoGateway, "verify", verify)
+    # when one worker is stuck asking the gateway
+    slow = threading.Thread(target=lambda: (worker.drain(batch_size=1), connection.close()))
+    slow.start()
+    try:
+        assert entered.wait(timeout=30)
+        # then the pay link and its event can be locked by anyone else, and another worker drains
+        # the other events meanwhile
+        with transaction.atomic():
+            PaymentIntent.objects.select_for_update(nowait=True).get(pk=pay.pk)
+            WebhookEvent.objects.select_for_update(nowait=True).get(pk=event.pk)
+        worker.drain()
+        assert Receipt.objects.filter(transaction=cash).exists()
+        assert not PaymentTransaction.objects.filter(intent=pay).exists()
+    except DatabaseError as exc:  # a row lock held across the gateway call
+        pytest.fail(f"locked while the gateway was asked: {exc}")
+    finally:
+        release.set()
+        slow.join(timeout=30)
+    # and once the gateway answers, the charge is credited
+    assert PaymentTransaction.objects.get(intent=pay).status == "confirmed"
