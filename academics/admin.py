@@ -10,8 +10,18 @@ class ScheduleSlotAdmin(ReadOnlyAdmin):
     """Read-only for platform operators: the timetable changes through the services, which check clashes
     and seats and audit every change (schools edit it in their workspace or over the API)."""
 
-    list_display = ("school", "term", "class_group", "subject", "teacher", "weekday", "start_time", "end_time", "room",
-                    "capacity")  # fmt: skip
+    list_display = (
+        "school",
+        "term",
+        "class_group",
+        "subject",
+        "teacher",
+        "weekday",
+        "start_time",
+        "end_time",
+        "room",
+        "capacity",
+    )
     list_filter = ("weekday", "school")
     search_fields = ("subject", "room", "class_group__name", "teacher__last_name")
     list_select_related = ("school", "term__session", "class_group", "teacher")

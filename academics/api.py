@@ -24,10 +24,13 @@ READ = "students.view"
 MANAGE = "academics.manage_timetable"
 CLASH_ERRORS = {
     **ERRORS,
-    409: OpenApiResponse(ErrorSerializer, description="A clash with the timetable (code `conflict`: `fields` say "
-                         "who and which slot), seats taken (`slot_in_use`), or an Idempotency-Key reused with "
-                         "another body."),
-}  # fmt: skip
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="A clash with the timetable (code `conflict`: `fields` say "
+        "who and which slot), seats taken (`slot_in_use`), or an Idempotency-Key reused with "
+        "another body.",
+    ),
+}
 # The services name inputs as models do; the API names the ids it takes.
 API_FIELDS = {"term": "term_id", "class_group": "class_group_id", "teacher": "teacher_id"}
 
@@ -80,8 +83,23 @@ class SlotOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ScheduleSlot
-        fields = ["id", "term_id", "class_group_id", "class_group", "subject", "teacher_id", "teacher", "weekday",
-                  "weekday_name", "start_time", "end_time", "room", "capacity", "seats", "seats_taken"]  # fmt: skip
+        fields = [
+            "id",
+            "term_id",
+            "class_group_id",
+            "class_group",
+            "subject",
+            "teacher_id",
+            "teacher",
+            "weekday",
+            "weekday_name",
+            "start_time",
+            "end_time",
+            "room",
+            "capacity",
+            "seats",
+            "seats_taken",
+        ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_teacher(self, slot):
@@ -98,12 +116,17 @@ class SlotInput(serializers.Serializer):
     teacher_id = IdField(required=False, allow_null=True, help_text="A staff member; null: none yet.")
     weekday = serializers.ChoiceField(choices=Weekday.choices, help_text="1 Monday … 7 Sunday.")
     start_time = ClockTimeInput(help_text="School-local, HH:MM.")
-    end_time = ClockTimeInput(help_text="After start_time; a lesson ending at 10:00 and one starting at 10:00 "
-                                               "do not clash.")  # fmt: skip
+    end_time = ClockTimeInput(
+        help_text="After start_time; a lesson ending at 10:00 and one starting at 10:00 do not clash."
+    )
     room = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    capacity = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                        max_value=services.MAX_SLOT_CAPACITY,
-                                        help_text="Seats; null: the class group's capacity.")  # fmt: skip
+    capacity = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=services.MAX_SLOT_CAPACITY,
+        help_text="Seats; null: the class group's capacity.",
+    )
 
 
 class SlotPatchInput(SlotInput):
@@ -164,8 +187,11 @@ def _all_slots(school):
 def _resolve(school, data):
     """The service's objects for the ids given; another school's id is "not found" (400)."""
     values = {}
-    lookups = {"term_id": ("term", school.terms), "class_group_id": ("class_group", school.class_groups),
-               "teacher_id": ("teacher", school.staff)}  # fmt: skip
+    lookups = {
+        "term_id": ("term", school.terms),
+        "class_group_id": ("class_group", school.class_groups),
+        "teacher_id": ("teacher", school.staff),
+    }
     for key, value in data.items():
         if key in lookups:
             name, queryset = lookups[key]
@@ -186,20 +212,29 @@ class SlotListApi(SchoolApiView):
     filter_backends = [DjangoFilterBackend]
     filterset_class = SlotFilter
 
-    @extend_schema(responses={200: SlotOutput(many=True), **READ_ERRORS}, filters=True, tags=["timetable"],
-                   description="The timetable's lessons, by term, day and time.")  # fmt: skip
+    @extend_schema(
+        responses={200: SlotOutput(many=True), **READ_ERRORS},
+        filters=True,
+        tags=["timetable"],
+        description="The timetable's lessons, by term, day and time.",
+    )
     def get(self, request, school_slug):
         return paginated(self, _all_slots(self.school), SlotOutput, SlotFilter)
 
-    @extend_schema(request=SlotInput, responses={201: SlotOutput, **CLASH_ERRORS}, tags=["timetable"],
-                   description="Add a lesson. Refused with 409 when the teacher, the room or the class group is "
-                               "already busy then.")  # fmt: skip
+    @extend_schema(
+        request=SlotInput,
+        responses={201: SlotOutput, **CLASH_ERRORS},
+        tags=["timetable"],
+        description="Add a lesson. Refused with 409 when the teacher, the room or the class group is "
+        "already busy then.",
+    )
     def post(self, request, school_slug):
         data = SlotInput(data=request.data)
         data.is_valid(raise_exception=True)
         with api_field_names():
-            slot = services.slot_create(school=self.school, actor=request.user,
-                                        **_resolve(self.school, data.validated_data))  # fmt: skip
+            slot = services.slot_create(
+                school=self.school, actor=request.user, **_resolve(self.school, data.validated_data)
+            )
         return Response(SlotOutput(_all_slots(self.school).get(pk=slot.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -242,14 +277,19 @@ class SlotConflictsApi(SchoolApiView):
     # Writes nothing: anyone who reads the timetable may ask whether a lesson would fit.
     write_perm = READ
 
-    @extend_schema(request=SlotCheckInput, responses={200: ConflictsOutput, **ERRORS}, tags=["timetable"],
-                   description="What a lesson at this time would clash with, without saving it.")  # fmt: skip
+    @extend_schema(
+        request=SlotCheckInput,
+        responses={200: ConflictsOutput, **ERRORS},
+        tags=["timetable"],
+        description="What a lesson at this time would clash with, without saving it.",
+    )
     def post(self, request, school_slug):
         data = SlotCheckInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = _resolve(self.school, data.validated_data)
-        exclude = _in_school(ScheduleSlot.objects.for_school(self.school), values.pop("exclude_slot_id", None),
-                             "exclude_slot_id")  # fmt: skip
+        exclude = _in_school(
+            ScheduleSlot.objects.for_school(self.school), values.pop("exclude_slot_id", None), "exclude_slot_id"
+        )
         conflicts = services.slot_conflicts(school=self.school, exclude_slot=exclude, **values)
         body = {"conflicts": [{"kind": c.kind, "message": c.message, "slot_id": c.slot_id} for c in conflicts]}
         return Response(ConflictsOutput(body).data)

@@ -24,8 +24,13 @@ class SlotForm(forms.Form):
     start_time = forms.TimeField(label="Starts", widget=TimeInput())
     end_time = forms.TimeField(label="Ends", widget=TimeInput())
     room = forms.CharField(label="Room", max_length=40, required=False, help_text="Leave empty if the class stays put.")
-    capacity = forms.IntegerField(label="Seats", required=False, min_value=1, max_value=MAX_SLOT_CAPACITY,
-                                  help_text="Leave empty to use the class group's capacity.")  # fmt: skip
+    capacity = forms.IntegerField(
+        label="Seats",
+        required=False,
+        min_value=1,
+        max_value=MAX_SLOT_CAPACITY,
+        help_text="Leave empty to use the class group's capacity.",
+    )
 
     def __init__(self, *args, school, slot=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,8 +44,11 @@ class SlotForm(forms.Form):
 
     def summary(self):
         """Every error on the page, for the summary at the top (each also shows beside its input)."""
-        return [(self.fields[name].label if name in self.fields else "", error)
-                for name, errors in self.errors.items() for error in errors]  # fmt: skip
+        return [
+            (self.fields[name].label if name in self.fields else "", error)
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
 
     def add_service_errors(self, exc):
         for name, errors in exc.fields.items():

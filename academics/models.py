@@ -27,8 +27,9 @@ class ScheduleSlot(SchoolScoped):
     term = models.ForeignKey("schools.Term", on_delete=models.CASCADE, related_name="schedule_slots")
     class_group = models.ForeignKey("schools.ClassGroup", on_delete=models.CASCADE, related_name="schedule_slots")
     subject = models.CharField(max_length=80)
-    teacher = models.ForeignKey("schools.StaffProfile", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="schedule_slots")  # fmt: skip
+    teacher = models.ForeignKey(
+        "schools.StaffProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="schedule_slots"
+    )
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start_time = models.TimeField()
     end_time = models.TimeField()
@@ -56,10 +57,12 @@ class SlotSeat(SchoolScoped):
     conversion) or by a student."""
 
     slot = models.ForeignKey(ScheduleSlot, on_delete=models.CASCADE, related_name="seats")
-    application = models.ForeignKey("registrar.Application", null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="seats")  # fmt: skip
-    student = models.ForeignKey("schools.Student", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="seats")  # fmt: skip
+    application = models.ForeignKey(
+        "registrar.Application", null=True, blank=True, on_delete=models.CASCADE, related_name="seats"
+    )
+    student = models.ForeignKey(
+        "schools.Student", null=True, blank=True, on_delete=models.CASCADE, related_name="seats"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,13 +70,13 @@ class SlotSeat(SchoolScoped):
         constraints = [
             models.CheckConstraint(
                 condition=Q(application__isnull=False) | Q(student__isnull=False), name="seat_has_an_occupant"
-            ),  # fmt: skip
+            ),
             models.UniqueConstraint(
                 fields=["slot", "application"], condition=Q(application__isnull=False), name="seat_one_per_application"
-            ),  # fmt: skip
+            ),
             models.UniqueConstraint(
                 fields=["slot", "student"], condition=Q(student__isnull=False), name="seat_one_per_student"
-            ),  # fmt: skip
+            ),
         ]
 
     def __str__(self):

@@ -30,12 +30,14 @@ def _term_of(application):
 
 def _seats_taken(*, class_group, term, exclude_application=None, exclude_student=None):
     school_id = class_group.school_id
-    enrolled = Enrollment.objects.filter(school_id=school_id, term=term, class_group=class_group,
-                                         status=Enrollment.Status.ACTIVE)  # fmt: skip
+    enrolled = Enrollment.objects.filter(
+        school_id=school_id, term=term, class_group=class_group, status=Enrollment.Status.ACTIVE
+    )
     for_term = Q(term=term) | Q(term__isnull=True) if term.is_current else Q(term=term)
     # An admitted applicant who is already enrolled for the term is counted once, by the enrollment.
-    enrolled_student = Enrollment.objects.filter(student_id=OuterRef("student_id"), term=term,
-                                                 status=Enrollment.Status.ACTIVE)  # fmt: skip
+    enrolled_student = Enrollment.objects.filter(
+        student_id=OuterRef("student_id"), term=term, status=Enrollment.Status.ACTIVE
+    )
     placed = (
         Application.objects.filter(school_id=school_id, placed_class_group=class_group, status__in=OPEN_STATUSES)
         .filter(for_term)
@@ -62,8 +64,10 @@ def _slot_limit(slot):
 def _checked(*, application, class_group, slot_ids, lock=False):
     """The term and the chosen slots, or a field-level AcademicsError (bad input, not a clash)."""
     if application.status not in OPEN_STATUSES:
-        raise AcademicsError(f"This application is {application.get_status_display().lower()}; only open "
-                             "applications can be placed.", code="not_open")  # fmt: skip
+        raise AcademicsError(
+            f"This application is {application.get_status_display().lower()}; only open applications can be placed.",
+            code="not_open",
+        )
     if class_group is None:
         raise AcademicsError("Choose a class group.", fields={"class_group": ["Choose a class group."]})
     if class_group.school_id != application.school_id:
@@ -85,9 +89,14 @@ def _checked(*, application, class_group, slot_ids, lock=False):
         raise AcademicsError(NOT_HERE, fields={"slot_ids": [f"Slot {pk}: {NOT_HERE}" for pk in missing]})
     elsewhere = [slot for slot in slots if slot.term_id != term.pk]
     if elsewhere:
-        raise AcademicsError("Slots of another term.", fields={"slot_ids": [
-            f"{describe(slot)} is in another term; this application is for {term}." for slot in elsewhere
-        ]})  # fmt: skip
+        raise AcademicsError(
+            "Slots of another term.",
+            fields={
+                "slot_ids": [
+                    f"{describe(slot)} is in another term; this application is for {term}." for slot in elsewhere
+                ]
+            },
+        )
     return term, slots
 
 
@@ -114,8 +123,11 @@ def _conflicts(*, application, class_group, term, slots):
             conflicts.append(Conflict("slot_capacity", message, "slot_ids", slot.pk))
     for index, first in enumerate(slots):
         for second in slots[index + 1 :]:
-            if (first.weekday == second.weekday and first.start_time < second.end_time
-                    and second.start_time < first.end_time):  # fmt: skip
+            if (
+                first.weekday == second.weekday
+                and first.start_time < second.end_time
+                and second.start_time < first.end_time
+            ):
                 message = (
                     f"{first.class_group.name} {first.subject} and {second.class_group.name} {second.subject} "
                     f"overlap on {first.get_weekday_display()}: {span(first.start_time, first.end_time)} and "
@@ -137,8 +149,9 @@ def _placement_note(class_group, term, slots, previous):
     if previous and previous != class_group.name:
         note += f" (was {previous})"
     if slots:
-        note += "; slots: " + ", ".join(f"{slot.subject} {slot.get_weekday_display()} "
-                                        f"{span(slot.start_time, slot.end_time)}" for slot in slots)  # fmt: skip
+        note += "; slots: " + ", ".join(
+            f"{slot.subject} {slot.get_weekday_display()} {span(slot.start_time, slot.end_time)}" for slot in slots
+        )
     return note + "."
 
 
@@ -150,9 +163,11 @@ def application_place(*, application, actor, class_group, slot_ids=()):
     school_id = application.school_id
     # The application first (one placement of it at a time), then the class group, then the slots.
     application = (
-        Application.objects.filter(school_id=school_id).select_for_update(of=("self",))
-        .select_related("school", "term__session", "placed_class_group").get(pk=application.pk)
-    )  # fmt: skip
+        Application.objects.filter(school_id=school_id)
+        .select_for_update(of=("self",))
+        .select_related("school", "term__session", "placed_class_group")
+        .get(pk=application.pk)
+    )
     if class_group is not None and class_group.school_id == school_id:
         class_group = ClassGroup.objects.filter(school_id=school_id).select_for_update().get(pk=class_group.pk)
     term, slots = _checked(application=application, class_group=class_group, slot_ids=slot_ids, lock=True)
@@ -170,12 +185,20 @@ def application_place(*, application, actor, class_group, slot_ids=()):
     application.save(update_fields=["placed_class_group", "placed_at", "updated_at"])
     user = actor if getattr(actor, "is_authenticated", False) else None
     note = _placement_note(class_group, term, slots, previous_group)
-    ApplicationEvent.objects.create(school_id=school_id, application=application,
-                                    kind=ApplicationEvent.Kind.PLACEMENT, note=note, actor=user)  # fmt: skip
-    audit(school=application.school, actor=actor, action="application.placed", target=application, changes={
-        "class_group": [previous_group, class_group.name], "slots": [previous_slots, [slot.pk for slot in slots]],
-        "term": str(term),
-    })  # fmt: skip
+    ApplicationEvent.objects.create(
+        school_id=school_id, application=application, kind=ApplicationEvent.Kind.PLACEMENT, note=note, actor=user
+    )
+    audit(
+        school=application.school,
+        actor=actor,
+        action="application.placed",
+        target=application,
+        changes={
+            "class_group": [previous_group, class_group.name],
+            "slots": [previous_slots, [slot.pk for slot in slots]],
+            "term": str(term),
+        },
+    )
     return application
 
 

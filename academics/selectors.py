@@ -53,8 +53,13 @@ def week_grid(*, school, term, class_group=None, teacher=None):
     the term (so a free period shows as an empty cell, ready for a lesson); Saturday and Sunday
     appear only when some lesson falls on them."""
     slots = list(timetable_slots(school=school, term=term, class_group=class_group, teacher=teacher))
-    used = set(ScheduleSlot.objects.for_school(school).filter(term=term).order_by()
-               .values_list("weekday", "start_time", "end_time").distinct())  # fmt: skip
+    used = set(
+        ScheduleSlot.objects.for_school(school)
+        .filter(term=term)
+        .order_by()
+        .values_list("weekday", "start_time", "end_time")
+        .distinct()
+    )
     used |= {(slot.weekday, slot.start_time, slot.end_time) for slot in slots}
     weekend = sorted({weekday for weekday, _, _ in used if weekday not in SCHOOL_WEEK})
     days = [Weekday(day) for day in (*SCHOOL_WEEK, *weekend)]

@@ -49,8 +49,9 @@ def clean_room(room):
     return " ".join((room or "").split())
 
 
-def slot_conflicts(*, school, term, weekday, start_time, end_time, teacher=None, room="", class_group=None,
-                   exclude_slot=None):  # fmt: skip
+def slot_conflicts(
+    *, school, term, weekday, start_time, end_time, teacher=None, room="", class_group=None, exclude_slot=None
+):
     """What a slot at this time would clash with, without writing: the form's inline warning, the
     API's `schedule-slots/conflicts/` and the check before every save. Touching slots (one ends at
     09:00, the next starts at 09:00) do not clash."""
@@ -98,8 +99,9 @@ def _clean(values):
     return values
 
 
-def _validate(*, school, term, class_group, subject, teacher, weekday, start_time, end_time, room, capacity,
-              check_teacher=True):  # fmt: skip
+def _validate(
+    *, school, term, class_group, subject, teacher, weekday, start_time, end_time, room, capacity, check_teacher=True
+):
     fields = {}
 
     def bad(field, message):
@@ -139,8 +141,9 @@ def _validate(*, school, term, class_group, subject, teacher, weekday, start_tim
 
 
 def _where(values):
-    return {name: values[name] for name in ("term", "weekday", "start_time", "end_time", "teacher", "room",
-                                             "class_group")}  # fmt: skip
+    return {
+        name: values[name] for name in ("term", "weekday", "start_time", "end_time", "teacher", "room", "class_group")
+    }
 
 
 def _constraint_name(exc):
@@ -170,10 +173,15 @@ def _write(slot, *, school, values):
 
 def _snapshot(slot):
     return {
-        "term": str(slot.term), "class_group": slot.class_group.name, "subject": slot.subject,
-        "teacher": str(slot.teacher) if slot.teacher else "", "weekday": slot.get_weekday_display(),
-        "time": span(slot.start_time, slot.end_time), "room": slot.room, "capacity": slot.capacity,
-    }  # fmt: skip
+        "term": str(slot.term),
+        "class_group": slot.class_group.name,
+        "subject": slot.subject,
+        "teacher": str(slot.teacher) if slot.teacher else "",
+        "weekday": slot.get_weekday_display(),
+        "time": span(slot.start_time, slot.end_time),
+        "room": slot.room,
+        "capacity": slot.capacity,
+    }
 
 
 def _seats(school, slot):
@@ -181,11 +189,22 @@ def _seats(school, slot):
 
 
 @transaction.atomic
-def slot_create(*, school, actor, term, class_group, subject, weekday, start_time, end_time, teacher=None, room="",
-                capacity=None):  # fmt: skip
-    values = _clean({"term": term, "class_group": class_group, "subject": subject, "teacher": teacher,
-                     "weekday": weekday, "start_time": start_time, "end_time": end_time, "room": room,
-                     "capacity": capacity})  # fmt: skip
+def slot_create(
+    *, school, actor, term, class_group, subject, weekday, start_time, end_time, teacher=None, room="", capacity=None
+):
+    values = _clean(
+        {
+            "term": term,
+            "class_group": class_group,
+            "subject": subject,
+            "teacher": teacher,
+            "weekday": weekday,
+            "start_time": start_time,
+            "end_time": end_time,
+            "room": room,
+            "capacity": capacity,
+        }
+    )
     _validate(school=school, **values)
     conflicts = slot_conflicts(school=school, **_where(values))
     if conflicts:
@@ -210,7 +229,7 @@ def _seated_time_conflicts(*, school, slot, values):
             slot__weekday=values["weekday"],
             slot__start_time__lt=values["end_time"],
             slot__end_time__gt=values["start_time"],
-        )  # fmt: skip
+        )
         .select_related("slot__class_group")
         .order_by("slot_id", "id")
     )
@@ -276,7 +295,8 @@ def slot_delete(*, slot, actor):
     taken = _seats(school, locked).count()
     if taken:
         seats = "1 seat is" if taken == 1 else f"{taken} seats are"
-        raise AcademicsError(f"{seats} taken in {describe(locked)}; place those pupils elsewhere first.",
-                             code="slot_in_use")  # fmt: skip
+        raise AcademicsError(
+            f"{seats} taken in {describe(locked)}; place those pupils elsewhere first.", code="slot_in_use"
+        )
     audit(school=school, actor=actor, action="schedule_slot.deleted", target=locked, changes=_snapshot(locked))
     locked.delete()

@@ -69,12 +69,18 @@ def timetable(request):
     groups = list(school.class_groups)
     term = _pick(terms, request.GET.get("term"), _default_term(terms))
     group = _pick(groups, request.GET.get("class_group"), groups[0] if groups else None)
-    context = {"terms": terms, "class_groups": groups, "term": term, "class_group": group,
-               "can_edit": _can_edit(request)}  # fmt: skip
+    context = {
+        "terms": terms,
+        "class_groups": groups,
+        "term": term,
+        "class_group": group,
+        "can_edit": _can_edit(request),
+    }
     if term is not None and group is not None:
         taken, capacity = class_group_seats(class_group=group, term=term)
-        context.update(grid=selectors.week_grid(school=school, term=term, class_group=group),
-                       seats_taken=taken, capacity=capacity)  # fmt: skip
+        context.update(
+            grid=selectors.week_grid(school=school, term=term, class_group=group), seats_taken=taken, capacity=capacity
+        )
     return render(request, "academics/timetable.html", context)
 
 
@@ -102,16 +108,25 @@ def teacher_week(request):
 
 
 def _where(data):
-    return {name: data.get(name) for name in ("term", "weekday", "start_time", "end_time", "teacher", "room",
-                                              "class_group")}  # fmt: skip
+    return {
+        name: data.get(name) for name in ("term", "weekday", "start_time", "end_time", "teacher", "room", "class_group")
+    }
 
 
 def _slot_page(request, slot):
     school = request.school
     if slot is not None:
-        initial = {"term": slot.term_id, "class_group": slot.class_group_id, "subject": slot.subject,
-                   "teacher": slot.teacher_id, "weekday": slot.weekday, "start_time": slot.start_time,
-                   "end_time": slot.end_time, "room": slot.room, "capacity": slot.capacity}  # fmt: skip
+        initial = {
+            "term": slot.term_id,
+            "class_group": slot.class_group_id,
+            "subject": slot.subject,
+            "teacher": slot.teacher_id,
+            "weekday": slot.weekday,
+            "start_time": slot.start_time,
+            "end_time": slot.end_time,
+            "room": slot.room,
+            "capacity": slot.capacity,
+        }
     else:
         # "Add" in an empty cell of the grid names the term, class, day and period.
         fields = ("term", "class_group", "weekday", "start_time", "end_time", "teacher")

@@ -29,10 +29,21 @@ def setup(database_url=None):
     if url.startswith("postgres"):
         name = url.rsplit("/", 1)[1]
         exists = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc",
-             f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname='{name}'",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         if exists != "1":
             subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
     import django
@@ -69,17 +80,27 @@ def provision_bench_school(slug, name):
     from schools import services
     from schools.models import AcademicSession, ClassGroup, Term
 
-    school, _ = services.school_provision(slug=slug, name=name, admin_email=f"{slug}@bench.test",
-                                          send_invitation=False)  # fmt: skip
-    session = AcademicSession.objects.create(school=school, name="2026/2027", start_date=datetime.date(2026, 9, 1),
-                                             end_date=datetime.date(2027, 7, 31), is_current=True)  # fmt: skip
-    Term.objects.create(school=school, session=session, name="First term", start_date=datetime.date(2026, 9, 1),
-                        end_date=datetime.date(2026, 12, 18), is_current=True)  # fmt: skip
+    school, _ = services.school_provision(slug=slug, name=name, admin_email=f"{slug}@bench.test", send_invitation=False)
+    session = AcademicSession.objects.create(
+        school=school,
+        name="2026/2027",
+        start_date=datetime.date(2026, 9, 1),
+        end_date=datetime.date(2027, 7, 31),
+        is_current=True,
+    )
+    Term.objects.create(
+        school=school,
+        session=session,
+        name="First term",
+        start_date=datetime.date(2026, 9, 1),
+        end_date=datetime.date(2026, 12, 18),
+        is_current=True,
+    )
     ClassGroup.objects.bulk_create(
         [
             ClassGroup(school=school, name=f"Year {level}{arm}", level=f"Year {level}", capacity=9999)
             for level in range(1, 7)
             for arm in "ABCD"
-        ]  # fmt: skip
+        ]
     )
     return school

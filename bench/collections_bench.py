@@ -49,15 +49,27 @@ def main():
             [
                 Student(school=school, admission_number=f"C{start + i:07d}", first_name="C", last_name=f"N{start + i}")
                 for i in range(n)
-            ]  # fmt: skip
+            ]
         )
-        Invoice.objects.bulk_create([
-            Invoice(school=school, student=s, term=term, class_group=groups[i % len(groups)], currency="NGN",
-                    status="issued" if i % 3 else "partially_paid", number=f"INV-B-{start + i:07d}",
-                    subtotal_minor=10_000_000, total_minor=10_000_000, paid_minor=0 if i % 3 else 4_000_000,
-                    issue_date=start_day, due_date=start_day + datetime.timedelta(days=i % 60))
-            for i, s in enumerate(students)
-        ])  # fmt: skip
+        Invoice.objects.bulk_create(
+            [
+                Invoice(
+                    school=school,
+                    student=s,
+                    term=term,
+                    class_group=groups[i % len(groups)],
+                    currency="NGN",
+                    status="issued" if i % 3 else "partially_paid",
+                    number=f"INV-B-{start + i:07d}",
+                    subtotal_minor=10_000_000,
+                    total_minor=10_000_000,
+                    paid_minor=0 if i % 3 else 4_000_000,
+                    issue_date=start_day,
+                    due_date=start_day + datetime.timedelta(days=i % 60),
+                )
+                for i, s in enumerate(students)
+            ]
+        )
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     setup_s = time.perf_counter() - t0
@@ -83,9 +95,17 @@ def main():
     for path in scenarios.values():
         status = client.get(path).status_code
         assert status == 200, (path, status)
-    results = {"date": time.strftime("%Y-%m-%d"), "database": connection.vendor, "invoices": args.invoices,
-               "setup_s": round(setup_s, 1), "scan_s": round(scan_s, 2), "scan_marked": marked,
-               "scan_reminders": emitted, "rescan_s": round(rescan_s, 2), "rescan": list(again)}  # fmt: skip
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "database": connection.vendor,
+        "invoices": args.invoices,
+        "setup_s": round(setup_s, 1),
+        "scan_s": round(scan_s, 2),
+        "scan_marked": marked,
+        "scan_reminders": emitted,
+        "rescan_s": round(rescan_s, 2),
+        "rescan": list(again),
+    }
     print(f"database: {url.rsplit('@', 1)[-1]}  invoices: {args.invoices}")
     print(f"overdue scan: {scan_s:.2f} s ({marked} marked, {emitted} reminders); re-run {rescan_s:.2f} s {again}")
 
@@ -106,9 +126,10 @@ def main():
         # 50 ids, then those 50 rows with their student and class.
         qs = defaulters(school=school, today=today)
         totals_qs = (
-            OwingDelta.objects.filter(school=school, due_date__lt=today).values("class_group_id")
+            OwingDelta.objects.filter(school=school, due_date__lt=today)
+            .values("class_group_id")
             .annotate(outstanding=Sum("outstanding_minor"), invoices=Sum("invoices"))
-        )  # fmt: skip
+        )
         statements = [totals_qs.query.sql_with_params(), page_ids(qs)[:50].query.sql_with_params()]
         ids = list(page_ids(qs)[:50])
         statements.append(qs.filter(pk__in=ids).query.sql_with_params())

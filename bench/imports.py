@@ -23,8 +23,18 @@ sys.path.insert(0, os.path.dirname(__file__))
 import _common  # noqa: E402
 
 SLUG = "bench-imports"
-HEADER = ["Admission number", "First name", "Last name", "Date of birth", "Gender", "Class",
-          "Guardian 1 first name", "Guardian 1 last name", "Guardian 1 phone", "Guardian 1 email"]  # fmt: skip
+HEADER = [
+    "Admission number",
+    "First name",
+    "Last name",
+    "Date of birth",
+    "Gender",
+    "Class",
+    "Guardian 1 first name",
+    "Guardian 1 last name",
+    "Guardian 1 phone",
+    "Guardian 1 email",
+]
 
 
 def make_file(rows):
@@ -33,9 +43,20 @@ def make_file(rows):
     w.writerow(HEADER)
     for i in range(rows):
         family = i // 2  # siblings in pairs share a guardian
-        w.writerow([f"BI/{i:07d}", f"First{i}", f"Family{family}", f"{1 + i % 28:02d}/{1 + i % 12:02d}/2014",
-                    "f" if i % 2 else "m", f"Year {1 + i % 6}{'ABCD'[i % 4]}", "Parent", f"Family{family}",
-                    f"+23480{30000000 + family}", f"family{family}@example.ng"])  # fmt: skip
+        w.writerow(
+            [
+                f"BI/{i:07d}",
+                f"First{i}",
+                f"Family{family}",
+                f"{1 + i % 28:02d}/{1 + i % 12:02d}/2014",
+                "f" if i % 2 else "m",
+                f"Year {1 + i % 6}{'ABCD'[i % 4]}",
+                "Parent",
+                f"Family{family}",
+                f"+23480{30000000 + family}",
+                f"family{family}@example.ng",
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -97,22 +118,29 @@ def main():
     again_peak = timed_import(traced, data, "roll.csv", trace=True)[2]
     bare_s = bare(data)
     result = {
-        "date": time.strftime("%Y-%m-%d"), "database": connection.vendor, "rows": args.rows,
+        "date": time.strftime("%Y-%m-%d"),
+        "database": connection.vendor,
+        "rows": args.rows,
         "file_mb": round(len(data) / 1e6, 2),
-        "first_import_s": round(first_s, 2), "first_created": first.created_count,
+        "first_import_s": round(first_s, 2),
+        "first_created": first.created_count,
         "first_peak_mib": round(first_peak / 2**20, 1),
-        "reimport_s": round(again_s, 2), "reimport_unchanged": again.unchanged_count,
+        "reimport_s": round(again_s, 2),
+        "reimport_unchanged": again.unchanged_count,
         "reimport_peak_mib": round(again_peak / 2**20, 1),
-        "bare_parse_insert_s": round(bare_s, 3), "first_ratio_to_bare": round(first_s / bare_s, 1),
-    }  # fmt: skip
+        "bare_parse_insert_s": round(bare_s, 3),
+        "first_ratio_to_bare": round(first_s / bare_s, 1),
+    }
     print(f"database: {url.rsplit('@', 1)[-1]}  rows: {args.rows}  file: {result['file_mb']} MB")
     r = result
     print(f"first import : {r['first_import_s']:>7} s  created {first.created_count}  peak {r['first_peak_mib']} MiB")
     print(
         f"re-import    : {r['reimport_s']:>7} s  unchanged {again.unchanged_count}  peak {r['reimport_peak_mib']} MiB"
     )
-    print(f"bare parse + executemany insert: {result['bare_parse_insert_s']} s  (first import is "
-          f"{result['first_ratio_to_bare']}x)")  # fmt: skip
+    print(
+        f"bare parse + executemany insert: {result['bare_parse_insert_s']} s  (first import is "
+        f"{result['first_ratio_to_bare']}x)"
+    )
     print(json.dumps(result))
 
 

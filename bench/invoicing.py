@@ -33,20 +33,25 @@ def main():
     groups = list(school.class_groups.all())
     items = [services.fee_item_create(school=school, actor=None, code=f"f{i}", name=f"Fee {i}") for i in range(4)]
     for group in groups:
-        services.fee_schedule_create(school=school, actor=None, term=term, class_group=group, name=group.name,
-                                     lines=[{"fee_item": item, "amount_minor": 1_000_000 * (i + 1)}
-                                            for i, item in enumerate(items)])  # fmt: skip
+        services.fee_schedule_create(
+            school=school,
+            actor=None,
+            term=term,
+            class_group=group,
+            name=group.name,
+            lines=[{"fee_item": item, "amount_minor": 1_000_000 * (i + 1)} for i, item in enumerate(items)],
+        )
     students = Student.objects.bulk_create(
         [
             Student(school=school, admission_number=f"I{i:06d}", first_name="S", last_name=f"N{i}")
             for i in range(args.students)
-        ]  # fmt: skip
+        ]
     )
     Enrollment.objects.bulk_create(
         [
             Enrollment(school=school, student=s, term=term, class_group=groups[i % len(groups)])
             for i, s in enumerate(students)
-        ]  # fmt: skip
+        ]
     )
     runs = {}
     for label in ("first run", "re-run"):
@@ -57,14 +62,23 @@ def main():
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE bench_inv (number text, student_id bigint, total bigint)")
-        cur.executemany("INSERT INTO bench_inv VALUES (%s, %s, %s)",
-                        [(f"INV-{i}", s.pk, 10_000_000) for i, s in enumerate(students)])  # fmt: skip
+        cur.executemany(
+            "INSERT INTO bench_inv VALUES (%s, %s, %s)",
+            [(f"INV-{i}", s.pk, 10_000_000) for i, s in enumerate(students)],
+        )
         cur.execute("DROP TABLE bench_inv")
     bare = time.perf_counter() - t0
-    result = {"date": time.strftime("%Y-%m-%d"), "database": connection.vendor, "students": args.students,
-              "first_run_s": round(runs["first run"][0], 2), "created": runs["first run"][1],
-              "rerun_s": round(runs["re-run"][0], 2), "skipped": runs["re-run"][2], "bare_insert_s": round(bare, 3),
-              "ratio_to_bare": round(runs["first run"][0] / bare, 1)}  # fmt: skip
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "database": connection.vendor,
+        "students": args.students,
+        "first_run_s": round(runs["first run"][0], 2),
+        "created": runs["first run"][1],
+        "rerun_s": round(runs["re-run"][0], 2),
+        "skipped": runs["re-run"][2],
+        "bare_insert_s": round(bare, 3),
+        "ratio_to_bare": round(runs["first run"][0] / bare, 1),
+    }
     print(f"database: {url.rsplit('@', 1)[-1]}  students: {args.students}")
     print(f"first run : {result['first_run_s']} s  created {result['created']} (4 lines each)")
     print(f"re-run    : {result['rerun_s']} s  skipped {result['skipped']}")

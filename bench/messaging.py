@@ -75,26 +75,34 @@ def main():
     n = args.guardians
     school = _common.provision_bench_school(f"bench-msg-{int(time.time() * 1000) % 10**9}", "Bench Messaging")
     # No quiet hours: the bench measures sending, not the morning release.
-    SchoolProfile.objects.filter(school=school).update(quiet_hours_start=datetime.time(0),
-                                                       quiet_hours_end=datetime.time(0))  # fmt: skip
+    SchoolProfile.objects.filter(school=school).update(
+        quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0)
+    )
     t0 = time.perf_counter()
     students = Student.objects.bulk_create(
         [Student(school=school, admission_number=f"M{i:06d}", first_name="M", last_name=f"N{i}") for i in range(n)],
         batch_size=5000,
-    )  # fmt: skip
+    )
     guardians = Guardian.objects.bulk_create(
-        [Guardian(school=school, first_name="G", last_name=f"P{i}", phone=f"+234803{i:07d}", consent_sms=True)
-         for i in range(n)], batch_size=5000,
-    )  # fmt: skip
+        [
+            Guardian(school=school, first_name="G", last_name=f"P{i}", phone=f"+234803{i:07d}", consent_sms=True)
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
     StudentGuardian.objects.bulk_create(
-        [StudentGuardian(school=school, student=s, guardian=g, is_primary=True)
-         for s, g in zip(students, guardians, strict=True)], batch_size=5000,
-    )  # fmt: skip
+        [
+            StudentGuardian(school=school, student=s, guardian=g, is_primary=True)
+            for s, g in zip(students, guardians, strict=True)
+        ],
+        batch_size=5000,
+    )
     worker.drain(batch_size=500)  # school.provisioned and anything else pending, before the clock starts
     setup_s = time.perf_counter() - t0
 
-    announcement = announcement_create(school=school, actor=None, title="Sports day",
-                                       body="Sports day is on Friday at 9am. Families are welcome.")  # fmt: skip
+    announcement = announcement_create(
+        school=school, actor=None, title="Sports day", body="Sports day is on Friday at 9am. Families are welcome."
+    )
     t0 = time.perf_counter()
     announcement_publish(announcement=announcement, actor=None)
     events = worker.claim_batch(worker="bench", batch_size=10)
@@ -158,29 +166,47 @@ def main():
     per_message_pipeline = (fanout_s + pipeline_s) / max(created, 1)
     per_message_bare = bare_s / max(len(rows), 1)
     result = {
-        "bench": "messaging", "database": url.rsplit("/", 1)[1], "guardians": n, "setup_s": round(setup_s, 2),
-        "requests": requests, "messages": created, "queued": len(queued_ids), "delivered": delivered,
-        "fanout_s": round(fanout_s, 3), "pipeline_s": round(pipeline_s, 2),
-        "fanout_plus_pipeline_s": round(fanout_s + pipeline_s, 2), "target_fanout_s": 30,
-        "send_one_worker": sent_one, "send_one_worker_s": round(send_s, 2),
+        "bench": "messaging",
+        "database": url.rsplit("/", 1)[1],
+        "guardians": n,
+        "setup_s": round(setup_s, 2),
+        "requests": requests,
+        "messages": created,
+        "queued": len(queued_ids),
+        "delivered": delivered,
+        "fanout_s": round(fanout_s, 3),
+        "pipeline_s": round(pipeline_s, 2),
+        "fanout_plus_pipeline_s": round(fanout_s + pipeline_s, 2),
+        "target_fanout_s": 30,
+        "send_one_worker": sent_one,
+        "send_one_worker_s": round(send_s, 2),
         "send_one_worker_per_s": round(sent_one / send_s, 1) if send_s else None,
-        "cluster_workers": workers, "send_cluster": sent_cluster, "send_cluster_s": round(cluster_s, 2),
+        "cluster_workers": workers,
+        "send_cluster": sent_cluster,
+        "send_cluster_s": round(cluster_s, 2),
         "send_cluster_per_s": round(sent_cluster / cluster_s, 1) if cluster_s else None,
-        "target_send_per_s": 200, "bare_insert_s": round(bare_s, 3),
+        "target_send_per_s": 200,
+        "bare_insert_s": round(bare_s, 3),
         "pipeline_ms_per_message": round(per_message_pipeline * 1000, 3),
         "bare_ms_per_message": round(per_message_bare * 1000, 4),
         "ratio_pipeline_to_bare": round(per_message_pipeline / per_message_bare, 1) if per_message_bare else None,
-    }  # fmt: skip
+    }
     print(f"guardians: {n} (setup {setup_s:.1f} s)")
     print(f"fan-out: {requests} requests in {fanout_s:.2f} s")
-    print(f"pipeline: {created} messages ({len(queued_ids)} queued) in {pipeline_s:.2f} s; "
-          f"fan-out + pipeline {fanout_s + pipeline_s:.2f} s (target < 30 s)")  # fmt: skip
-    print(f"send (log provider), one worker: {sent_one} in {send_s:.2f} s = {result['send_one_worker_per_s']}/s; "
-          f"the cluster's {workers} workers: {sent_cluster} in {cluster_s:.2f} s = {result['send_cluster_per_s']}/s "
-          f"(target >= 200/s); delivered {delivered} of {len(queued_ids)}")  # fmt: skip
-    print(f"bare bulk insert of the same {len(rows)} rows: {bare_s:.3f} s; pipeline per message "
-          f"{result['pipeline_ms_per_message']} ms vs bare {result['bare_ms_per_message']} ms = "
-          f"{result['ratio_pipeline_to_bare']}x")  # fmt: skip
+    print(
+        f"pipeline: {created} messages ({len(queued_ids)} queued) in {pipeline_s:.2f} s; "
+        f"fan-out + pipeline {fanout_s + pipeline_s:.2f} s (target < 30 s)"
+    )
+    print(
+        f"send (log provider), one worker: {sent_one} in {send_s:.2f} s = {result['send_one_worker_per_s']}/s; "
+        f"the cluster's {workers} workers: {sent_cluster} in {cluster_s:.2f} s = {result['send_cluster_per_s']}/s "
+        f"(target >= 200/s); delivered {delivered} of {len(queued_ids)}"
+    )
+    print(
+        f"bare bulk insert of the same {len(rows)} rows: {bare_s:.3f} s; pipeline per message "
+        f"{result['pipeline_ms_per_message']} ms vs bare {result['bare_ms_per_message']} ms = "
+        f"{result['ratio_pipeline_to_bare']}x"
+    )
     print(json.dumps(result))
 
 

@@ -45,9 +45,13 @@ def main():
 
     env = {**os.environ, "Q_WORKERS": str(args.workers), "Q_SCHEDULER": "false"}
     cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=_common.ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=_common.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         time.sleep(4)  # cluster start-up
         interval = 1.0 / args.rate

@@ -77,13 +77,17 @@ def seed():
         )
         # Two years of KPI sinks for every school.
         for table, columns, values in [
-            ("registrar_registrationkpidaily",
-             "leads, in_review, needs_info, approved, converted, rejected, withdrawn",
-             "3 + mod(d, 5), 2, 1, 1, mod(d, 3), 0, 0"),
-            ("registrar_revenuedaily",
-             "currency, collected_minor, payments, invoiced_minor, outstanding_minor, overdue_invoices",
-             "'NGN', 100000 * (mod(d, 40)), mod(d, 9), 50000 * (mod(d, 13)), 90000000, mod(d, 50)"),
-        ]:  # fmt: skip
+            (
+                "registrar_registrationkpidaily",
+                "leads, in_review, needs_info, approved, converted, rejected, withdrawn",
+                "3 + mod(d, 5), 2, 1, 1, mod(d, 3), 0, 0",
+            ),
+            (
+                "registrar_revenuedaily",
+                "currency, collected_minor, payments, invoiced_minor, outstanding_minor, overdue_invoices",
+                "'NGN', 100000 * (mod(d, 40)), mod(d, 9), 50000 * (mod(d, 13)), 90000000, mod(d, 50)",
+            ),
+        ]:
             cur.execute(f"DELETE FROM {table} WHERE school_id = ANY(%s)", [ids])
             cur.execute(
                 f"""INSERT INTO {table} (school_id, day, {columns}, computed_at)
@@ -116,8 +120,11 @@ def seed():
                FROM schools_student st WHERE st.school_id = %s""",
             [term_id, group_id, school.pk],
         )
-        print(f"seeded {SCHOOLS} schools, {SCHOOLS * PER_SCHOOL} applications, {KPI_DAYS} days of KPIs each, "
-              f"{mine} invoices in the measured school", flush=True)  # fmt: skip
+        print(
+            f"seeded {SCHOOLS} schools, {SCHOOLS * PER_SCHOOL} applications, {KPI_DAYS} days of KPIs each, "
+            f"{mine} invoices in the measured school",
+            flush=True,
+        )
         _spread_invoices(cur, ids[1:], INVOICES - mine)
         cur.execute("ANALYZE")
     print(f"seeding took {time.perf_counter() - t0:.0f} s", flush=True)
@@ -198,8 +205,13 @@ def main():
         assert response.status_code == 200, (path, response.status_code)
         queries[name] = len(captured)
     reset_queries()
-    results = {"date": datetime.date.today().isoformat(), "database": url.rsplit("/", 1)[1], "schools": SCHOOLS,
-               "applications": SCHOOLS * PER_SCHOOL, "queries": queries}  # fmt: skip
+    results = {
+        "date": datetime.date.today().isoformat(),
+        "database": url.rsplit("/", 1)[1],
+        "schools": SCHOOLS,
+        "applications": SCHOOLS * PER_SCHOOL,
+        "queries": queries,
+    }
     for name, path in scenarios.items():
         samples = []
         headers = {"HTTP_HX_REQUEST": "true"} if "fragment" in name else {}
@@ -218,8 +230,13 @@ def main():
             cur.fetchall()
             bare.append(time.perf_counter() - t0)
     results["lead queue bare SQL"] = _common.summary_ms(bare)
-    targets = {"lead queue fragment": 30, "board page": 80, "board filtered (stale)": 80, "dashboard (30 days)": 80,
-               "dashboard (365 days)": 80}  # fmt: skip
+    targets = {
+        "lead queue fragment": 30,
+        "board page": 80,
+        "board filtered (stale)": 80,
+        "dashboard (30 days)": 80,
+        "dashboard (365 days)": 80,
+    }
     print(f"database: {url.rsplit('@', 1)[-1]}  schools: {SCHOOLS}  applications: {SCHOOLS * PER_SCHOOL}")
     for name in [*scenarios, "lead queue bare SQL"]:
         s = results[name]

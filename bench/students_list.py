@@ -42,7 +42,7 @@ def ensure_school(n):
                     first_name=rng.choice(firsts),
                     last_name=rng.choice(lasts),
                     status="active" if i % 20 else "withdrawn",
-                )  # fmt: skip
+                )
                 for i in range(start, min(n, start + 10000))
             ]
             Student.objects.bulk_create(chunk)
@@ -123,8 +123,10 @@ def main():
     results["bare_first_page_sql"] = bare_s
     results["first_page_ratio_to_bare_p50"] = round(results["first page"]["p50_ms"] / bare_s["p50_ms"], 2)
     print(f"{'all scenarios':<16} p50 {overall['p50_ms']:>7} ms  p95 {overall['p95_ms']:>7} ms")
-    print(f"{'bare SQL (page 1)':<16} p50 {bare_s['p50_ms']:>6} ms  p95 {bare_s['p95_ms']:>7} ms"
-          f"  -> full page is {results['first_page_ratio_to_bare_p50']}x the bare SQL")  # fmt: skip
+    print(
+        f"{'bare SQL (page 1)':<16} p50 {bare_s['p50_ms']:>6} ms  p95 {bare_s['p95_ms']:>7} ms"
+        f"  -> full page is {results['first_page_ratio_to_bare_p50']}x the bare SQL"
+    )
     print(json.dumps(results))
 
 

@@ -40,20 +40,35 @@ def main():
     school = _common.provision_bench_school(f"bench-hooks-{int(time.time() * 1000) % 10**9}", "Bench Webhooks")
     term, group = school.current_term(), school.class_groups.first()
     item = fees.fee_item_create(school=school, actor=None, code="t", name="Tuition")
-    fees.fee_schedule_create(school=school, actor=None, term=term, class_group=group, name="S",
-                             lines=[{"fee_item": item, "amount_minor": 5_000_000}])  # fmt: skip
+    fees.fee_schedule_create(
+        school=school,
+        actor=None,
+        term=term,
+        class_group=group,
+        name="S",
+        lines=[{"fee_item": item, "amount_minor": 5_000_000}],
+    )
     student = Student.objects.create(school=school, admission_number="H1", first_name="H", last_name="One")
     Enrollment.objects.create(school=school, student=student, term=term, class_group=group)
-    invoice = fees.invoice_issue(invoice=fees.invoice_create(school=school, actor=None, student=student, term=term),
-                                 actor=None)  # fmt: skip
+    invoice = fees.invoice_issue(
+        invoice=fees.invoice_create(school=school, actor=None, student=student, term=term), actor=None
+    )
     intent = payments.intent_create(invoice=invoice, actor=None, gateway_name="demo", email="b@x.ng")
     gateway = get_gateway("demo")
     secret = gateway.secret().encode()
 
     def body(i):
-        return json.dumps({"event": "charge.success", "data": {
-            "id": f"bench-{time.time_ns()}-{i}", "reference": intent.reference, "amount": intent.amount_minor,
-            "currency": intent.currency}}).encode()  # fmt: skip
+        return json.dumps(
+            {
+                "event": "charge.success",
+                "data": {
+                    "id": f"bench-{time.time_ns()}-{i}",
+                    "reference": intent.reference,
+                    "amount": intent.amount_minor,
+                    "currency": intent.currency,
+                },
+            }
+        ).encode()
 
     client = Client()
     samples, replays = [], []
@@ -93,9 +108,16 @@ def main():
             assert response.status_code == 200
     full, rep, ref = _common.summary_ms(samples), _common.summary_ms(replays), _common.summary_ms(bare)
     per_s = round(len(samples) / sum(samples))
-    result = {"date": time.strftime("%Y-%m-%d"), "database": connection.vendor, "requests": args.requests,
-              "webhook": full, "webhook_per_s": per_s, "replay": rep, "bare_signature_view": ref,
-              "p50_ratio_to_bare": round(full["p50_ms"] / ref["p50_ms"], 1)}  # fmt: skip
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "database": connection.vendor,
+        "requests": args.requests,
+        "webhook": full,
+        "webhook_per_s": per_s,
+        "replay": rep,
+        "bare_signature_view": ref,
+        "p50_ratio_to_bare": round(full["p50_ms"] / ref["p50_ms"], 1),
+    }
     print(f"database: {url.rsplit('@', 1)[-1]}  webhooks: {args.requests} (+{len(replays)} replays)")
     print(f"webhook (full stack)   : p50 {full['p50_ms']} ms  p95 {full['p95_ms']} ms  {per_s}/s sequential")
     print(f"replayed delivery      : p50 {rep['p50_ms']} ms  p95 {rep['p95_ms']} ms")

@@ -22,9 +22,18 @@ class AuditEntryOutput(serializers.ModelSerializer):
     class Meta:
         model = AuditLog
         fields = [
-            "id", "created_at", "actor", "actor_label", "action", "target_type", "target_id", "target_label",
-            "changes", "ip_address", "request_id",
-        ]  # fmt: skip
+            "id",
+            "created_at",
+            "actor",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "changes",
+            "ip_address",
+            "request_id",
+        ]
 
 
 class AuditLogFilter(django_filters.FilterSet):
@@ -36,13 +45,15 @@ class AuditLogFilter(django_filters.FilterSet):
     target_type = django_filters.CharFilter(field_name="target_type", help_text="e.g. fees.invoice")
     target_id = django_filters.CharFilter(field_name="target_id")
     since = IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte",
+        field_name="created_at",
+        lookup_expr="gte",
         help_text="ISO 8601, inclusive; without an offset it is the school's local time",
-    )  # fmt: skip
+    )
     until = IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt",
+        field_name="created_at",
+        lookup_expr="lt",
         help_text="ISO 8601, exclusive; without an offset it is the school's local time",
-    )  # fmt: skip
+    )
     hide_views = django_filters.BooleanFilter(method="filter_hide_views", help_text="Leave out record views")
 
     class Meta:

@@ -122,9 +122,12 @@ def _type_name(label):
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="Action", required=False)
     action_prefix = forms.CharField(
-        label="Action starts with", required=False, max_length=80, help_text="e.g. payment or invoice.",
+        label="Action starts with",
+        required=False,
+        max_length=80,
+        help_text="e.g. payment or invoice.",
         widget=forms.TextInput(attrs={"type": "search"}),
-    )  # fmt: skip
+    )
     actor = forms.ChoiceField(label="Who", required=False)
     target_type = forms.ChoiceField(label="Record type", required=False)
     target_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
@@ -165,8 +168,19 @@ class AuditFilterForm(forms.Form):
         return data
 
 
-def audit_entries(*, school, action="", action_prefix="", actor="", target_type="", target_id="", q="",
-                  date_from=None, date_to=None, hide_views=False):  # fmt: skip
+def audit_entries(
+    *,
+    school,
+    action="",
+    action_prefix="",
+    actor="",
+    target_type="",
+    target_id="",
+    q="",
+    date_from=None,
+    date_to=None,
+    hide_views=False,
+):
     """The school's entries newest first; dates are whole days in the school's time zone."""
     entries = AuditLog.objects.for_school(school)
     if action:
@@ -210,8 +224,13 @@ def audit_log(request):
     params = form.data.copy()
     params.pop("page", None)
     params.pop("format", None)
-    context = {"page": page, "form": form, "query_string": params.urlencode(), "csv_max_rows": CSV_MAX_ROWS,
-               "csv_max_label": f"{CSV_MAX_ROWS:,}"}  # fmt: skip
+    context = {
+        "page": page,
+        "form": form,
+        "query_string": params.urlencode(),
+        "csv_max_rows": CSV_MAX_ROWS,
+        "csv_max_label": f"{CSV_MAX_ROWS:,}",
+    }
     template = "workspace/partials/audit_table.html" if request.htmx else "workspace/audit_log.html"
     return render(request, template, context)
 
@@ -253,10 +272,17 @@ def _csv_rows(entries, school):
             yield [f"More entries match: the export stops at {CSV_MAX_ROWS:,} rows; narrow the dates for the rest."]
             return
         yield [
-            entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), entry.actor_label,
-            action_label(entry.action), entry.action, entry.target_type, entry.target_id, entry.target_label,
-            json.dumps(entry.changes, ensure_ascii=False, sort_keys=True), entry.ip_address or "", entry.request_id,
-        ]  # fmt: skip
+            entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            entry.actor_label,
+            action_label(entry.action),
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            entry.target_label,
+            json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+            entry.ip_address or "",
+            entry.request_id,
+        ]
 
 
 def _csv_stream(entries, school):
@@ -278,8 +304,12 @@ def _csv_stream(entries, school):
 
 def _csv_response(request, entries, filters):
     school = request.school
-    audit(school=school, actor=request.user, action="audit_log.exported",
-          changes={key: str(value) for key, value in filters.items()})  # fmt: skip
+    audit(
+        school=school,
+        actor=request.user,
+        action="audit_log.exported",
+        changes={key: str(value) for key, value in filters.items()},
+    )
     response = StreamingHttpResponse(_csv_stream(entries, school), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-log-{school.slug}-{school.local_today()}.csv"'
     return response

@@ -107,8 +107,13 @@ def upload_target(name, *, max_bytes, expires_seconds=900):
             Conditions=[["content-length-range", 1, max_bytes]],
             ExpiresIn=expires_seconds,
         )
-        return {"method": "POST", "url": post["url"], "fields": post["fields"], "file_key": name,
-                "expires_at": expires_at}  # fmt: skip
+        return {
+            "method": "POST",
+            "url": post["url"],
+            "fields": post["fields"],
+            "file_key": name,
+            "expires_at": expires_at,
+        }
     token = signing.dumps({"n": name, "m": max_bytes, "e": int(expires_at.timestamp())}, salt=_UPLOAD_SALT)
     return {
         "method": "POST",

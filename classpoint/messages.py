@@ -55,12 +55,20 @@ def _payload(*, template, guardian_ids, context, student_id=None, reason="", cha
     }
 
 
-def request_message(*, school, template, guardian_ids, context, dedupe_key, student_id=None, reason="", channel=None,
-                    urgent=False):  # fmt: skip
+def request_message(
+    *, school, template, guardian_ids, context, dedupe_key, student_id=None, reason="", channel=None, urgent=False
+):
     """One message request, at most once per `dedupe_key` in the school (call inside the caller's
     transaction: no commit, no request). Returns the outbox event."""
-    payload = _payload(template=template, guardian_ids=guardian_ids, context=context, student_id=student_id,
-                       reason=reason, channel=channel, urgent=urgent)  # fmt: skip
+    payload = _payload(
+        template=template,
+        guardian_ids=guardian_ids,
+        context=context,
+        student_id=student_id,
+        reason=reason,
+        channel=channel,
+        urgent=urgent,
+    )
     return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=_key(dedupe_key))
 
 
@@ -68,11 +76,21 @@ def request_messages(*, school, requests):
     """Many requests in one insert. `requests`: dicts with the arguments of `request_message`
     (without `school`). The caller guarantees the dedupe keys are new."""
     events = [
-        (EVENT, _payload(template=r["template"], guardian_ids=r["guardian_ids"], context=r["context"],
-                         student_id=r.get("student_id"), reason=r.get("reason", ""), channel=r.get("channel"),
-                         urgent=r.get("urgent", False)), _key(r["dedupe_key"]))
+        (
+            EVENT,
+            _payload(
+                template=r["template"],
+                guardian_ids=r["guardian_ids"],
+                context=r["context"],
+                student_id=r.get("student_id"),
+                reason=r.get("reason", ""),
+                channel=r.get("channel"),
+                urgent=r.get("urgent", False),
+            ),
+            _key(r["dedupe_key"]),
+        )
         for r in requests
-    ]  # fmt: skip
+    ]
     return emit_many(school=school, events=events)
 
 
@@ -91,9 +109,10 @@ def requested_for_student(*, school, student_id, limit=50):
     from classpoint.models import OutboxEvent
 
     return list(
-        OutboxEvent.objects.filter(school=school, event_type=EVENT, payload__student_id=student_id)
-        .order_by("-created_at")[:limit]
-    )  # fmt: skip
+        OutboxEvent.objects.filter(school=school, event_type=EVENT, payload__student_id=student_id).order_by(
+            "-created_at"
+        )[:limit]
+    )
 
 
 def mentions_invoice(event, number):

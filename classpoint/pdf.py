@@ -161,11 +161,17 @@ def _header(letterhead, title, number, frame_width):
     else:
         cells, widths = [left, right], [0.62 * frame_width, 0.38 * frame_width]
     table = Table([cells], colWidths=widths)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("LINEBELOW", (0, 0), (-1, 0), 1, INK), ("BOTTOMPADDING", (0, 0), (-1, 0), 8),
-    ]))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEBELOW", (0, 0), (-1, 0), 1, INK),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 8),
+            ]
+        )
+    )
     return table
 
 
@@ -179,11 +185,17 @@ def _facts(facts, frame_width):
         rows.append(pair[0] + (pair[1] if len(pair) > 1 else ["", ""]))
     quarter = frame_width / 4
     table = Table(rows, colWidths=[0.7 * quarter, 1.3 * quarter, 0.7 * quarter, 1.3 * quarter])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     return table
 
 
@@ -209,8 +221,9 @@ def _section(section, frame_width):
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
         ("LINEBELOW", (0, 0), (-1, 0), 0.6, RULE),
         ("LINEBELOW", (0, 1), (-1, len(body)), 0.3, RULE),
-        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]  # fmt: skip
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
     first_total = 1 + len(body)
     for row in range(first_total, first_total + len(totals)):
         if ncols > 1:
@@ -270,8 +283,7 @@ class _FooterCanvas(canvas.Canvas):
         self.restoreState()
 
 
-def render(*, letterhead, title, number="", facts=(), sections=(), notes=(), stamp=None, generated_at=None,
-           subject=""):  # fmt: skip
+def render(*, letterhead, title, number="", facts=(), sections=(), notes=(), stamp=None, generated_at=None, subject=""):
     """The document as PDF bytes.
 
     `facts`: (label, value) pairs; `sections`: `Section`s in order; `notes`: paragraphs after them;
@@ -283,9 +295,17 @@ def render(*, letterhead, title, number="", facts=(), sections=(), notes=(), sta
     generated_at = generated_at or timezone.localtime()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=20 * mm,
-        title=f"{title} {number}".strip(), author=letterhead.name, subject=subject or title, creator="Classpoint",
-    )  # fmt: skip
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=20 * mm,
+        title=f"{title} {number}".strip(),
+        author=letterhead.name,
+        subject=subject or title,
+        creator="Classpoint",
+    )
     frame_width = doc.width - 12  # the frame keeps 6 points of padding on each side
     story = [_header(letterhead, title, number, frame_width), Spacer(1, 6 * mm)]
     if facts:

@@ -64,10 +64,14 @@ class FeeScheduleOutput(serializers.ModelSerializer):
 
     def get_lines(self, schedule) -> list[dict]:
         return [
-            {"fee_item_id": line.fee_item_id, "amount_minor": line.amount_minor, "optional": line.optional,
-             "due_date": line.due_date}
+            {
+                "fee_item_id": line.fee_item_id,
+                "amount_minor": line.amount_minor,
+                "optional": line.optional,
+                "due_date": line.due_date,
+            }
             for line in schedule.lines.all()
-        ]  # fmt: skip
+        ]
 
 
 class FeeScheduleInput(serializers.Serializer):
@@ -96,15 +100,22 @@ class FeeScheduleListApi(SchoolApiView):
         v = data.validated_data
         items = FeeItem.objects.for_school(self.school)
         lines = [
-            {**{k: line[k] for k in ("amount_minor", "optional") if k in line}, "due_date": line.get("due_date"),
-             "fee_item": _in_school(items, line["fee_item_id"], f"lines.{i}.fee_item_id")}
+            {
+                **{k: line[k] for k in ("amount_minor", "optional") if k in line},
+                "due_date": line.get("due_date"),
+                "fee_item": _in_school(items, line["fee_item_id"], f"lines.{i}.fee_item_id"),
+            }
             for i, line in enumerate(v["lines"])
-        ]  # fmt: skip
+        ]
         schedule = services.fee_schedule_create(
-            school=self.school, actor=request.user, name=v["name"], lines=lines, level=v.get("level", ""),
+            school=self.school,
+            actor=request.user,
+            name=v["name"],
+            lines=lines,
+            level=v.get("level", ""),
             term=_in_school(self.school.terms, v["term_id"], "term_id"),
             class_group=_in_school(self.school.class_groups, v.get("class_group_id"), "class_group_id"),
-        )  # fmt: skip
+        )
         return Response(FeeScheduleOutput(schedule).data, status=status.HTTP_201_CREATED)
 
 
@@ -131,14 +142,33 @@ class InvoiceOutput(serializers.ModelSerializer):
     class Meta:
         model = Invoice
         fields = [
-            "id", "number", "student_id", "term_id", "class_group_id", "currency", "status", "subtotal_minor",
-            "discount_minor", "total_minor", "paid_minor", "balance_minor", "issue_date", "due_date", "is_overdue",
-            "void_reason", "lines", "discounts", "instalments", "created_at",
-        ]  # fmt: skip
+            "id",
+            "number",
+            "student_id",
+            "term_id",
+            "class_group_id",
+            "currency",
+            "status",
+            "subtotal_minor",
+            "discount_minor",
+            "total_minor",
+            "paid_minor",
+            "balance_minor",
+            "issue_date",
+            "due_date",
+            "is_overdue",
+            "void_reason",
+            "lines",
+            "discounts",
+            "instalments",
+            "created_at",
+        ]
 
     def get_lines(self, invoice) -> list[dict]:
-        return [{"description": line.description, "amount_minor": line.amount_minor, "fee_item_id": line.fee_item_id}
-                for line in invoice.lines.all()]  # fmt: skip
+        return [
+            {"description": line.description, "amount_minor": line.amount_minor, "fee_item_id": line.fee_item_id}
+            for line in invoice.lines.all()
+        ]
 
 
 class InvoiceFilter(django_filters.FilterSet):
@@ -191,11 +221,14 @@ class InvoiceListApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         invoice = services.invoice_create(
-            school=self.school, actor=request.user, include_optional=v["include_optional"], due_date=v.get("due_date"),
+            school=self.school,
+            actor=request.user,
+            include_optional=v["include_optional"],
+            due_date=v.get("due_date"),
             student=_in_school(self.school.students, v["student_id"], "student_id"),
             term=_in_school(self.school.terms, v["term_id"], "term_id"),
             class_group=_in_school(self.school.class_groups, v.get("class_group_id"), "class_group_id"),
-        )  # fmt: skip
+        )
         if v["issue"]:
             invoice = services.invoice_issue(invoice=invoice, actor=request.user)
         return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data, status=status.HTTP_201_CREATED)
@@ -242,9 +275,15 @@ class InvoicePdfApi(SchoolApiView):
         # Errors still go out as JSON, the first renderer.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
-                   description="The invoice as it stands now, rendered on request."), **READ_ERRORS},
-                   tags=["invoices"])  # fmt: skip
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The invoice as it stands now, rendered on request."
+            ),
+            **READ_ERRORS,
+        },
+        tags=["invoices"],
+    )
     def get(self, request, school_slug, pk):
         from .document_views import invoice_for_document, pdf_response
 
@@ -259,8 +298,19 @@ class DefaulterOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = ["id", "number", "student_id", "student", "class_group", "term_id", "total_minor", "paid_minor",
-                  "balance_minor", "due_date", "days_overdue"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "student_id",
+            "student",
+            "class_group",
+            "term_id",
+            "total_minor",
+            "paid_minor",
+            "balance_minor",
+            "due_date",
+            "days_overdue",
+        ]
 
     def get_student(self, invoice) -> str:
         return f"{invoice.student.last_name}, {invoice.student.first_name} ({invoice.student.admission_number})"
@@ -279,8 +329,9 @@ class DefaultersInput(serializers.Serializer):
 class DefaultersApi(SchoolApiView):
     read_perm = "fees.view"
 
-    @extend_schema(parameters=[DefaultersInput], responses={200: DefaulterOutput(many=True), **READ_ERRORS},
-                   tags=["collections"])  # fmt: skip
+    @extend_schema(
+        parameters=[DefaultersInput], responses={200: DefaulterOutput(many=True), **READ_ERRORS}, tags=["collections"]
+    )
     def get(self, request, school_slug):
         from classpoint.api.pagination import Pagination, with_known_count
 
@@ -290,8 +341,12 @@ class DefaultersApi(SchoolApiView):
         params.is_valid(raise_exception=True)
         p = params.validated_data
         today = self.school.local_today()
-        filters = {"term_id": p.get("term"), "class_group_id": p.get("class_group"),
-                   "min_days_overdue": p["min_days_overdue"], "min_amount_due": p["min_amount_due"]}  # fmt: skip
+        filters = {
+            "term_id": p.get("term"),
+            "class_group_id": p.get("class_group"),
+            "min_days_overdue": p["min_days_overdue"],
+            "min_amount_due": p["min_amount_due"],
+        }
         rows = defaulters(school=self.school, today=today, **filters)
         totals = defaulter_totals(school=self.school, rows=rows, today=today, **filters)
         paginator = Pagination()
@@ -313,10 +368,12 @@ class DefaultersRemindApi(SchoolApiView):
     write_perm = "fees.manage"
 
     @extend_schema(
-        request=DefaultersInput, responses={200: RemindersOutput, **ERRORS}, tags=["collections"],
+        request=DefaultersInput,
+        responses={200: RemindersOutput, **ERRORS},
+        tags=["collections"],
         description="Request one OVERDUE_NOTICE per family among the defaulters the filters select "
-                    "(`min_amount_due` in minor units), at most once per family per school day.",
-    )  # fmt: skip
+        "(`min_amount_due` in minor units), at most once per family per school day.",
+    )
     def post(self, request, school_slug):
         from .collections import reminders_request
 
@@ -324,9 +381,13 @@ class DefaultersRemindApi(SchoolApiView):
         params.is_valid(raise_exception=True)
         p = params.validated_data
         result = reminders_request(
-            school=self.school, actor=request.user, term_id=p.get("term"), class_group_id=p.get("class_group"),
-            min_days_overdue=p["min_days_overdue"], min_amount_due=p["min_amount_due"],
-        )  # fmt: skip
+            school=self.school,
+            actor=request.user,
+            term_id=p.get("term"),
+            class_group_id=p.get("class_group"),
+            min_days_overdue=p["min_days_overdue"],
+            min_amount_due=p["min_amount_due"],
+        )
         return Response(RemindersOutput(result).data)
 
 
@@ -342,9 +403,13 @@ class InstalmentPlanInput(serializers.Serializer):
 class InvoiceInstalmentsApi(SchoolApiView):
     write_perm = "fees.manage"
 
-    @extend_schema(request=InstalmentPlanInput, responses={200: InvoiceOutput, **ERRORS}, tags=["invoices"],
-                   description="Set (or replace) the invoice's instalment plan. What is paid fills the instalments "
-                               "oldest first; the invoice's due date follows the earliest unpaid one.")  # fmt: skip
+    @extend_schema(
+        request=InstalmentPlanInput,
+        responses={200: InvoiceOutput, **ERRORS},
+        tags=["invoices"],
+        description="Set (or replace) the invoice's instalment plan. What is paid fills the instalments "
+        "oldest first; the invoice's due date follows the earliest unpaid one.",
+    )
     def put(self, request, school_slug, pk):
         from .instalments import instalment_plan_set
 
@@ -354,8 +419,12 @@ class InvoiceInstalmentsApi(SchoolApiView):
         instalment_plan_set(invoice=invoice, actor=request.user, instalments=data.validated_data["instalments"])
         return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data)
 
-    @extend_schema(request=InstalmentPlanInput, responses={200: InvoiceOutput, **ERRORS}, tags=["invoices"],
-                   description="The same as PUT, for clients that only POST.")  # fmt: skip
+    @extend_schema(
+        request=InstalmentPlanInput,
+        responses={200: InvoiceOutput, **ERRORS},
+        tags=["invoices"],
+        description="The same as PUT, for clients that only POST.",
+    )
     def post(self, request, school_slug, pk):
         return self.put(request, school_slug, pk)
 
@@ -363,14 +432,30 @@ class InvoiceInstalmentsApi(SchoolApiView):
 class AwardOutput(serializers.ModelSerializer):
     describe = serializers.CharField(read_only=True, help_text="What it is worth, in words.")
     requested_by = serializers.CharField(source="requested_by.get_username", default=None, read_only=True)
-    approved_by = serializers.CharField(source="approved_by.get_username", default=None, read_only=True,
-                                        help_text="Who decided (approved or rejected).")  # fmt: skip
+    approved_by = serializers.CharField(
+        source="approved_by.get_username", default=None, read_only=True, help_text="Who decided (approved or rejected)."
+    )
 
     class Meta:
         model = StudentAward
-        fields = ["id", "student_id", "term_id", "kind", "mode", "percent", "amount_minor", "fee_category", "reason",
-                  "describe", "status", "requested_by", "approved_by", "decided_at", "decision_note",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "student_id",
+            "term_id",
+            "kind",
+            "mode",
+            "percent",
+            "amount_minor",
+            "fee_category",
+            "reason",
+            "describe",
+            "status",
+            "requested_by",
+            "approved_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        ]
 
 
 class AwardInput(serializers.Serializer):
@@ -378,11 +463,17 @@ class AwardInput(serializers.Serializer):
     term_id = IdField()
     kind = serializers.ChoiceField(choices=StudentAward.Kind.choices)
     mode = serializers.ChoiceField(choices=StudentAward.Mode.choices)
-    percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
-                                       help_text="For mode `percent`: above 0, at most 100.")  # fmt: skip
+    percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="For mode `percent`: above 0, at most 100.",
+    )
     amount_minor = AmountMinorField(required=False, allow_null=True, help_text="For mode `fixed`.")
-    fee_category = serializers.ChoiceField(choices=[("", "The whole invoice"), *FeeItem.Category.choices],
-                                           required=False, allow_blank=True, default="")  # fmt: skip
+    fee_category = serializers.ChoiceField(
+        choices=[("", "The whole invoice"), *FeeItem.Category.choices], required=False, allow_blank=True, default=""
+    )
     reason = serializers.CharField(max_length=300)
 
 
@@ -414,9 +505,12 @@ class AwardListApi(SchoolApiView):
     def get(self, request, school_slug):
         return paginated(self, _awards(self.school).order_by("-created_at", "-id"), AwardOutput, AwardFilter)
 
-    @extend_schema(request=AwardInput, responses={201: AwardOutput, **ERRORS}, tags=["awards"],
-                   description="Request a scholarship or waiver; another person with `fees.approve_awards` "
-                               "decides.")  # fmt: skip
+    @extend_schema(
+        request=AwardInput,
+        responses={201: AwardOutput, **ERRORS},
+        tags=["awards"],
+        description="Request a scholarship or waiver; another person with `fees.approve_awards` decides.",
+    )
     def post(self, request, school_slug):
         from .awards import award_request
 
@@ -424,17 +518,28 @@ class AwardListApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         award = award_request(
-            school=self.school, actor=request.user, kind=v["kind"], mode=v["mode"], percent=v.get("percent"),
-            amount_minor=v.get("amount_minor"), fee_category=v.get("fee_category", ""), reason=v["reason"],
+            school=self.school,
+            actor=request.user,
+            kind=v["kind"],
+            mode=v["mode"],
+            percent=v.get("percent"),
+            amount_minor=v.get("amount_minor"),
+            fee_category=v.get("fee_category", ""),
+            reason=v["reason"],
             student=_in_school(self.school.students, v["student_id"], "student_id"),
             term=_in_school(self.school.terms, v["term_id"], "term_id"),
-        )  # fmt: skip
+        )
         return Response(AwardOutput(_awards(self.school).get(pk=award.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class AwardDecisionInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
-                                   help_text="Required to reject or revoke; an optional note to approve.")  # fmt: skip
+    reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required to reject or revoke; an optional note to approve.",
+    )
 
 
 class _AwardDecisionApi(SchoolApiView):
@@ -460,9 +565,13 @@ class _AwardDecisionApi(SchoolApiView):
 class AwardApproveApi(_AwardDecisionApi):
     decision = "approve"
 
-    @extend_schema(request=AwardDecisionInput, responses={200: AwardOutput, **ERRORS}, tags=["awards"],
-                   description="Approve a pending award (not by its requester). It applies at once to the "
-                               "student's live invoice of the term; any excess paid becomes credit.")  # fmt: skip
+    @extend_schema(
+        request=AwardDecisionInput,
+        responses={200: AwardOutput, **ERRORS},
+        tags=["awards"],
+        description="Approve a pending award (not by its requester). It applies at once to the "
+        "student's live invoice of the term; any excess paid becomes credit.",
+    )
     def post(self, request, school_slug, pk):
         return super().post(request, school_slug, pk)
 
@@ -478,8 +587,12 @@ class AwardRejectApi(_AwardDecisionApi):
 class AwardRevokeApi(_AwardDecisionApi):
     decision = "revoke"
 
-    @extend_schema(request=AwardDecisionInput, responses={200: AwardOutput, **ERRORS}, tags=["awards"],
-                   description="Revoke an approved award while no issued invoice carries it.")  # fmt: skip
+    @extend_schema(
+        request=AwardDecisionInput,
+        responses={200: AwardOutput, **ERRORS},
+        tags=["awards"],
+        description="Revoke an approved award while no issued invoice carries it.",
+    )
     def post(self, request, school_slug, pk):
         return super().post(request, school_slug, pk)
 
@@ -506,7 +619,13 @@ class FamilyCreditApi(SchoolApiView):
 
         guardian = scoped_get(self.school.guardians, guardian_id)
         ledger = entries(school=self.school, guardian_id=guardian.pk, student_id=None).order_by("-created_at", "-id")
-        return Response(FamilyCreditOutput({
-            "guardian_id": guardian.pk, "currency": self.school.currency, "entries": ledger[:100],
-            "balance_minor": balance(school=self.school, guardian_id=guardian.pk, student_id=None),
-        }).data)  # fmt: skip
+        return Response(
+            FamilyCreditOutput(
+                {
+                    "guardian_id": guardian.pk,
+                    "currency": self.school.currency,
+                    "entries": ledger[:100],
+                    "balance_minor": balance(school=self.school, guardian_id=guardian.pk, student_id=None),
+                }
+            ).data
+        )

@@ -31,12 +31,15 @@ class AwardForm(forms.Form):
     term = forms.ModelChoiceField(queryset=None, label="Term")
     kind = forms.ChoiceField(label="Kind", choices=StudentAward.Kind.choices)
     mode = forms.ChoiceField(label="Worth", choices=StudentAward.Mode.choices)
-    percent = forms.DecimalField(label="Percentage (if a percentage)", required=False, min_value=0, max_value=100,
-                                 max_digits=5, decimal_places=2)  # fmt: skip
-    amount = forms.DecimalField(label="Amount (if a fixed amount)", required=False, min_value=0, max_digits=14,
-                                decimal_places=2)  # fmt: skip
-    fee_category = forms.ChoiceField(label="Applies to", required=False,
-                                     choices=[("", "The whole invoice"), *FeeItem.Category.choices])  # fmt: skip
+    percent = forms.DecimalField(
+        label="Percentage (if a percentage)", required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    amount = forms.DecimalField(
+        label="Amount (if a fixed amount)", required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    fee_category = forms.ChoiceField(
+        label="Applies to", required=False, choices=[("", "The whole invoice"), *FeeItem.Category.choices]
+    )
     reason = forms.CharField(label="Reason", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
     # Service field names -> this form's fields, for the service's field errors.
@@ -75,10 +78,17 @@ def awards_page(request):
             d = form.cleaned_data
             try:
                 awards.award_request(
-                    school=school, actor=request.user, student=form.student, term=d["term"], kind=d["kind"],
-                    mode=d["mode"], percent=d["percent"], reason=d["reason"], fee_category=d["fee_category"],
+                    school=school,
+                    actor=request.user,
+                    student=form.student,
+                    term=d["term"],
+                    kind=d["kind"],
+                    mode=d["mode"],
+                    percent=d["percent"],
+                    reason=d["reason"],
+                    fee_category=d["fee_category"],
                     amount_minor=to_minor(d["amount"]) if d["amount"] is not None else None,
-                )  # fmt: skip
+                )
             except FeesError as exc:
                 for field, errors in exc.fields.items():
                     target = form.FIELDS.get(field, field)
@@ -92,9 +102,13 @@ def awards_page(request):
     wanted = wanted if wanted in StudentAward.Status.values else ""
     page = Paginator(selectors.awards_list(school=school, status=wanted), 50).get_page(request.GET.get("page"))
     context = {
-        "form": form, "page": page, "f_status": wanted, "statuses": StudentAward.Status.choices,
-        "can_request": can_request, "can_approve": membership.has_perm("fees.approve_awards"),
-    }  # fmt: skip
+        "form": form,
+        "page": page,
+        "f_status": wanted,
+        "statuses": StudentAward.Status.choices,
+        "can_request": can_request,
+        "can_approve": membership.has_perm("fees.approve_awards"),
+    }
     return render(request, "fees/awards.html", context, status=status)
 
 

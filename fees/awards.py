@@ -28,8 +28,9 @@ def _user(actor):
 
 
 @transaction.atomic
-def award_request(*, school, actor, student, term, kind, mode, reason, percent=None, amount_minor=None,
-                  fee_category=""):  # fmt: skip
+def award_request(
+    *, school, actor, student, term, kind, mode, reason, percent=None, amount_minor=None, fee_category=""
+):
     for field, obj in {"student": student, "term": term}.items():
         if obj.school_id != school.pk:
             raise FeesError("Not found.", fields={field: ["Not found in this school."]})
@@ -58,12 +59,30 @@ def award_request(*, school, actor, student, term, kind, mode, reason, percent=N
     if errors:
         raise FeesError("Check the award.", code="invalid_award", fields=errors)
     award = StudentAward.objects.create(
-        school=school, student=student, term=term, kind=kind, mode=mode, percent=percent, amount_minor=amount_minor,
-        fee_category=fee_category or "", reason=reason[:300], requested_by=_user(actor),
-    )  # fmt: skip
-    audit(school=school, actor=actor, action="award.requested", target=award, changes={
-        "student": student.admission_number, "term": str(term), "kind": kind, "describe": award.describe,
-        "reason": award.reason})  # fmt: skip
+        school=school,
+        student=student,
+        term=term,
+        kind=kind,
+        mode=mode,
+        percent=percent,
+        amount_minor=amount_minor,
+        fee_category=fee_category or "",
+        reason=reason[:300],
+        requested_by=_user(actor),
+    )
+    audit(
+        school=school,
+        actor=actor,
+        action="award.requested",
+        target=award,
+        changes={
+            "student": student.admission_number,
+            "term": str(term),
+            "kind": kind,
+            "describe": award.describe,
+            "reason": award.reason,
+        },
+    )
     return award
 
 
@@ -80,8 +99,11 @@ def award_approve(*, award, actor, note=""):
     """Pending -> approved by someone other than the requester; applies to the live invoice at once."""
     award = _locked_award(award)
     if award.status != StudentAward.Status.PENDING:
-        raise FeesError("Not pending.", code="not_pending",
-                        fields={"status": [f"The award is {award.get_status_display().lower()}."]})  # fmt: skip
+        raise FeesError(
+            "Not pending.",
+            code="not_pending",
+            fields={"status": [f"The award is {award.get_status_display().lower()}."]},
+        )
     if _user(actor) is None:
         raise FeesError("Approver needed.", fields={"approved_by": ["An award is approved by a signed-in person."]})
     if award.requested_by_id == actor.pk:
@@ -90,10 +112,16 @@ def award_approve(*, award, actor, note=""):
     award.status = StudentAward.Status.APPROVED
     award.approved_by, award.decided_at, award.decision_note = actor, timezone.now(), (note or "").strip()[:300]
     award.save(update_fields=["status", "approved_by", "decided_at", "decision_note"])
-    audit(school=award.school, actor=actor, action="award.approved", target=award,
-          changes={"describe": award.describe, "note": award.decision_note})  # fmt: skip
-    invoice_recalculate_awards(school=award.school, student=award.student, term=award.term, actor=actor,
-                               because=f"award:{award.pk}:approved")  # fmt: skip
+    audit(
+        school=award.school,
+        actor=actor,
+        action="award.approved",
+        target=award,
+        changes={"describe": award.describe, "note": award.decision_note},
+    )
+    invoice_recalculate_awards(
+        school=award.school, student=award.student, term=award.term, actor=actor, because=f"award:{award.pk}:approved"
+    )
     return award
 
 
@@ -101,15 +129,19 @@ def award_approve(*, award, actor, note=""):
 def award_reject(*, award, actor, reason):
     award = _locked_award(award)
     if award.status != StudentAward.Status.PENDING:
-        raise FeesError("Not pending.", code="not_pending",
-                        fields={"status": [f"The award is {award.get_status_display().lower()}."]})  # fmt: skip
+        raise FeesError(
+            "Not pending.",
+            code="not_pending",
+            fields={"status": [f"The award is {award.get_status_display().lower()}."]},
+        )
     if not (reason or "").strip():
         raise FeesError("Give a reason.", fields={"reason": ["Say why the award is rejected."]})
     award.status = StudentAward.Status.REJECTED
     award.approved_by, award.decided_at, award.decision_note = _user(actor), timezone.now(), reason.strip()[:300]
     award.save(update_fields=["status", "approved_by", "decided_at", "decision_note"])
-    audit(school=award.school, actor=actor, action="award.rejected", target=award,
-          changes={"reason": award.decision_note})  # fmt: skip
+    audit(
+        school=award.school, actor=actor, action="award.rejected", target=award, changes={"reason": award.decision_note}
+    )
     return award
 
 
@@ -118,14 +150,20 @@ def award_revoke(*, award, actor, reason):
     """Approved -> revoked, only while no issued invoice carries it (see the module's docstring)."""
     award = _locked_award(award)
     if award.status != StudentAward.Status.APPROVED:
-        raise FeesError("Not approved.", code="not_approved",
-                        fields={"status": [f"The award is {award.get_status_display().lower()}."]})  # fmt: skip
+        raise FeesError(
+            "Not approved.",
+            code="not_approved",
+            fields={"status": [f"The award is {award.get_status_display().lower()}."]},
+        )
     if not (reason or "").strip():
         raise FeesError("Give a reason.", fields={"reason": ["Say why the award is revoked."]})
     used = (
-        InvoiceDiscount.objects.for_school(award.school).filter(award=award)
-        .exclude(invoice__status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID]).select_related("invoice").first()
-    )  # fmt: skip
+        InvoiceDiscount.objects.for_school(award.school)
+        .filter(award=award)
+        .exclude(invoice__status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID])
+        .select_related("invoice")
+        .first()
+    )
     if used is not None:
         message = f"Invoice {used.invoice} was issued with it: void and re-invoice instead."
         raise FeesError("Award in use.", code="award_in_use", fields={"status": [message]})
@@ -133,8 +171,9 @@ def award_revoke(*, award, actor, reason):
     award.decision_note = reason.strip()[:300]
     award.save(update_fields=["status", "decision_note"])
     audit(school=award.school, actor=actor, action="award.revoked", target=award, changes={"reason": reason.strip()})
-    invoice_recalculate_awards(school=award.school, student=award.student, term=award.term, actor=actor,
-                               because=f"award:{award.pk}:revoked")  # fmt: skip
+    invoice_recalculate_awards(
+        school=award.school, student=award.student, term=award.term, actor=actor, because=f"award:{award.pk}:revoked"
+    )
     return award
 
 
@@ -142,9 +181,12 @@ def invoice_recalculate_awards(*, school, student, term, actor, because):
     """Re-apply the student's approved awards of `term` to their live invoice (inside the caller's
     transaction). What was paid beyond the new total goes to the family's credit, once per `because`."""
     invoice = (
-        Invoice.objects.for_school(school).select_for_update().filter(student=student, term=term)
-        .exclude(status=Invoice.Status.VOID).first()
-    )  # fmt: skip
+        Invoice.objects.for_school(school)
+        .select_for_update()
+        .filter(student=student, term=term)
+        .exclude(status=Invoice.Status.VOID)
+        .first()
+    )
     if invoice is None:
         return None
     invoice.school = school
@@ -154,21 +196,44 @@ def invoice_recalculate_awards(*, school, student, term, actor, because):
     awards = discounts.approved_awards(school=school, term=term, student_ids=[student.pk])[student.pk]
     applied = discounts.award_discounts(lines=lines, awards=awards, taken={FeeItem.Category.TUITION: sibling})
     InvoiceDiscount.objects.for_school(school).filter(invoice=invoice, award__isnull=False).delete()
-    InvoiceDiscount.objects.bulk_create([
-        InvoiceDiscount(school=school, invoice=invoice, kind=d.kind, description=d.description,
-                        amount_minor=d.amount_minor, award=d.award)
-        for d in applied
-    ])  # fmt: skip
+    InvoiceDiscount.objects.bulk_create(
+        [
+            InvoiceDiscount(
+                school=school,
+                invoice=invoice,
+                kind=d.kind,
+                description=d.description,
+                amount_minor=d.amount_minor,
+                award=d.award,
+            )
+            for d in applied
+        ]
+    )
     before = invoice.total_minor
     invoice.discount_minor = sibling + sum(d.amount_minor for d in applied)
     invoice.total_minor = invoice.subtotal_minor - invoice.discount_minor
     excess = invoice.paid_minor - max(invoice.total_minor, 0)
     if excess > 0:
-        credit.move_to_credit(invoice=invoice, amount_minor=excess, kind=CreditEntry.Kind.OVERPAYMENT, actor=actor,
-                              source_key=f"{because}:invoice:{invoice.pk}",
-                              note=f"Paid beyond {invoice}'s total after a scholarship or waiver")  # fmt: skip
+        credit.move_to_credit(
+            invoice=invoice,
+            amount_minor=excess,
+            kind=CreditEntry.Kind.OVERPAYMENT,
+            actor=actor,
+            source_key=f"{because}:invoice:{invoice.pk}",
+            note=f"Paid beyond {invoice}'s total after a scholarship or waiver",
+        )
     settle(invoice)
-    audit(school=school, actor=actor, action="invoice.discounts_recalculated", target=invoice, changes={
-        "because": because, "total_before_minor": before, "total_minor": invoice.total_minor,
-        "discount_minor": invoice.discount_minor, "to_credit_minor": max(excess, 0)})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="invoice.discounts_recalculated",
+        target=invoice,
+        changes={
+            "because": because,
+            "total_before_minor": before,
+            "total_minor": invoice.total_minor,
+            "discount_minor": invoice.discount_minor,
+            "to_credit_minor": max(excess, 0),
+        },
+    )
     return invoice

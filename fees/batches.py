@@ -30,13 +30,24 @@ def invoice_batch_create(*, school, actor, term, class_group=None):
         if obj is not None and obj.school_id != school.pk:
             raise FeesError("Not found.", fields={field: ["Not found in this school."]})
     batch = InvoiceBatch.objects.create(
-        school=school, term=term, class_group=class_group,
+        school=school,
+        term=term,
+        class_group=class_group,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )  # fmt: skip
-    audit(school=school, actor=actor, action="invoice_batch.requested", target=batch,
-          changes={"term": str(term), "class_group": class_group.name if class_group else "all"})  # fmt: skip
-    emit(school=school, event_type="invoices.batch_requested", payload={"batch_id": batch.pk},
-         dedupe_key=f"invoice-batch:{batch.pk}")  # fmt: skip
+    )
+    audit(
+        school=school,
+        actor=actor,
+        action="invoice_batch.requested",
+        target=batch,
+        changes={"term": str(term), "class_group": class_group.name if class_group else "all"},
+    )
+    emit(
+        school=school,
+        event_type="invoices.batch_requested",
+        payload={"batch_id": batch.pk},
+        dedupe_key=f"invoice-batch:{batch.pk}",
+    )
     return batch
 
 
@@ -95,9 +106,12 @@ def run(batch_id):
         chunk = pairs[start : start + CHUNK]
         _invoice_chunk(batch, chunk, schedules, counts, problems)
         InvoiceBatch.objects.filter(pk=batch.pk).update(
-            done=start + len(chunk), created_count=counts["created"], skipped_count=counts["skipped"],
-            failed_count=counts["failed"], problems=problems[:20],
-        )  # fmt: skip
+            done=start + len(chunk),
+            created_count=counts["created"],
+            skipped_count=counts["skipped"],
+            failed_count=counts["failed"],
+            problems=problems[:20],
+        )
     InvoiceBatch.objects.filter(pk=batch.pk).update(status=InvoiceBatch.Status.SUCCEEDED, finished_at=timezone.now())
     audit(school=school, actor=batch.created_by, action="invoice_batch.finished", target=batch, changes=counts)
     batch.refresh_from_db()
@@ -120,9 +134,11 @@ def _schedules(school, term):
 def _invoice_chunk(batch, chunk, schedules, counts, problems):
     school, term = batch.school, batch.term
     already = set(
-        Invoice.objects.for_school(school).filter(term=term, student_id__in=[s for s, _ in chunk])
-        .exclude(status=Invoice.Status.VOID).values_list("student_id", flat=True)
-    )  # fmt: skip
+        Invoice.objects.for_school(school)
+        .filter(term=term, student_id__in=[s for s, _ in chunk])
+        .exclude(status=Invoice.Status.VOID)
+        .values_list("student_id", flat=True)
+    )
     todo = []
     for student_id, group_id in chunk:
         if student_id in already:
@@ -145,36 +161,67 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
     for (student_id, group_id, schedule), number in zip(todo, numbers, strict=True):
         lines = [line for line in schedule.lines.all() if not line.optional]
         subtotal = sum(line.amount_minor for line in lines)
-        applied = discounts.invoice_discounts(lines=lines, position=positions[student_id], school_rules=school_rules,
-                                              awards=awards.get(student_id, []))  # fmt: skip
+        applied = discounts.invoice_discounts(
+            lines=lines, position=positions[student_id], school_rules=school_rules, awards=awards.get(student_id, [])
+        )
         notes.append(applied)
         discount = sum(d.amount_minor for d in applied)
         scheduled = dues.scheduled_due_date(lines=lines, term=term)
         due = dues.invoice_due_date(school=school, scheduled=scheduled, issued_on=today, days=days_to_pay)
-        invoices.append(Invoice(
-            school=school, student_id=student_id, term=term, class_group_id=group_id, currency=school.currency,
-            status=Invoice.Status.ISSUED, number=f"INV-{today.year}-{number:06d}", issue_date=today, due_date=due,
-            subtotal_minor=subtotal, discount_minor=discount, total_minor=subtotal - discount,
-            created_by=batch.created_by,
-        ))  # fmt: skip
+        invoices.append(
+            Invoice(
+                school=school,
+                student_id=student_id,
+                term=term,
+                class_group_id=group_id,
+                currency=school.currency,
+                status=Invoice.Status.ISSUED,
+                number=f"INV-{today.year}-{number:06d}",
+                issue_date=today,
+                due_date=due,
+                subtotal_minor=subtotal,
+                discount_minor=discount,
+                total_minor=subtotal - discount,
+                created_by=batch.created_by,
+            )
+        )
     Invoice.objects.bulk_create(invoices)
-    InvoiceDiscount.objects.bulk_create([
-        InvoiceDiscount(school=school, invoice=invoice, kind=d.kind, description=d.description,
-                        amount_minor=d.amount_minor, award=d.award)
-        for invoice, applied in zip(invoices, notes, strict=True) for d in applied
-    ])  # fmt: skip
-    InvoiceLine.objects.bulk_create([
-        InvoiceLine(school=school, invoice=invoice, fee_item=line.fee_item, description=line.fee_item.name,
-                    amount_minor=line.amount_minor, due_date=line.due_date)
-        for invoice, (_, _, schedule) in zip(invoices, todo, strict=True)
-        for line in schedule.lines.all() if not line.optional
-    ])  # fmt: skip
+    InvoiceDiscount.objects.bulk_create(
+        [
+            InvoiceDiscount(
+                school=school,
+                invoice=invoice,
+                kind=d.kind,
+                description=d.description,
+                amount_minor=d.amount_minor,
+                award=d.award,
+            )
+            for invoice, applied in zip(invoices, notes, strict=True)
+            for d in applied
+        ]
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                school=school,
+                invoice=invoice,
+                fee_item=line.fee_item,
+                description=line.fee_item.name,
+                amount_minor=line.amount_minor,
+                due_date=line.due_date,
+            )
+            for invoice, (_, _, schedule) in zip(invoices, todo, strict=True)
+            for line in schedule.lines.all()
+            if not line.optional
+        ]
+    )
     families = credit.balances(school=school, student_ids=student_ids)
     for invoice in invoices:
         guardian_id, available = families[invoice.student_id]
         if available > 0:
             credit.apply_on_issue(invoice=invoice, actor=batch.created_by, guardian_id=guardian_id, known_family=True)
-    emit_many(school=school, events=[
-        ("invoice.issued", {"invoice_id": invoice.pk}, f"invoice.issued:{invoice.pk}") for invoice in invoices
-    ])  # fmt: skip
+    emit_many(
+        school=school,
+        events=[("invoice.issued", {"invoice_id": invoice.pk}, f"invoice.issued:{invoice.pk}") for invoice in invoices],
+    )
     counts["created"] += len(invoices)

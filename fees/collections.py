@@ -48,16 +48,27 @@ def overdue_scan(*, school, today=None):
     ):
         last_pk = chunk[-1][0]
         Invoice.objects.filter(pk__in=[pk for pk, _ in chunk]).update(overdue_reminded_on=today, is_overdue=True)
-        emit_many(school=school, events=[
-            ("invoice.overdue", {"invoice_id": pk, "days_overdue": (today - due).days}, f"invoice.overdue:{pk}:{today}")
-            for pk, due in chunk
-        ])  # fmt: skip
+        emit_many(
+            school=school,
+            events=[
+                (
+                    "invoice.overdue",
+                    {"invoice_id": pk, "days_overdue": (today - due).days},
+                    f"invoice.overdue:{pk}:{today}",
+                )
+                for pk, due in chunk
+            ],
+        )
         emitted += len(chunk)
     # Newly past due but reminded within the interval (e.g. re-dated): overdue, no new reminder.
     past_due.filter(is_overdue=False).update(is_overdue=True)
     if marked or emitted:
-        audit(school=school, actor=None, action="invoices.overdue_scan", changes={
-            "date": today.isoformat(), "newly_overdue": marked, "reminders": emitted})  # fmt: skip
+        audit(
+            school=school,
+            actor=None,
+            action="invoices.overdue_scan",
+            changes={"date": today.isoformat(), "newly_overdue": marked, "reminders": emitted},
+        )
     return marked, emitted
 
 
@@ -86,14 +97,16 @@ def totals_by_class(invoices):
     the class id (no join), names looked up afterwards for the handful of classes. The counts add up
     to the list's length, so a page of the list needs no second COUNT over the same rows."""
     grouped = (
-        invoices.order_by().values("class_group_id")
+        invoices.order_by()
+        .values("class_group_id")
         .annotate(outstanding=Sum(F("total_minor") - F("paid_minor")), invoices=Count("id"))
-    )  # fmt: skip
+    )
     return _named(grouped)
 
 
-def defaulter_totals(*, school, rows, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0,
-                     today=None):  # fmt: skip
+def defaulter_totals(
+    *, school, rows, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0, today=None
+):
     """The totals per class of the defaulters `rows` (as `defaulters()` selected them with the same
     filters). On PostgreSQL they come from the running totals (`OwingDelta`), a few hundred rows
     whatever the number of invoices; a minimum amount is a per-invoice test the running totals
@@ -111,7 +124,7 @@ def defaulter_totals(*, school, rows, term_id=None, class_group_id=None, min_day
         deltas.values("class_group_id")
         .annotate(outstanding=Sum("outstanding_minor"), invoices=Sum("invoices"))
         .filter(invoices__gt=0)
-    )  # fmt: skip
+    )
     return _named(grouped)
 
 
@@ -120,14 +133,18 @@ def _named(grouped):
 
     grouped = list(grouped)
     names = dict(
-        ClassGroup.objects.filter(pk__in=[g["class_group_id"] for g in grouped if g["class_group_id"]])
-        .values_list("pk", "name")
-    )  # fmt: skip
+        ClassGroup.objects.filter(pk__in=[g["class_group_id"] for g in grouped if g["class_group_id"]]).values_list(
+            "pk", "name"
+        )
+    )
     totals = [
-        {"class_group__name": names.get(g["class_group_id"]), "outstanding": g["outstanding"],
-         "invoices": g["invoices"]}
+        {
+            "class_group__name": names.get(g["class_group_id"]),
+            "outstanding": g["outstanding"],
+            "invoices": g["invoices"],
+        }
         for g in grouped
-    ]  # fmt: skip
+    ]
     return sorted(totals, key=lambda t: (t["class_group__name"] is None, t["class_group__name"] or ""))
 
 
@@ -175,8 +192,9 @@ def _reminder_key(guardian_id, today):
 
 
 @transaction.atomic
-def reminders_request(*, school, actor, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0,
-                      today=None):  # fmt: skip
+def reminders_request(
+    *, school, actor, term_id=None, class_group_id=None, min_days_overdue=0, min_amount_due=0, today=None
+):
     """One OVERDUE_NOTICE request per family among the defaulters the filters select: the students'
     primary guardian gets one message listing every overdue invoice of their children and what the
     family owes in all. At most one per family per school-local day, however often it is pressed.
@@ -187,16 +205,21 @@ def reminders_request(*, school, actor, term_id=None, class_group_id=None, min_d
     and how many defaulting students have no primary guardian to tell."""
     today = today or school.local_today()
     rows = list(
-        defaulters(school=school, term_id=term_id, class_group_id=class_group_id, min_days_overdue=min_days_overdue,
-                   min_amount_due=min_amount_due, today=today)
-        .values_list("number", "student_id", "student__first_name", "student__last_name", "balance", "due_date")
-    )  # fmt: skip
+        defaulters(
+            school=school,
+            term_id=term_id,
+            class_group_id=class_group_id,
+            min_days_overdue=min_days_overdue,
+            min_amount_due=min_amount_due,
+            today=today,
+        ).values_list("number", "student_id", "student__first_name", "student__last_name", "balance", "due_date")
+    )
     primary = {
         student_id: (guardian_id, f"{first} {last}".strip())
         for student_id, guardian_id, first, last in StudentGuardian.objects.for_school(school)
         .filter(student_id__in={row[1] for row in rows}, is_primary=True)
         .values_list("student_id", "guardian_id", "guardian__first_name", "guardian__last_name")
-    }  # fmt: skip
+    }
     families, orphans = {}, set()
     for number, student_id, first, last, balance, due in rows:
         if student_id not in primary:
@@ -204,29 +227,53 @@ def reminders_request(*, school, actor, term_id=None, class_group_id=None, min_d
             continue
         guardian_id, guardian_name = primary[student_id]
         family = families.setdefault(guardian_id, {"name": guardian_name, "invoices": [], "total": 0})
-        family["invoices"].append({
-            "student": f"{first} {last}".strip(), "invoice_number": number,
-            "balance": format_money(balance, school.currency), "due_date": due.isoformat(),
-            "days_overdue": (today - due).days,
-        })  # fmt: skip
+        family["invoices"].append(
+            {
+                "student": f"{first} {last}".strip(),
+                "invoice_number": number,
+                "balance": format_money(balance, school.currency),
+                "due_date": due.isoformat(),
+                "days_overdue": (today - due).days,
+            }
+        )
         family["total"] += balance
     # Ascending guardian order: two presses at once then wait on each other's rows instead of deadlocking.
     keys = {guardian_id: _reminder_key(guardian_id, today) for guardian_id in sorted(families)}
     requests = [
-        {"template": REMINDER_TEMPLATE, "guardian_ids": [guardian_id], "dedupe_key": key,
-         "reason": "collections.reminders_requested",
-         "context": {"school_name": school.name, "guardian_name": families[guardian_id]["name"],
-                     "invoices": families[guardian_id]["invoices"],
-                     "total": format_money(families[guardian_id]["total"], school.currency),
-                     "total_minor": families[guardian_id]["total"], "currency": school.currency,
-                     "date": today.isoformat()}}
+        {
+            "template": REMINDER_TEMPLATE,
+            "guardian_ids": [guardian_id],
+            "dedupe_key": key,
+            "reason": "collections.reminders_requested",
+            "context": {
+                "school_name": school.name,
+                "guardian_name": families[guardian_id]["name"],
+                "invoices": families[guardian_id]["invoices"],
+                "total": format_money(families[guardian_id]["total"], school.currency),
+                "total_minor": families[guardian_id]["total"],
+                "currency": school.currency,
+                "date": today.isoformat(),
+            },
+        }
         for guardian_id, key in keys.items()
-    ]  # fmt: skip
+    ]
     requested = request_messages_once(school=school, requests=requests)
-    result = {"families": len(families), "requested": requested, "already_reminded": len(families) - requested,
-              "without_guardian": len(orphans)}  # fmt: skip
-    filters = {"term": term_id, "class_group": class_group_id, "min_days_overdue": min_days_overdue,
-               "min_amount_due": min_amount_due}  # fmt: skip
-    audit(school=school, actor=actor, action="collections.reminders_requested",
-          changes={**result, "date": today.isoformat(), "invoices": len(rows), "filters": filters})  # fmt: skip
+    result = {
+        "families": len(families),
+        "requested": requested,
+        "already_reminded": len(families) - requested,
+        "without_guardian": len(orphans),
+    }
+    filters = {
+        "term": term_id,
+        "class_group": class_group_id,
+        "min_days_overdue": min_days_overdue,
+        "min_amount_due": min_amount_due,
+    }
+    audit(
+        school=school,
+        actor=actor,
+        action="collections.reminders_requested",
+        changes={**result, "date": today.isoformat(), "invoices": len(rows), "filters": filters},
+    )
     return result

@@ -24,9 +24,11 @@ from .models import Allocation, CreditEntry, Invoice
 def family_of(*, school, student_id):
     """The primary guardian's id, or None when the student has none (the student is the family)."""
     return (
-        StudentGuardian.objects.for_school(school).filter(student_id=student_id, is_primary=True)
-        .values_list("guardian_id", flat=True).first()
-    )  # fmt: skip
+        StudentGuardian.objects.for_school(school)
+        .filter(student_id=student_id, is_primary=True)
+        .values_list("guardian_id", flat=True)
+        .first()
+    )
 
 
 def entries(*, school, guardian_id, student_id):
@@ -37,9 +39,12 @@ def entries(*, school, guardian_id, student_id):
 
 
 def balance(*, school, guardian_id, student_id):
-    return entries(school=school, guardian_id=guardian_id, student_id=student_id).aggregate(
-        total=Sum("amount_minor")
-    )["total"] or 0  # fmt: skip
+    return (
+        entries(school=school, guardian_id=guardian_id, student_id=student_id).aggregate(total=Sum("amount_minor"))[
+            "total"
+        ]
+        or 0
+    )
 
 
 def balance_for_student(student):
@@ -50,18 +55,23 @@ def balance_for_student(student):
 def balances(*, school, student_ids):
     """student_id -> (guardian_id, family balance) for many students, in three queries."""
     families = dict(
-        StudentGuardian.objects.for_school(school).filter(student_id__in=student_ids, is_primary=True)
+        StudentGuardian.objects.for_school(school)
+        .filter(student_id__in=student_ids, is_primary=True)
         .values_list("student_id", "guardian_id")
-    )  # fmt: skip
+    )
     ledger = CreditEntry.objects.for_school(school)
     by_guardian = dict(
-        ledger.filter(guardian_id__in=set(families.values())).values("guardian_id")
-        .annotate(total=Sum("amount_minor")).values_list("guardian_id", "total")
-    )  # fmt: skip
+        ledger.filter(guardian_id__in=set(families.values()))
+        .values("guardian_id")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("guardian_id", "total")
+    )
     by_student = dict(
         ledger.filter(guardian__isnull=True, student_id__in=[s for s in student_ids if s not in families])
-        .values("student_id").annotate(total=Sum("amount_minor")).values_list("student_id", "total")
-    )  # fmt: skip
+        .values("student_id")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("student_id", "total")
+    )
     return {
         sid: (families.get(sid), by_guardian.get(families[sid], 0) if sid in families else by_student.get(sid, 0))
         for sid in student_ids
@@ -78,10 +88,16 @@ def lock_family(*, school, guardian_id, student_id):
 
 def _entry(*, invoice, guardian_id, kind, amount_minor, source_key, note, actor):
     return CreditEntry.objects.create(
-        school_id=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id, invoice=invoice,
-        kind=kind, amount_minor=amount_minor, source_key=source_key, note=note[:200],
+        school_id=invoice.school_id,
+        guardian_id=guardian_id,
+        student_id=invoice.student_id,
+        invoice=invoice,
+        kind=kind,
+        amount_minor=amount_minor,
+        source_key=source_key,
+        note=note[:200],
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )  # fmt: skip
+    )
 
 
 def record(*, invoice, kind, amount_minor, source_key, note, actor=None, guardian_id=None, known_family=False):
@@ -90,19 +106,26 @@ def record(*, invoice, kind, amount_minor, source_key, note, actor=None, guardia
         return None
     if not known_family:
         guardian_id = family_of(school=invoice.school_id, student_id=invoice.student_id)
-    return _entry(invoice=invoice, guardian_id=guardian_id, kind=kind, amount_minor=amount_minor,
-                  source_key=source_key, note=note, actor=actor)  # fmt: skip
+    return _entry(
+        invoice=invoice,
+        guardian_id=guardian_id,
+        kind=kind,
+        amount_minor=amount_minor,
+        source_key=source_key,
+        note=note,
+        actor=actor,
+    )
 
 
 def move_to_credit(*, invoice, amount_minor, kind, source_key, note, actor=None):
     """Take `amount_minor` of what the (locked) invoice has paid into the family's credit. The caller
     settles the invoice afterwards."""
-    entry = record(invoice=invoice, kind=kind, amount_minor=amount_minor, source_key=source_key, note=note,
-                   actor=actor)  # fmt: skip
+    entry = record(invoice=invoice, kind=kind, amount_minor=amount_minor, source_key=source_key, note=note, actor=actor)
     if entry is None:
         return None
-    Allocation.objects.create(school_id=invoice.school_id, invoice=invoice, credit_entry=entry,
-                              amount_minor=-amount_minor)  # fmt: skip
+    Allocation.objects.create(
+        school_id=invoice.school_id, invoice=invoice, credit_entry=entry, amount_minor=-amount_minor
+    )
     invoice.paid_minor -= amount_minor
     return entry
 
@@ -114,15 +137,30 @@ def _spend(*, invoice, guardian_id, actor, how):
     if amount <= 0:
         return 0
     count = CreditEntry.objects.for_school(invoice.school_id).filter(invoice=invoice, kind=CreditEntry.Kind.APPLIED)
-    entry = _entry(invoice=invoice, guardian_id=guardian_id, kind=CreditEntry.Kind.APPLIED, amount_minor=-amount,
-                   source_key=f"applied:invoice:{invoice.pk}:{count.count() + 1}", note=f"Applied to {invoice}",
-                   actor=actor)  # fmt: skip
+    entry = _entry(
+        invoice=invoice,
+        guardian_id=guardian_id,
+        kind=CreditEntry.Kind.APPLIED,
+        amount_minor=-amount,
+        source_key=f"applied:invoice:{invoice.pk}:{count.count() + 1}",
+        note=f"Applied to {invoice}",
+        actor=actor,
+    )
     Allocation.objects.create(school_id=invoice.school_id, invoice=invoice, credit_entry=entry, amount_minor=amount)
     invoice.paid_minor += amount
     settle(invoice)
-    audit(school=invoice.school, actor=actor, action="invoice.credit_applied", target=invoice, changes={
-        "applied_minor": amount, "how": how, "family_credit_left_minor": available - amount,
-        "balance_minor": invoice.balance_minor})  # fmt: skip
+    audit(
+        school=invoice.school,
+        actor=actor,
+        action="invoice.credit_applied",
+        target=invoice,
+        changes={
+            "applied_minor": amount,
+            "how": how,
+            "family_credit_left_minor": available - amount,
+            "balance_minor": invoice.balance_minor,
+        },
+    )
     return amount
 
 
@@ -143,8 +181,11 @@ def invoice_apply_credit(*, invoice, actor):
     lock_family(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice.pk)
     if not invoice.has_balance_to_pay:
-        raise FeesError("Nothing to apply credit to.", code="not_payable",
-                        fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]})  # fmt: skip
+        raise FeesError(
+            "Nothing to apply credit to.",
+            code="not_payable",
+            fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]},
+        )
     applied = _spend(invoice=invoice, guardian_id=guardian_id, actor=actor, how="by hand")
     if not applied:
         raise FeesError("No credit.", code="no_credit", fields={"credit": ["The family has no credit to apply."]})
@@ -156,17 +197,32 @@ def take_back(*, invoice, guardian_id, amount_minor, source_key, note, actor=Non
     family already spent that credit on other invoices, take the shortfall back from them, newest
     first, so their balances show it owing again. The family is locked."""
     school = invoice.school_id
-    if record(invoice=invoice, kind=CreditEntry.Kind.REVERSAL, amount_minor=-amount_minor, source_key=source_key,
-              note=note, actor=actor, guardian_id=guardian_id, known_family=True) is None:  # fmt: skip
+    if (
+        record(
+            invoice=invoice,
+            kind=CreditEntry.Kind.REVERSAL,
+            amount_minor=-amount_minor,
+            source_key=source_key,
+            note=note,
+            actor=actor,
+            guardian_id=guardian_id,
+            known_family=True,
+        )
+        is None
+    ):
         return
     shortfall = -balance(school=school, guardian_id=guardian_id, student_id=invoice.student_id)
     if shortfall <= 0:
         return
     family = entries(school=school, guardian_id=guardian_id, student_id=invoice.student_id)
     funded = (
-        Allocation.objects.for_school(school).filter(credit_entry__in=family).values("invoice_id")
-        .annotate(net=Sum("amount_minor")).filter(net__gt=0).order_by("-invoice_id")
-    )  # fmt: skip
+        Allocation.objects.for_school(school)
+        .filter(credit_entry__in=family)
+        .values("invoice_id")
+        .annotate(net=Sum("amount_minor"))
+        .filter(net__gt=0)
+        .order_by("-invoice_id")
+    )
     for row in funded:
         if shortfall <= 0:
             break
@@ -176,14 +232,23 @@ def take_back(*, invoice, guardian_id, amount_minor, source_key, note, actor=Non
         take = min(row["net"], funded_invoice.paid_minor, shortfall)
         if take <= 0:
             continue
-        entry = _entry(invoice=funded_invoice, guardian_id=guardian_id, kind=CreditEntry.Kind.REVERSAL,
-                       amount_minor=take, source_key=f"{source_key}:invoice:{funded_invoice.pk}",
-                       note=f"Taken back from {funded_invoice}: the payment behind the credit was reversed",
-                       actor=actor)  # fmt: skip
+        entry = _entry(
+            invoice=funded_invoice,
+            guardian_id=guardian_id,
+            kind=CreditEntry.Kind.REVERSAL,
+            amount_minor=take,
+            source_key=f"{source_key}:invoice:{funded_invoice.pk}",
+            note=f"Taken back from {funded_invoice}: the payment behind the credit was reversed",
+            actor=actor,
+        )
         Allocation.objects.create(school_id=school, invoice=funded_invoice, credit_entry=entry, amount_minor=-take)
         funded_invoice.paid_minor -= take
         settle(funded_invoice)
-        audit(school=funded_invoice.school, actor=actor, action="invoice.credit_taken_back", target=funded_invoice,
-              changes={"taken_minor": take, "balance_minor": funded_invoice.balance_minor,
-                       "because": source_key})  # fmt: skip
+        audit(
+            school=funded_invoice.school,
+            actor=actor,
+            action="invoice.credit_taken_back",
+            target=funded_invoice,
+            changes={"taken_minor": take, "balance_minor": funded_invoice.balance_minor, "because": source_key},
+        )
         shortfall -= take

@@ -14,16 +14,18 @@ def child_positions(*, school, term, student_ids):
     """student_id -> position among the children of their primary guardian enrolled in `term`
     (1 = eldest; ties broken by admission number). Two queries whatever the number of students."""
     primary = dict(
-        StudentGuardian.objects.for_school(school).filter(student_id__in=student_ids, is_primary=True)
+        StudentGuardian.objects.for_school(school)
+        .filter(student_id__in=student_ids, is_primary=True)
         .values_list("student_id", "guardian_id")
-    )  # fmt: skip
+    )
     families = defaultdict(list)
     enrolled = Enrollment.objects.for_school(school).filter(term=term, status="active").values("student_id")
     siblings = (
-        StudentGuardian.objects.for_school(school).filter(guardian_id__in=set(primary.values()), is_primary=True)
+        StudentGuardian.objects.for_school(school)
+        .filter(guardian_id__in=set(primary.values()), is_primary=True)
         .filter(student__in=enrolled)
         .values_list("guardian_id", "student_id", "student__date_of_birth", "student__admission_number")
-    )  # fmt: skip
+    )
     for guardian_id, student_id, born, number in siblings:
         families[guardian_id].append((born is None, born, number, student_id))
     positions = {}
@@ -56,9 +58,12 @@ def approved_awards(*, school, term, student_ids):
     """student_id -> the approved awards of `term`. One query whatever the number of students."""
     awards = defaultdict(list)
     approved = (
-        StudentAward.objects.for_school(school).filter(term=term, student_id__in=student_ids)
-        .filter(status=StudentAward.Status.APPROVED).select_related("school").order_by("id")
-    )  # fmt: skip
+        StudentAward.objects.for_school(school)
+        .filter(term=term, student_id__in=student_ids)
+        .filter(status=StudentAward.Status.APPROVED)
+        .select_related("school")
+        .order_by("id")
+    )
     for award in approved:
         awards[award.student_id].append(award)
     return awards

@@ -36,8 +36,12 @@ def school_letterhead(school):
     profile = getattr(school, "profile", None)  # a missing profile raises an AttributeError subclass
     if profile is None:
         return pdf.Letterhead(name=school.name)
-    return pdf.Letterhead(name=school.name, address=profile.address,
-                          contact=(profile.phone, profile.email, profile.website), logo=_logo(profile))  # fmt: skip
+    return pdf.Letterhead(
+        name=school.name,
+        address=profile.address,
+        contact=(profile.phone, profile.email, profile.website),
+        logo=_logo(profile),
+    )
 
 
 def _logo(profile):
@@ -57,11 +61,23 @@ def _payments(invoice, money):
         receipt = getattr(tx, "receipt", None)
         number = (receipt.number + (" (void)" if receipt.is_void else "")) if receipt else "—"
         how = tx.get_kind_display() + (" — reversed" if tx.status == "reversed" else "")
-        rows.append((moment(tx.confirmed_at or tx.created_at, invoice.school), how, tx.provider_reference or "—",
-                     number, money(tx.amount_minor)))  # fmt: skip
-    return pdf.Section(heading="Payments received", columns=("Date", "Method", "Reference", "Receipt", "Amount"),
-                       rows=rows, numeric=(4,), widths=(1.6, 1.4, 1.3, 1.7, 1.1),
-                       empty="No payments received yet.")  # fmt: skip
+        rows.append(
+            (
+                moment(tx.confirmed_at or tx.created_at, invoice.school),
+                how,
+                tx.provider_reference or "—",
+                number,
+                money(tx.amount_minor),
+            )
+        )
+    return pdf.Section(
+        heading="Payments received",
+        columns=("Date", "Method", "Reference", "Receipt", "Amount"),
+        rows=rows,
+        numeric=(4,),
+        widths=(1.6, 1.4, 1.3, 1.7, 1.1),
+        empty="No payments received yet.",
+    )
 
 
 def _instalments(invoice, money):
@@ -69,8 +85,13 @@ def _instalments(invoice, money):
         (day(i.due_date), money(i.amount_minor), money(i.paid_minor), money(i.amount_minor - i.paid_minor))
         for i in invoice.instalments.all()
     ]
-    return pdf.Section(heading="Instalments", columns=("Due", "Amount", "Paid", "Outstanding"), rows=rows,
-                       numeric=(1, 2, 3), widths=(1.5, 1, 1, 1))  # fmt: skip
+    return pdf.Section(
+        heading="Instalments",
+        columns=("Due", "Amount", "Paid", "Outstanding"),
+        rows=rows,
+        numeric=(1, 2, 3),
+        widths=(1.5, 1, 1, 1),
+    )
 
 
 def _notes(invoice):
@@ -105,25 +126,36 @@ def render_invoice_pdf(invoice):
         ("Due date", day(invoice.due_date)),
         ("Balance due", money(invoice.balance_minor)),
     ]
-    lines = [(line.description + (" (optional)" if line.optional else ""), money(line.amount_minor))
-             for line in invoice.lines.all()]  # fmt: skip
+    lines = [
+        (line.description + (" (optional)" if line.optional else ""), money(line.amount_minor))
+        for line in invoice.lines.all()
+    ]
     lines += [(d.description, money(-d.amount_minor)) for d in invoice.discounts.all()]
     totals = [("Subtotal", money(invoice.subtotal_minor))]
     if invoice.discount_minor:
         totals.append(("Discounts", money(-invoice.discount_minor)))
-    totals += [("Total", money(invoice.total_minor)), ("Paid", money(invoice.paid_minor)),
-               ("Balance due", money(invoice.balance_minor))]  # fmt: skip
+    totals += [
+        ("Total", money(invoice.total_minor)),
+        ("Paid", money(invoice.paid_minor)),
+        ("Balance due", money(invoice.balance_minor)),
+    ]
     sections = [
         pdf.Section(
             heading="Fees", columns=("Description", "Amount"), rows=lines, numeric=(1,), totals=totals, widths=(3, 1)
-        ),  # fmt: skip
+        ),
     ]
     # Instalment plans arrive with their own model; an invoice without one has a single due date.
     if hasattr(invoice, "instalments") and (plan := _instalments(invoice, money)).rows:
         sections.append(plan)
     sections.append(_payments(invoice, money))
     return pdf.render(
-        letterhead=school_letterhead(school), title="Invoice", number=invoice.number or "Draft", facts=facts,
-        sections=sections, notes=_notes(invoice), stamp=STAMPS.get(invoice.status), generated_at=school.local_now(),
+        letterhead=school_letterhead(school),
+        title="Invoice",
+        number=invoice.number or "Draft",
+        facts=facts,
+        sections=sections,
+        notes=_notes(invoice),
+        stamp=STAMPS.get(invoice.status),
+        generated_at=school.local_now(),
         subject=f"Invoice for {student.full_name}",
-    )  # fmt: skip
+    )

@@ -8,8 +8,9 @@ from . import services
 @handles("payment.confirmed")
 def allocate_payment(event):
     p = event.payload
-    services.invoice_apply_payment(invoice_id=p["invoice_id"], transaction_id=p["transaction_id"],
-                                   amount_minor=p["amount_minor"])  # fmt: skip
+    services.invoice_apply_payment(
+        invoice_id=p["invoice_id"], transaction_id=p["transaction_id"], amount_minor=p["amount_minor"]
+    )
 
 
 @handles("invoices.batch_requested")
@@ -21,8 +22,12 @@ def start_batch(event):
 
     if InvoiceBatch.objects.filter(pk=event.payload["batch_id"], status=InvoiceBatch.Status.PENDING).exists():
         # Its own task: a school-wide run must not hold up the outbox. The claim makes reruns no-ops.
-        async_task("fees.tasks.run_invoice_batch", event.payload["batch_id"], group="invoicing",
-                   timeout=settings.IMPORT_TASK_TIMEOUT)  # fmt: skip
+        async_task(
+            "fees.tasks.run_invoice_batch",
+            event.payload["batch_id"],
+            group="invoicing",
+            timeout=settings.IMPORT_TASK_TIMEOUT,
+        )
 
 
 @handles("payment.reversed")
@@ -42,5 +47,6 @@ def tell_guardians_invoice_issued(event):
 def tell_guardians_invoice_overdue(event):
     from .notices import request_overdue_notice
 
-    request_overdue_notice(invoice_id=event.payload["invoice_id"], days_overdue=event.payload.get("days_overdue"),
-                           event_id=event.pk)  # fmt: skip
+    request_overdue_notice(
+        invoice_id=event.payload["invoice_id"], days_overdue=event.payload.get("days_overdue"), event_id=event.pk
+    )

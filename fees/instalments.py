@@ -70,8 +70,11 @@ def instalment_plan_set(*, invoice, actor, instalments):
     replacing any earlier plan; what is already paid is spread over the new plan oldest first."""
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice.pk)
     if invoice.status in (Invoice.Status.VOID, Invoice.Status.PAID):
-        raise FeesError("No plan for this invoice.", code="not_plannable",
-                        fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]})  # fmt: skip
+        raise FeesError(
+            "No plan for this invoice.",
+            code="not_plannable",
+            fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]},
+        )
     errors = {}
     if len(instalments) < 2:
         errors["instalments"] = ["Split the invoice into at least two instalments."]
@@ -100,15 +103,29 @@ def instalment_plan_set(*, invoice, actor, instalments):
     if errors:
         raise FeesError("Check the instalments.", code="invalid_plan", fields=errors)
     InvoiceInstalment.objects.for_school(invoice.school).filter(invoice=invoice).delete()
-    InvoiceInstalment.objects.bulk_create([
-        InvoiceInstalment(school=invoice.school, invoice=invoice, sequence=index, due_date=row["due_date"],
-                          amount_minor=row["amount_minor"])
-        for index, row in enumerate(instalments, start=1)
-    ])  # fmt: skip
+    InvoiceInstalment.objects.bulk_create(
+        [
+            InvoiceInstalment(
+                school=invoice.school,
+                invoice=invoice,
+                sequence=index,
+                due_date=row["due_date"],
+                amount_minor=row["amount_minor"],
+            )
+            for index, row in enumerate(instalments, start=1)
+        ]
+    )
     settle(invoice)
-    audit(school=invoice.school, actor=actor, action="invoice.instalment_plan_set", target=invoice, changes={
-        "instalments": [{"due_date": row["due_date"].isoformat(), "amount_minor": row["amount_minor"]}
-                        for row in instalments],
-        "due_date": invoice.due_date.isoformat(),
-    })  # fmt: skip
+    audit(
+        school=invoice.school,
+        actor=actor,
+        action="invoice.instalment_plan_set",
+        target=invoice,
+        changes={
+            "instalments": [
+                {"due_date": row["due_date"].isoformat(), "amount_minor": row["amount_minor"]} for row in instalments
+            ],
+            "due_date": invoice.due_date.isoformat(),
+        },
+    )
     return invoice

@@ -191,8 +191,9 @@ class Allocation(SchoolScoped):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
     transaction_id = models.BigIntegerField(unique=True, null=True, blank=True)
-    credit_entry = models.OneToOneField("CreditEntry", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="allocation")  # fmt: skip
+    credit_entry = models.OneToOneField(
+        "CreditEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="allocation"
+    )
     amount_minor = models.BigIntegerField()  # negative for a reversal's allocation
     credit_minor = models.BigIntegerField(default=0)  # what exceeded the balance (carried as family credit)
     created_at = models.DateTimeField(default=timezone.now)
@@ -221,8 +222,9 @@ class InvoiceBatch(SchoolScoped):
         FAILED = "failed", "Failed"
 
     term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")
-    class_group = models.ForeignKey("schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")  # fmt: skip
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
@@ -230,8 +232,9 @@ class InvoiceBatch(SchoolScoped):
     skipped_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -275,8 +278,9 @@ class InvoiceDiscount(SchoolScoped):
     kind = models.CharField(max_length=20, default="sibling")  # sibling, scholarship, waiver
     description = models.CharField(max_length=200)
     amount_minor = models.BigIntegerField()
-    award = models.ForeignKey("StudentAward", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="applications")  # fmt: skip
+    award = models.ForeignKey(
+        "StudentAward", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -314,11 +318,13 @@ class StudentAward(SchoolScoped):
     fee_category = models.CharField(max_length=20, choices=FeeItem.Category.choices, blank=True, default="")
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")  # fmt: skip
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Whoever decided: approved or rejected it (never the requester when approving).
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")  # fmt: skip
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
@@ -370,7 +376,7 @@ class InvoiceInstalment(SchoolScoped):
             models.CheckConstraint(
                 condition=Q(paid_minor__gte=0) & Q(paid_minor__lte=F("amount_minor")),
                 name="instalment_paid_within_amount",
-            ),  # fmt: skip
+            ),
         ]
 
     def __str__(self):
@@ -397,16 +403,16 @@ class CreditEntry(SchoolScoped):
         REVERSAL = "reversal", "Payment reversed"
         ADJUSTMENT = "adjustment", "Adjustment"
 
-    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")  # fmt: skip
+    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount_minor = models.BigIntegerField()  # + the school holds more for the family, - less
     source_key = models.CharField(max_length=120)
     note = models.CharField(max_length=200, blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -422,7 +428,7 @@ class CreditEntry(SchoolScoped):
                 fields=["school", "student", "created_at"],
                 condition=Q(guardian__isnull=True),
                 name="credit_student_idx",
-            ),  # fmt: skip
+            ),
         ]
 
     def __str__(self):

@@ -13,9 +13,11 @@ from .money import format_money
 
 def _guardians(invoice):
     return list(
-        StudentGuardian.objects.for_school(invoice.school).filter(student=invoice.student)
-        .select_related("guardian").order_by("-is_primary", "id")
-    )  # fmt: skip
+        StudentGuardian.objects.for_school(invoice.school)
+        .filter(student=invoice.student)
+        .select_related("guardian")
+        .order_by("-is_primary", "id")
+    )
 
 
 def _invoice(invoice_id):
@@ -43,11 +45,18 @@ def request_invoice_issued(*, invoice_id):
     for link in links:
         guardian = link.guardian
         request_message(
-            school=invoice.school, template="INVOICE_ISSUED", guardian_ids=[guardian.pk], student_id=student.pk,
-            context={**context, "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
-                     "pay_link": guardian_link(invoice=invoice, guardian=guardian)},
-            dedupe_key=f"invoice-issued:{invoice.pk}:{guardian.pk}", reason="invoice.issued",
-        )  # fmt: skip
+            school=invoice.school,
+            template="INVOICE_ISSUED",
+            guardian_ids=[guardian.pk],
+            student_id=student.pk,
+            context={
+                **context,
+                "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
+                "pay_link": guardian_link(invoice=invoice, guardian=guardian),
+            },
+            dedupe_key=f"invoice-issued:{invoice.pk}:{guardian.pk}",
+            reason="invoice.issued",
+        )
     return len(links)
 
 
@@ -69,14 +78,28 @@ def request_overdue_notice(*, invoice_id, days_overdue=None, event_id=None):
     context = {
         "school_name": invoice.school.name,
         "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
-        "invoices": [{"student": f"{student.first_name} {student.last_name}", "invoice_number": invoice.number,
-                      "balance": balance, "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
-                      "days_overdue": days_overdue}],
-        "total": balance, "total_minor": invoice.balance_minor, "currency": invoice.currency,
+        "invoices": [
+            {
+                "student": f"{student.first_name} {student.last_name}",
+                "invoice_number": invoice.number,
+                "balance": balance,
+                "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
+                "days_overdue": days_overdue,
+            }
+        ],
+        "total": balance,
+        "total_minor": invoice.balance_minor,
+        "currency": invoice.currency,
         "date": invoice.school.local_today().isoformat(),
         "pay_link": guardian_link(invoice=invoice, guardian=guardian),
-    }  # fmt: skip
-    request_message(school=invoice.school, template="OVERDUE_NOTICE", guardian_ids=[guardian.pk],
-                    student_id=student.pk, context=context, reason="invoice.overdue",
-                    dedupe_key=f"invoice-overdue:{invoice.pk}:{event_id or invoice.overdue_reminded_on}")  # fmt: skip
+    }
+    request_message(
+        school=invoice.school,
+        template="OVERDUE_NOTICE",
+        guardian_ids=[guardian.pk],
+        student_id=student.pk,
+        context=context,
+        reason="invoice.overdue",
+        dedupe_key=f"invoice-overdue:{invoice.pk}:{event_id or invoice.overdue_reminded_on}",
+    )
     return 1

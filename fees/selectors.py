@@ -35,8 +35,9 @@ def family_account(*, school, guardian):
 
     ledger = list(
         entries(school=school, guardian_id=guardian.pk, student_id=None)
-        .select_related("invoice", "student", "created_by").order_by("-created_at", "-id")
-    )  # fmt: skip
+        .select_related("invoice", "student", "created_by")
+        .order_by("-created_at", "-id")
+    )
     guardian.credit_minor = sum(entry.amount_minor for entry in ledger)
     guardian.credit_entries = ledger
     from schools.models import Student
@@ -45,9 +46,12 @@ def family_account(*, school, guardian):
         Student.objects.for_school(school).filter(guardian_links__guardian=guardian).order_by("last_name", "first_name")
     )
     invoices = (
-        Invoice.objects.for_school(school).filter(student__in=children).exclude(status=Invoice.Status.VOID)
-        .select_related("term__session", "class_group").order_by("-created_at")
-    )  # fmt: skip
+        Invoice.objects.for_school(school)
+        .filter(student__in=children)
+        .exclude(status=Invoice.Status.VOID)
+        .select_related("term__session", "class_group")
+        .order_by("-created_at")
+    )
     by_child = {child.pk: [] for child in children}
     for invoice in invoices:
         by_child[invoice.student_id].append(invoice)
@@ -61,10 +65,12 @@ def awards_list(*, school, status=""):
 
     from .models import StudentAward
 
-    awards = StudentAward.objects.for_school(school).select_related("student", "term__session", "requested_by",
-                                                                    "approved_by", "school")  # fmt: skip
+    awards = StudentAward.objects.for_school(school).select_related(
+        "student", "term__session", "requested_by", "approved_by", "school"
+    )
     if status:
         awards = awards.filter(status=status)
-    waiting = Case(When(status=StudentAward.Status.PENDING, then=Value(0)), default=Value(1),
-                   output_field=IntegerField())  # fmt: skip
+    waiting = Case(
+        When(status=StudentAward.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
     return awards.order_by(waiting, "-created_at", "-id")

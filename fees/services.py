@@ -38,8 +38,13 @@ def fee_item_create(*, school, actor, code, name, category=FeeItem.Category.TUIT
     item = FeeItem.objects.create(
         school=school, code=code, name=name, category=category, default_amount_minor=default_amount_minor
     )
-    audit(school=school, actor=actor, action="fee_item.created", target=item,
-          changes={"code": code, "amount_minor": default_amount_minor})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="fee_item.created",
+        target=item,
+        changes={"code": code, "amount_minor": default_amount_minor},
+    )
     return item
 
 
@@ -55,8 +60,9 @@ def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, l
     clash = clash.filter(class_group=class_group) if class_group else clash.filter(level=level)
     if clash.exists():
         field = "class_group" if class_group else "level"
-        raise FeesError("Schedule exists.", code="duplicate_schedule",
-                        fields={field: ["This term already has a schedule for it."]})  # fmt: skip
+        raise FeesError(
+            "Schedule exists.", code="duplicate_schedule", fields={field: ["This term already has a schedule for it."]}
+        )
     schedule = FeeSchedule.objects.create(school=school, term=term, class_group=class_group, level=level, name=name)
     seen = set()
     for index, line in enumerate(lines):
@@ -68,11 +74,20 @@ def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, l
             raise FeesError("Negative amount.", fields={f"lines.{index}.amount_minor": ["Amounts cannot be negative."]})
         seen.add(item.pk)
         FeeScheduleLine.objects.create(
-            school=school, schedule=schedule, fee_item=item, amount_minor=line["amount_minor"],
-            optional=line.get("optional", False), due_date=line.get("due_date"),
-        )  # fmt: skip
-    audit(school=school, actor=actor, action="fee_schedule.created", target=schedule,
-          changes={"term": str(term), "lines": len(lines)})  # fmt: skip
+            school=school,
+            schedule=schedule,
+            fee_item=item,
+            amount_minor=line["amount_minor"],
+            optional=line.get("optional", False),
+            due_date=line.get("due_date"),
+        )
+    audit(
+        school=school,
+        actor=actor,
+        action="fee_schedule.created",
+        target=schedule,
+        changes={"term": str(term), "lines": len(lines)},
+    )
     return schedule
 
 
@@ -109,14 +124,18 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
         raise FeesError("No class.", code="no_class_group", fields={"class_group": [message]})
     schedule = schedule_for(school=school, term=term, class_group=class_group)
     if schedule is None:
-        raise FeesError("No fee schedule.", code="no_schedule",
-                        fields={"class_group": [f"No fee schedule for {class_group} in {term}."]})  # fmt: skip
+        raise FeesError(
+            "No fee schedule.",
+            code="no_schedule",
+            fields={"class_group": [f"No fee schedule for {class_group} in {term}."]},
+        )
     lines = [line for line in schedule.lines.all() if include_optional or not line.optional]
     subtotal = sum(line.amount_minor for line in lines)
     position = discounts.child_positions(school=school, term=term, student_ids=[student.pk])[student.pk]
     awards = discounts.approved_awards(school=school, term=term, student_ids=[student.pk])[student.pk]
-    applied = discounts.invoice_discounts(lines=lines, position=position, school_rules=discounts.rules(school),
-                                          awards=awards)  # fmt: skip
+    applied = discounts.invoice_discounts(
+        lines=lines, position=position, school_rules=discounts.rules(school), awards=awards
+    )
     discount = sum(d.amount_minor for d in applied)
     today = school.local_today()
     if due_date is not None and due_date < today:
@@ -128,13 +147,23 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
-                school=school, student=student, term=term, class_group=class_group, currency=school.currency,
-                subtotal_minor=subtotal, discount_minor=discount, total_minor=subtotal - discount, due_date=due,
+                school=school,
+                student=student,
+                term=term,
+                class_group=class_group,
+                currency=school.currency,
+                subtotal_minor=subtotal,
+                discount_minor=discount,
+                total_minor=subtotal - discount,
+                due_date=due,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )  # fmt: skip
+            )
     except IntegrityError as exc:
-        raise FeesError("Already invoiced.", code="already_invoiced",
-                        fields={"student": [f"{student} already has an invoice for {term}."]}) from exc  # fmt: skip
+        raise FeesError(
+            "Already invoiced.",
+            code="already_invoiced",
+            fields={"student": [f"{student} already has an invoice for {term}."]},
+        ) from exc
     InvoiceLine.objects.bulk_create(
         [
             InvoiceLine(
@@ -147,13 +176,21 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
                 due_date=line.due_date,
             )
             for line in lines
-        ]  # fmt: skip
+        ]
     )
-    InvoiceDiscount.objects.bulk_create([
-        InvoiceDiscount(school=school, invoice=invoice, kind=d.kind, description=d.description,
-                        amount_minor=d.amount_minor, award=d.award)
-        for d in applied
-    ])  # fmt: skip
+    InvoiceDiscount.objects.bulk_create(
+        [
+            InvoiceDiscount(
+                school=school,
+                invoice=invoice,
+                kind=d.kind,
+                description=d.description,
+                amount_minor=d.amount_minor,
+                award=d.award,
+            )
+            for d in applied
+        ]
+    )
     changes = {"student": student.admission_number, "total_minor": subtotal - discount, "discount_minor": discount}
     audit(school=school, actor=actor, action="invoice.created", target=invoice, changes=changes)
     return invoice
@@ -176,11 +213,20 @@ def invoice_issue(*, invoice, actor, issued_on=None):
     invoice.issue_date = today
     invoice.due_date = dues.issue_due_date(invoice=invoice, issued_on=today)
     invoice.save(update_fields=["number", "status", "issue_date", "due_date", "updated_at"])
-    audit(school=school, actor=actor, action="invoice.issued", target=invoice,
-          changes={"number": invoice.number, "total_minor": invoice.total_minor})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="invoice.issued",
+        target=invoice,
+        changes={"number": invoice.number, "total_minor": invoice.total_minor},
+    )
     credit.apply_on_issue(invoice=invoice, actor=actor, guardian_id=guardian_id, known_family=True)
-    emit(school=school, event_type="invoice.issued", payload={"invoice_id": invoice.pk},
-         dedupe_key=f"invoice.issued:{invoice.pk}")  # fmt: skip
+    emit(
+        school=school,
+        event_type="invoice.issued",
+        payload={"invoice_id": invoice.pk},
+        dedupe_key=f"invoice.issued:{invoice.pk}",
+    )
     return invoice
 
 
@@ -197,13 +243,19 @@ def invoice_void(*, invoice, actor, reason):
     from_credit = max(sum(credited), 0)
     if invoice.paid_minor > from_credit:
         raise FeesError(
-            "Payments recorded.", code="has_payments",
+            "Payments recorded.",
+            code="has_payments",
             fields={"status": ["Money was paid on this invoice: refund or reverse the payments first."]},
-        )  # fmt: skip
+        )
     if invoice.paid_minor:
-        credit.move_to_credit(invoice=invoice, amount_minor=invoice.paid_minor, kind=CreditEntry.Kind.ADJUSTMENT,
-                              source_key=f"void:invoice:{invoice.pk}", note=f"Returned from {invoice} (void)",
-                              actor=actor)  # fmt: skip
+        credit.move_to_credit(
+            invoice=invoice,
+            amount_minor=invoice.paid_minor,
+            kind=CreditEntry.Kind.ADJUSTMENT,
+            source_key=f"void:invoice:{invoice.pk}",
+            note=f"Returned from {invoice} (void)",
+            actor=actor,
+        )
     invoice.status = Invoice.Status.VOID
     invoice.void_reason = reason.strip()[:300]
     invoice.save(update_fields=["status", "void_reason", "paid_minor", "updated_at"])
@@ -225,17 +277,35 @@ def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=Non
     applied = min(amount_minor, due)
     extra = amount_minor - applied
     allocation = Allocation.objects.create(
-        school_id=invoice.school_id, invoice=invoice, transaction_id=transaction_id, amount_minor=applied,
+        school_id=invoice.school_id,
+        invoice=invoice,
+        transaction_id=transaction_id,
+        amount_minor=applied,
         credit_minor=extra,
-    )  # fmt: skip
+    )
     invoice.paid_minor += applied
     settle(invoice)
     if extra:
-        credit.record(invoice=invoice, kind=CreditEntry.Kind.OVERPAYMENT, amount_minor=extra, actor=actor,
-                      source_key=f"payment:{transaction_id}", note=f"Paid beyond the balance of {invoice}")  # fmt: skip
-    audit(school=invoice.school, actor=actor, action="invoice.payment_applied", target=invoice,
-          changes={"transaction_id": transaction_id, "applied_minor": applied, "credit_minor": extra,
-                   "balance_minor": invoice.balance_minor})  # fmt: skip
+        credit.record(
+            invoice=invoice,
+            kind=CreditEntry.Kind.OVERPAYMENT,
+            amount_minor=extra,
+            actor=actor,
+            source_key=f"payment:{transaction_id}",
+            note=f"Paid beyond the balance of {invoice}",
+        )
+    audit(
+        school=invoice.school,
+        actor=actor,
+        action="invoice.payment_applied",
+        target=invoice,
+        changes={
+            "transaction_id": transaction_id,
+            "applied_minor": applied,
+            "credit_minor": extra,
+            "balance_minor": invoice.balance_minor,
+        },
+    )
     return allocation
 
 
@@ -257,16 +327,34 @@ def invoice_reverse_payment(*, invoice_id, transaction_id, actor=None):
     restored = min(original.amount_minor, invoice.paid_minor)
     from_credit = original.amount_minor - restored + original.credit_minor
     reversal = Allocation.objects.create(
-        school_id=invoice.school_id, invoice=invoice, transaction_id=-transaction_id, amount_minor=-restored,
+        school_id=invoice.school_id,
+        invoice=invoice,
+        transaction_id=-transaction_id,
+        amount_minor=-restored,
         credit_minor=-from_credit,
-    )  # fmt: skip
+    )
     invoice.paid_minor -= restored
     settle(invoice)
     if from_credit:
-        credit.take_back(invoice=invoice, guardian_id=guardian_id, amount_minor=from_credit, actor=actor,
-                         source_key=f"reversal:{transaction_id}", note=f"Payment on {invoice} reversed")  # fmt: skip
+        credit.take_back(
+            invoice=invoice,
+            guardian_id=guardian_id,
+            amount_minor=from_credit,
+            actor=actor,
+            source_key=f"reversal:{transaction_id}",
+            note=f"Payment on {invoice} reversed",
+        )
         invoice.refresh_from_db(fields=["paid_minor", "status"])  # the shortfall may have come back off it
-    audit(school=invoice.school, actor=actor, action="invoice.payment_reversed", target=invoice,
-          changes={"transaction_id": transaction_id, "restored_minor": restored, "from_credit_minor": from_credit,
-                   "balance_minor": invoice.balance_minor})  # fmt: skip
+    audit(
+        school=invoice.school,
+        actor=actor,
+        action="invoice.payment_reversed",
+        target=invoice,
+        changes={
+            "transaction_id": transaction_id,
+            "restored_minor": restored,
+            "from_credit_minor": from_credit,
+            "balance_minor": invoice.balance_minor,
+        },
+    )
     return reversal

@@ -111,8 +111,12 @@ def fee_item_set_active(*, school, actor, item, is_active):
     )
     item.is_active = is_active
     if updated:
-        audit(school=school, actor=actor, action="fee_item.reactivated" if is_active else "fee_item.deactivated",
-              target=item)  # fmt: skip
+        audit(
+            school=school,
+            actor=actor,
+            action="fee_item.reactivated" if is_active else "fee_item.deactivated",
+            target=item,
+        )
     return item
 
 
@@ -174,22 +178,37 @@ def fee_schedule_update(*, school, actor, schedule, name, lines, class_group=Non
         with transaction.atomic():
             schedule.save(update_fields=["name", "class_group", "level"])
     except IntegrityError as exc:  # another schedule for the same class or level won a race
-        raise FeesError("Schedule exists.", code="duplicate_schedule",
-                        fields={"class_group": ["This term already has a schedule for it."]}) from exc  # fmt: skip
+        raise FeesError(
+            "Schedule exists.",
+            code="duplicate_schedule",
+            fields={"class_group": ["This term already has a schedule for it."]},
+        ) from exc
     schedule.lines.all().delete()
     FeeScheduleLine.objects.bulk_create(
         [
-            FeeScheduleLine(school=school, schedule=schedule, fee_item=line["fee_item"],
-                            amount_minor=line["amount_minor"], optional=line.get("optional", False),
-                            due_date=line.get("due_date"))
+            FeeScheduleLine(
+                school=school,
+                schedule=schedule,
+                fee_item=line["fee_item"],
+                amount_minor=line["amount_minor"],
+                optional=line.get("optional", False),
+                due_date=line.get("due_date"),
+            )
             for line in lines
         ]
-    )  # fmt: skip
-    audit(school=school, actor=actor, action="fee_schedule.updated", target=schedule, changes={
-        "name": schedule.name, "for": class_group.name if class_group else f"level {level}",
-        "lines_before": [[line.fee_item.code, line.amount_minor] for line in before],
-        "lines_after": [[line["fee_item"].code, line["amount_minor"]] for line in lines],
-    })  # fmt: skip
+    )
+    audit(
+        school=school,
+        actor=actor,
+        action="fee_schedule.updated",
+        target=schedule,
+        changes={
+            "name": schedule.name,
+            "for": class_group.name if class_group else f"level {level}",
+            "lines_before": [[line.fee_item.code, line.amount_minor] for line in before],
+            "lines_after": [[line["fee_item"].code, line["amount_minor"]] for line in lines],
+        },
+    )
     return schedule
 
 
@@ -218,12 +237,22 @@ def fee_schedule_delete(*, school, actor, schedule):
     used = invoices_made_from(school=school, schedule=schedule).count()
     if used:
         raise FeesError(
-            "Schedule in use.", code="schedule_in_use",
-            fields={"schedule": [f"{used} invoice{'s' if used != 1 else ''} for {schedule.term} were made from this "
-                                 "schedule; edit it instead (invoices already made keep their lines)."]},
-        )  # fmt: skip
-    audit(school=school, actor=actor, action="fee_schedule.deleted", target=schedule,
-          changes={"name": schedule.name, "term": str(schedule.term), "lines": schedule.lines.count()})  # fmt: skip
+            "Schedule in use.",
+            code="schedule_in_use",
+            fields={
+                "schedule": [
+                    f"{used} invoice{'s' if used != 1 else ''} for {schedule.term} were made from this "
+                    "schedule; edit it instead (invoices already made keep their lines)."
+                ]
+            },
+        )
+    audit(
+        school=school,
+        actor=actor,
+        action="fee_schedule.deleted",
+        target=schedule,
+        changes={"name": schedule.name, "term": str(schedule.term), "lines": schedule.lines.count()},
+    )
     schedule.delete()
 
 

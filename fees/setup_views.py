@@ -41,8 +41,11 @@ def _forbidden(request):
 
 def _summary(form, extra=()):
     """Every error on the page, for the summary at the top (each also shows beside its input)."""
-    items = [(form.fields[name].label if name in form.fields else "", error)
-             for name, errors in form.errors.items() for error in errors]  # fmt: skip
+    items = [
+        (form.fields[name].label if name in form.fields else "", error)
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
     return items + list(extra)
 
 
@@ -57,9 +60,12 @@ class FeeItemForm(forms.Form):
     )
     name = forms.CharField(label="Name", max_length=120)
     category = forms.ChoiceField(label="Category", choices=FeeItem.Category.choices)
-    default_amount = forms.CharField(label="Default amount", required=False, max_length=30,
-                                     help_text="In major units, e.g. 45,000.00 — offered when the fee is added to a "
-                                               "schedule.")  # fmt: skip
+    default_amount = forms.CharField(
+        label="Default amount",
+        required=False,
+        max_length=30,
+        help_text="In major units, e.g. 45,000.00 — offered when the fee is added to a schedule.",
+    )
 
     def __init__(self, *args, currency="NGN", code_locked=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,22 +122,36 @@ def item_edit(request, item_id=None):
     code_locked = item is not None and setup.fee_item_in_use(school=school, item=item)
     initial = {"category": FeeItem.Category.TUITION}
     if item is not None:
-        initial = {"code": item.code, "name": item.name, "category": item.category,
-                   "default_amount": _amount_text(item.default_amount_minor)}  # fmt: skip
+        initial = {
+            "code": item.code,
+            "name": item.name,
+            "category": item.category,
+            "default_amount": _amount_text(item.default_amount_minor),
+        }
     form = FeeItemForm(request.POST or None, initial=initial, currency=school.currency, code_locked=code_locked)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             if item is None:
                 item = services.fee_item_create(
-                    school=school, actor=request.user, code=d["code"], name=d["name"], category=d["category"],
+                    school=school,
+                    actor=request.user,
+                    code=d["code"],
+                    name=d["name"],
+                    category=d["category"],
                     default_amount_minor=d["default_amount"],
-                )  # fmt: skip
+                )
                 messages.success(request, f"Fee item “{item.name}” added.")
             else:
-                setup.fee_item_update(school=school, actor=request.user, item=item, name=d["name"],
-                                      category=d["category"], default_amount_minor=d["default_amount"],
-                                      code=None if code_locked else d["code"])  # fmt: skip
+                setup.fee_item_update(
+                    school=school,
+                    actor=request.user,
+                    item=item,
+                    name=d["name"],
+                    category=d["category"],
+                    default_amount_minor=d["default_amount"],
+                    code=None if code_locked else d["code"],
+                )
                 messages.success(request, f"Fee item “{d['name']}” saved.")
         except FeesError as exc:
             _add_service_errors(form, exc, {"default_amount_minor": "default_amount"})
@@ -150,8 +170,10 @@ def item_active(request, item_id):
     if active:
         messages.success(request, f"“{item.name}” is active again.")
     else:
-        messages.success(request, f"“{item.name}” is retired: no longer offered for new schedule lines. "
-                                  "Schedules that list it keep it.")  # fmt: skip
+        messages.success(
+            request,
+            f"“{item.name}” is retired: no longer offered for new schedule lines. Schedules that list it keep it.",
+        )
     return redirect("fee-setup", request.school.slug)
 
 
@@ -160,9 +182,11 @@ def item_active(request, item_id):
 
 def _schedule(request, schedule_id):
     schedule = (
-        FeeSchedule.objects.for_school(request.school).select_related("term__session", "class_group")
-        .filter(pk=schedule_id).first()
-    )  # fmt: skip
+        FeeSchedule.objects.for_school(request.school)
+        .select_related("term__session", "class_group")
+        .filter(pk=schedule_id)
+        .first()
+    )
     if schedule is None:
         raise Http404("No such fee schedule")
     return schedule
@@ -175,9 +199,11 @@ def schedules_list(request):
     terms = list(school.terms.select_related("session"))
     term_id = request.GET.get("term", "")
     schedules = (
-        FeeSchedule.objects.for_school(school).select_related("term__session", "class_group")
-        .prefetch_related("lines__fee_item").order_by("-term__start_date", "term_id", "level", "class_group__name")
-    )  # fmt: skip
+        FeeSchedule.objects.for_school(school)
+        .select_related("term__session", "class_group")
+        .prefetch_related("lines__fee_item")
+        .order_by("-term__start_date", "term_id", "level", "class_group__name")
+    )
     if _small_int(term_id) is not None:
         schedules = schedules.filter(term_id=_small_int(term_id))
     groups = []
@@ -196,10 +222,12 @@ def schedules_list(request):
 class ScheduleForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120, help_text="e.g. JSS 1 — First term")
     term = forms.ModelChoiceField(queryset=None, label="Term")
-    class_group = forms.ModelChoiceField(queryset=None, required=False, label="For one class",
-                                         empty_label="— (every class of a level instead)")  # fmt: skip
-    level = forms.ChoiceField(label="Or for every class of a level", required=False,
-                              help_text="A class's own schedule wins over its level's.")  # fmt: skip
+    class_group = forms.ModelChoiceField(
+        queryset=None, required=False, label="For one class", empty_label="— (every class of a level instead)"
+    )
+    level = forms.ChoiceField(
+        label="Or for every class of a level", required=False, help_text="A class's own schedule wins over its level's."
+    )
 
     def __init__(self, school, *args, schedule=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -222,11 +250,16 @@ def _blank_row(index):
 def _posted_rows(data):
     indices = sorted({int(m.group(1)) for key in data if (m := _LINE_KEY.match(key))})
     return [
-        {"index": i, "fee_item": data.get(f"lines-{i}-fee_item", "").strip(),
-         "amount": data.get(f"lines-{i}-amount", "").strip(), "optional": bool(data.get(f"lines-{i}-optional")),
-         "due_date": data.get(f"lines-{i}-due_date", "").strip(), "errors": {}}
+        {
+            "index": i,
+            "fee_item": data.get(f"lines-{i}-fee_item", "").strip(),
+            "amount": data.get(f"lines-{i}-amount", "").strip(),
+            "optional": bool(data.get(f"lines-{i}-optional")),
+            "due_date": data.get(f"lines-{i}-due_date", "").strip(),
+            "errors": {},
+        }
         for i in indices
-    ]  # fmt: skip
+    ]
 
 
 def _parse_date(text):
@@ -297,13 +330,25 @@ _LINE_FIELDS = {"fee_item": "fee", "amount": "amount", "due_date": "due date", "
 
 
 def _schedule_context(form, rows, items, schedule, errors):
-    summary = _summary(form, [(f"Line {row['index'] + 1}, {_LINE_FIELDS.get(field, field)}", error)
-                              for row in rows for field, errs in row["errors"].items() for error in errs])  # fmt: skip
+    summary = _summary(
+        form,
+        [
+            (f"Line {row['index'] + 1}, {_LINE_FIELDS.get(field, field)}", error)
+            for row in rows
+            for field, errs in row["errors"].items()
+            for error in errs
+        ],
+    )
     summary += [("Lines", error) for error in errors.get("lines", [])]
     return {
-        "form": form, "rows": rows, "items": list(items.values()), "schedule": schedule, "summary": summary,
-        "errors": {**errors, **_row_errors(rows)}, "lines_error": errors.get("lines", []),
-    }  # fmt: skip
+        "form": form,
+        "rows": rows,
+        "items": list(items.values()),
+        "schedule": schedule,
+        "summary": summary,
+        "errors": {**errors, **_row_errors(rows)},
+        "lines_error": errors.get("lines", []),
+    }
 
 
 @school_view(perm="fees.manage")
@@ -319,25 +364,30 @@ def schedule_edit(request, schedule_id=None):
     items = {pk: item for pk, item in every.items() if item.is_active or pk in kept}
     errors = {}
     if request.method == "GET":
-        initial = {"name": schedule.name, "class_group": schedule.class_group, "level": schedule.level} if schedule \
-            else {}  # fmt: skip
+        initial = (
+            {"name": schedule.name, "class_group": schedule.class_group, "level": schedule.level} if schedule else {}
+        )
         form = ScheduleForm(school, initial=initial, schedule=schedule)
         rows = [
-            {"index": i, "fee_item": str(line.fee_item_id), "amount": _amount_text(line.amount_minor),
-             "optional": line.optional, "due_date": line.due_date.isoformat() if line.due_date else "", "errors": {}}
+            {
+                "index": i,
+                "fee_item": str(line.fee_item_id),
+                "amount": _amount_text(line.amount_minor),
+                "optional": line.optional,
+                "due_date": line.due_date.isoformat() if line.due_date else "",
+                "errors": {},
+            }
             for i, line in enumerate(current)
-        ]  # fmt: skip
+        ]
         rows += [_blank_row(len(rows) + i) for i in range(BLANK_LINES_EDIT if schedule else BLANK_LINES_NEW)]
-        return render(request, "fees/setup_schedule_form.html",
-                      _schedule_context(form, rows, items, schedule, errors))  # fmt: skip
+        return render(request, "fees/setup_schedule_form.html", _schedule_context(form, rows, items, schedule, errors))
     rows = _posted_rows(request.POST)
     if "add_line" in request.POST:
         # Without JavaScript "Add a line" submits the form: show it again with one more row, unsaved.
         fields = ("name", "term", "class_group", "level")
         form = ScheduleForm(school, initial={k: request.POST.get(k) for k in fields}, schedule=schedule)
         rows.append(_blank_row(max((row["index"] for row in rows), default=-1) + 1))
-        return render(request, "fees/setup_schedule_form.html",
-                      _schedule_context(form, rows, items, schedule, errors))  # fmt: skip
+        return render(request, "fees/setup_schedule_form.html", _schedule_context(form, rows, items, schedule, errors))
     form = ScheduleForm(school, request.POST, schedule=schedule)
     lines, sources = _clean_rows(rows, every)
     if len(rows) > setup.MAX_LINES * 2:
@@ -350,14 +400,24 @@ def schedule_edit(request, schedule_id=None):
         try:
             if schedule is None:
                 saved = services.fee_schedule_create(
-                    school=school, actor=request.user, term=d["term"], name=d["name"], lines=lines,
-                    class_group=d["class_group"], level=d["level"],
-                )  # fmt: skip
+                    school=school,
+                    actor=request.user,
+                    term=d["term"],
+                    name=d["name"],
+                    lines=lines,
+                    class_group=d["class_group"],
+                    level=d["level"],
+                )
             else:
                 saved = setup.fee_schedule_update(
-                    school=school, actor=request.user, schedule=schedule, name=d["name"], lines=lines,
-                    class_group=d["class_group"], level=d["level"],
-                )  # fmt: skip
+                    school=school,
+                    actor=request.user,
+                    schedule=schedule,
+                    name=d["name"],
+                    lines=lines,
+                    class_group=d["class_group"],
+                    level=d["level"],
+                )
         except FeesError as exc:
             _route_errors(exc.fields, sources, prefix="lines", form=form, errors=errors, renames=_SERVICE_LINE_FIELDS)
             for message in errors.pop("__all__", []) + ([] if exc.fields else [exc.message]):
@@ -398,10 +458,14 @@ def schedule_delete(request, schedule_id):
 def _posted_rules(data):
     indices = sorted({int(m.group(1)) for key in data if (m := _RULE_KEY.match(key))})
     return [
-        {"index": i, "child_position": data.get(f"rules-{i}-child_position", "").strip(),
-         "percent": data.get(f"rules-{i}-percent", "").strip(), "errors": {}}
+        {
+            "index": i,
+            "child_position": data.get(f"rules-{i}-child_position", "").strip(),
+            "percent": data.get(f"rules-{i}-percent", "").strip(),
+            "errors": {},
+        }
         for i in indices
-    ]  # fmt: skip
+    ]
 
 
 @school_view(perm="fees.view")
@@ -411,13 +475,23 @@ def discounts(request):
     current = list(SiblingDiscount.objects.for_school(school).order_by("child_position"))
     can_manage = _can_manage(request)
     if request.method == "GET":
-        rows = [{"index": i, "child_position": str(rule.child_position), "percent": f"{rule.percent.normalize():f}",
-                 "errors": {}} for i, rule in enumerate(current)]  # fmt: skip
+        rows = [
+            {
+                "index": i,
+                "child_position": str(rule.child_position),
+                "percent": f"{rule.percent.normalize():f}",
+                "errors": {},
+            }
+            for i, rule in enumerate(current)
+        ]
         rows += [
             {"index": len(rows) + i, "child_position": "", "percent": "", "errors": {}} for i in range(BLANK_RULES)
         ]
-        return render(request, "fees/setup_discounts.html",
-                      {"rules": current, "rows": rows, "can_manage": can_manage, "summary": []})  # fmt: skip
+        return render(
+            request,
+            "fees/setup_discounts.html",
+            {"rules": current, "rows": rows, "can_manage": can_manage, "summary": []},
+        )
     if not can_manage:
         return _forbidden(request)
     rows = _posted_rules(request.POST)

@@ -35,19 +35,31 @@ def invoices_list(request):
     status = get.get("status", "") if get.get("status", "") in Invoice.Status.values else ""
     overdue = get.get("overdue") == "1"
     invoices = selectors.invoices_list(
-        school=school, term_id=parse_id(term_id), class_group_id=parse_id(class_group_id),
-        status=status, overdue=overdue, q=search_text(get.get("q", "")),
-    )  # fmt: skip
+        school=school,
+        term_id=parse_id(term_id),
+        class_group_id=parse_id(class_group_id),
+        status=status,
+        overdue=overdue,
+        q=search_text(get.get("q", "")),
+    )
     page = Paginator(invoices, 25).get_page(get.get("page"))
     params = get.copy()
     params.pop("page", None)
     context = {
-        "page": page, "totals": selectors.invoice_totals(invoices), "terms": school.terms.select_related("session"),
-        "class_groups": school.class_groups.order_by("level", "name"), "statuses": Invoice.Status.choices,
-        "f": {"term": term_id, "class_group": class_group_id, "status": status, "overdue": overdue,
-              "q": get.get("q", "")},
+        "page": page,
+        "totals": selectors.invoice_totals(invoices),
+        "terms": school.terms.select_related("session"),
+        "class_groups": school.class_groups.order_by("level", "name"),
+        "statuses": Invoice.Status.choices,
+        "f": {
+            "term": term_id,
+            "class_group": class_group_id,
+            "status": status,
+            "overdue": overdue,
+            "q": get.get("q", ""),
+        },
         "query_string": params.urlencode(),
-    }  # fmt: skip
+    }
     template = "fees/partials/invoices_table.html" if request.htmx else "fees/invoices_list.html"
     return render(request, template, context)
 
@@ -60,9 +72,12 @@ class CounterPaymentForm(forms.Form):
 
 def _invoice(request, invoice_id):
     invoice = (
-        Invoice.objects.for_school(request.school).select_related("student", "class_group", "term__session")
-        .prefetch_related("lines").filter(pk=invoice_id).first()
-    )  # fmt: skip
+        Invoice.objects.for_school(request.school)
+        .select_related("student", "class_group", "term__session")
+        .prefetch_related("lines")
+        .filter(pk=invoice_id)
+        .first()
+    )
     if invoice is None:
         raise Http404("No such invoice")
     return invoice
@@ -111,12 +126,13 @@ def invoice_detail(request, invoice_id):
         "invoice": invoice,
         **_payments(request.school, invoice),
         "intents": invoice.payment_intents.order_by("-created_at")[:5],
-        "history": AuditLog.objects.filter(school=request.school, target_type="fees.invoice",
-                                           target_id=str(invoice.pk)).order_by("-created_at")[:20],
+        "history": AuditLog.objects.filter(
+            school=request.school, target_type="fees.invoice", target_id=str(invoice.pk)
+        ).order_by("-created_at")[:20],
         "payment_form": CounterPaymentForm(),
         "can_manage": request.membership.has_perm("fees.manage"),
         "can_refund": request.membership.has_perm("payments.refund"),
-    }  # fmt: skip
+    }
     if invoice.number:
         requested = requested_for_student(school=request.school, student_id=invoice.student_id)
         context["message_requests"] = [event for event in requested if mentions_invoice(event, invoice.number)]
@@ -138,8 +154,9 @@ def invoice_action(request, invoice_id, action):
             services.invoice_void(invoice=invoice, actor=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, "Invoice void.")
         elif action == "pay-link":
-            intent = payments.intent_create(invoice=invoice, actor=request.user,
-                                            email=request.user.email or "payer@example.ng")  # fmt: skip
+            intent = payments.intent_create(
+                invoice=invoice, actor=request.user, email=request.user.email or "payer@example.ng"
+            )
             messages.success(request, f"Pay link ready: {intent.checkout_url}")
         elif action == "payment":
             form = CounterPaymentForm(request.POST)
@@ -149,10 +166,14 @@ def invoice_action(request, invoice_id, action):
                 return redirect("invoice-detail", request.school.slug, invoice.pk)
             d = form.cleaned_data
             payments.transaction_record(
-                invoice=invoice, kind=d["kind"], amount_minor=to_minor(d["amount"]), currency=invoice.currency,
-                actor=request.user, gateway=f"counter-{d['kind']}" if d["reference"] else "",
+                invoice=invoice,
+                kind=d["kind"],
+                amount_minor=to_minor(d["amount"]),
+                currency=invoice.currency,
+                actor=request.user,
+                gateway=f"counter-{d['kind']}" if d["reference"] else "",
                 provider_reference=d["reference"] or None,
-            )  # fmt: skip
+            )
             messages.success(request, "Payment recorded; the receipt follows.")
         elif action == "reverse":
             if not request.membership.has_perm("payments.refund"):
@@ -160,8 +181,9 @@ def invoice_action(request, invoice_id, action):
             tx_id = parse_id(request.POST.get("transaction", ""))
             if tx_id is None or not invoice.transactions.filter(pk=tx_id).exists():
                 raise Http404("No such payment")
-            payments.transaction_reverse(transaction_id=tx_id, school=request.school, actor=request.user,
-                                         reason=request.POST.get("reason", ""))  # fmt: skip
+            payments.transaction_reverse(
+                transaction_id=tx_id, school=request.school, actor=request.user, reason=request.POST.get("reason", "")
+            )
             messages.success(request, "Payment reversed; the receipt is void and the balance is restored.")
         else:
             raise Http404("No such action")
@@ -223,9 +245,11 @@ def _defaulter_filters(data):
         return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
 
     return {
-        "term_id": number("term") or None, "class_group_id": number("class_group") or None,
-        "min_days_overdue": number("min_days_overdue"), "min_amount_due": number("min_amount_due") * 100,
-    }  # fmt: skip
+        "term_id": number("term") or None,
+        "class_group_id": number("class_group") or None,
+        "min_days_overdue": number("min_days_overdue"),
+        "min_amount_due": number("min_amount_due") * 100,
+    }
 
 
 @require_GET
@@ -246,10 +270,22 @@ def defaulters_page(request):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="defaulters-{school.slug}-{today}.csv"'
         response.write("\ufeff")
-        write_csv(response, ["Invoice", "Student", "Admission number", "Class", "Balance", "Due", "Days overdue"], (
-            [r.number, f"{r.student.first_name} {r.student.last_name}", r.student.admission_number,
-             r.class_group.name if r.class_group else "", f"{r.balance / 100:.2f}", r.due_date.isoformat(),
-             (today - r.due_date).days] for r in rows.iterator()))  # fmt: skip
+        write_csv(
+            response,
+            ["Invoice", "Student", "Admission number", "Class", "Balance", "Due", "Days overdue"],
+            (
+                [
+                    r.number,
+                    f"{r.student.first_name} {r.student.last_name}",
+                    r.student.admission_number,
+                    r.class_group.name if r.class_group else "",
+                    f"{r.balance / 100:.2f}",
+                    r.due_date.isoformat(),
+                    (today - r.due_date).days,
+                ]
+                for r in rows.iterator()
+            ),
+        )
         return response
     totals = defaulter_totals(school=school, rows=rows, today=today, **filters)
     paginator = Paginator(page_ids(rows), 50)
@@ -260,9 +296,14 @@ def defaulters_page(request):
         r.days_overdue = (today - r.due_date).days
     params = get.copy()
     params.pop("page", None)
-    context = {"page": page, "totals": totals, "terms": school.terms.select_related("session"),
-               "class_groups": school.class_groups.order_by("level", "name"), "f": get,
-               "query_string": params.urlencode()}  # fmt: skip
+    context = {
+        "page": page,
+        "totals": totals,
+        "terms": school.terms.select_related("session"),
+        "class_groups": school.class_groups.order_by("level", "name"),
+        "f": get,
+        "query_string": params.urlencode(),
+    }
     return render(request, "fees/defaulters.html", context)
 
 
@@ -276,9 +317,12 @@ def defaulters_remind(request):
     fields = ("term", "class_group", "min_days_overdue", "min_amount_due")
     result = reminders_request(school=request.school, actor=request.user, **_defaulter_filters(request.POST))
     families = result["requested"]
-    messages.success(request, f"Reminders requested for {families} famil{'y' if families == 1 else 'ies'} "
-                              f"({result['already_reminded']} already reminded today; "
-                              f"{result['without_guardian']} without a guardian).")  # fmt: skip
+    messages.success(
+        request,
+        f"Reminders requested for {families} famil{'y' if families == 1 else 'ies'} "
+        f"({result['already_reminded']} already reminded today; "
+        f"{result['without_guardian']} without a guardian).",
+    )
     query = urlencode({k: request.POST[k] for k in fields if request.POST.get(k)})
     return redirect(reverse("defaulters", args=[request.school.slug]) + (f"?{query}" if query else ""))
 

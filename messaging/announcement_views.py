@@ -23,15 +23,24 @@ class AnnouncementForm(forms.Form):
     title = forms.CharField(label="Title", max_length=120, required=False)
     body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     audience = forms.ChoiceField(label="Who is it for?", choices=Announcement.Audience.choices)
-    class_groups = IdsChoiceField(label="Classes (for chosen classes only)", required=False,
-                                  queryset=ClassGroup.objects.none())  # fmt: skip
+    class_groups = IdsChoiceField(
+        label="Classes (for chosen classes only)", required=False, queryset=ClassGroup.objects.none()
+    )
     # Read only for "A saved list": a list picked and then another audience chosen is just ignored.
-    guardian_list = forms.ModelChoiceField(label="Saved list (for a saved list only)", required=False,
-                                           queryset=GuardianList.objects.none())  # fmt: skip
-    channels = forms.MultipleChoiceField(label="Channels (none ticked: each family's own channel)", required=False,
-                                         choices=Channel.choices, widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    scheduled_for = DateTimeFormField(label="Publish at (optional, school time)", required=False,
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))  # fmt: skip
+    guardian_list = forms.ModelChoiceField(
+        label="Saved list (for a saved list only)", required=False, queryset=GuardianList.objects.none()
+    )
+    channels = forms.MultipleChoiceField(
+        label="Channels (none ticked: each family's own channel)",
+        required=False,
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    scheduled_for = DateTimeFormField(
+        label="Publish at (optional, school time)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,11 +77,16 @@ def announcement_new(request):
         chosen_list = data["guardian_list"] if data["audience"] == Announcement.Audience.SAVED_LIST else None
         try:
             item = ann.announcement_create(
-                school=request.school, actor=request.user, title=data["title"], body=data["body"],
-                audience=data["audience"], class_group_ids=[g.pk for g in data["class_groups"]],
-                channels=data["channels"], scheduled_for=scheduled,
+                school=request.school,
+                actor=request.user,
+                title=data["title"],
+                body=data["body"],
+                audience=data["audience"],
+                class_group_ids=[g.pk for g in data["class_groups"]],
+                channels=data["channels"],
+                scheduled_for=scheduled,
                 guardian_list_id=chosen_list.pk if chosen_list else None,
-            )  # fmt: skip
+            )
         except MessagingError as exc:
             for field, errors in exc.fields.items():
                 for error in errors:
@@ -88,8 +102,11 @@ def announcement_new(request):
 @school_view(perm="messaging.send")
 def announcement_detail(request, announcement_id):
     item = _announcement(request, announcement_id)
-    context = {"announcement": item, "counts": ann.announcement_counts(item),
-               "class_groups": list(item.class_groups.all())}  # fmt: skip
+    context = {
+        "announcement": item,
+        "counts": ann.announcement_counts(item),
+        "class_groups": list(item.class_groups.all()),
+    }
     return render(request, "messaging/announcements_detail.html", context)
 
 

@@ -27,9 +27,16 @@ EVENT = "announcement.published"
 S = Message.Status
 # What staff read on the announcement page; the pipeline's finer statuses fold into these.
 COUNT_BUCKETS = {
-    S.QUEUED: "queued", S.SENDING: "queued", S.DEFERRED: "deferred", S.SENT: "sent", S.DELIVERED: "delivered",
-    S.READ: "delivered", S.FAILED: "failed", S.UNDELIVERED: "failed", S.SUPPRESSED: "suppressed",
-}  # fmt: skip
+    S.QUEUED: "queued",
+    S.SENDING: "queued",
+    S.DEFERRED: "deferred",
+    S.SENT: "sent",
+    S.DELIVERED: "delivered",
+    S.READ: "delivered",
+    S.FAILED: "failed",
+    S.UNDELIVERED: "failed",
+    S.SUPPRESSED: "suppressed",
+}
 BUCKETS = ["queued", "deferred", "sent", "delivered", "failed", "suppressed"]
 # Still moving without anyone acting: the page keeps polling while any of these remain.
 IN_FLIGHT = {"queued", "deferred"}
@@ -53,8 +60,18 @@ def dedupe_key(*, announcement_id, guardian_id, channel=None):
 
 
 @transaction.atomic
-def announcement_create(*, school, actor, title, body, audience=Announcement.Audience.WHOLE_SCHOOL,
-                        class_group_ids=(), channels=(), scheduled_for=None, guardian_list_id=None):  # fmt: skip
+def announcement_create(
+    *,
+    school,
+    actor,
+    title,
+    body,
+    audience=Announcement.Audience.WHOLE_SCHOOL,
+    class_group_ids=(),
+    channels=(),
+    scheduled_for=None,
+    guardian_list_id=None,
+):
     """A draft announcement (published later by hand, or by the schedule when `scheduled_for` comes)."""
     title, body = (title or "").strip(), (body or "").strip()
     channels = list(dict.fromkeys(channels or []))
@@ -82,8 +99,12 @@ def announcement_create(*, school, actor, title, body, audience=Announcement.Aud
     guardian_list = None
     if guardian_list_id is not None:
         # Locked: a list being deleted now either sees this announcement or is gone before it is saved.
-        guardian_list = (GuardianList.objects.for_school(school).select_for_update()
-                         .filter(pk=_int_or_none(guardian_list_id)).first())  # fmt: skip
+        guardian_list = (
+            GuardianList.objects.for_school(school)
+            .select_for_update()
+            .filter(pk=_int_or_none(guardian_list_id))
+            .first()
+        )
     if audience == Announcement.Audience.SAVED_LIST:
         if guardian_list_id is None:
             errors["guardian_list"] = ["Choose a saved list."]
@@ -96,15 +117,30 @@ def announcement_create(*, school, actor, title, body, audience=Announcement.Aud
     if errors:
         raise MessagingError("The announcement could not be saved.", code="invalid_announcement", fields=errors)
     announcement = Announcement.objects.create(
-        school=school, title=title, body=body, audience=audience, channels=channels, scheduled_for=scheduled_for,
-        guardian_list=guardian_list, created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )  # fmt: skip
+        school=school,
+        title=title,
+        body=body,
+        audience=audience,
+        channels=channels,
+        scheduled_for=scheduled_for,
+        guardian_list=guardian_list,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     if groups:
         announcement.class_groups.set(groups)
-    audit(school=school, actor=actor, action="announcement.created", target=announcement,
-          changes={"audience": audience, "channels": channels, "class_group_ids": class_group_ids,
-                   "guardian_list_id": guardian_list.pk if guardian_list else None,
-                   "scheduled_for": scheduled_for.isoformat() if scheduled_for else None})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="announcement.created",
+        target=announcement,
+        changes={
+            "audience": audience,
+            "channels": channels,
+            "class_group_ids": class_group_ids,
+            "guardian_list_id": guardian_list.pk if guardian_list else None,
+            "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+        },
+    )
     return announcement
 
 
@@ -124,10 +160,19 @@ def announcement_publish(*, announcement, actor):
         raise MessagingError("This announcement has already been published.", code="already_published")
     locked.published_at = timezone.now()
     locked.save(update_fields=["published_at"])
-    emit(school=locked.school, event_type=EVENT, payload={"announcement_id": locked.pk},
-         dedupe_key=published_key(locked.pk))  # fmt: skip
-    audit(school=locked.school, actor=actor, action="announcement.published", target=locked,
-          changes={"published_at": locked.published_at.isoformat()})  # fmt: skip
+    emit(
+        school=locked.school,
+        event_type=EVENT,
+        payload={"announcement_id": locked.pk},
+        dedupe_key=published_key(locked.pk),
+    )
+    audit(
+        school=locked.school,
+        actor=actor,
+        action="announcement.published",
+        target=locked,
+        changes={"published_at": locked.published_at.isoformat()},
+    )
     announcement.published_at = locked.published_at
     return locked
 
@@ -137,8 +182,9 @@ def publish_due(*, now=None):
     now = now or timezone.now()
     due = (
         Announcement.objects.filter(published_at__isnull=True, scheduled_for__lte=now)  # unscoped: across schools
-        .order_by("scheduled_for", "id").values_list("pk", flat=True)[:500]
-    )  # fmt: skip
+        .order_by("scheduled_for", "id")
+        .values_list("pk", flat=True)[:500]
+    )
     published = 0
     for pk in list(due):
         try:
@@ -162,10 +208,15 @@ def audience_guardian_ids(announcement):
         members = Guardian.objects.for_school(school).filter(saved_lists__id=announcement.guardian_list_id)
         return sorted(set(members.values_list("pk", flat=True))) if announcement.guardian_list_id else []
     if announcement.audience == A.CLASS_GROUPS:
-        students = Enrollment.objects.for_school(school).filter(
-            class_group__in=announcement.class_groups.all(), status=Enrollment.Status.ACTIVE,
-            student__status=Student.Status.ACTIVE,
-        ).values("student_id")  # fmt: skip
+        students = (
+            Enrollment.objects.for_school(school)
+            .filter(
+                class_group__in=announcement.class_groups.all(),
+                status=Enrollment.Status.ACTIVE,
+                student__status=Student.Status.ACTIVE,
+            )
+            .values("student_id")
+        )
     elif announcement.audience == A.OVERDUE_BALANCE:
         from fees.collections import defaulters  # read-only: who owes is fees' to decide
 
@@ -188,13 +239,20 @@ def fan_out(event):
     channels = announcement.channels or [None]
     wanted = {
         dedupe_key(announcement_id=announcement.pk, guardian_id=guardian_id, channel=channel): (guardian_id, channel)
-        for guardian_id in audience_guardian_ids(announcement) for channel in channels
-    }  # fmt: skip
+        for guardian_id in audience_guardian_ids(announcement)
+        for channel in channels
+    }
     requests = [
-        {"template": TemplateType.ANNOUNCEMENT, "guardian_ids": [guardian_id], "context": context,
-         "channel": channel, "dedupe_key": key, "reason": EVENT}
+        {
+            "template": TemplateType.ANNOUNCEMENT,
+            "guardian_ids": [guardian_id],
+            "context": context,
+            "channel": channel,
+            "dedupe_key": key,
+            "reason": EVENT,
+        }
         for key, (guardian_id, channel) in wanted.items()
-    ]  # fmt: skip
+    ]
     return request_messages_once(school=school, requests=requests)
 
 
@@ -203,9 +261,10 @@ def fan_out(event):
 
 def _requests(announcement):
     return OutboxEvent.objects.filter(
-        school_id=announcement.school_id, event_type="messaging.requested",
+        school_id=announcement.school_id,
+        event_type="messaging.requested",
         dedupe_key__startswith=f"msg:{_key_prefix(announcement.pk)}",
-    )  # fmt: skip
+    )
 
 
 def announcement_counts(announcement):
@@ -218,25 +277,29 @@ def announcement_counts(announcement):
     rows = (
         Message.objects.for_school(announcement.school_id)
         .filter(request_event_id__in=requests.values("pk"))
-        .values("status").annotate(n=Count("id")).order_by()
-    )  # fmt: skip
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     for row in rows:
         counts[COUNT_BUCKETS[row["status"]]] += row["n"]
     counts["requested"] = requested
     counts["pending"] = requested - handled
     counts["in_flight"] = bool(
         (announcement.published_at and not requested and not _fanned_out(announcement))
-        or counts["pending"] or any(counts[b] for b in IN_FLIGHT)
-    )  # fmt: skip
+        or counts["pending"]
+        or any(counts[b] for b in IN_FLIGHT)
+    )
     return counts
 
 
 def _fanned_out(announcement):
     return OutboxEvent.objects.filter(
         school_id=announcement.school_id, dedupe_key=published_key(announcement.pk), processed_at__isnull=False
-    ).exists()  # fmt: skip
+    ).exists()
 
 
 def announcement_messages(announcement):
-    return Message.objects.for_school(announcement.school_id).filter(request_event_id__in=_requests(announcement)
-                                                                     .values("pk"))  # fmt: skip
+    return Message.objects.for_school(announcement.school_id).filter(
+        request_event_id__in=_requests(announcement).values("pk")
+    )

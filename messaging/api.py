@@ -35,10 +35,26 @@ class MessageOutput(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "guardian_id", "student_id", "channel", "type", "to_address", "subject", "body", "status",
-            "status_reason", "urgent", "provider", "provider_message_id", "attempts", "error", "send_after",
-            "created_at", "sent_at", "delivered_at",
-        ]  # fmt: skip
+            "id",
+            "guardian_id",
+            "student_id",
+            "channel",
+            "type",
+            "to_address",
+            "subject",
+            "body",
+            "status",
+            "status_reason",
+            "urgent",
+            "provider",
+            "provider_message_id",
+            "attempts",
+            "error",
+            "send_after",
+            "created_at",
+            "sent_at",
+            "delivered_at",
+        ]
 
 
 class MessageDetailOutput(MessageOutput):
@@ -70,8 +86,11 @@ class MessageFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        return queryset.filter(Q(to_address__icontains=value) | Q(guardian__last_name__icontains=value)
-                               | Q(guardian__first_name__icontains=value))  # fmt: skip
+        return queryset.filter(
+            Q(to_address__icontains=value)
+            | Q(guardian__last_name__icontains=value)
+            | Q(guardian__first_name__icontains=value)
+        )
 
 
 def _messages(school):
@@ -103,8 +122,12 @@ class MessageDetailApi(SchoolApiView):
 class MessageRetryApi(SchoolApiView):
     write_perm = "messaging.send"
 
-    @extend_schema(request=None, responses={201: MessageDetailOutput, **ERRORS}, tags=["messages"],
-                   description="Queue a failed message again as a new message (key `retry:<id>:<n>`).")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={201: MessageDetailOutput, **ERRORS},
+        tags=["messages"],
+        description="Queue a failed message again as a new message (key `retry:<id>:<n>`).",
+    )
     def post(self, request, school_slug, pk):
         new = message_retry(message=scoped_get(_messages(self.school), pk), actor=request.user)
         message = _messages(self.school).prefetch_related("history").get(pk=new.pk)
@@ -147,16 +170,24 @@ class GuardianConsentApi(SchoolApiView):
         return Response(ConsentOutput(scoped_get(Guardian.objects.for_school(self.school), guardian_id)).data)
 
     @extend_schema(
-        request=ConsentInput, responses={200: ConsentOutput, **ERRORS}, tags=["messages"],
+        request=ConsentInput,
+        responses={200: ConsentOutput, **ERRORS},
+        tags=["messages"],
         description="Record consent given or withdrawn (source: staff); unchanged, it records nothing.",
-    )  # fmt: skip
+    )
     def post(self, request, school_slug, guardian_id):
         guardian = scoped_get(Guardian.objects.for_school(self.school), guardian_id)
         data = ConsentInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        consent_set(guardian=guardian, channel=v["channel"], granted=v["granted"], source=ConsentChange.Source.STAFF,
-                    actor=request.user, note=v["note"])  # fmt: skip
+        consent_set(
+            guardian=guardian,
+            channel=v["channel"],
+            granted=v["granted"],
+            source=ConsentChange.Source.STAFF,
+            actor=request.user,
+            note=v["note"],
+        )
         return Response(ConsentOutput(guardian).data)
 
 
@@ -168,8 +199,18 @@ class AnnouncementOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Announcement
-        fields = ["id", "title", "body", "audience", "class_group_ids", "guardian_list", "channels", "scheduled_for",
-                  "published_at", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "title",
+            "body",
+            "audience",
+            "class_group_ids",
+            "guardian_list",
+            "channels",
+            "scheduled_for",
+            "published_at",
+            "created_at",
+        ]
 
 
 class AnnouncementInput(serializers.Serializer):
@@ -178,8 +219,9 @@ class AnnouncementInput(serializers.Serializer):
     body = serializers.CharField(allow_blank=True)
     audience = serializers.CharField(required=False, default=Announcement.Audience.WHOLE_SCHOOL)
     class_group_ids = serializers.ListField(child=IdField(), required=False, default=list)
-    guardian_list = IdField(required=False, allow_null=True, default=None,
-                                             help_text="The id of a saved list (`saved_list` audience).")  # fmt: skip
+    guardian_list = IdField(
+        required=False, allow_null=True, default=None, help_text="The id of a saved list (`saved_list` audience)."
+    )
     channels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     scheduled_for = DateTimeField(required=False, allow_null=True, default=None)
 
@@ -196,23 +238,32 @@ class AnnouncementListApi(SchoolApiView):
     def get(self, request, school_slug):
         return paginated(self, _announcements(self.school).order_by("-created_at", "-id"), AnnouncementOutput)
 
-    @extend_schema(request=AnnouncementInput, responses={201: AnnouncementOutput, **ERRORS}, tags=["messages"],
-                   description="Save an announcement (published later by hand or at `scheduled_for`).")  # fmt: skip
+    @extend_schema(
+        request=AnnouncementInput,
+        responses={201: AnnouncementOutput, **ERRORS},
+        tags=["messages"],
+        description="Save an announcement (published later by hand or at `scheduled_for`).",
+    )
     def post(self, request, school_slug):
         data = AnnouncementInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields["guardian_list_id"] = fields.pop("guardian_list")
         item = announcement_create(school=self.school, actor=request.user, **fields)
-        return Response(AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data,
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        return Response(
+            AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class AnnouncementPublishApi(SchoolApiView):
     write_perm = "messaging.send"
 
-    @extend_schema(request=None, responses={200: AnnouncementOutput, **ERRORS}, tags=["messages"],
-                   description="Publish now: one message per guardian of the audience is asked for.")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: AnnouncementOutput, **ERRORS},
+        tags=["messages"],
+        description="Publish now: one message per guardian of the audience is asked for.",
+    )
     def post(self, request, school_slug, pk):
         item = announcement_publish(announcement=scoped_get(_announcements(self.school), pk), actor=request.user)
         return Response(AnnouncementOutput(_announcements(self.school).get(pk=item.pk)).data)
@@ -243,8 +294,9 @@ class GuardianListInput(serializers.Serializer):
     # Only shapes here; the lists services check names and members and answer with field errors.
     name = serializers.CharField(allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    guardian_ids = serializers.ListField(child=IdField(), required=False, default=list,
-                                         help_text="The members; on PATCH, the complete new membership.")  # fmt: skip
+    guardian_ids = serializers.ListField(
+        child=IdField(), required=False, default=list, help_text="The members; on PATCH, the complete new membership."
+    )
 
 
 class GuardianListFilter(django_filters.FilterSet):
@@ -270,17 +322,23 @@ class GuardianListsApi(SchoolApiView):
 
     @extend_schema(responses={200: GuardianListOutput(many=True), **READ_ERRORS}, filters=True, tags=["messages"])
     def get(self, request, school_slug):
-        return paginated(self, _guardian_lists(self.school).order_by("name", "id"), GuardianListOutput,
-                         GuardianListFilter)  # fmt: skip
+        return paginated(
+            self, _guardian_lists(self.school).order_by("name", "id"), GuardianListOutput, GuardianListFilter
+        )
 
-    @extend_schema(request=GuardianListInput, responses={201: GuardianListDetailOutput, **ERRORS}, tags=["messages"],
-                   description="Save a list of guardians that announcements can be addressed to.")  # fmt: skip
+    @extend_schema(
+        request=GuardianListInput,
+        responses={201: GuardianListDetailOutput, **ERRORS},
+        tags=["messages"],
+        description="Save a list of guardians that announcements can be addressed to.",
+    )
     def post(self, request, school_slug):
         data = GuardianListInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = guardian_list_create(school=self.school, actor=request.user, **data.validated_data)
-        return Response(GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data,
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        return Response(
+            GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class GuardianListDetailApi(SchoolApiView):
@@ -292,9 +350,11 @@ class GuardianListDetailApi(SchoolApiView):
         return Response(GuardianListDetailOutput(scoped_get(_guardian_lists(self.school), pk)).data)
 
     @extend_schema(
-        request=GuardianListInput(partial=True), responses={200: GuardianListDetailOutput, **ERRORS},
-        tags=["messages"], description="Change the name, description or members (what is omitted stays).",
-    )  # fmt: skip
+        request=GuardianListInput(partial=True),
+        responses={200: GuardianListDetailOutput, **ERRORS},
+        tags=["messages"],
+        description="Change the name, description or members (what is omitted stays).",
+    )
     def patch(self, request, school_slug, pk):
         item = scoped_get(_guardian_lists(self.school), pk)
         data = GuardianListInput(data=request.data, partial=True)
@@ -302,9 +362,13 @@ class GuardianListDetailApi(SchoolApiView):
         guardian_list_update(guardian_list=item, actor=request.user, **data.validated_data)
         return Response(GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data)
 
-    @extend_schema(request=None, responses={204: None, **ERRORS}, tags=["messages"],
-                   description="Delete the list; refused (400, `guardian_list_in_use`) while an announcement that has "
-                               "not gone out yet is addressed to it.")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={204: None, **ERRORS},
+        tags=["messages"],
+        description="Delete the list; refused (400, `guardian_list_in_use`) while an announcement that has "
+        "not gone out yet is addressed to it.",
+    )
     def delete(self, request, school_slug, pk):
         guardian_list_delete(guardian_list=scoped_get(_guardian_lists(self.school), pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -23,14 +23,20 @@ from .models import Channel, ConsentChange, Message, ProviderConfig
 from .status import advance
 
 log = logging.getLogger(__name__)
-CALLBACKS = Counter("classpoint_messaging_callbacks", "Twilio callbacks received, by kind and outcome.",
-                    ["kind", "outcome"])  # fmt: skip
+CALLBACKS = Counter(
+    "classpoint_messaging_callbacks", "Twilio callbacks received, by kind and outcome.", ["kind", "outcome"]
+)
 
 S = Message.Status
 STATUSES = {
-    "queued": S.QUEUED, "sending": S.SENDING, "sent": S.SENT, "delivered": S.DELIVERED,
-    "undelivered": S.UNDELIVERED, "failed": S.FAILED, "read": S.READ,
-}  # fmt: skip
+    "queued": S.QUEUED,
+    "sending": S.SENDING,
+    "sent": S.SENT,
+    "delivered": S.DELIVERED,
+    "undelivered": S.UNDELIVERED,
+    "failed": S.FAILED,
+    "read": S.READ,
+}
 # Twilio's own opt-out and opt-in keywords (Advanced Opt-Out defaults), matched on the whole reply.
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP"}
@@ -113,8 +119,11 @@ def _inbound_configs(request):
     verified = set()
     for key in {c.secret_key for c in configs}:
         secret = _twilio_secret(key)
-        if secret and _matches(secret, request.POST) and _signed(request, settings.INBOUND_CALLBACK_URL,
-                                                                  secret["authToken"]):  # fmt: skip
+        if (
+            secret
+            and _matches(secret, request.POST)
+            and _signed(request, settings.INBOUND_CALLBACK_URL, secret["authToken"])
+        ):
             verified.add(key)
     return [c for c in configs if c.secret_key in verified]
 
@@ -146,8 +155,13 @@ def twilio_inbound(request):
         granted = keyword in START_WORDS
         changed = 0
         for guardian in guardians:
-            change = consent_set(guardian=guardian, channel=channel, granted=granted,
-                                 source=ConsentChange.Source.KEYWORD, note=f"Replied {keyword}")  # fmt: skip
+            change = consent_set(
+                guardian=guardian,
+                channel=channel,
+                granted=granted,
+                source=ConsentChange.Source.KEYWORD,
+                note=f"Replied {keyword}",
+            )
             changed += change is not None
         CALLBACKS.labels("inbound", "opt_in" if granted else "opt_out").inc()
         log.info("%s from a guardian number: %d consent changes in %d schools", keyword, changed, len(school_ids))

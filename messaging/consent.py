@@ -32,9 +32,19 @@ def consent_set(*, guardian, channel, granted, source, actor=None, note=""):
     locked.save(update_fields=[attr])
     setattr(guardian, attr, granted)
     change = ConsentChange.objects.create(
-        school_id=locked.school_id, guardian=locked, channel=channel, granted=granted, source=source,
-        note=note[:300], actor=actor if getattr(actor, "is_authenticated", False) else None,
-    )  # fmt: skip
-    audit(school=locked.school, actor=actor, action="guardian.consent_changed", target=locked,
-          changes={"channel": channel, "granted": granted, "source": source, "note": note[:300]})  # fmt: skip
+        school_id=locked.school_id,
+        guardian=locked,
+        channel=channel,
+        granted=granted,
+        source=source,
+        note=note[:300],
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit(
+        school=locked.school,
+        actor=actor,
+        action="guardian.consent_changed",
+        target=locked,
+        changes={"channel": channel, "granted": granted, "source": source, "note": note[:300]},
+    )
     return change

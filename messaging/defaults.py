@@ -19,122 +19,202 @@ T, SMS, WA, EMAIL = TemplateType, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL
 # {type: {channel: (subject, body)}}; subject only for email.
 DEFAULTS = {
     T.PAYMENT_RECEIPT: {
-        SMS: ("", "{{ school_name }}: we received {{ amount }} for {{ student_name }}. Receipt {{ receipt_number }}. "
-                  "Balance: {{ balance }}. Thank you."),
-        WA: ("", "Dear Parent,\n\nWe have received *{{ amount }}* for {{ student_name }} on {{ paid_at }}.\n"
-                 "Receipt: {{ receipt_number }}\nInvoice: {{ invoice_number }}\nBalance: {{ balance }}\n\n"
-                 "Thank you.\n{{ school_name }}"),
-        EMAIL: ("Payment received: {{ receipt_number }} for {{ student_name }}",
-                "Dear Parent,\n\nThank you. We have received your payment of {{ amount }} for {{ student_name }} "
-                "on {{ paid_at }}.\n\nReceipt number: {{ receipt_number }}\nInvoice: {{ invoice_number }}\n"
-                "Outstanding balance: {{ balance }}\n\nPlease keep this email for your records.\n\n"
-                "The Bursary\n{{ school_name }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: we received {{ amount }} for {{ student_name }}. Receipt {{ receipt_number }}. "
+            "Balance: {{ balance }}. Thank you.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nWe have received *{{ amount }}* for {{ student_name }} on {{ paid_at }}.\n"
+            "Receipt: {{ receipt_number }}\nInvoice: {{ invoice_number }}\nBalance: {{ balance }}\n\n"
+            "Thank you.\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "Payment received: {{ receipt_number }} for {{ student_name }}",
+            "Dear Parent,\n\nThank you. We have received your payment of {{ amount }} for {{ student_name }} "
+            "on {{ paid_at }}.\n\nReceipt number: {{ receipt_number }}\nInvoice: {{ invoice_number }}\n"
+            "Outstanding balance: {{ balance }}\n\nPlease keep this email for your records.\n\n"
+            "The Bursary\n{{ school_name }}",
+        ),
     },
     T.INVOICE_ISSUED: {
-        SMS: ("", "{{ school_name }}: {{ term_name }} fees for {{ student_name }}: {{ amount_due }}, due "
-                  "{{ due_date }}. Invoice {{ invoice_number }}. Pay: {{ pay_link }}"),
-        WA: ("", "Dear Parent,\n\nThe {{ term_name }} fees invoice for {{ student_name }} is ready.\n"
-                 "Invoice: {{ invoice_number }}\nAmount due: *{{ amount_due }}*\nDue date: {{ due_date }}\n\n"
-                 "View and pay: {{ pay_link }}\n\n{{ school_name }}"),
-        EMAIL: ("{{ term_name }} fees invoice for {{ student_name }}",
-                "Dear Parent,\n\nThe {{ term_name }} fees invoice for {{ student_name }} is ready.\n\n"
-                "Invoice number: {{ invoice_number }}\nAmount due: {{ amount_due }}\nDue date: {{ due_date }}\n\n"
-                "You can view the invoice and pay online here: {{ pay_link }}\n\n"
-                "If you have any questions, please contact the bursary.\n\nThe Bursary\n{{ school_name }}\n\n"
-                "Manage your messages: {{ preferences_link }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: {{ term_name }} fees for {{ student_name }}: {{ amount_due }}, due "
+            "{{ due_date }}. Invoice {{ invoice_number }}. Pay: {{ pay_link }}",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nThe {{ term_name }} fees invoice for {{ student_name }} is ready.\n"
+            "Invoice: {{ invoice_number }}\nAmount due: *{{ amount_due }}*\nDue date: {{ due_date }}\n\n"
+            "View and pay: {{ pay_link }}\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "{{ term_name }} fees invoice for {{ student_name }}",
+            "Dear Parent,\n\nThe {{ term_name }} fees invoice for {{ student_name }} is ready.\n\n"
+            "Invoice number: {{ invoice_number }}\nAmount due: {{ amount_due }}\nDue date: {{ due_date }}\n\n"
+            "You can view the invoice and pay online here: {{ pay_link }}\n\n"
+            "If you have any questions, please contact the bursary.\n\nThe Bursary\n{{ school_name }}\n\n"
+            "Manage your messages: {{ preferences_link }}",
+        ),
     },
     T.OVERDUE_NOTICE: {
-        SMS: ("", "{{ school_name }}: fees of {{ total }} for {{ students }} are overdue. Kindly pay or contact the "
-                  "bursary. Please ignore if you have paid."),
-        WA: ("", "Dear Parent,\n\nThis is a gentle reminder that school fees of *{{ total }}* for {{ students }} "
-                 "are overdue.\n{{ invoice_summary }}\n\nKindly pay or speak with the bursary about a plan. "
-                 "If you have already paid, please ignore this message.\n\n{{ school_name }}"),
-        EMAIL: ("Reminder: overdue school fees for {{ students }}",
-                "Dear Parent,\n\nThis is a gentle reminder that school fees of {{ total }} for {{ students }} are "
-                "overdue.\n\n{{ invoice_summary }}\n\nKindly make payment, or contact the bursary if you would "
-                "like to agree a payment plan. If you have already paid, please accept our thanks and ignore "
-                "this reminder.\n\nThe Bursary\n{{ school_name }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: fees of {{ total }} for {{ students }} are overdue. Kindly pay or contact the "
+            "bursary. Please ignore if you have paid.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nThis is a gentle reminder that school fees of *{{ total }}* for {{ students }} "
+            "are overdue.\n{{ invoice_summary }}\n\nKindly pay or speak with the bursary about a plan. "
+            "If you have already paid, please ignore this message.\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "Reminder: overdue school fees for {{ students }}",
+            "Dear Parent,\n\nThis is a gentle reminder that school fees of {{ total }} for {{ students }} are "
+            "overdue.\n\n{{ invoice_summary }}\n\nKindly make payment, or contact the bursary if you would "
+            "like to agree a payment plan. If you have already paid, please accept our thanks and ignore "
+            "this reminder.\n\nThe Bursary\n{{ school_name }}",
+        ),
     },
     T.PAYMENT_PROOF_REJECTED: {
-        SMS: ("", "{{ school_name }}: we could not confirm your transfer of {{ amount }} for {{ student_name }}: "
-                  "{{ reason }}. Please contact the bursary."),
-        WA: ("", "Dear Parent,\n\nWe could not confirm your transfer of *{{ amount }}* for {{ student_name }} "
-                 "(reference {{ bank_reference }}, {{ paid_on }}).\nReason: {{ reason }}\n\n"
-                 "Please upload a clearer proof or contact the bursary.\n\n{{ school_name }}"),
-        EMAIL: ("We could not confirm your transfer for {{ student_name }}",
-                "Dear Parent,\n\nWe could not confirm your bank transfer of {{ amount }} for {{ student_name }} "
-                "(invoice {{ invoice_number }}).\n\nReference: {{ bank_reference }}\nDate given: {{ paid_on }}\n"
-                "Reason: {{ reason }}\n\nPlease upload a clearer proof of payment or contact the bursary, and we "
-                "will look at it again.\n\nThe Bursary\n{{ school_name }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: we could not confirm your transfer of {{ amount }} for {{ student_name }}: "
+            "{{ reason }}. Please contact the bursary.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nWe could not confirm your transfer of *{{ amount }}* for {{ student_name }} "
+            "(reference {{ bank_reference }}, {{ paid_on }}).\nReason: {{ reason }}\n\n"
+            "Please upload a clearer proof or contact the bursary.\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "We could not confirm your transfer for {{ student_name }}",
+            "Dear Parent,\n\nWe could not confirm your bank transfer of {{ amount }} for {{ student_name }} "
+            "(invoice {{ invoice_number }}).\n\nReference: {{ bank_reference }}\nDate given: {{ paid_on }}\n"
+            "Reason: {{ reason }}\n\nPlease upload a clearer proof of payment or contact the bursary, and we "
+            "will look at it again.\n\nThe Bursary\n{{ school_name }}",
+        ),
     },
     T.RESULT_READY: {
         SMS: ("", "{{ school_name }}: {{ student_name }}'s {{ term_name }} results are ready. View: {{ result_link }}"),
-        WA: ("", "Dear Parent,\n\n{{ student_name }}'s {{ term_name }} results ({{ class_name }}) are now "
-                 "available.\n\nView the report card: {{ result_link }}\n\n{{ school_name }}"),
-        EMAIL: ("{{ term_name }} results for {{ student_name }}",
-                "Dear Parent,\n\n{{ student_name }}'s results for {{ term_name }} ({{ class_name }}) are now "
-                "available.\n\nView and download the report card here: {{ result_link }}\n\n"
-                "Thank you for your support.\n\n{{ school_name }}"),
+        WA: (
+            "",
+            "Dear Parent,\n\n{{ student_name }}'s {{ term_name }} results ({{ class_name }}) are now "
+            "available.\n\nView the report card: {{ result_link }}\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "{{ term_name }} results for {{ student_name }}",
+            "Dear Parent,\n\n{{ student_name }}'s results for {{ term_name }} ({{ class_name }}) are now "
+            "available.\n\nView and download the report card here: {{ result_link }}\n\n"
+            "Thank you for your support.\n\n{{ school_name }}",
+        ),
     },
     T.ANNOUNCEMENT: {
         SMS: ("", "{{ school_name }}: {{ title }}. {{ message }}"),
         WA: ("", "*{{ title }}*\n\n{{ message }}\n\n{{ school_name }}"),
-        EMAIL: ("{{ title }}", "Dear Parent,\n\n{{ message }}\n\nKind regards,\n{{ school_name }}\n\n"
-                               "Manage your messages: {{ preferences_link }}"),
+        EMAIL: (
+            "{{ title }}",
+            "Dear Parent,\n\n{{ message }}\n\nKind regards,\n{{ school_name }}\n\n"
+            "Manage your messages: {{ preferences_link }}",
+        ),
     },
     T.APPLICATION_RECEIVED: {
-        SMS: ("", "{{ school_name }}: we have received the application for {{ applicant_name }} ({{ class_name }}), "
-                  "ref {{ reference }}. We will be in touch."),
-        WA: ("", "Dear Parent,\n\nThank you for applying to {{ school_name }}. We have received the application "
-                 "for {{ applicant_name }} ({{ class_name }}).\nReference: {{ reference }}\n\n"
-                 "Follow its progress: {{ status_link }}"),
-        EMAIL: ("Application received: {{ applicant_name }} ({{ reference }})",
-                "Dear Parent,\n\nThank you for applying to {{ school_name }}. We have received the application "
-                "for {{ applicant_name }} into {{ class_name }}.\n\nReference: {{ reference }}\n\n"
-                "You can follow its progress here: {{ status_link }}\nWe will contact you about the next steps.\n\n"
-                "Admissions Office\n{{ school_name }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: we have received the application for {{ applicant_name }} ({{ class_name }}), "
+            "ref {{ reference }}. We will be in touch.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nThank you for applying to {{ school_name }}. We have received the application "
+            "for {{ applicant_name }} ({{ class_name }}).\nReference: {{ reference }}\n\n"
+            "Follow its progress: {{ status_link }}",
+        ),
+        EMAIL: (
+            "Application received: {{ applicant_name }} ({{ reference }})",
+            "Dear Parent,\n\nThank you for applying to {{ school_name }}. We have received the application "
+            "for {{ applicant_name }} into {{ class_name }}.\n\nReference: {{ reference }}\n\n"
+            "You can follow its progress here: {{ status_link }}\nWe will contact you about the next steps.\n\n"
+            "Admissions Office\n{{ school_name }}",
+        ),
     },
     T.APPLICATION_NEEDS_INFO: {
-        SMS: ("", "{{ school_name }}: the application for {{ applicant_name }} (ref {{ reference }}) needs "
-                  "{{ note }}. Update it: {{ status_link }}"),
-        WA: ("", "Dear Parent,\n\nThe application for {{ applicant_name }} (ref {{ reference }}) needs a little "
-                 "more from you:\n{{ note }}\n\nUpdate it here: {{ status_link }}\n\n{{ school_name }}"),
-        EMAIL: ("More information needed: {{ applicant_name }} ({{ reference }})",
-                "Dear Parent,\n\nThank you for applying to {{ school_name }}. To continue with the application "
-                "for {{ applicant_name }} (reference {{ reference }}), we need:\n\n{{ note }}\n\n"
-                "Please update the application here: {{ status_link }}\n\nAdmissions Office\n{{ school_name }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: the application for {{ applicant_name }} (ref {{ reference }}) needs "
+            "{{ note }}. Update it: {{ status_link }}",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nThe application for {{ applicant_name }} (ref {{ reference }}) needs a little "
+            "more from you:\n{{ note }}\n\nUpdate it here: {{ status_link }}\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "More information needed: {{ applicant_name }} ({{ reference }})",
+            "Dear Parent,\n\nThank you for applying to {{ school_name }}. To continue with the application "
+            "for {{ applicant_name }} (reference {{ reference }}), we need:\n\n{{ note }}\n\n"
+            "Please update the application here: {{ status_link }}\n\nAdmissions Office\n{{ school_name }}",
+        ),
     },
     T.APPLICATION_APPROVED: {
-        SMS: ("", "Congratulations! {{ applicant_name }} has been offered admission into {{ class_name }} at "
-                  "{{ school_name }}. Next steps: {{ status_link }}"),
-        WA: ("", "Dear Parent,\n\nCongratulations! {{ applicant_name }} has been offered admission into "
-                 "*{{ class_name }}* at {{ school_name }}.\n\nSee the next steps: {{ status_link }}"),
-        EMAIL: ("Offer of admission: {{ applicant_name }}",
-                "Dear Parent,\n\nCongratulations! We are pleased to offer {{ applicant_name }} admission into "
-                "{{ class_name }} at {{ school_name }} (reference {{ reference }}).\n\n"
-                "Please see the next steps, including acceptance and fees, here: {{ status_link }}\n\n"
-                "We look forward to welcoming you.\n\nAdmissions Office\n{{ school_name }}"),
+        SMS: (
+            "",
+            "Congratulations! {{ applicant_name }} has been offered admission into {{ class_name }} at "
+            "{{ school_name }}. Next steps: {{ status_link }}",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nCongratulations! {{ applicant_name }} has been offered admission into "
+            "*{{ class_name }}* at {{ school_name }}.\n\nSee the next steps: {{ status_link }}",
+        ),
+        EMAIL: (
+            "Offer of admission: {{ applicant_name }}",
+            "Dear Parent,\n\nCongratulations! We are pleased to offer {{ applicant_name }} admission into "
+            "{{ class_name }} at {{ school_name }} (reference {{ reference }}).\n\n"
+            "Please see the next steps, including acceptance and fees, here: {{ status_link }}\n\n"
+            "We look forward to welcoming you.\n\nAdmissions Office\n{{ school_name }}",
+        ),
     },
     T.WELCOME: {
-        SMS: ("", "Welcome to {{ school_name }}! {{ student_name }} is now enrolled in {{ class_name }}. "
-                  "You will get fees, results and school news on this number."),
-        WA: ("", "Dear Parent,\n\nWelcome to {{ school_name }}! {{ student_name }} is now enrolled in "
-                 "{{ class_name }}.\n\nWe will send fees, results and school news here."),
-        EMAIL: ("Welcome to {{ school_name }}",
-                "Dear Parent,\n\nWelcome to {{ school_name }}! {{ student_name }} is now enrolled in "
-                "{{ class_name }}.\n\nWe will send invoices, receipts, results and school news to this address. "
-                "We look forward to working with you.\n\nKind regards,\n{{ school_name }}"),
+        SMS: (
+            "",
+            "Welcome to {{ school_name }}! {{ student_name }} is now enrolled in {{ class_name }}. "
+            "You will get fees, results and school news on this number.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nWelcome to {{ school_name }}! {{ student_name }} is now enrolled in "
+            "{{ class_name }}.\n\nWe will send fees, results and school news here.",
+        ),
+        EMAIL: (
+            "Welcome to {{ school_name }}",
+            "Dear Parent,\n\nWelcome to {{ school_name }}! {{ student_name }} is now enrolled in "
+            "{{ class_name }}.\n\nWe will send invoices, receipts, results and school news to this address. "
+            "We look forward to working with you.\n\nKind regards,\n{{ school_name }}",
+        ),
     },
     T.ABSENCE_ALERT: {
-        SMS: ("", "{{ school_name }}: {{ student_name }} ({{ class_name }}) was marked absent on {{ date }}. "
-                  "If this is unexpected, please contact the school."),
-        WA: ("", "Dear Parent,\n\n{{ student_name }} ({{ class_name }}) was marked absent on {{ date }}.\n"
-                 "If this is unexpected, please contact the school.\n\n{{ school_name }}"),
-        EMAIL: ("Absence: {{ student_name }} on {{ date }}",
-                "Dear Parent,\n\n{{ student_name }} ({{ class_name }}) was marked absent on {{ date }}.\n\n"
-                "If you did not expect this, please contact the school as soon as you can.\n\n{{ school_name }}"),
+        SMS: (
+            "",
+            "{{ school_name }}: {{ student_name }} ({{ class_name }}) was marked absent on {{ date }}. "
+            "If this is unexpected, please contact the school.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\n{{ student_name }} ({{ class_name }}) was marked absent on {{ date }}.\n"
+            "If this is unexpected, please contact the school.\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "Absence: {{ student_name }} on {{ date }}",
+            "Dear Parent,\n\n{{ student_name }} ({{ class_name }}) was marked absent on {{ date }}.\n\n"
+            "If you did not expect this, please contact the school as soon as you can.\n\n{{ school_name }}",
+        ),
     },
-}  # fmt: skip
+}
 
 
 def default_for(type, channel):
@@ -146,8 +226,11 @@ def _channels(channel):
     if channel is None:
         return list(Channel.values)
     if channel not in Channel.values:
-        raise MessagingError("Unknown channel.", code="invalid_channel",
-                             fields={"channel": [f"Choose one of {', '.join(Channel.values)}."]})  # fmt: skip
+        raise MessagingError(
+            "Unknown channel.",
+            code="invalid_channel",
+            fields={"channel": [f"Choose one of {', '.join(Channel.values)}."]},
+        )
     return [channel]
 
 
@@ -159,16 +242,22 @@ def seed_default_message_templates(school, channel=None):
     have = set(MessageTemplate.objects.for_school(school).filter(channel__in=channels).values_list("type", "channel"))
     missing = [
         MessageTemplate(school=school, type=type, channel=ch, subject=by_channel[ch][0], body=by_channel[ch][1])
-        for type, by_channel in DEFAULTS.items() for ch in channels if (type, ch) not in have
-    ]  # fmt: skip
+        for type, by_channel in DEFAULTS.items()
+        for ch in channels
+        if (type, ch) not in have
+    ]
     if not missing:
         return 0
     # A concurrent seed (the provisioning handler and the command) may insert the same rows first.
     MessageTemplate.objects.bulk_create(missing, ignore_conflicts=True)
     created = MessageTemplate.objects.for_school(school).filter(channel__in=channels).count() - len(have)
     if created:
-        audit(school=school, actor=None, action="message_templates.seeded",
-              changes={"created": created, "channels": channels})  # fmt: skip
+        audit(
+            school=school,
+            actor=None,
+            action="message_templates.seeded",
+            changes={"created": created, "channels": channels},
+        )
     return created
 
 

@@ -31,20 +31,28 @@ CONTACTS_HELP = (
 
 class GuardianListForm(forms.Form):
     # Not required here: the lists services give the field errors, in one wording for page and API.
-    name = forms.CharField(label="Name", required=False,
-                           widget=forms.TextInput(attrs={"maxlength": lists.NAME_MAX}))  # fmt: skip
-    description = forms.CharField(label="Description (optional)", required=False,
-                                  widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    name = forms.CharField(label="Name", required=False, widget=forms.TextInput(attrs={"maxlength": lists.NAME_MAX}))
+    description = forms.CharField(
+        label="Description (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class NewGuardianListForm(GuardianListForm):
-    contacts = forms.CharField(label="Members: phone numbers or emails (optional)", required=False,
-                               help_text=CONTACTS_HELP, widget=forms.Textarea(attrs={"rows": 6}))  # fmt: skip
+    contacts = forms.CharField(
+        label="Members: phone numbers or emails (optional)",
+        required=False,
+        help_text=CONTACTS_HELP,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
 
 
 class AddMembersForm(forms.Form):
-    contacts = forms.CharField(label="Phone numbers or emails", required=False, help_text=CONTACTS_HELP,
-                               widget=forms.Textarea(attrs={"rows": 6}))  # fmt: skip
+    contacts = forms.CharField(
+        label="Phone numbers or emails",
+        required=False,
+        help_text=CONTACTS_HELP,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
 
 
 class FindGuardiansForm(forms.Form):
@@ -97,8 +105,8 @@ def _detail(request, guardian_list, *, form=None, add_form=None, status=200):
     params.pop("page", None)
     context = {
         "guardian_list": guardian_list,
-        "form": form or GuardianListForm(initial={"name": guardian_list.name,
-                                                  "description": guardian_list.description}),
+        "form": form
+        or GuardianListForm(initial={"name": guardian_list.name, "description": guardian_list.description}),
         "add_form": add_form or AddMembersForm(),
         "find_form": find_form,
         "q": q,
@@ -107,7 +115,7 @@ def _detail(request, guardian_list, *, form=None, add_form=None, status=200):
         "page": page,
         "query_string": params.urlencode(),
         "waiting": list(lists.announcements_waiting_for(guardian_list)[:10]),
-    }  # fmt: skip
+    }
     return render(request, "messaging/list_detail.html", context, status=status)
 
 
@@ -126,8 +134,13 @@ def list_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            item = lists.guardian_list_create(school=request.school, actor=request.user, name=data["name"],
-                                              description=data["description"], contacts=data["contacts"])  # fmt: skip
+            item = lists.guardian_list_create(
+                school=request.school,
+                actor=request.user,
+                name=data["name"],
+                description=data["description"],
+                contacts=data["contacts"],
+            )
         except MessagingError as exc:
             _show_errors(form, exc)
         else:
@@ -146,8 +159,12 @@ def list_detail(request, list_id):
     form = GuardianListForm(request.POST)
     if form.is_valid():
         try:
-            lists.guardian_list_update(guardian_list=guardian_list, actor=request.user, name=form.cleaned_data["name"],
-                                       description=form.cleaned_data["description"])  # fmt: skip
+            lists.guardian_list_update(
+                guardian_list=guardian_list,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            )
         except MessagingError as exc:
             _show_errors(form, exc)
         else:
@@ -165,9 +182,11 @@ def list_members_add(request, list_id):
     add_form.is_valid()
     try:
         added = lists.guardian_list_add_members(
-            guardian_list=guardian_list, actor=request.user, guardian_ids=request.POST.getlist("guardian_ids"),
+            guardian_list=guardian_list,
+            actor=request.user,
+            guardian_ids=request.POST.getlist("guardian_ids"),
             contacts=add_form.cleaned_data.get("contacts", ""),
-        )  # fmt: skip
+        )
     except MessagingError as exc:
         _show_errors(add_form, exc)
         return _detail(request, guardian_list, add_form=add_form, status=400)
@@ -183,8 +202,9 @@ def list_members_add(request, list_id):
 def list_members_remove(request, list_id):
     guardian_list = _guardian_list(request, list_id)
     try:
-        removed = lists.guardian_list_remove_members(guardian_list=guardian_list, actor=request.user,
-                                                     guardian_ids=request.POST.getlist("guardian_ids"))  # fmt: skip
+        removed = lists.guardian_list_remove_members(
+            guardian_list=guardian_list, actor=request.user, guardian_ids=request.POST.getlist("guardian_ids")
+        )
     except MessagingError as exc:
         messages.error(request, " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
     else:

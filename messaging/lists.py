@@ -69,10 +69,11 @@ def match_contacts(*, school, text):
     if not wanted:
         return [], []
     rows = (
-        _guardians(school).annotate(email_lower=Lower("email"))
+        _guardians(school)
+        .annotate(email_lower=Lower("email"))
         .filter(Q(phone__in=phones) | Q(email_lower__in=emails))
         .values_list("pk", "phone", "email_lower")
-    )  # fmt: skip
+    )
     by_value = {}
     for pk, phone, email in rows:
         if phone:
@@ -136,8 +137,11 @@ def _save_or_name_taken(guardian_list, **kwargs):
         with transaction.atomic():
             guardian_list.save(**kwargs)
     except IntegrityError:
-        raise MessagingError("The list could not be saved.", code="invalid_guardian_list",
-                             fields={"name": ["This school already has a list with this name."]}) from None  # fmt: skip
+        raise MessagingError(
+            "The list could not be saved.",
+            code="invalid_guardian_list",
+            fields={"name": ["This school already has a list with this name."]},
+        ) from None
 
 
 def _locked(guardian_list):
@@ -156,13 +160,22 @@ def guardian_list_create(*, school, actor, name, description="", guardian_ids=()
     members = _resolve_members(school=school, guardian_ids=guardian_ids, contacts=contacts, errors=errors)
     if errors:
         raise MessagingError("The list could not be saved.", code="invalid_guardian_list", fields=errors)
-    guardian_list = GuardianList(school=school, name=name, description=description,
-                                 created_by=actor if getattr(actor, "is_authenticated", False) else None)  # fmt: skip
+    guardian_list = GuardianList(
+        school=school,
+        name=name,
+        description=description,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     _save_or_name_taken(guardian_list)
     if members:
         guardian_list.guardians.add(*members)
-    audit(school=school, actor=actor, action="guardian_list.created", target=guardian_list,
-          changes={"name": name, "guardian_ids": sorted(members)})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="guardian_list.created",
+        target=guardian_list,
+        changes={"name": name, "guardian_ids": sorted(members)},
+    )
     return guardian_list
 
 
@@ -218,8 +231,13 @@ def guardian_list_add_members(*, guardian_list, actor, guardian_ids=(), contacts
     if added:
         locked.guardians.add(*added)
         locked.save(update_fields=["updated_at"])
-        audit(school=school, actor=actor, action="guardian_list.members_added", target=locked,
-              changes={"guardian_ids": added})  # fmt: skip
+        audit(
+            school=school,
+            actor=actor,
+            action="guardian_list.members_added",
+            target=locked,
+            changes={"guardian_ids": added},
+        )
     return len(added)
 
 
@@ -231,14 +249,20 @@ def guardian_list_remove_members(*, guardian_list, actor, guardian_ids):
     try:
         asked = {int(g) for g in guardian_ids or []}
     except (TypeError, ValueError):
-        raise MessagingError("Nobody was removed.", code="invalid_guardian_list",
-                             fields={"guardian_ids": [NOT_IN_SCHOOL]}) from None  # fmt: skip
+        raise MessagingError(
+            "Nobody was removed.", code="invalid_guardian_list", fields={"guardian_ids": [NOT_IN_SCHOOL]}
+        ) from None
     removed = sorted(locked.guardians.filter(pk__in=asked).values_list("pk", flat=True))
     if removed:
         locked.guardians.remove(*removed)
         locked.save(update_fields=["updated_at"])
-        audit(school=school, actor=actor, action="guardian_list.members_removed", target=locked,
-              changes={"guardian_ids": removed})  # fmt: skip
+        audit(
+            school=school,
+            actor=actor,
+            action="guardian_list.members_removed",
+            target=locked,
+            changes={"guardian_ids": removed},
+        )
     return len(removed)
 
 
@@ -247,10 +271,14 @@ def announcements_waiting_for(guardian_list):
     fanned out yet (the fan-out reads the members when it runs)."""
     uses = Announcement.objects.for_school(guardian_list.school_id).filter(guardian_list=guardian_list)
     published = list(uses.filter(published_at__isnull=False).values_list("pk", flat=True))
-    pending = set(OutboxEvent.objects.filter(
-        school_id=guardian_list.school_id, event_type=PUBLISHED, processed_at__isnull=True,
-        dedupe_key__in=[published_key(pk) for pk in published],
-    ).values_list("dedupe_key", flat=True))  # fmt: skip
+    pending = set(
+        OutboxEvent.objects.filter(
+            school_id=guardian_list.school_id,
+            event_type=PUBLISHED,
+            processed_at__isnull=True,
+            dedupe_key__in=[published_key(pk) for pk in published],
+        ).values_list("dedupe_key", flat=True)
+    )
     pending_ids = [pk for pk in published if published_key(pk) in pending]
     return uses.filter(Q(published_at__isnull=True) | Q(pk__in=pending_ids)).order_by("created_at", "id")
 
@@ -267,7 +295,12 @@ def guardian_list_delete(*, guardian_list, actor):
             f"“{locked.name}” cannot be deleted: announcements that have not gone out yet are addressed to it "
             f"({titles}). Delete it once they are sent.",
             code="guardian_list_in_use",
-        )  # fmt: skip
-    audit(school=locked.school, actor=actor, action="guardian_list.deleted", target=locked,
-          changes={"name": locked.name, "guardians": locked.guardians.count()})  # fmt: skip
+        )
+    audit(
+        school=locked.school,
+        actor=actor,
+        action="guardian_list.deleted",
+        target=locked,
+        changes={"name": locked.name, "guardians": locked.guardians.count()},
+    )
     locked.delete()

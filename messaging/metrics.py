@@ -7,9 +7,10 @@ from prometheus_client.core import GaugeMetricFamily
 
 MESSAGES = Counter("classpoint_messages", "Messages reaching a status, by channel.", labelnames=["channel", "status"])
 PROVIDER_ERRORS = Counter(
-    "classpoint_message_provider_errors", "Provider errors while sending, by provider and kind.",
+    "classpoint_message_provider_errors",
+    "Provider errors while sending, by provider and kind.",
     labelnames=["provider", "kind"],
-)  # fmt: skip
+)
 
 
 def count(message):
@@ -28,8 +29,9 @@ class DeferredCollector:
         except Exception:  # noqa: BLE001 - no table yet (before migrate) or database down: report nothing
             connection.close_if_unusable_or_obsolete()
             return
-        yield GaugeMetricFamily("classpoint_messages_deferred", "Messages waiting for quiet hours to end.",
-                                value=deferred)  # fmt: skip
+        yield GaugeMetricFamily(
+            "classpoint_messages_deferred", "Messages waiting for quiet hours to end.", value=deferred
+        )
 
 
 try:

@@ -23,8 +23,9 @@ class MessageTemplate(SchoolScoped):
     subject = models.CharField(max_length=200, blank=True, default="")  # email only
     body = models.TextField()
     is_active = models.BooleanField(default=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -66,10 +67,12 @@ class Message(SchoolScoped):
         FAILED = "failed", "Failed"
         READ = "read", "Read"
 
-    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="messages")  # fmt: skip
-    student = models.ForeignKey("schools.Student", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="messages")  # fmt: skip
+    guardian = models.ForeignKey(
+        "schools.Guardian", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    student = models.ForeignKey(
+        "schools.Student", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     template_type = models.CharField(max_length=40, choices=TemplateType.choices)
     to_address = models.CharField(max_length=254)  # E.164 number or email, as it was when asked
@@ -96,10 +99,11 @@ class Message(SchoolScoped):
         constraints = [
             models.UniqueConstraint(fields=["school", "idempotency_key"], name="message_unique_idempotency_key"),
             models.UniqueConstraint(
-                fields=["provider", "provider_message_id"], condition=Q(provider_message_id__isnull=False),
+                fields=["provider", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
                 name="message_unique_provider_id",
             ),
-        ]  # fmt: skip
+        ]
         indexes = [
             models.Index(fields=["school", "-created_at", "-id"], name="message_school_recent_idx"),
             models.Index(fields=["school", "status", "-created_at"], name="message_status_idx"),
@@ -158,8 +162,9 @@ class ConsentChange(SchoolScoped):
     granted = models.BooleanField()
     source = models.CharField(max_length=10, choices=Source.choices)
     note = models.CharField(max_length=300, blank=True, default="")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")  # fmt: skip
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -177,8 +182,9 @@ class GuardianList(SchoolScoped):
     name = models.CharField(max_length=80)
     description = models.TextField(blank=True, default="")
     guardians = models.ManyToManyField("schools.Guardian", blank=True, related_name="saved_lists")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -211,14 +217,16 @@ class Announcement(SchoolScoped):
     class_groups = models.ManyToManyField("schools.ClassGroup", blank=True, related_name="+")
     # SET_NULL, not PROTECT: a list may be deleted once its announcements went out (lists.guardian_list_delete
     # refuses before that), and a sent announcement keeps its record with the list gone.
-    guardian_list = models.ForeignKey(GuardianList, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="announcements")  # fmt: skip
+    guardian_list = models.ForeignKey(
+        GuardianList, null=True, blank=True, on_delete=models.SET_NULL, related_name="announcements"
+    )
     # Empty: each guardian's own channel (preference, then consent fallback).
     channels = models.JSONField(default=list, blank=True)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -226,9 +234,7 @@ class Announcement(SchoolScoped):
         indexes = [
             models.Index(fields=["school", "-created_at", "-id"], name="announcement_recent_idx"),
             # The per-minute publisher reads what is due, across schools.
-            models.Index(
-                fields=["scheduled_for"], condition=Q(published_at__isnull=True), name="announcement_due_idx"
-            ),  # fmt: skip
+            models.Index(fields=["scheduled_for"], condition=Q(published_at__isnull=True), name="announcement_due_idx"),
         ]
 
     def __str__(self):

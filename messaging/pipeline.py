@@ -61,8 +61,9 @@ def choose_channel(guardian, requested=None):
         if not has_consent(guardian, channel):
             problems.append(f"no consent for {CHANNEL_LABELS[channel]}")
         elif not address_for(guardian, channel):
-            problems.append(f"no {'email address' if channel == Channel.EMAIL else 'phone number'} for "
-                            f"{CHANNEL_LABELS[channel]}")  # fmt: skip
+            problems.append(
+                f"no {'email address' if channel == Channel.EMAIL else 'phone number'} for {CHANNEL_LABELS[channel]}"
+            )
         else:
             return channel, None
     return wanted, "Not sent: " + "; ".join(problems) + "."
@@ -137,8 +138,12 @@ def render_for(*, school, guardian, type_, channel, context, templates=None):
         return "", "", reason
     from .preferences import preferences_link
 
-    full = {"school_name": school.name, "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
-            "preferences_link": preferences_link(school=school, guardian=guardian), **(context or {})}  # fmt: skip
+    full = {
+        "school_name": school.name,
+        "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
+        "preferences_link": preferences_link(school=school, guardian=guardian),
+        **(context or {}),
+    }
     try:
         subject, body = render(template=template, context=full)
     except MessagingError as exc:
@@ -200,7 +205,7 @@ def handle_requests(events):
         Message.objects.for_school(school)
         .filter(request_event_id__in=[e.pk for e in events])
         .values_list("request_event_id", "guardian_id")
-    )  # fmt: skip
+    )
     by_id = {e.pk: e for e in events}
     planned = []
     for event_id, guardians in _recipients_by_event(school=school, events=events).items():
@@ -209,9 +214,17 @@ def handle_requests(events):
         for guardian in guardians:
             if (event.pk, guardian.pk) in done:  # redelivered request: this guardian's message exists
                 continue
-            planned.append(_plan(school=school, event=event, payload=payload, guardian=guardian,
-                                 student=students.get(payload.get("student_id")), templates=templates,
-                                 quiet_end=None if payload.get("urgent") else quiet_end))  # fmt: skip
+            planned.append(
+                _plan(
+                    school=school,
+                    event=event,
+                    payload=payload,
+                    guardian=guardian,
+                    student=students.get(payload.get("student_id")),
+                    templates=templates,
+                    quiet_end=None if payload.get("urgent") else quiet_end,
+                )
+            )
     created = _save(school=school, planned=planned)
     enqueue_many([m.pk for m in created if m.status == S.QUEUED])
     return created
@@ -222,8 +235,14 @@ def _plan(*, school, event, payload, guardian, student, templates, quiet_end):
     suppressed with the reason."""
     type_ = payload.get("template", "")
     channel, reason = choose_channel(guardian, payload.get("channel"))
-    subject, body, render_problem = render_for(school=school, guardian=guardian, type_=type_, channel=channel,
-                                               context=payload.get("context"), templates=templates)  # fmt: skip
+    subject, body, render_problem = render_for(
+        school=school,
+        guardian=guardian,
+        type_=type_,
+        channel=channel,
+        context=payload.get("context"),
+        templates=templates,
+    )
     reason = reason or render_problem
     if reason:
         status, send_after = S.SUPPRESSED, None
@@ -233,12 +252,22 @@ def _plan(*, school, event, payload, guardian, student, templates, quiet_end):
     else:
         status, send_after = S.QUEUED, None
     return Message(
-        school=school, guardian=guardian, student=student, channel=channel, template_type=type_,
-        to_address=address_for(guardian, channel), subject=subject[:200], body=body, status=status,
-        status_reason=(reason or "")[:300], urgent=bool(payload.get("urgent")), request_event_id=event.pk,
+        school=school,
+        guardian=guardian,
+        student=student,
+        channel=channel,
+        template_type=type_,
+        to_address=address_for(guardian, channel),
+        subject=subject[:200],
+        body=body,
+        status=status,
+        status_reason=(reason or "")[:300],
+        urgent=bool(payload.get("urgent")),
+        request_event_id=event.pk,
         idempotency_key=idempotency_key(event_id=event.pk, guardian_id=guardian.pk, channel=channel),
-        send_after=send_after, created_at=timezone.now(),
-    )  # fmt: skip
+        send_after=send_after,
+        created_at=timezone.now(),
+    )
 
 
 def _save(*, school, planned):
@@ -265,9 +294,12 @@ def _save(*, school, planned):
                 continue
             created.append(message)
     MessageStatusChange.objects.bulk_create(
-        [MessageStatusChange(school=school, message=m, status=m.status, note=m.status_reason, at=m.created_at)
-         for m in created], batch_size=1000,
-    )  # fmt: skip
+        [
+            MessageStatusChange(school=school, message=m, status=m.status, note=m.status_reason, at=m.created_at)
+            for m in created
+        ],
+        batch_size=1000,
+    )
     for message in created:
         metrics.count(message)
     return created
@@ -276,12 +308,22 @@ def _save(*, school, planned):
 def _create(*, school, event, guardian, student, channel, type_, subject, body, status, reason, urgent, send_after):
     """One message, as the pipeline would save it (for callers and tests that build one by hand)."""
     message = Message(
-        school=school, guardian=guardian, student=student, channel=channel, template_type=type_,
-        to_address=address_for(guardian, channel), subject=subject[:200], body=body, status=status,
-        status_reason=reason[:300], urgent=urgent, request_event_id=event.pk, send_after=send_after,
+        school=school,
+        guardian=guardian,
+        student=student,
+        channel=channel,
+        template_type=type_,
+        to_address=address_for(guardian, channel),
+        subject=subject[:200],
+        body=body,
+        status=status,
+        status_reason=reason[:300],
+        urgent=urgent,
+        request_event_id=event.pk,
+        send_after=send_after,
         idempotency_key=idempotency_key(event_id=event.pk, guardian_id=guardian.pk, channel=channel),
         created_at=timezone.now(),
-    )  # fmt: skip
+    )
     created = _save(school=school, planned=[message])
     return created[0] if created else None
 
@@ -307,8 +349,13 @@ def enqueue_many(message_ids):
 
         for i in range(0, len(ids), size):
             chunk = ids[i : i + size]
-            async_task("messaging.tasks.send_messages", chunk, task_name=f"messages-{chunk[0]}-{len(chunk)}",
-                       group="messaging", timeout=settings.MESSAGING_SEND_TASK_TIMEOUT)  # fmt: skip
+            async_task(
+                "messaging.tasks.send_messages",
+                chunk,
+                task_name=f"messages-{chunk[0]}-{len(chunk)}",
+                group="messaging",
+                timeout=settings.MESSAGING_SEND_TASK_TIMEOUT,
+            )
 
     transaction.on_commit(start)
 
@@ -331,12 +378,16 @@ def release_deferred(*, now=None, batch_size=500):
             ids = [row[0] for row in rows]
             Message.objects.filter(pk__in=ids, status=S.DEFERRED).update(
                 status=S.QUEUED, status_reason="", updated_at=timezone.now()
-            )  # fmt: skip
+            )
             at = timezone.now()
             MessageStatusChange.objects.bulk_create(
-                [MessageStatusChange(school_id=school_id, message_id=pk, status=S.QUEUED, note="Quiet hours ended.",
-                                     at=at) for pk, school_id, _ in rows]
-            )  # fmt: skip
+                [
+                    MessageStatusChange(
+                        school_id=school_id, message_id=pk, status=S.QUEUED, note="Quiet hours ended.", at=at
+                    )
+                    for pk, school_id, _ in rows
+                ]
+            )
             for _pk, _school, channel in rows:
                 metrics.MESSAGES.labels(channel=channel, status=S.QUEUED).inc()
             enqueue_many(ids)

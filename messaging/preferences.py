@@ -54,8 +54,14 @@ def channels_for(guardian):
     for channel, label in Channel.choices:
         address = guardian.email if channel == Channel.EMAIL else guardian.phone
         if address:
-            rows.append({"channel": channel, "label": label, "address": address,
-                         "granted": bool(getattr(guardian, f"consent_{channel}"))})  # fmt: skip
+            rows.append(
+                {
+                    "channel": channel,
+                    "label": label,
+                    "address": address,
+                    "granted": bool(getattr(guardian, f"consent_{channel}")),
+                }
+            )
     return rows
 
 
@@ -70,11 +76,23 @@ def preferences_view(request, token):
         for row in rows:
             granted = row["channel"] in wanted
             if granted != row["granted"]:
-                change = consent_set(guardian=guardian, channel=row["channel"], granted=granted,
-                                     source=ConsentChange.Source.LINK, note="Preferences page")  # fmt: skip
+                change = consent_set(
+                    guardian=guardian,
+                    channel=row["channel"],
+                    granted=granted,
+                    source=ConsentChange.Source.LINK,
+                    note="Preferences page",
+                )
                 changed += change is not None
         messages.success(request, "Your preferences were saved." if changed else "Nothing changed.")
         return redirect("messaging-preferences", token)
-    return render(request, "messaging/preferences.html", {
-        "school_name": school.name, "guardian": guardian, "rows": rows, "token": token,
-    })  # fmt: skip
+    return render(
+        request,
+        "messaging/preferences.html",
+        {
+            "school_name": school.name,
+            "guardian": guardian,
+            "rows": rows,
+            "token": token,
+        },
+    )

@@ -148,8 +148,16 @@ _GSM_EXTENDED = set("^{}\\[~]|€\f")
 # Characters with a plain spelling that keeps an SMS in GSM-7: one "₦" would otherwise make the
 # whole message UCS-2 (70 characters a segment instead of 160) and double or triple its cost.
 _SMS_PLAIN = {
-    "₦": "NGN", "“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...", "\u00a0": " ",
-}  # fmt: skip
+    "₦": "NGN",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "\u00a0": " ",
+}
 
 
 def is_gsm7(text):
@@ -219,8 +227,7 @@ def template_errors(text, *, type):
     if "}}" in rest:
         errors.append("A }} without its opening {{.")
     for name in dict.fromkeys(unknown):
-        errors.append(f"Unknown variable “{name}” for {_type_label(type)}. "
-                      f"Available: {', '.join(sorted(allowed))}.")  # fmt: skip
+        errors.append(f"Unknown variable “{name}” for {_type_label(type)}. Available: {', '.join(sorted(allowed))}.")
     return errors
 
 
@@ -302,19 +309,24 @@ def render(*, template, context):
     context = dict(context or {})
     if not context.get("school_name") and getattr(template, "school_id", None):
         context["school_name"] = template.school.name
-    return render_text(type=template.type, channel=template.channel, subject=template.subject, body=template.body,
-                       context=context)  # fmt: skip
+    return render_text(
+        type=template.type, channel=template.channel, subject=template.subject, body=template.body, context=context
+    )
 
 
 def preview(*, type, channel, subject, body, school_name=None):
     """What the editor shows: the text on sample data, its SMS segments, or the errors."""
     context = {**SAMPLE, **({"school_name": school_name} if school_name else {})}
-    rendered_subject, rendered_body = render_text(type=type, channel=channel, subject=subject, body=body,
-                                                  context=context)  # fmt: skip
+    rendered_subject, rendered_body = render_text(
+        type=type, channel=channel, subject=subject, body=body, context=context
+    )
     result = {"subject": rendered_subject, "body": rendered_body, "length": len(rendered_body)}
     if channel == Channel.SMS:
         result["segments"] = sms_segments(rendered_body)
         result["encoding"] = sms_encoding(rendered_body)
-        result["per_segment"] = (160 if result["encoding"] == "GSM-7" else 70) if result["segments"] <= 1 else (
-            153 if result["encoding"] == "GSM-7" else 67)  # fmt: skip
+        result["per_segment"] = (
+            (160 if result["encoding"] == "GSM-7" else 70)
+            if result["segments"] <= 1
+            else (153 if result["encoding"] == "GSM-7" else 67)
+        )
     return result

@@ -26,24 +26,40 @@ def message_retry(*, message, actor):
     # The lock makes concurrent retries of one message number themselves in turn.
     old = Message.objects.select_for_update(of=("self",)).select_related("guardian").get(pk=message.pk)
     if old.status not in RETRYABLE:
-        raise MessagingError("Only a failed message can be retried.", code="not_retryable",
-                             fields={"status": [f"This message is {old.get_status_display().lower()}."]})  # fmt: skip
+        raise MessagingError(
+            "Only a failed message can be retried.",
+            code="not_retryable",
+            fields={"status": [f"This message is {old.get_status_display().lower()}."]},
+        )
     guardian = old.guardian
     if guardian is not None and not getattr(guardian, f"consent_{old.channel}", False):
-        raise MessagingError("The guardian has not agreed to this channel; nothing was sent.",
-                             code="no_consent", fields={"channel": [f"No consent for {old.channel}."]})  # fmt: skip
+        raise MessagingError(
+            "The guardian has not agreed to this channel; nothing was sent.",
+            code="no_consent",
+            fields={"channel": [f"No consent for {old.channel}."]},
+        )
     n = Message.objects.filter(school_id=old.school_id, idempotency_key__startswith=f"retry:{old.pk}:").count() + 1
     new = Message.objects.create(
-        school_id=old.school_id, guardian=guardian, student_id=old.student_id, channel=old.channel,
-        template_type=old.template_type, to_address=_current_address(old), subject=old.subject, body=old.body,
-        urgent=old.urgent, idempotency_key=f"retry:{old.pk}:{n}", status=Message.Status.QUEUED,
+        school_id=old.school_id,
+        guardian=guardian,
+        student_id=old.student_id,
+        channel=old.channel,
+        template_type=old.template_type,
+        to_address=_current_address(old),
+        subject=old.subject,
+        body=old.body,
+        urgent=old.urgent,
+        idempotency_key=f"retry:{old.pk}:{n}",
+        status=Message.Status.QUEUED,
         status_reason=f"Retry {n} of message {old.pk}",
-    )  # fmt: skip
+    )
     who = actor.get_username() if getattr(actor, "is_authenticated", False) else "system"
-    MessageStatusChange.objects.create(school_id=old.school_id, message=new, status=new.status,
-                                       note=f"Retry {n} of message {old.pk} by {who}")  # fmt: skip
-    audit(school=old.school, actor=actor, action="message.retried", target=old,
-          changes={"retry_id": new.pk, "attempt": n})  # fmt: skip
+    MessageStatusChange.objects.create(
+        school_id=old.school_id, message=new, status=new.status, note=f"Retry {n} of message {old.pk} by {who}"
+    )
+    audit(
+        school=old.school, actor=actor, action="message.retried", target=old, changes={"retry_id": new.pk, "attempt": n}
+    )
 
     def send():
         from . import pipeline

@@ -33,16 +33,19 @@ def messages_list(*, school, status="", channel="", template_type="", date_from=
 def message_detail(*, school, message_id):
     """The message with its history; raises Message.DoesNotExist for a missing or another school's id."""
     return (
-        Message.objects.for_school(school).select_related("guardian", "student").prefetch_related("history")
+        Message.objects.for_school(school)
+        .select_related("guardian", "student")
+        .prefetch_related("history")
         .get(pk=message_id)
-    )  # fmt: skip
+    )
 
 
 def message_retries(*, school, message):
     return list(
-        Message.objects.for_school(school).filter(idempotency_key__startswith=f"retry:{message.pk}:")
+        Message.objects.for_school(school)
+        .filter(idempotency_key__startswith=f"retry:{message.pk}:")
         .order_by("created_at", "id")
-    )  # fmt: skip
+    )
 
 
 def consent_history(*, school, guardian, limit=20):

@@ -219,7 +219,8 @@ def suppress(*, addresses, note):
         # Every school: the address itself bounced, whoever wrote it down.
         # unscoped: a bounced address is bad for every school that holds it.
         for guardian in Guardian.objects.filter(email__iexact=address).order_by("pk"):
-            change = consent_set(guardian=guardian, channel=Channel.EMAIL, granted=False,
-                                 source=ConsentChange.Source.BOUNCE, note=note)  # fmt: skip
+            change = consent_set(
+                guardian=guardian, channel=Channel.EMAIL, granted=False, source=ConsentChange.Source.BOUNCE, note=note
+            )
             changed += change is not None
     return changed

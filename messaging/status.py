@@ -10,9 +10,16 @@ S = Message.Status
 # How far along each status is; a change is allowed only to a higher rank. Final states share the
 # top ranks so nothing leaves them, except a delivered message being read.
 RANK = {
-    S.QUEUED: 0, S.DEFERRED: 0, S.SENDING: 1, S.SENT: 2, S.UNDELIVERED: 3, S.DELIVERED: 3, S.READ: 4,
-    S.FAILED: 5, S.SUPPRESSED: 5,
-}  # fmt: skip
+    S.QUEUED: 0,
+    S.DEFERRED: 0,
+    S.SENDING: 1,
+    S.SENT: 2,
+    S.UNDELIVERED: 3,
+    S.DELIVERED: 3,
+    S.READ: 4,
+    S.FAILED: 5,
+    S.SUPPRESSED: 5,
+}
 # Deferred and queued alternate (a deferred message is queued again when its window opens).
 SIDEWAYS = {(S.DEFERRED, S.QUEUED), (S.QUEUED, S.DEFERRED)}
 
@@ -37,8 +44,9 @@ def advance(message, new_status, *, note="", **fields):
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
-    MessageStatusChange.objects.create(school_id=locked.school_id, message=locked, status=new_status,
-                                       note=note[:300], at=now)  # fmt: skip
+    MessageStatusChange.objects.create(
+        school_id=locked.school_id, message=locked, status=new_status, note=note[:300], at=now
+    )
     for name in ["status", "sent_at", "delivered_at", *fields]:
         setattr(message, name, getattr(locked, name))
     return True

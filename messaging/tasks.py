@@ -24,8 +24,10 @@ from .status import advance
 
 log = logging.getLogger(__name__)
 S = Message.Status
-INTERRUPTED = ("An earlier send was interrupted (the worker stopped while sending), so it is unknown whether the "
-               "provider accepted it. Check the provider's log before sending it again.")  # fmt: skip
+INTERRUPTED = (
+    "An earlier send was interrupted (the worker stopped while sending), so it is unknown whether the "
+    "provider accepted it. Check the provider's log before sending it again."
+)
 
 
 def backoff_seconds(attempt):
@@ -155,10 +157,17 @@ def _claim(message, provider, shared):
         changes, after = _write_accepted(shared)
         claimed = Message.objects.filter(pk=message.pk, status=S.QUEUED).update(
             status=S.SENDING, provider=provider.key, attempts=F("attempts") + 1, updated_at=now
-        )  # fmt: skip
+        )
         if claimed:
-            changes.append(MessageStatusChange(school_id=message.school_id, message_id=message.pk, status=S.SENDING,
-                                               note=f"Sending via {provider.key}.", at=now))  # fmt: skip
+            changes.append(
+                MessageStatusChange(
+                    school_id=message.school_id,
+                    message_id=message.pk,
+                    status=S.SENDING,
+                    note=f"Sending via {provider.key}.",
+                    at=now,
+                )
+            )
         MessageStatusChange.objects.bulk_create(changes)
     after()
     if not claimed:
@@ -190,10 +199,14 @@ def _write_accepted(shared):
     accepted, delivered = f"Accepted by {provider.key}.", f"Delivered ({provider.key})."
     final = S.DELIVERED if result.delivered else S.SENT
     moved = Message.objects.filter(pk=message.pk, status=S.SENDING).update(
-        status=final, status_reason=delivered if result.delivered else accepted, sent_at=now,
-        delivered_at=now if result.delivered else None, provider_message_id=result.provider_message_id,
-        error="", updated_at=now,
-    )  # fmt: skip
+        status=final,
+        status_reason=delivered if result.delivered else accepted,
+        sent_at=now,
+        delivered_at=now if result.delivered else None,
+        provider_message_id=result.provider_message_id,
+        error="",
+        updated_at=now,
+    )
     if not moved:
 
         def after():
@@ -202,11 +215,15 @@ def _write_accepted(shared):
                 _finish(message, S.DELIVERED, delivered)
 
         return [], after
-    changes = [MessageStatusChange(school_id=message.school_id, message_id=message.pk, status=S.SENT, note=accepted,
-                                   at=now)]  # fmt: skip
+    changes = [
+        MessageStatusChange(school_id=message.school_id, message_id=message.pk, status=S.SENT, note=accepted, at=now)
+    ]
     if result.delivered:
-        changes.append(MessageStatusChange(school_id=message.school_id, message_id=message.pk, status=S.DELIVERED,
-                                           note=delivered, at=now))  # fmt: skip
+        changes.append(
+            MessageStatusChange(
+                school_id=message.school_id, message_id=message.pk, status=S.DELIVERED, note=delivered, at=now
+            )
+        )
 
     def after():
         message.status, message.sent_at = final, now
@@ -241,8 +258,10 @@ def _send_with_retries(message, provider, shared):
         except Exception as exc:  # noqa: BLE001 - a bug or an unknown failure: the message must not stay "sending"
             log.exception("message %s: unexpected error while sending", message.pk)
             metrics.PROVIDER_ERRORS.labels(provider=provider.key, kind="unexpected").inc()
-            reason = (f"Unexpected error while sending ({type(exc).__name__}); the provider may or may not have "
-                      "accepted it. Check the provider's log before sending it again.")  # fmt: skip
+            reason = (
+                f"Unexpected error while sending ({type(exc).__name__}); the provider may or may not have "
+                "accepted it. Check the provider's log before sending it again."
+            )
             _finish(message, S.FAILED, reason, error=f"{type(exc).__name__}: {exc}")
             return message.status
         else:

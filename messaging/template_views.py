@@ -24,8 +24,12 @@ PERM = "messaging.manage_templates"
 
 class TemplateForm(forms.Form):
     subject = forms.CharField(label="Subject", required=False, max_length=rendering.MAX_SUBJECT)
-    body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 10}),
-                           help_text="Plain text; insert a value with {{ variable }} (listed below).")  # fmt: skip
+    body = forms.CharField(
+        label="Message",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Plain text; insert a value with {{ variable }} (listed below).",
+    )
     is_active = forms.BooleanField(label="Active (send this message)", required=False)
 
     def __init__(self, *args, channel, **kwargs):
@@ -43,8 +47,11 @@ def _type_and_channel(template_type, channel):
 
 
 def _summary(form):
-    return [(form.fields[name].label if name in form.fields else "", error)
-            for name, errors in form.errors.items() for error in errors]  # fmt: skip
+    return [
+        (form.fields[name].label if name in form.fields else "", error)
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
 
 
 def _preview(school, channel, template_type, subject, body):
@@ -55,8 +62,7 @@ def _preview(school, channel, template_type, subject, body):
         errors = [error for field_errors in exc.fields.values() for error in field_errors]
     else:
         errors = []
-    result = rendering.preview(type=template_type, channel=channel, subject=subject, body=body,
-                               school_name=school.name)  # fmt: skip
+    result = rendering.preview(type=template_type, channel=channel, subject=subject, body=body, school_name=school.name)
     return {"preview": result, "preview_errors": errors, "channel": channel}
 
 
@@ -104,16 +110,28 @@ def template_edit(request, template_type, channel):
         subject, body = default_for(template_type, channel) or ("", "")
         initial = {"subject": subject, "body": body, "is_active": True}
     form = TemplateForm(request.POST or None, initial=initial, channel=channel)
-    context = {"template_type": template_type, "channel": channel, "template": template, "form": form,
-               "variables": sorted(rendering.VARIABLES[template_type].items())}  # fmt: skip
+    context = {
+        "template_type": template_type,
+        "channel": channel,
+        "template": template,
+        "form": form,
+        "variables": sorted(rendering.VARIABLES[template_type].items()),
+    }
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         if "preview" in request.POST:
             context.update(_preview(school, channel, template_type, d.get("subject", ""), d["body"]))
             return render(request, "messaging/templates_edit.html", context)
         try:
-            message_template_save(school=school, actor=request.user, type=template_type, channel=channel,
-                                  subject=d.get("subject", ""), body=d["body"], is_active=d["is_active"])  # fmt: skip
+            message_template_save(
+                school=school,
+                actor=request.user,
+                type=template_type,
+                channel=channel,
+                subject=d.get("subject", ""),
+                body=d["body"],
+                is_active=d["is_active"],
+            )
         except MessagingError as exc:
             for field, errors in exc.fields.items():
                 for error in errors:

@@ -16,12 +16,12 @@ urlpatterns = [
         "announcements/<int:announcement_id>/counts/",
         announcement_views.announcement_counts,
         name="announcement-counts",
-    ),  # fmt: skip
+    ),
     path(
         "announcements/<int:announcement_id>/publish/",
         announcement_views.announcement_publish,
         name="announcement-publish",
-    ),  # fmt: skip
+    ),
     path("lists/", list_views.lists_index, name="guardian-lists"),
     path("lists/new/", list_views.list_new, name="guardian-list-new"),
     path("lists/<int:list_id>/", list_views.list_detail, name="guardian-list"),
@@ -35,5 +35,5 @@ urlpatterns = [
         "templates/<str:template_type>/<str:channel>/preview/",
         template_views.template_preview,
         name="message-template-preview",
-    ),  # fmt: skip
+    ),
 ]

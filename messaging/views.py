@@ -37,10 +37,13 @@ class LogFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data
         return {
-            "status": data.get("status") or "", "channel": data.get("channel") or "",
-            "template_type": data.get("type") or "", "date_from": data.get("date_from"),
-            "date_to": data.get("date_to"), "q": data.get("q") or "",
-        }  # fmt: skip
+            "status": data.get("status") or "",
+            "channel": data.get("channel") or "",
+            "template_type": data.get("type") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+            "q": data.get("q") or "",
+        }
 
 
 @require_GET
@@ -109,15 +112,21 @@ def guardian_consent(request, guardian_id):
     if request.method == "POST" and form.is_valid():
         changed = 0
         for channel in Channel.values:
-            change = consent_set(guardian=guardian, channel=channel, granted=form.cleaned_data[channel],
-                                 source=ConsentChange.Source.STAFF, actor=request.user,
-                                 note=form.cleaned_data["note"])  # fmt: skip
+            change = consent_set(
+                guardian=guardian,
+                channel=channel,
+                granted=form.cleaned_data[channel],
+                source=ConsentChange.Source.STAFF,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+            )
             changed += change is not None
         messages.success(request, f"Consent recorded ({changed} change{'s' if changed != 1 else ''}).")
         return redirect("guardian-consent", request.school.slug, guardian.pk)
     context = {
-        "guardian": guardian, "form": form,
+        "guardian": guardian,
+        "form": form,
         "history": selectors.consent_history(school=request.school, guardian=guardian),
         "students": [link.student for link in guardian.student_links.select_related("student")],
-    }  # fmt: skip
+    }
     return render(request, "messaging/guardian_consent.html", context, status=400 if form.errors else 200)

@@ -20,8 +20,17 @@ from .receipt_views import receipt_pdf_link
 class IntentOutput(serializers.ModelSerializer):
     class Meta:
         model = PaymentIntent
-        fields = ["id", "invoice_id", "gateway", "reference", "amount_minor", "currency", "status", "checkout_url",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "invoice_id",
+            "gateway",
+            "reference",
+            "amount_minor",
+            "currency",
+            "status",
+            "checkout_url",
+            "created_at",
+        ]
 
 
 class PayLinkInput(serializers.Serializer):
@@ -40,9 +49,12 @@ class PayLinkApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         intent = services.intent_create(
-            invoice=invoice, actor=request.user, gateway_name=v.get("gateway"),
-            email=v["email"], callback_url=v["callback_url"],
-        )  # fmt: skip
+            invoice=invoice,
+            actor=request.user,
+            gateway_name=v.get("gateway"),
+            email=v["email"],
+            callback_url=v["callback_url"],
+        )
         return Response(IntentOutput(intent).data, status=status.HTTP_201_CREATED)
 
 
@@ -76,8 +88,20 @@ class TransactionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = PaymentTransaction
-        fields = ["id", "invoice_id", "kind", "gateway", "provider_reference", "amount_minor", "currency", "status",
-                  "note", "receipt_number", "created_at", "confirmed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "invoice_id",
+            "kind",
+            "gateway",
+            "provider_reference",
+            "amount_minor",
+            "currency",
+            "status",
+            "note",
+            "receipt_number",
+            "created_at",
+            "confirmed_at",
+        ]
 
     def get_receipt_number(self, tx) -> str | None:
         receipt = getattr(tx, "receipt", None)
@@ -87,9 +111,13 @@ class TransactionOutput(serializers.ModelSerializer):
 class CounterPaymentInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[("cash", "Cash"), ("pos", "POS")])
     amount_minor = AmountMinorField(min_value=1)
-    reference = serializers.CharField(max_length=128, required=False, allow_blank=True,
-                                      help_text="POS slip or terminal reference: unique in the school when given; "
-                                                "a reused one is a 409 `duplicate_reference`.")  # fmt: skip
+    reference = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        help_text="POS slip or terminal reference: unique in the school when given; "
+        "a reused one is a 409 `duplicate_reference`.",
+    )
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -110,10 +138,15 @@ class CounterPaymentApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         tx = services.transaction_record(
-            invoice=invoice, kind=v["kind"], amount_minor=v["amount_minor"], currency=invoice.currency,
-            actor=request.user, gateway=f"counter-{v['kind']}" if v.get("reference") else "",
-            provider_reference=v.get("reference") or None, note=v["note"],
-        )  # fmt: skip
+            invoice=invoice,
+            kind=v["kind"],
+            amount_minor=v["amount_minor"],
+            currency=invoice.currency,
+            actor=request.user,
+            gateway=f"counter-{v['kind']}" if v.get("reference") else "",
+            provider_reference=v.get("reference") or None,
+            note=v["note"],
+        )
         return Response(TransactionOutput(tx).data, status=status.HTTP_201_CREATED)
 
 
@@ -145,8 +178,9 @@ class TransactionListApi(SchoolApiView):
 
 
 class ReceiptOutput(serializers.ModelSerializer):
-    pdf_ready = serializers.SerializerMethodField(help_text="A current PDF is stored (`download-url/` renders one "
-                                                            "when it is not).")  # fmt: skip
+    pdf_ready = serializers.SerializerMethodField(
+        help_text="A current PDF is stored (`download-url/` renders one when it is not)."
+    )
 
     class Meta:
         model = Receipt
@@ -167,9 +201,12 @@ class ReceiptListApi(SchoolApiView):
 class ReceiptDownloadUrlApi(SchoolApiView):
     read_perm = "payments.view"
 
-    @extend_schema(responses={200: FileLinkOutput, **READ_ERRORS}, tags=["payments"],
-                   description="An expiring link to the receipt's PDF (rendered first if it is missing, or "
-                               "stale after a reversal).")  # fmt: skip
+    @extend_schema(
+        responses={200: FileLinkOutput, **READ_ERRORS},
+        tags=["payments"],
+        description="An expiring link to the receipt's PDF (rendered first if it is missing, or "
+        "stale after a reversal).",
+    )
     def get(self, request, school_slug, pk):
         receipt = scoped_get(Receipt.objects.for_school(self.school), pk)
         url, expires_at = receipt_pdf_link(receipt)
@@ -188,6 +225,7 @@ class TransactionReverseApi(SchoolApiView):
         tx = scoped_get(PaymentTransaction.objects.for_school(self.school), pk)
         data = ReverseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tx = services.transaction_reverse(transaction_id=tx.pk, school=self.school, actor=request.user,
-                                          reason=data.validated_data["reason"])  # fmt: skip
+        tx = services.transaction_reverse(
+            transaction_id=tx.pk, school=self.school, actor=request.user, reason=data.validated_data["reason"]
+        )
         return Response(TransactionOutput(tx).data)

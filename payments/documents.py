@@ -64,10 +64,13 @@ def render_receipt_pdf(receipt):
     if tx.recorded_by_id and tx.recorded_by.get_full_name():
         facts.append(("Received by", tx.recorded_by.get_full_name()))
     section = pdf.Section(
-        heading="Payment", columns=("Description", "Amount"), widths=(3, 1), numeric=(1,),
+        heading="Payment",
+        columns=("Description", "Amount"),
+        widths=(3, 1),
+        numeric=(1,),
         rows=[(f"Payment towards invoice {invoice.number or ''} ({invoice.term})", money(receipt.amount_minor))],
         totals=[("Invoice total", money(invoice.total_minor)), ("Balance after this payment", money(balance))],
-    )  # fmt: skip
+    )
     notes = []
     if credit > 0:
         notes.append(f"{money(credit)} paid beyond the invoice's balance is held as credit.")
@@ -76,7 +79,13 @@ def render_receipt_pdf(receipt):
     else:
         notes.append("Thank you. Keep this receipt as proof of payment.")
     return pdf.render(
-        letterhead=school_letterhead(school), title="Receipt", number=receipt.number, facts=facts, sections=[section],
-        notes=notes, stamp="VOID" if receipt.is_void else None, generated_at=school.local_now(),
+        letterhead=school_letterhead(school),
+        title="Receipt",
+        number=receipt.number,
+        facts=facts,
+        sections=[section],
+        notes=notes,
+        stamp="VOID" if receipt.is_void else None,
+        generated_at=school.local_now(),
         subject=f"Receipt for {student.full_name}",
-    )  # fmt: skip
+    )

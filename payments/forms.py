@@ -27,8 +27,12 @@ class ProofForm(forms.Form):
 
     def claim(self):
         d = self.cleaned_data
-        return {"amount_minor": to_minor(d["amount"]), "paid_on": d["paid_on"],
-                "bank_reference": d["bank_reference"], "payer_name": d["payer_name"]}  # fmt: skip
+        return {
+            "amount_minor": to_minor(d["amount"]),
+            "paid_on": d["paid_on"],
+            "bank_reference": d["bank_reference"],
+            "payer_name": d["payer_name"],
+        }
 
 
 FIELD_FOR = {"amount_minor": "amount", "file_key": "file"}

@@ -25,9 +25,12 @@ def _open(token):
     if school is None:
         raise Http404("This link is not valid")
     invoice = (
-        Invoice.objects.for_school(school).select_related("student", "term__session", "class_group")
-        .prefetch_related("lines", "discounts").filter(pk=invoice_id).first()
-    )  # fmt: skip
+        Invoice.objects.for_school(school)
+        .select_related("student", "term__session", "class_group")
+        .prefetch_related("lines", "discounts")
+        .filter(pk=invoice_id)
+        .first()
+    )
     guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first()
     # A guardian unlinked from the child since the link was sent loses access with it.
     if (
@@ -66,8 +69,12 @@ def guardian_invoice(request, token):
         action = request.POST.get("action")
         if action == "pay":
             try:
-                intent = services.intent_create(invoice=invoice, actor=None, email=guardian.email or "payer@example.ng",
-                                                callback_url=request.build_absolute_uri())  # fmt: skip
+                intent = services.intent_create(
+                    invoice=invoice,
+                    actor=None,
+                    email=guardian.email or "payer@example.ng",
+                    callback_url=request.build_absolute_uri(),
+                )
             except PaymentsError as exc:
                 messages.error(request, "; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
                 return redirect("guardian-invoice", token)
@@ -76,23 +83,36 @@ def guardian_invoice(request, token):
             form = ProofForm(request.POST, request.FILES)
             if form.is_valid():
                 try:
-                    proofs.proof_submit_upload(invoice=invoice, actor=None, uploaded=form.cleaned_data["file"],
-                                               source=PaymentProof.Source.GUARDIAN, guardian=guardian,
-                                               **form.claim())  # fmt: skip
+                    proofs.proof_submit_upload(
+                        invoice=invoice,
+                        actor=None,
+                        uploaded=form.cleaned_data["file"],
+                        source=PaymentProof.Source.GUARDIAN,
+                        guardian=guardian,
+                        **form.claim(),
+                    )
                 except PaymentsError as exc:
                     add_service_errors(form, exc)
                 else:
-                    messages.success(request, "Thank you: your transfer proof was received. The school will review it "
-                                              "and your receipt will follow.")  # fmt: skip
+                    messages.success(
+                        request,
+                        "Thank you: your transfer proof was received. The school will review it "
+                        "and your receipt will follow.",
+                    )
                     return redirect("guardian-invoice", token)
             status = 400
     context = {
-        "school_name": school.name, "invoice": invoice, "guardian": guardian, "form": form, "token": token,
+        "school_name": school.name,
+        "invoice": invoice,
+        "guardian": guardian,
+        "form": form,
+        "token": token,
         "payable": invoice.has_balance_to_pay,
         "proofs": PaymentProof.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:10],
         "pending_proof": PaymentProof.objects.for_school(school).filter(invoice=invoice, status="pending").first(),
-        "payments": PaymentTransaction.objects.for_school(school).filter(
-            invoice=invoice, status=PaymentTransaction.Status.CONFIRMED).select_related("receipt")
+        "payments": PaymentTransaction.objects.for_school(school)
+        .filter(invoice=invoice, status=PaymentTransaction.Status.CONFIRMED)
+        .select_related("receipt")
         .order_by("-confirmed_at"),
-    }  # fmt: skip
+    }
     return render(request, "payments/guardian_invoice.html", context, status=status)

@@ -114,9 +114,12 @@ class PaymentTransaction(SchoolScoped):
         ]
         indexes = [
             models.Index(fields=["school", "status", "-created_at"], name="transaction_status_idx"),
-            models.Index(fields=["school", "reversed_at"], condition=Q(reversed_at__isnull=False),
-                         name="transaction_reversed_idx"),
-        ]  # fmt: skip
+            models.Index(
+                fields=["school", "reversed_at"],
+                condition=Q(reversed_at__isnull=False),
+                name="transaction_reversed_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount_minor} {self.currency}"
@@ -156,8 +159,7 @@ class PaymentProof(SchoolScoped):
 
     invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="proofs")
     transaction = models.OneToOneField(PaymentTransaction, on_delete=models.PROTECT, related_name="proof")
-    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")  # fmt: skip
+    guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     file_key = models.CharField(max_length=500)
     file_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
@@ -170,10 +172,12 @@ class PaymentProof(SchoolScoped):
     source = models.CharField(max_length=10, choices=Source.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     reject_reason = models.CharField(max_length=300, blank=True, default="")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")  # fmt: skip
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")  # fmt: skip
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     reviewed_at = models.DateTimeField(null=True, blank=True)
 

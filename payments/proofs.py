@@ -51,8 +51,11 @@ def check_file(head, size, field="file"):
 
 def _validate_claim(*, invoice, amount_minor, paid_on, school):
     if not invoice.has_balance_to_pay:
-        raise PaymentsError("Not payable.", code="not_payable",
-                            fields={"invoice": ["Only issued, unpaid invoices take transfer proofs."]})  # fmt: skip
+        raise PaymentsError(
+            "Not payable.",
+            code="not_payable",
+            fields={"invoice": ["Only issued, unpaid invoices take transfer proofs."]},
+        )
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise PaymentsError("Amount must be positive.", fields={"amount_minor": ["Enter the amount transferred."]})
     if paid_on is None:
@@ -62,8 +65,19 @@ def _validate_claim(*, invoice, amount_minor, paid_on, school):
 
 
 @transaction.atomic
-def proof_submit(*, invoice, actor, file_key, amount_minor, paid_on, bank_reference="", payer_name="",
-                 source=PaymentProof.Source.STAFF, guardian=None, file_name=""):  # fmt: skip
+def proof_submit(
+    *,
+    invoice,
+    actor,
+    file_key,
+    amount_minor,
+    paid_on,
+    bank_reference="",
+    payer_name="",
+    source=PaymentProof.Source.STAFF,
+    guardian=None,
+    file_name="",
+):
     """Attach an uploaded slip to an invoice: a PaymentProof and its PENDING transaction.
     The stored file is sniffed here too, since an upload URL accepts whatever the client sends."""
     school = invoice.school
@@ -97,19 +111,46 @@ def proof_submit(*, invoice, actor, file_key, amount_minor, paid_on, bank_refere
         raise PaymentsError("Reference already used.", code="duplicate_reference", fields={"bank_reference": [message]})
     user = actor if getattr(actor, "is_authenticated", False) else None
     tx = PaymentTransaction.objects.create(
-        school=school, invoice=invoice, kind=PaymentTransaction.Kind.BANK_TRANSFER, gateway="bank-transfer",
-        amount_minor=amount_minor, currency=invoice.currency, status=PaymentTransaction.Status.PENDING,
-        note=f"Transfer {reference}".strip()[:300], recorded_by=user,
-    )  # fmt: skip
+        school=school,
+        invoice=invoice,
+        kind=PaymentTransaction.Kind.BANK_TRANSFER,
+        gateway="bank-transfer",
+        amount_minor=amount_minor,
+        currency=invoice.currency,
+        status=PaymentTransaction.Status.PENDING,
+        note=f"Transfer {reference}".strip()[:300],
+        recorded_by=user,
+    )
     proof = PaymentProof.objects.create(
-        school=school, invoice=invoice, transaction=tx, guardian=guardian, file_key=file_key,
-        file_name=(file_name or file_key.rsplit("/", 1)[-1])[:255], content_type=content_type, size_bytes=size,
-        amount_minor=amount_minor, currency=invoice.currency, bank_reference=reference, paid_on=paid_on,
-        payer_name=(payer_name or "").strip()[:120], source=source, submitted_by=user,
-    )  # fmt: skip
-    audit(school=school, actor=actor, action="payment_proof.submitted", target=proof,
-          changes={"invoice": invoice.number, "amount_minor": amount_minor, "reference": reference,
-                   "source": source, "guardian_id": guardian.pk if guardian else None})  # fmt: skip
+        school=school,
+        invoice=invoice,
+        transaction=tx,
+        guardian=guardian,
+        file_key=file_key,
+        file_name=(file_name or file_key.rsplit("/", 1)[-1])[:255],
+        content_type=content_type,
+        size_bytes=size,
+        amount_minor=amount_minor,
+        currency=invoice.currency,
+        bank_reference=reference,
+        paid_on=paid_on,
+        payer_name=(payer_name or "").strip()[:120],
+        source=source,
+        submitted_by=user,
+    )
+    audit(
+        school=school,
+        actor=actor,
+        action="payment_proof.submitted",
+        target=proof,
+        changes={
+            "invoice": invoice.number,
+            "amount_minor": amount_minor,
+            "reference": reference,
+            "source": source,
+            "guardian_id": guardian.pk if guardian else None,
+        },
+    )
     return proof
 
 
@@ -117,8 +158,9 @@ def proof_submit_upload(*, invoice, actor, uploaded, **claim):
     """The workspace and the guardian page: check the upload, store it, then submit it.
     Checks the claim first so a bad form stores no file."""
     school = invoice.school
-    _validate_claim(invoice=invoice, amount_minor=claim.get("amount_minor"), paid_on=claim.get("paid_on"),
-                    school=school)  # fmt: skip
+    _validate_claim(
+        invoice=invoice, amount_minor=claim.get("amount_minor"), paid_on=claim.get("paid_on"), school=school
+    )
     if uploaded is None:
         raise _file_error("Choose the transfer slip (PDF, JPEG or PNG).", code="no_file")
     head = uploaded.read(16)
@@ -138,14 +180,18 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
     the receipt) or reject with a reason (the guardians are told why). Decided once: a second
     reviewer, even at the same moment, is told it was already decided."""
     proof = (
-        PaymentProof.objects.for_school(school).select_for_update().select_related("invoice", "transaction")
-        .filter(pk=proof_id).first()
-    )  # fmt: skip
+        PaymentProof.objects.for_school(school)
+        .select_for_update()
+        .select_related("invoice", "transaction")
+        .filter(pk=proof_id)
+        .first()
+    )
     if proof is None:
         raise PaymentsError("Not found.", code="not_found", fields={"proof": ["Not found in this school."]})
     if proof.status != PaymentProof.Status.PENDING:
-        raise PaymentsError("Already reviewed.", code="already_reviewed",
-                            fields={"proof": [f"This proof was already {proof.status}."]})  # fmt: skip
+        raise PaymentsError(
+            "Already reviewed.", code="already_reviewed", fields={"proof": [f"This proof was already {proof.status}."]}
+        )
     reason = (reason or "").strip()
     if not approve and not reason:
         raise PaymentsError("Give a reason.", fields={"reason": ["Tell the guardian why the proof is rejected."]})
@@ -165,25 +211,48 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
         tx.status = PaymentTransaction.Status.CONFIRMED
         tx.confirmed_at = now
         tx.save(update_fields=["status", "confirmed_at"])
-        emit(school=school, event_type="payment.confirmed", dedupe_key=f"payment.confirmed:{tx.pk}",
-             payload={"transaction_id": tx.pk, "invoice_id": invoice.pk, "amount_minor": tx.amount_minor,
-                      "currency": tx.currency})  # fmt: skip
+        emit(
+            school=school,
+            event_type="payment.confirmed",
+            dedupe_key=f"payment.confirmed:{tx.pk}",
+            payload={
+                "transaction_id": tx.pk,
+                "invoice_id": invoice.pk,
+                "amount_minor": tx.amount_minor,
+                "currency": tx.currency,
+            },
+        )
     else:
         tx.status = PaymentTransaction.Status.REJECTED
         tx.note = f"Proof rejected: {reason}"[:300]
         tx.save(update_fields=["status", "note"])
         _tell_rejected(proof=proof, invoice=invoice, reason=reason)
-    audit(school=school, actor=actor, action="payment_proof.approved" if approve else "payment_proof.rejected",
-          target=proof, changes={"invoice": invoice.number, "amount_minor": proof.amount_minor,
-                                 "transaction_id": tx.pk, "reason": proof.reject_reason})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="payment_proof.approved" if approve else "payment_proof.rejected",
+        target=proof,
+        changes={
+            "invoice": invoice.number,
+            "amount_minor": proof.amount_minor,
+            "transaction_id": tx.pk,
+            "reason": proof.reject_reason,
+        },
+    )
     return proof
 
 
 def _tell_rejected(*, proof, invoice, reason):
     student = invoice.student
-    guardian_ids = [proof.guardian_id] if proof.guardian_id else list(
-        StudentGuardian.objects.for_school(invoice.school).filter(student=student).values_list("guardian_id", flat=True)
-    )  # fmt: skip
+    guardian_ids = (
+        [proof.guardian_id]
+        if proof.guardian_id
+        else list(
+            StudentGuardian.objects.for_school(invoice.school)
+            .filter(student=student)
+            .values_list("guardian_id", flat=True)
+        )
+    )
     if not guardian_ids:
         return
     context = {
@@ -195,9 +264,15 @@ def _tell_rejected(*, proof, invoice, reason):
         "bank_reference": proof.bank_reference,
         "reason": reason,
     }
-    request_message(school=invoice.school, template="PAYMENT_PROOF_REJECTED", guardian_ids=guardian_ids,
-                    context=context, dedupe_key=f"proof-rejected:{proof.pk}", student_id=student.pk,
-                    reason="payment_proof.rejected")  # fmt: skip
+    request_message(
+        school=invoice.school,
+        template="PAYMENT_PROOF_REJECTED",
+        guardian_ids=guardian_ids,
+        context=context,
+        dedupe_key=f"proof-rejected:{proof.pk}",
+        student_id=student.pk,
+        reason="payment_proof.rejected",
+    )
 
 
 # --- The guardian's secure link -------------------------------------------------------------

@@ -21,9 +21,25 @@ from .models import PaymentProof
 class ProofOutput(serializers.ModelSerializer):
     class Meta:
         model = PaymentProof
-        fields = ["id", "invoice_id", "transaction_id", "status", "amount_minor", "currency", "paid_on",
-                  "bank_reference", "payer_name", "file_name", "content_type", "size_bytes", "source", "guardian_id",
-                  "reject_reason", "created_at", "reviewed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "invoice_id",
+            "transaction_id",
+            "status",
+            "amount_minor",
+            "currency",
+            "paid_on",
+            "bank_reference",
+            "payer_name",
+            "file_name",
+            "content_type",
+            "size_bytes",
+            "source",
+            "guardian_id",
+            "reject_reason",
+            "created_at",
+            "reviewed_at",
+        ]
 
 
 class ProofUploadUrlInput(serializers.Serializer):
@@ -34,10 +50,12 @@ class ProofUploadUrlApi(SchoolApiView):
     write_perm = "fees.manage"
 
     @extend_schema(
-        request=ProofUploadUrlInput, responses={201: UploadTargetOutput, **ERRORS}, tags=["payments"],
+        request=ProofUploadUrlInput,
+        responses={201: UploadTargetOutput, **ERRORS},
+        tags=["payments"],
         description="Where to POST the slip (multipart, field `file`; on S3 include the returned `fields`). "
-                    "Then submit it with `POST invoices/{id}/proofs/` and the `file_key`.",
-    )  # fmt: skip
+        "Then submit it with `POST invoices/{id}/proofs/` and the `file_key`.",
+    )
     def post(self, request, school_slug):
         data = ProofUploadUrlInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -75,12 +93,14 @@ class InvoiceProofsApi(SchoolApiView):
         if "guardian_id" in v:
             guardian = (
                 Guardian.objects.for_school(self.school)
-                .filter(pk=v.pop("guardian_id"), student_links__student=invoice.student).first()
-            )  # fmt: skip
+                .filter(pk=v.pop("guardian_id"), student_links__student=invoice.student)
+                .first()
+            )
             if guardian is None:
                 raise serializers.ValidationError({"guardian_id": ["Not a guardian of this student."]})
-        proof = proofs.proof_submit(invoice=invoice, actor=request.user, source=PaymentProof.Source.API,
-                                    guardian=guardian, **v)  # fmt: skip
+        proof = proofs.proof_submit(
+            invoice=invoice, actor=request.user, source=PaymentProof.Source.API, guardian=guardian, **v
+        )
         return Response(ProofOutput(proof).data, status=status.HTTP_201_CREATED)
 
 
@@ -118,8 +138,13 @@ class ProofDetailApi(SchoolApiView):
 
 class ReviewInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
-                                   help_text="Required to reject: the guardian is told.")  # fmt: skip
+    reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required to reject: the guardian is told.",
+    )
 
 
 class ProofReviewApi(SchoolApiView):
@@ -131,8 +156,13 @@ class ProofReviewApi(SchoolApiView):
         data = ReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        proof = proofs.proof_review(proof_id=proof.pk, school=self.school, actor=request.user,
-                                    approve=v["decision"] == "approve", reason=v["reason"])  # fmt: skip
+        proof = proofs.proof_review(
+            proof_id=proof.pk,
+            school=self.school,
+            actor=request.user,
+            approve=v["decision"] == "approve",
+            reason=v["reason"],
+        )
         return Response(ProofOutput(proof).data)
 
 

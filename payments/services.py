@@ -118,8 +118,11 @@ def webhook_receive(*, gateway, payload):
             event = WebhookEvent.objects.create(
                 gateway=gateway.name, event_id=data.event_id, reference=data.reference, payload=payload
             )
-            emit(school=intent.school if intent else None, event_type="payments.webhook_received",
-                 payload={"webhook_event_id": event.pk})  # fmt: skip
+            emit(
+                school=intent.school if intent else None,
+                event_type="payments.webhook_received",
+                payload={"webhook_event_id": event.pk},
+            )
     except IntegrityError:
         return WebhookEvent.objects.get(gateway=gateway.name, event_id=data.event_id), False
     return event, True
@@ -218,14 +221,23 @@ def _webhook_settle(webhook_event_id, facts):
         # The unlocked read saw a reason to credit nothing, and none of those reasons goes away (a
         # credit stays credited); should one have, the outbox retries and the retry asks the gateway.
         raise GatewayError("The payment changed while the gateway was asked; retrying.")
-    if facts is not None and (facts["status"] != "success" or facts["amount_minor"] != intent.amount_minor
-                              or facts["currency"] != intent.currency):  # fmt: skip
+    if facts is not None and (
+        facts["status"] != "success"
+        or facts["amount_minor"] != intent.amount_minor
+        or facts["currency"] != intent.currency
+    ):
         flagged.append(f"gateway verification says {facts}")
     tx = transaction_record(
-        invoice=intent.invoice, intent=intent, kind=PaymentTransaction.Kind.GATEWAY, gateway=gateway.name,
-        provider_reference=data.provider_reference, amount_minor=data.amount_minor, currency=data.currency,
-        flag_reason="; ".join(flagged), actor=None,
-    )  # fmt: skip
+        invoice=intent.invoice,
+        intent=intent,
+        kind=PaymentTransaction.Kind.GATEWAY,
+        gateway=gateway.name,
+        provider_reference=data.provider_reference,
+        amount_minor=data.amount_minor,
+        currency=data.currency,
+        flag_reason="; ".join(flagged),
+        actor=None,
+    )
     _webhook_decided(event, WebhookEvent.Status.PROCESSED, tx.note if tx.status == tx.Status.FLAGGED else "")
     return tx
 
@@ -245,8 +257,19 @@ def _duplicate_reference(existing, reference):
 
 
 @transaction.atomic
-def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=None, gateway="",
-                       provider_reference=None, flag_reason="", note=""):  # fmt: skip
+def transaction_record(
+    *,
+    invoice,
+    kind,
+    amount_minor,
+    currency,
+    actor,
+    intent=None,
+    gateway="",
+    provider_reference=None,
+    flag_reason="",
+    note="",
+):
     """A confirmed payment (or, with `flag_reason`, one held for review and not credited).
     Outside references are unique per school: a gateway's charge delivered again returns the
     transaction already recorded (and credits nothing); a counter slip entered twice is refused (409)."""
@@ -263,11 +286,19 @@ def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=N
     try:
         with transaction.atomic():
             tx = PaymentTransaction.objects.create(
-                school=invoice.school, invoice=invoice, intent=intent, kind=kind, gateway=gateway,
-                provider_reference=provider_reference, amount_minor=amount_minor, currency=currency, status=status,
-                note=(flag_reason or note)[:300], confirmed_at=None if flag_reason else timezone.now(),
+                school=invoice.school,
+                invoice=invoice,
+                intent=intent,
+                kind=kind,
+                gateway=gateway,
+                provider_reference=provider_reference,
+                amount_minor=amount_minor,
+                currency=currency,
+                status=status,
+                note=(flag_reason or note)[:300],
+                confirmed_at=None if flag_reason else timezone.now(),
                 recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )  # fmt: skip
+            )
     except IntegrityError:
         same_school = PaymentTransaction.objects.for_school(invoice.school).select_related("invoice")
         existing = None
@@ -283,13 +314,25 @@ def transaction_record(*, invoice, kind, amount_minor, currency, actor, intent=N
     if intent is not None:
         intent.status = PaymentIntent.Status.FAILED if flag_reason else PaymentIntent.Status.SUCCEEDED
         intent.save(update_fields=["status"])
-    audit(school=invoice.school, actor=actor, action="payment.flagged" if flag_reason else "payment.confirmed",
-          target=tx, changes={"invoice": invoice.number, "amount_minor": amount_minor, "kind": kind,
-                              "reason": flag_reason})  # fmt: skip
+    audit(
+        school=invoice.school,
+        actor=actor,
+        action="payment.flagged" if flag_reason else "payment.confirmed",
+        target=tx,
+        changes={"invoice": invoice.number, "amount_minor": amount_minor, "kind": kind, "reason": flag_reason},
+    )
     if not flag_reason:
-        emit(school=invoice.school, event_type="payment.confirmed", dedupe_key=f"payment.confirmed:{tx.pk}",
-             payload={"transaction_id": tx.pk, "invoice_id": invoice.pk, "amount_minor": amount_minor,
-                      "currency": currency})  # fmt: skip
+        emit(
+            school=invoice.school,
+            event_type="payment.confirmed",
+            dedupe_key=f"payment.confirmed:{tx.pk}",
+            payload={
+                "transaction_id": tx.pk,
+                "invoice_id": invoice.pk,
+                "amount_minor": amount_minor,
+                "currency": currency,
+            },
+        )
     return tx
 
 
@@ -329,10 +372,19 @@ def transaction_reverse(*, transaction_id, school, actor, reason):
     tx.reversed_at = timezone.now()
     tx.save(update_fields=["status", "note", "reversed_at"])
     Receipt.objects.filter(transaction=tx).update(is_void=True)
-    audit(school=school, actor=actor, action="payment.reversed", target=tx,
-          changes={"amount_minor": tx.amount_minor, "reason": tx.note, "invoice_id": tx.invoice_id})  # fmt: skip
-    emit(school=school, event_type="payment.reversed", dedupe_key=f"payment.reversed:{tx.pk}",
-         payload={"transaction_id": tx.pk, "invoice_id": tx.invoice_id, "amount_minor": tx.amount_minor})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="payment.reversed",
+        target=tx,
+        changes={"amount_minor": tx.amount_minor, "reason": tx.note, "invoice_id": tx.invoice_id},
+    )
+    emit(
+        school=school,
+        event_type="payment.reversed",
+        dedupe_key=f"payment.reversed:{tx.pk}",
+        payload={"transaction_id": tx.pk, "invoice_id": tx.invoice_id, "amount_minor": tx.amount_minor},
+    )
     return tx
 
 
@@ -350,10 +402,16 @@ def receipt_render_pdf(*, receipt_id, force=False):
 
     receipt = (
         Receipt.objects.select_for_update(of=("self",))
-        .select_related("school__profile", "transaction__invoice__student", "transaction__invoice__class_group",
-                        "transaction__invoice__term__session", "transaction__intent", "transaction__recorded_by")
+        .select_related(
+            "school__profile",
+            "transaction__invoice__student",
+            "transaction__invoice__class_group",
+            "transaction__invoice__term__session",
+            "transaction__intent",
+            "transaction__recorded_by",
+        )
         .get(pk=receipt_id)
-    )  # fmt: skip
+    )
     if pdf_is_current(receipt) and not force:
         return receipt
     previous = receipt.pdf_key
@@ -364,8 +422,13 @@ def receipt_render_pdf(*, receipt_id, force=False):
     receipt.save(update_fields=["pdf_key"])
     if previous and previous != receipt.pdf_key:
         transaction.on_commit(lambda: default_storage.delete(previous))
-    audit(school=receipt.school, actor=None, action="receipt.pdf_rendered", target=receipt,
-          changes={"void": receipt.is_void, "replaced": bool(previous)})  # fmt: skip
+    audit(
+        school=receipt.school,
+        actor=None,
+        action="receipt.pdf_rendered",
+        target=receipt,
+        changes={"void": receipt.is_void, "replaced": bool(previous)},
+    )
     return receipt
 
 
@@ -389,10 +452,20 @@ def receipt_request_message(*, receipt_id):
     balance, _credit = balance_after(tx)
     paid_at = timezone.localtime(tx.confirmed_at or receipt.issued_at, school.tzinfo)
     context = {
-        "school_name": school.name, "student_name": student.full_name, "invoice_number": invoice.number or "",
-        "receipt_number": receipt.number, "amount": format_money(receipt.amount_minor, receipt.currency),
-        "balance": format_money(balance, receipt.currency), "paid_at": f"{paid_at.day} {paid_at:%b %Y, %H:%M}",
-    }  # fmt: skip
-    return request_message(school=school, template="PAYMENT_RECEIPT", guardian_ids=guardian_ids, context=context,
-                           dedupe_key=f"receipt:{receipt.pk}", student_id=student.pk,
-                           reason="payment.confirmed")  # fmt: skip
+        "school_name": school.name,
+        "student_name": student.full_name,
+        "invoice_number": invoice.number or "",
+        "receipt_number": receipt.number,
+        "amount": format_money(receipt.amount_minor, receipt.currency),
+        "balance": format_money(balance, receipt.currency),
+        "paid_at": f"{paid_at.day} {paid_at:%b %Y, %H:%M}",
+    }
+    return request_message(
+        school=school,
+        template="PAYMENT_RECEIPT",
+        guardian_ids=guardian_ids,
+        context=context,
+        dedupe_key=f"receipt:{receipt.pk}",
+        student_id=student.pk,
+        reason="payment.confirmed",
+    )

@@ -19,10 +19,17 @@ from .models import PaymentProof
 def _proof(request, proof_id):
     proof = (
         PaymentProof.objects.for_school(request.school)
-        .select_related("invoice__student", "invoice__class_group", "transaction__receipt", "guardian", "submitted_by",
-                        "reviewed_by")
-        .filter(pk=proof_id).first()
-    )  # fmt: skip
+        .select_related(
+            "invoice__student",
+            "invoice__class_group",
+            "transaction__receipt",
+            "guardian",
+            "submitted_by",
+            "reviewed_by",
+        )
+        .filter(pk=proof_id)
+        .first()
+    )
     if proof is None:
         raise Http404("No such proof")
     return proof
@@ -50,9 +57,11 @@ def proofs_queue(request):
 def proof_detail(request, proof_id):
     proof = _proof(request, proof_id)
     others = (
-        PaymentProof.objects.for_school(request.school).filter(invoice=proof.invoice).exclude(pk=proof.pk)
+        PaymentProof.objects.for_school(request.school)
+        .filter(invoice=proof.invoice)
+        .exclude(pk=proof.pk)
         .order_by("-created_at")[:10]
-    )  # fmt: skip
+    )
     return render(request, "payments/proof_detail.html", {"proof": proof, "invoice": proof.invoice, "others": others})
 
 
@@ -74,8 +83,13 @@ def proof_review(request, proof_id):
         messages.error(request, "Choose approve or reject.")
         return redirect("proof-detail", request.school.slug, proof.pk)
     try:
-        proofs.proof_review(proof_id=proof.pk, school=request.school, actor=request.user,
-                            approve=decision == "approve", reason=request.POST.get("reason", ""))  # fmt: skip
+        proofs.proof_review(
+            proof_id=proof.pk,
+            school=request.school,
+            actor=request.user,
+            approve=decision == "approve",
+            reason=request.POST.get("reason", ""),
+        )
     except PaymentsError as exc:
         detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
         messages.error(request, detail or exc.message)
@@ -97,8 +111,13 @@ def proof_upload(request, invoice_id):
     form = ProofForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            proof = proofs.proof_submit_upload(invoice=invoice, actor=request.user, uploaded=form.cleaned_data["file"],
-                                               source=PaymentProof.Source.STAFF, **form.claim())  # fmt: skip
+            proof = proofs.proof_submit_upload(
+                invoice=invoice,
+                actor=request.user,
+                uploaded=form.cleaned_data["file"],
+                source=PaymentProof.Source.STAFF,
+                **form.claim(),
+            )
         except PaymentsError as exc:
             add_service_errors(form, exc)
         else:

@@ -69,7 +69,14 @@ class RegistrationKpiDailyAdmin(ReadOnlyAdmin):
 
 @admin.register(RevenueDaily)
 class RevenueDailyAdmin(ReadOnlyAdmin):
-    list_display = ("day", "school", "currency", "collected_minor", "invoiced_minor", "outstanding_minor",
-                    "overdue_invoices")  # fmt: skip
+    list_display = (
+        "day",
+        "school",
+        "currency",
+        "collected_minor",
+        "invoiced_minor",
+        "outstanding_minor",
+        "overdue_invoices",
+    )
     list_filter = ("school",)
     date_hierarchy = "day"

@@ -38,9 +38,12 @@ PERM = "registrar.manage_applications"
 STALE_AFTER = datetime.timedelta(days=3)
 PLACE_ERRORS = {
     **ERRORS,
-    409: OpenApiResponse(ErrorSerializer, description="A clash: a teacher, room or class is taken, or a class or "
-                                                      "slot is full. `fields` say who and which slot."),
-}  # fmt: skip
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="A clash: a teacher, room or class is taken, or a class or "
+        "slot is full. `fields` say who and which slot.",
+    ),
+}
 
 
 def _dotted(detail, prefix=""):
@@ -80,8 +83,19 @@ def _in_school(queryset, pk, field):
 class ApplicationGuardianOutput(serializers.ModelSerializer):
     class Meta:
         model = ApplicationGuardian
-        fields = ["id", "guardian_id", "first_name", "last_name", "relationship", "phone", "email", "is_primary",
-                  "consent_sms", "consent_whatsapp", "consent_email"]  # fmt: skip
+        fields = [
+            "id",
+            "guardian_id",
+            "first_name",
+            "last_name",
+            "relationship",
+            "phone",
+            "email",
+            "is_primary",
+            "consent_sms",
+            "consent_whatsapp",
+            "consent_email",
+        ]
 
 
 class ApplicationDocumentOutput(serializers.ModelSerializer):
@@ -89,8 +103,20 @@ class ApplicationDocumentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ApplicationDocument
-        fields = ["id", "kind", "status", "original_name", "content_type", "size", "uploaded_via", "uploaded_at",
-                  "note", "reviewed_at", "student_id", "file_url"]  # fmt: skip
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_via",
+            "uploaded_at",
+            "note",
+            "reviewed_at",
+            "student_id",
+            "file_url",
+        ]
 
     def get_file_url(self, document) -> str:
         return download_url(document.file.name, filename=document.original_name or None)[0]
@@ -111,20 +137,47 @@ class DuplicateFlagOutput(serializers.ModelSerializer):
 
     class Meta:
         model = DuplicateFlag
-        fields = ["id", "application_id", "application_reference", "other_application_id",
-                  "other_application_reference", "student_id", "student_admission_number", "reason", "status",
-                  "created_at", "resolved_at"]  # fmt: skip
+        fields = [
+            "id",
+            "application_id",
+            "application_reference",
+            "other_application_id",
+            "other_application_reference",
+            "student_id",
+            "student_admission_number",
+            "reason",
+            "status",
+            "created_at",
+            "resolved_at",
+        ]
 
 
 class ApplicationOutput(serializers.ModelSerializer):
     class Meta:
         model = Application
         fields = [
-            "id", "reference", "status", "first_name", "other_names", "last_name", "date_of_birth", "gender",
-            "class_level", "term_id", "previous_school", "source", "submitted_at", "status_changed_at",
-            "open_duplicates", "missing_documents", "placed_class_group_id", "placed_at", "student_id", "invoice_id",
+            "id",
+            "reference",
+            "status",
+            "first_name",
+            "other_names",
+            "last_name",
+            "date_of_birth",
+            "gender",
+            "class_level",
+            "term_id",
+            "previous_school",
+            "source",
+            "submitted_at",
+            "status_changed_at",
+            "open_duplicates",
+            "missing_documents",
+            "placed_class_group_id",
+            "placed_at",
+            "student_id",
+            "invoice_id",
             "converted_at",
-        ]  # fmt: skip
+        ]
 
 
 class ApplicationDetailOutput(ApplicationOutput):
@@ -136,8 +189,17 @@ class ApplicationDetailOutput(ApplicationOutput):
     duplicates = DuplicateFlagOutput(source="duplicate_flags", many=True, read_only=True)
 
     class Meta(ApplicationOutput.Meta):
-        fields = [*ApplicationOutput.Meta.fields, "notes", "needs_info_items", "allowed_moves",
-                  "missing_document_kinds", "guardians", "documents", "events", "duplicates"]  # fmt: skip
+        fields = [
+            *ApplicationOutput.Meta.fields,
+            "notes",
+            "needs_info_items",
+            "allowed_moves",
+            "missing_document_kinds",
+            "guardians",
+            "documents",
+            "events",
+            "duplicates",
+        ]
 
     def get_allowed_moves(self, application) -> list[str]:
         return allowed_moves(application.status)
@@ -151,10 +213,18 @@ def _applications(school):
 
 
 def _detail(school, pk):
-    queryset = _applications(school).select_related("school").prefetch_related(
-        "guardians", "documents", "events__actor", "duplicate_flags__application",
-        "duplicate_flags__other_application", "duplicate_flags__student",
-    )  # fmt: skip
+    queryset = (
+        _applications(school)
+        .select_related("school")
+        .prefetch_related(
+            "guardians",
+            "documents",
+            "events__actor",
+            "duplicate_flags__application",
+            "duplicate_flags__other_application",
+            "duplicate_flags__student",
+        )
+    )
     return ApplicationDetailOutput(queryset.get(pk=pk)).data
 
 
@@ -213,9 +283,12 @@ class ApplicationGuardianInput(serializers.Serializer):
     last_name = serializers.CharField(max_length=80)
     relationship = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     phone = serializers.CharField(
-        max_length=30, required=False, allow_blank=True, default="",
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Any common format; stored as E.164. A phone or an email is required.",
-    )  # fmt: skip
+    )
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     consent_sms = serializers.BooleanField(default=False)
     consent_whatsapp = serializers.BooleanField(default=False)
@@ -246,17 +319,22 @@ class ApplicationListApi(SchoolApiView):
         return paginated(self, queryset, ApplicationOutput, ApplicationFilter)
 
     @extend_schema(
-        request=ApplicationCreateInput, responses={201: ApplicationDetailOutput, **ERRORS}, tags=["applications"],
+        request=ApplicationCreateInput,
+        responses={201: ApplicationDetailOutput, **ERRORS},
+        tags=["applications"],
         description="An application from the integrator's own form (source `api`). Documents follow with "
-                    "`POST applications/{id}/documents/`. The family gets APPLICATION_RECEIVED.",
-    )  # fmt: skip
+        "`POST applications/{id}/documents/`. The family gets APPLICATION_RECEIVED.",
+    )
     def post(self, request, school_slug):
         v = _valid(ApplicationCreateInput, request.data)
         applicant = {**v["applicant"], "term": _in_school(self.school.terms, v.get("term_id"), "term_id")}
         application = services.application_submit(
-            school=self.school, applicant=applicant, guardians=[dict(g) for g in v["guardians"]],
-            source=Application.Source.API, actor=request.user,
-        )  # fmt: skip
+            school=self.school,
+            applicant=applicant,
+            guardians=[dict(g) for g in v["guardians"]],
+            source=Application.Source.API,
+            actor=request.user,
+        )
         return Response(_detail(self.school, application.pk), status=status.HTTP_201_CREATED)
 
 
@@ -273,40 +351,54 @@ class TransitionInput(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=Application.Status.choices)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     needs_info_items = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list,
+        child=serializers.CharField(max_length=200),
+        required=False,
+        default=list,
         help_text="For needs_info: what the family must send (they get a link to upload it).",
-    )  # fmt: skip
+    )
 
 
 class ApplicationTransitionApi(SchoolApiView):
     write_perm = PERM
 
     @extend_schema(
-        request=TransitionInput, responses={200: ApplicationDetailOutput, **ERRORS}, tags=["applications"],
+        request=TransitionInput,
+        responses={200: ApplicationDetailOutput, **ERRORS},
+        tags=["applications"],
         description="Move along the transition table (pending → in_review → needs_info ⇄ in_review → approved → "
-                    "converted; rejected or withdrawn from any open status). Anything else is refused with code "
-                    "`invalid_transition`. Approving here sends no invoice: use `approve/` for that.",
-    )  # fmt: skip
+        "converted; rejected or withdrawn from any open status). Anything else is refused with code "
+        "`invalid_transition`. Approving here sends no invoice: use `approve/` for that.",
+    )
     def post(self, request, school_slug, pk):
         application = scoped_get(_applications(self.school), pk)
         v = _valid(TransitionInput, request.data)
-        services.application_transition(application=application, to_status=v["to_status"], actor=request.user,
-                                         note=v["note"], needs_info_items=v["needs_info_items"])  # fmt: skip
+        services.application_transition(
+            application=application,
+            to_status=v["to_status"],
+            actor=request.user,
+            note=v["note"],
+            needs_info_items=v["needs_info_items"],
+        )
         return Response(_detail(self.school, application.pk))
 
 
 class PlaceInput(serializers.Serializer):
     class_group_id = IdField()
-    slot_ids = serializers.ListField(child=IdField(), required=False, default=list,
-                                     help_text="Timetable slots to hold a seat in.")  # fmt: skip
+    slot_ids = serializers.ListField(
+        child=IdField(), required=False, default=list, help_text="Timetable slots to hold a seat in."
+    )
 
 
 class ApplicationPlaceApi(SchoolApiView):
     write_perm = PERM
 
-    @extend_schema(request=PlaceInput, responses={200: ApplicationDetailOutput, **PLACE_ERRORS}, tags=["applications"],
-                   description="Place the applicant in a class group and timetable slots (replacing an earlier "
-                               "placement). A clash answers 409 naming who and which slot.")  # fmt: skip
+    @extend_schema(
+        request=PlaceInput,
+        responses={200: ApplicationDetailOutput, **PLACE_ERRORS},
+        tags=["applications"],
+        description="Place the applicant in a class group and timetable slots (replacing an earlier "
+        "placement). A clash answers 409 naming who and which slot.",
+    )
     def post(self, request, school_slug, pk):
         from academics.placement import application_place
 
@@ -330,13 +422,22 @@ class ApproveInput(serializers.Serializer):
 class ApplicationApproveApi(SchoolApiView):
     write_perm = PERM
 
-    @extend_schema(request=ApproveInput, responses={200: ApplicationDetailOutput, **ERRORS}, tags=["applications"],
-                   description="in_review → approved; the applicant must be placed in a class first.")  # fmt: skip
+    @extend_schema(
+        request=ApproveInput,
+        responses={200: ApplicationDetailOutput, **ERRORS},
+        tags=["applications"],
+        description="in_review → approved; the applicant must be placed in a class first.",
+    )
     def post(self, request, school_slug, pk):
         application = scoped_get(_applications(self.school), pk)
         v = _valid(ApproveInput, request.data)
-        services.application_approve(application=application, actor=request.user, send_invoice=v["send_invoice"],
-                                     send_autopay_link=v["send_autopay_link"], note=v["note"])  # fmt: skip
+        services.application_approve(
+            application=application,
+            actor=request.user,
+            send_invoice=v["send_invoice"],
+            send_autopay_link=v["send_autopay_link"],
+            note=v["note"],
+        )
         return Response(_detail(self.school, application.pk))
 
 
@@ -347,10 +448,14 @@ class ConvertInput(serializers.Serializer):
 class ApplicationConvertApi(SchoolApiView):
     write_perm = PERM
 
-    @extend_schema(request=ConvertInput, responses={200: ApplicationDetailOutput, **ERRORS}, tags=["applications"],
-                   description="approved → converted: the student is created (or activated), enrolled in the placed "
-                               "class for the term, and given the applicant's seats and documents. Converting again "
-                               "returns the same student and changes nothing.")  # fmt: skip
+    @extend_schema(
+        request=ConvertInput,
+        responses={200: ApplicationDetailOutput, **ERRORS},
+        tags=["applications"],
+        description="approved → converted: the student is created (or activated), enrolled in the placed "
+        "class for the term, and given the applicant's seats and documents. Converting again "
+        "returns the same student and changes nothing.",
+    )
     def post(self, request, school_slug, pk):
         application = scoped_get(_applications(self.school), pk)
         v = _valid(ConvertInput, request.data)
@@ -385,8 +490,13 @@ class ApplicationDocumentsApi(SchoolApiView):
     def post(self, request, school_slug, pk):
         application = scoped_get(_applications(self.school), pk)
         v = _valid(DocumentUploadInput, request.data)
-        document = services.document_add(application=application, kind=v["kind"], upload=v["file"],
-                                         via=ApplicationDocument.Via.API, actor=request.user)  # fmt: skip
+        document = services.document_add(
+            application=application,
+            kind=v["kind"],
+            upload=v["file"],
+            via=ApplicationDocument.Via.API,
+            actor=request.user,
+        )
         return Response(ApplicationDocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -397,8 +507,9 @@ class ReviewVerdict(models.TextChoices):
 
 class DocumentReviewInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReviewVerdict.choices)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
-                                 help_text="Required to reject.")  # fmt: skip
+    note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default="", help_text="Required to reject."
+    )
 
 
 class DocumentReviewApi(SchoolApiView):
@@ -409,8 +520,9 @@ class DocumentReviewApi(SchoolApiView):
     )
     def post(self, request, school_slug, pk, doc_id):
         application = scoped_get(_applications(self.school), pk)
-        document = scoped_get(ApplicationDocument.objects.for_school(self.school).filter(application=application),
-                              doc_id)  # fmt: skip
+        document = scoped_get(
+            ApplicationDocument.objects.for_school(self.school).filter(application=application), doc_id
+        )
         v = _valid(DocumentReviewInput, request.data)
         document = services.document_review(document=document, actor=request.user, status=v["status"], note=v["note"])
         return Response(ApplicationDocumentOutput(document).data)
@@ -426,8 +538,11 @@ def _flags(school):
 class DuplicateListApi(SchoolApiView):
     read_perm = PERM
 
-    @extend_schema(responses={200: DuplicateFlagOutput(many=True), **READ_ERRORS}, tags=["applications"],
-                   description="Open possible duplicates of open applications, newest first.")  # fmt: skip
+    @extend_schema(
+        responses={200: DuplicateFlagOutput(many=True), **READ_ERRORS},
+        tags=["applications"],
+        description="Open possible duplicates of open applications, newest first.",
+    )
     def get(self, request, school_slug):
         queryset = _flags(self.school).filter(status=DuplicateFlag.Status.OPEN, application__status__in=OPEN_STATUSES)
         return paginated(self, queryset.order_by("-created_at", "-id"), DuplicateFlagOutput)
@@ -439,9 +554,10 @@ class ResolveAction(models.TextChoices):
 
 
 class ResolveInput(serializers.Serializer):
-    action = serializers.ChoiceField(choices=ResolveAction.choices,
-                                     help_text="merge: withdraw this application into the other one (or the "
-                                               "student); dismiss: not the same child.")  # fmt: skip
+    action = serializers.ChoiceField(
+        choices=ResolveAction.choices,
+        help_text="merge: withdraw this application into the other one (or the student); dismiss: not the same child.",
+    )
 
 
 class DuplicateResolveApi(SchoolApiView):

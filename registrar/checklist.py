@@ -72,5 +72,5 @@ def missing_documents_for(application):
         ApplicationDocument.objects.for_school(application.school)
         .filter(application=application, status__in=COUNTED)
         .values_list("kind", flat=True)
-    )  # fmt: skip
+    )
     return [kind for kind in required if kind not in sent]

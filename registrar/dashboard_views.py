@@ -43,8 +43,12 @@ def school_home(request):
         # The page's header (the period switch swaps only the body below it). Counting a large
         # school's pupils costs more than the rest of the page, so the counts are kept a minute.
         counts = cache.get_or_set(f"school-home-counts:{school.pk}", lambda: _head_counts(school), HEAD_COUNTS_SECONDS)
-        context = {"term": school.current_term(), "student_count": counts["students"],
-                   "student_count_display": f"{counts['students']:,}", "class_count": counts["classes"]}  # fmt: skip
+        context = {
+            "term": school.current_term(),
+            "student_count": counts["students"],
+            "student_count_display": f"{counts['students']:,}",
+            "class_count": counts["classes"],
+        }
     if not request.membership.has_perm("dashboard.view"):
         return render(request, "schools/home.html", context)
     summary = kpi.dashboard_summary(school=school, days=_period(request.GET.get("period")))
@@ -56,8 +60,10 @@ HEAD_COUNTS_SECONDS = 60
 
 
 def _head_counts(school):
-    return {"students": school.students.filter(status=Student.Status.ACTIVE).count(),
-            "classes": school.class_groups.count()}  # fmt: skip
+    return {
+        "students": school.students.filter(status=Student.Status.ACTIVE).count(),
+        "classes": school.class_groups.count(),
+    }
 
 
 def dashboard_context(summary, membership):
@@ -70,19 +76,33 @@ def dashboard_context(summary, membership):
     days = summary["period_days"]
     currency = summary["currency"]
     charts = [
-        bar_chart(summary["series"], key="leads", name="leads", title=f"Leads per day, last {days} days",
-                  label=lambda v: f"{v:,}", axis=lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"),
-        bar_chart(summary["series"], key="collected_minor", name="revenue",
-                  title=f"Revenue collected per day, last {days} days",
-                  label=lambda v: format_money(v, currency), axis=lambda v: _short_money(v, currency)),
-    ]  # fmt: skip
+        bar_chart(
+            summary["series"],
+            key="leads",
+            name="leads",
+            title=f"Leads per day, last {days} days",
+            label=lambda v: f"{v:,}",
+            axis=lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.1f}",
+        ),
+        bar_chart(
+            summary["series"],
+            key="collected_minor",
+            name="revenue",
+            title=f"Revenue collected per day, last {days} days",
+            label=lambda v: format_money(v, currency),
+            axis=lambda v: _short_money(v, currency),
+        ),
+    ]
     # Both series in one table, newest first; dates formatted here (the template's date filter
     # costs more than the rest of the page on a year of days).
     figures = [
-        {"day": f"{p['day']:%a} {p['day'].day} {p['day']:%b %Y}", "leads": f"{p['leads']:,}",
-         "revenue": format_money(p["collected_minor"], currency)}
+        {
+            "day": f"{p['day']:%a} {p['day'].day} {p['day']:%b %Y}",
+            "leads": f"{p['leads']:,}",
+            "revenue": format_money(p["collected_minor"], currency),
+        }
         for p in reversed(summary["series"])
-    ]  # fmt: skip
+    ]
     return {
         "summary": summary,
         "tiles": tiles,
@@ -163,8 +183,10 @@ def bar_chart(series, *, key, name, title, label, axis=None):
     total = sum(values)
     busiest = max(range(n), key=lambda i: (values[i], i)) if n else None
     if total:
-        desc = (f"Total {label(total)} from {day(0)} to {day(n - 1)}; busiest day {day(busiest)} with "
-                f"{label(values[busiest])}; today so far {label(values[-1])}.")  # fmt: skip
+        desc = (
+            f"Total {label(total)} from {day(0)} to {day(n - 1)}; busiest day {day(busiest)} with "
+            f"{label(values[busiest])}; today so far {label(values[-1])}."
+        )
     else:
         desc = f"Nothing from {day(0)} to {day(n - 1)}."
     return {

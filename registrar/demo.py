@@ -13,14 +13,60 @@ from django.utils import timezone
 
 from .models import Application, ApplicationEvent, DocumentKind, DocumentRequirement
 
-FIRST = ["Amaka", "Tobi", "Zainab", "Chinedu", "Ife", "Musa", "Ngozi", "Seyi", "Halima", "Obinna", "Tolu", "Yemi",
-         "Fatima", "Kelechi", "Bisi", "Emeka", "Aisha", "Dapo", "Uche", "Rukayat", "Femi", "Nneka", "Sani",
-         "Bukola"]  # fmt: skip
-LAST = ["Adeyemi", "Okafor", "Bello", "Eze", "Ogunleye", "Ibrahim", "Nwosu", "Balogun", "Danjuma", "Okonkwo",
-        "Afolabi", "Umar", "Chukwu", "Adebayo", "Lawal", "Obi"]  # fmt: skip
+FIRST = [
+    "Amaka",
+    "Tobi",
+    "Zainab",
+    "Chinedu",
+    "Ife",
+    "Musa",
+    "Ngozi",
+    "Seyi",
+    "Halima",
+    "Obinna",
+    "Tolu",
+    "Yemi",
+    "Fatima",
+    "Kelechi",
+    "Bisi",
+    "Emeka",
+    "Aisha",
+    "Dapo",
+    "Uche",
+    "Rukayat",
+    "Femi",
+    "Nneka",
+    "Sani",
+    "Bukola",
+]
+LAST = [
+    "Adeyemi",
+    "Okafor",
+    "Bello",
+    "Eze",
+    "Ogunleye",
+    "Ibrahim",
+    "Nwosu",
+    "Balogun",
+    "Danjuma",
+    "Okonkwo",
+    "Afolabi",
+    "Umar",
+    "Chukwu",
+    "Adebayo",
+    "Lawal",
+    "Obi",
+]
 # (how many, where they end up) for the board's columns.
-PLAN = [(6, "pending"), (5, "in_review"), (3, "needs_info"), (3, "approved"), (4, "converted"), (2, "rejected"),
-        (1, "withdrawn")]  # fmt: skip
+PLAN = [
+    (6, "pending"),
+    (5, "in_review"),
+    (3, "needs_info"),
+    (3, "approved"),
+    (4, "converted"),
+    (2, "rejected"),
+    (1, "withdrawn"),
+]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -60,9 +106,10 @@ def seed_registrar_demo(*, school, registrar):
 
 def _requirements(school):
     for level, kind in [("", DocumentKind.BIRTH_CERTIFICATE), ("", DocumentKind.PHOTO)] + [
-        (level, DocumentKind.LAST_REPORT) for level in sorted(set(school.class_groups.values_list("level", flat=True)))
+        (level, DocumentKind.LAST_REPORT)
+        for level in sorted(set(school.class_groups.values_list("level", flat=True)))
         if level != "JSS 1"
-    ]:  # fmt: skip
+    ]:
         DocumentRequirement.objects.get_or_create(school=school, level=level, kind=kind)
 
 
@@ -83,14 +130,43 @@ def _timetable(school, term, actor):
             for l_index, (subject, start, end) in enumerate(lessons):
                 teacher = teachers[(g_index * 2 + l_index + weekday) % len(teachers)] if teachers else None
                 # Rotate so no teacher is in two rooms at once: arm A's and arm B's teachers differ per hour.
-                slot_create(school=school, actor=actor, term=term, class_group=group, subject=subject, weekday=weekday,
-                            start_time=t(start), end_time=t(end), teacher=teacher,
-                            room=f"{group.name} room")  # fmt: skip
+                slot_create(
+                    school=school,
+                    actor=actor,
+                    term=term,
+                    class_group=group,
+                    subject=subject,
+                    weekday=weekday,
+                    start_time=t(start),
+                    end_time=t(end),
+                    teacher=teacher,
+                    room=f"{group.name} room",
+                )
     first = groups[0]
-    slot_create(school=school, actor=actor, term=term, class_group=first, subject="French club", weekday=3,
-                start_time=t(14), end_time=t(15), room="Language lab", capacity=2)  # fmt: skip
-    slot_create(school=school, actor=actor, term=term, class_group=first, subject="Robotics club", weekday=4,
-                start_time=t(14), end_time=t(15, 30), room="Science lab", capacity=12)  # fmt: skip
+    slot_create(
+        school=school,
+        actor=actor,
+        term=term,
+        class_group=first,
+        subject="French club",
+        weekday=3,
+        start_time=t(14),
+        end_time=t(15),
+        room="Language lab",
+        capacity=2,
+    )
+    slot_create(
+        school=school,
+        actor=actor,
+        term=term,
+        class_group=first,
+        subject="Robotics club",
+        weekday=4,
+        start_time=t(14),
+        end_time=t(15, 30),
+        room="Science lab",
+        capacity=12,
+    )
     return list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
 
 
@@ -107,17 +183,29 @@ def _apply(school, rng, index, *, with_documents):
         if rng.random() < 0.7:
             documents.append((DocumentKind.PHOTO, SimpleUploadedFile("photo.png", _png(), "image/png")))
     return application_submit(
-        school=school, source=Application.Source.FORM,
-        applicant={"first_name": rng.choice(FIRST), "last_name": last, "date_of_birth": born.isoformat(),
-                   "gender": rng.choice(["female", "male"]), "class_level": "JSS 1",
-                   "previous_school": rng.choice(["Little Stars Nursery & Primary", "Bright Future Primary", ""])},
-        guardians=[{"first_name": rng.choice(FIRST), "last_name": last,
-                    "relationship": rng.choice(["Mother", "Father"]),
-                    "phone": f"+23481{index:02d}{rng.randint(1000000, 9999999)}"[:14],
-                    "email": f"family{index}.{last.lower()}@example.ng", "consent_sms": True,
-                    "consent_email": rng.random() < 0.6}],
+        school=school,
+        source=Application.Source.FORM,
+        applicant={
+            "first_name": rng.choice(FIRST),
+            "last_name": last,
+            "date_of_birth": born.isoformat(),
+            "gender": rng.choice(["female", "male"]),
+            "class_level": "JSS 1",
+            "previous_school": rng.choice(["Little Stars Nursery & Primary", "Bright Future Primary", ""]),
+        },
+        guardians=[
+            {
+                "first_name": rng.choice(FIRST),
+                "last_name": last,
+                "relationship": rng.choice(["Mother", "Father"]),
+                "phone": f"+23481{index:02d}{rng.randint(1000000, 9999999)}"[:14],
+                "email": f"family{index}.{last.lower()}@example.ng",
+                "consent_sms": True,
+                "consent_email": rng.random() < 0.6,
+            }
+        ],
         documents=documents,
-    )  # fmt: skip
+    )
 
 
 def _walk(application, final, *, registrar, slots, rng):
@@ -129,19 +217,25 @@ def _walk(application, final, *, registrar, slots, rng):
     if final == "pending":
         return
     if final == "withdrawn":
-        application_transition(application=application, to_status="withdrawn", actor=None,
-                               note="The family chose another school.")  # fmt: skip
+        application_transition(
+            application=application, to_status="withdrawn", actor=None, note="The family chose another school."
+        )
         return
     application_transition(application=application, to_status="in_review", actor=registrar)
     if final == "in_review":
         return
     if final == "needs_info":
-        application_transition(application=application, to_status="needs_info", actor=registrar,
-                               needs_info_items=["Birth certificate", "Last school report"])  # fmt: skip
+        application_transition(
+            application=application,
+            to_status="needs_info",
+            actor=registrar,
+            needs_info_items=["Birth certificate", "Last school report"],
+        )
         return
     if final == "rejected":
-        application_transition(application=application, to_status="rejected", actor=registrar,
-                               note="No place in JSS 1 for this session.")  # fmt: skip
+        application_transition(
+            application=application, to_status="rejected", actor=registrar, note="No place in JSS 1 for this session."
+        )
         return
     lessons = [s for s in slots if "club" not in s.subject]
     group = lessons[rng.randrange(len(lessons))].class_group if lessons else None
@@ -149,8 +243,12 @@ def _walk(application, final, *, registrar, slots, rng):
         return
     with transaction.atomic():
         try:
-            application_place(application=application, actor=registrar, class_group=group,
-                              slot_ids=[s.pk for s in lessons if s.class_group_id == group.pk])  # fmt: skip
+            application_place(
+                application=application,
+                actor=registrar,
+                class_group=group,
+                slot_ids=[s.pk for s in lessons if s.class_group_id == group.pk],
+            )
         except AcademicsError:
             return
     application.refresh_from_db()
@@ -179,10 +277,23 @@ def _again(school, original):
 
     guardian = original.guardians.order_by("id").first()
     application_submit(
-        school=school, source=Application.Source.FORM,
-        applicant={"first_name": original.first_name, "last_name": original.last_name,
-                   "date_of_birth": original.date_of_birth.isoformat(), "gender": original.gender,
-                   "class_level": original.class_level},
-        guardians=[{"first_name": guardian.first_name, "last_name": guardian.last_name, "phone": guardian.phone,
-                    "email": guardian.email, "relationship": guardian.relationship, "consent_sms": True}],
-    )  # fmt: skip
+        school=school,
+        source=Application.Source.FORM,
+        applicant={
+            "first_name": original.first_name,
+            "last_name": original.last_name,
+            "date_of_birth": original.date_of_birth.isoformat(),
+            "gender": original.gender,
+            "class_level": original.class_level,
+        },
+        guardians=[
+            {
+                "first_name": guardian.first_name,
+                "last_name": guardian.last_name,
+                "phone": guardian.phone,
+                "email": guardian.email,
+                "relationship": guardian.relationship,
+                "consent_sms": True,
+            }
+        ],
+    )

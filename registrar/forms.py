@@ -24,8 +24,12 @@ def _megabytes():
 def _file_field(kind, label):
     accept = IMAGE_ONLY if kind == DocumentKind.PHOTO else ANY_DOCUMENT
     kinds = "JPEG or PNG" if kind == DocumentKind.PHOTO else "PDF, JPEG or PNG"
-    return forms.FileField(label=label, required=False, help_text=f"{kinds}, up to {_megabytes()} MB.",
-                           widget=forms.ClearableFileInput(attrs={"accept": accept}))  # fmt: skip
+    return forms.FileField(
+        label=label,
+        required=False,
+        help_text=f"{kinds}, up to {_megabytes()} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": accept}),
+    )
 
 
 class AccessibleForm(forms.Form):
@@ -72,24 +76,44 @@ def _required(what):
 def _guardian_fields(prefix, required):
     who = "guardian" if prefix == "g1" else "second guardian"
     return {
-        f"{prefix}_first_name": forms.CharField(label="First name", max_length=80, required=required,
-                                                widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-                                                error_messages=_required(f"the {who}'s first name")),
-        f"{prefix}_last_name": forms.CharField(label="Surname", max_length=80, required=required,
-                                               widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-                                               error_messages=_required(f"the {who}'s surname")),
-        f"{prefix}_relationship": forms.CharField(label="Relationship to the child", max_length=40, required=False,
-                                                  help_text="For example: mother, father, aunt."),
-        f"{prefix}_phone": forms.CharField(label="Phone number", max_length=30, required=False,
-                                           help_text="With the country code if outside Nigeria, e.g. +447700900123.",
-                                           widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})),
-        f"{prefix}_email": forms.EmailField(label="Email address", max_length=254, required=False,
-                                            widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-                                            error_messages={"invalid": BAD_EMAIL}),
+        f"{prefix}_first_name": forms.CharField(
+            label="First name",
+            max_length=80,
+            required=required,
+            widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+            error_messages=_required(f"the {who}'s first name"),
+        ),
+        f"{prefix}_last_name": forms.CharField(
+            label="Surname",
+            max_length=80,
+            required=required,
+            widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+            error_messages=_required(f"the {who}'s surname"),
+        ),
+        f"{prefix}_relationship": forms.CharField(
+            label="Relationship to the child",
+            max_length=40,
+            required=False,
+            help_text="For example: mother, father, aunt.",
+        ),
+        f"{prefix}_phone": forms.CharField(
+            label="Phone number",
+            max_length=30,
+            required=False,
+            help_text="With the country code if outside Nigeria, e.g. +447700900123.",
+            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        ),
+        f"{prefix}_email": forms.EmailField(
+            label="Email address",
+            max_length=254,
+            required=False,
+            widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+            error_messages={"invalid": BAD_EMAIL},
+        ),
         f"{prefix}_consent_sms": forms.BooleanField(label="Text messages (SMS)", required=False),
         f"{prefix}_consent_whatsapp": forms.BooleanField(label="WhatsApp", required=False),
         f"{prefix}_consent_email": forms.BooleanField(label="Email", required=False),
-    }  # fmt: skip
+    }
 
 
 class ApplicationForm(AccessibleForm):
@@ -97,20 +121,33 @@ class ApplicationForm(AccessibleForm):
     other_names = forms.CharField(label="Other names", max_length=120, required=False)
     last_name = forms.CharField(label="Surname", max_length=80, error_messages=_required("the child's surname"))
     date_of_birth = DateFormField(
-        label="Date of birth", help_text="For example: 2014-03-21.",
+        label="Date of birth",
+        help_text="For example: 2014-03-21.",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={**_required("the child's date of birth"), "invalid": "Enter the date like 2014-03-21."},
-    )  # fmt: skip
-    gender = forms.ChoiceField(label="Sex", choices=Application.Gender.choices, widget=forms.RadioSelect,
-                               error_messages={"required": "Choose the child's sex."})  # fmt: skip
-    class_level = forms.ChoiceField(label="Class applied for",
-                                    error_messages={"required": "Choose the class applied for."})  # fmt: skip
+    )
+    gender = forms.ChoiceField(
+        label="Sex",
+        choices=Application.Gender.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the child's sex."},
+    )
+    class_level = forms.ChoiceField(
+        label="Class applied for", error_messages={"required": "Choose the class applied for."}
+    )
     previous_school = forms.CharField(label="Current or last school", max_length=200, required=False)
-    notes = forms.CharField(label="Anything the school should know", max_length=2000, required=False,
-                            widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    notes = forms.CharField(
+        label="Anything the school should know",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     # A field people never see: only a bot filling in every input sets it.
-    website = forms.CharField(label="Leave this empty", required=False,
-                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))  # fmt: skip
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, levels=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,8 +177,16 @@ class ApplicationForm(AccessibleForm):
 
     def applicant(self):
         d = self.cleaned_data
-        keys = ("first_name", "other_names", "last_name", "date_of_birth", "gender", "class_level", "previous_school",
-                "notes")  # fmt: skip
+        keys = (
+            "first_name",
+            "other_names",
+            "last_name",
+            "date_of_birth",
+            "gender",
+            "class_level",
+            "previous_school",
+            "notes",
+        )
         return {key: d[key] for key in keys}
 
     def guardians(self):

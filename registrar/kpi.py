@@ -79,9 +79,13 @@ def _local_day(expression, school):
 def leads_by_day(*, school, start, end):
     since, until = _bounds(school, start, end)
     rows = (
-        Application.objects.for_school(school).filter(submitted_at__gte=since, submitted_at__lt=until)
-        .annotate(day=_local_day("submitted_at", school)).values("day").annotate(n=Count("id")).order_by()
-    )  # fmt: skip
+        Application.objects.for_school(school)
+        .filter(submitted_at__gte=since, submitted_at__lt=until)
+        .annotate(day=_local_day("submitted_at", school))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return {row["day"]: row["n"] for row in rows}
 
 
@@ -91,8 +95,11 @@ def moves_by_day(*, school, start, end):
     rows = (
         ApplicationEvent.objects.for_school(school)
         .filter(kind=ApplicationEvent.Kind.STATUS, at__gte=since, at__lt=until, to_status__in=MOVES)
-        .annotate(day=_local_day("at", school)).values("day", "to_status").annotate(n=Count("id")).order_by()
-    )  # fmt: skip
+        .annotate(day=_local_day("at", school))
+        .values("day", "to_status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     found = defaultdict(dict)
     for row in rows:
         found[row["day"]][row["to_status"]] = row["n"]
@@ -109,18 +116,22 @@ def collected_by_day(*, school, start, end):
     confirmed = (
         PaymentTransaction.objects.for_school(school)
         .filter(confirmed_at__gte=since, confirmed_at__lt=until, status__in=CONFIRMED)
-        .annotate(day=_local_day("confirmed_at", school)).values("day")
-        .annotate(amount=Sum("amount_minor"), n=Count("id")).order_by()
-    )  # fmt: skip
+        .annotate(day=_local_day("confirmed_at", school))
+        .values("day")
+        .annotate(amount=Sum("amount_minor"), n=Count("id"))
+        .order_by()
+    )
     for row in confirmed:
         found[row["day"]][0] += row["amount"]
         found[row["day"]][1] += row["n"]
     reversed_ = (
         PaymentTransaction.objects.for_school(school)
         .filter(reversed_at__gte=since, reversed_at__lt=until)
-        .annotate(day=_local_day("reversed_at", school)).values("day")
-        .annotate(amount=Sum("amount_minor")).order_by()
-    )  # fmt: skip
+        .annotate(day=_local_day("reversed_at", school))
+        .values("day")
+        .annotate(amount=Sum("amount_minor"))
+        .order_by()
+    )
     for row in reversed_:
         found[row["day"]][0] -= row["amount"] or 0
     return {day: tuple(values) for day, values in found.items()}
@@ -143,15 +154,19 @@ def balances_by_day(*, school, start, end):
     invoiced = {
         row["issue_date"]: row["s"]
         for row in live.filter(issue_date__gte=start, issue_date__lte=end)
-        .values("issue_date").annotate(s=Sum("total_minor")).order_by()
-    }  # fmt: skip
+        .values("issue_date")
+        .annotate(s=Sum("total_minor"))
+        .order_by()
+    }
     paid = defaultdict(int)
     moving = (
         allocations.filter(created_at__lt=until, invoice__issue_date__lte=end)
         .filter(Q(created_at__gte=since) | Q(invoice__issue_date__gte=start))
-        .annotate(day=_local_day("created_at", school)).values("day", "invoice__issue_date")
-        .annotate(s=Sum("amount_minor")).order_by()
-    )  # fmt: skip
+        .annotate(day=_local_day("created_at", school))
+        .values("day", "invoice__issue_date")
+        .annotate(s=Sum("amount_minor"))
+        .order_by()
+    )
     for row in moving:
         paid[max(row["day"], row["invoice__issue_date"])] += row["s"]
     running = billed_before - paid_before
@@ -176,9 +191,10 @@ def overdue_by_day(*, school, start, end):
             total_minor__lte=F("paid_minor"),
             pk__in=Allocation.objects.for_school(school).filter(created_at__gte=since).values("invoice_id"),
         )
-        .annotate(settled_day=_local_day(last_paid, school)).values("due_date", "issue_date", "settled_day")
+        .annotate(settled_day=_local_day(last_paid, school))
+        .values("due_date", "issue_date", "settled_day")
         .annotate(n=Count("id"))
-    )  # fmt: skip
+    )
     starts, ends = defaultdict(int), defaultdict(int)
     for row in [*owing.order_by(), *settled.order_by()]:
         first = max(row["due_date"] + DAY, row["issue_date"])
@@ -217,24 +233,44 @@ def kpi_backfill(*, school, start, end):
     registration, revenue = [], []
     for day in _days(start, end):
         day_moves = moves.get(day, {})
-        registration.append(RegistrationKpiDaily(
-            school=school, day=day, leads=leads.get(day, 0), computed_at=now,
-            **{status: day_moves.get(status, 0) for status in MOVES},
-        ))  # fmt: skip
+        registration.append(
+            RegistrationKpiDaily(
+                school=school,
+                day=day,
+                leads=leads.get(day, 0),
+                computed_at=now,
+                **{status: day_moves.get(status, 0) for status in MOVES},
+            )
+        )
         amount, payments = collected.get(day, (0, 0))
         invoiced, outstanding = balances[day]
-        revenue.append(RevenueDaily(
-            school=school, day=day, currency=school.currency, collected_minor=amount, payments=payments,
-            invoiced_minor=invoiced, outstanding_minor=outstanding, overdue_invoices=overdue[day], computed_at=now,
-        ))  # fmt: skip
+        revenue.append(
+            RevenueDaily(
+                school=school,
+                day=day,
+                currency=school.currency,
+                collected_minor=amount,
+                payments=payments,
+                invoiced_minor=invoiced,
+                outstanding_minor=outstanding,
+                overdue_invoices=overdue[day],
+                computed_at=now,
+            )
+        )
     RegistrationKpiDaily.objects.bulk_create(
-        registration, batch_size=UPSERT_BATCH, update_conflicts=True, unique_fields=["school", "day"],
+        registration,
+        batch_size=UPSERT_BATCH,
+        update_conflicts=True,
+        unique_fields=["school", "day"],
         update_fields=[*REGISTRATION_FIELDS, "computed_at"],
-    )  # fmt: skip
+    )
     RevenueDaily.objects.bulk_create(
-        revenue, batch_size=UPSERT_BATCH, update_conflicts=True, unique_fields=["school", "day"],
+        revenue,
+        batch_size=UPSERT_BATCH,
+        update_conflicts=True,
+        unique_fields=["school", "day"],
         update_fields=["currency", *REVENUE_FIELDS, "computed_at"],
-    )  # fmt: skip
+    )
     return len(registration)
 
 
@@ -355,7 +391,7 @@ def _links(school, start, today):
                 "audit.view",
             ),
             *invoices,
-        ],  # fmt: skip
+        ],
         "outstanding": invoices,
         "overdue": [(reverse("defaulters", args=[slug]), "fees.view")],
         "failed_messages": [(failed, "messaging.send")],
@@ -386,14 +422,16 @@ def dashboard_summary(*, school, days):
     week_start = today - 6 * DAY
     registration = {
         row["day"]: row
-        for row in RegistrationKpiDaily.objects.for_school(school).filter(day__gte=start, day__lt=today)
+        for row in RegistrationKpiDaily.objects.for_school(school)
+        .filter(day__gte=start, day__lt=today)
         .values("day", "leads", "converted", "computed_at")
-    }  # fmt: skip
+    }
     revenue = {
         row["day"]: row
-        for row in RevenueDaily.objects.for_school(school).filter(day__gte=start, day__lt=today)
+        for row in RevenueDaily.objects.for_school(school)
+        .filter(day__gte=start, day__lt=today)
         .values("day", "collected_minor", "payments", "computed_at")
-    }  # fmt: skip
+    }
     today_leads = leads_by_day(school=school, start=today, end=today).get(today, 0)
     today_converted = moves_by_day(school=school, start=today, end=today).get(today, {}).get("converted", 0)
     today_collected, today_payments = collected_by_day(school=school, start=today, end=today).get(today, (0, 0))
@@ -446,11 +484,11 @@ def dashboard_summary(*, school, days):
             unit="percent",
             display="—" if rate is None else f"{rate:.1f}%",
             hint=f"{converted:,} enrolled of {leads:,} leads",
-        ),  # fmt: skip
+        ),
         _tile("enrollments", "Enrollments", converted, period),
         _tile(
             "revenue", "Revenue collected", collected, period, unit="minor", display=format_money(collected, currency)
-        ),  # fmt: skip
+        ),
         _tile(
             "outstanding",
             "Outstanding balance",
@@ -458,7 +496,7 @@ def dashboard_summary(*, school, days):
             "now",
             unit="minor",
             display=format_money(outstanding, currency),
-        ),  # fmt: skip
+        ),
         _tile("overdue", "Overdue invoices", overdue, "now"),
         _tile("failed_messages", "Failed messages", failed_messages, period),
     ]
@@ -466,9 +504,12 @@ def dashboard_summary(*, school, days):
         {"key": "stale", "label": "Applications with no move for over 3 days", "count": pipeline["stale"]},
         {"key": "proofs", "label": "Transfer proofs awaiting review", "count": proofs},
         {"key": "failed_messages", "label": f"Failed messages ({period})", "count": failed_messages},
-        {"key": "dead_events", "label": "Dead background events (the platform team can retry them)",
-         "count": dead_events},
-    ]  # fmt: skip
+        {
+            "key": "dead_events",
+            "label": "Dead background events (the platform team can retry them)",
+            "count": dead_events,
+        },
+    ]
     return {
         "period_days": days,
         "start": start,
@@ -485,6 +526,11 @@ def dashboard_summary(*, school, days):
 
 def _tile(key, label, value, period, *, unit="count", display=None, hint=""):
     return {
-        "key": key, "label": label, "value": value, "unit": unit, "period": period,
-        "display": display if display is not None else f"{value:,}", "hint": hint,
-    }  # fmt: skip
+        "key": key,
+        "label": label,
+        "value": value,
+        "unit": unit,
+        "period": period,
+        "display": display if display is not None else f"{value:,}",
+        "hint": hint,
+    }

@@ -30,8 +30,9 @@ class KpiTile(serializers.Serializer):
     unit = serializers.ChoiceField(choices=["count", "minor", "percent"])
     display = serializers.CharField(help_text="The value as the dashboard shows it (money with its symbol).")
     period = serializers.CharField(help_text='"last 30 days", "last 7 days" or "now".')
-    url = serializers.CharField(allow_null=True, help_text="Workspace path of the list behind the figure; "
-                                "null when your role cannot open it.")  # fmt: skip
+    url = serializers.CharField(
+        allow_null=True, help_text="Workspace path of the list behind the figure; null when your role cannot open it."
+    )
 
 
 class KpiDay(serializers.Serializer):
@@ -82,7 +83,7 @@ class KpiSummaryApi(SchoolApiView):
                 default=kpi.PERIODS[0],
                 description="Days, today included.",
             )
-        ],  # fmt: skip
+        ],
         responses={200: KpiSummary, 400: ERRORS[400], **READ_ERRORS},
         tags=["kpi"],
     )

@@ -51,8 +51,14 @@ class Application(SchoolScoped):
     date_of_birth = models.DateField()
     gender = models.CharField(max_length=10, choices=Gender.choices)
     class_level = models.CharField(max_length=40, help_text="The class level sought (JSS 1).")
-    term = models.ForeignKey("schools.Term", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             help_text="The term applied for; empty means the current term.")  # fmt: skip
+    term = models.ForeignKey(
+        "schools.Term",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The term applied for; empty means the current term.",
+    )
     previous_school = models.CharField(max_length=200, blank=True, default="")
     notes = models.TextField(blank=True, default="", help_text="Anything the family told us on the form.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
@@ -62,12 +68,14 @@ class Application(SchoolScoped):
     # What the registrar asked for when moving to needs_info (shown to the guardian on the upload link).
     needs_info_items = models.JSONField(default=list, blank=True)
     # Placement (registrar's "Class" tab): the class group; seats in timetable slots are academics.SlotSeat.
-    placed_class_group = models.ForeignKey("schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT,
-                                           related_name="placed_applications")  # fmt: skip
+    placed_class_group = models.ForeignKey(
+        "schools.ClassGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="placed_applications"
+    )
     placed_at = models.DateTimeField(null=True, blank=True)
     # Set on approval with an invoice (the student is created then, status "admitted") or on conversion.
-    student = models.ForeignKey("schools.Student", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="applications")  # fmt: skip
+    student = models.ForeignKey(
+        "schools.Student", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
     invoice = models.ForeignKey("fees.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     converted_at = models.DateTimeField(null=True, blank=True)
     # Kept in step by the services so the board filters without joins.
@@ -76,8 +84,9 @@ class Application(SchoolScoped):
     # Lower-cased names, reference, guardians' phones and emails: what the board's search reads
     # (trigram-indexed on PostgreSQL).
     search_text = models.TextField(blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -85,7 +94,7 @@ class Application(SchoolScoped):
             models.UniqueConstraint(fields=["school", "reference"], name="application_unique_reference"),
             models.UniqueConstraint(
                 fields=["student"], condition=Q(student__isnull=False), name="application_one_per_student"
-            ),  # fmt: skip
+            ),
         ]
         indexes = [
             # The lead queue (a board column): one status, newest first. The old system's required index.
@@ -106,9 +115,11 @@ class Application(SchoolScoped):
 
 
 OPEN_STATUSES = {
-    Application.Status.PENDING, Application.Status.IN_REVIEW, Application.Status.NEEDS_INFO,
+    Application.Status.PENDING,
+    Application.Status.IN_REVIEW,
+    Application.Status.NEEDS_INFO,
     Application.Status.APPROVED,
-}  # fmt: skip
+}
 
 
 class ApplicationGuardian(SchoolScoped):
@@ -176,12 +187,14 @@ class ApplicationDocument(SchoolScoped):
     note = models.CharField(max_length=300, blank=True, default="")
     uploaded_via = models.CharField(max_length=10, choices=Via.choices, default=Via.FORM)
     uploaded_at = models.DateTimeField(default=timezone.now)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")  # fmt: skip
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     # Carried over on conversion (the student keeps the documents the application had).
-    student = models.ForeignKey("schools.Student", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="documents")  # fmt: skip
+    student = models.ForeignKey(
+        "schools.Student", null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
 
     class Meta:
         ordering = ["kind", "-uploaded_at", "-id"]
@@ -208,8 +221,9 @@ class ApplicationEvent(SchoolScoped):
     from_status = models.CharField(max_length=12, blank=True, default="")
     to_status = models.CharField(max_length=12, blank=True, default="")
     note = models.TextField(blank=True, default="")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")  # fmt: skip
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -234,26 +248,34 @@ class DuplicateFlag(SchoolScoped):
         DISMISSED = "dismissed", "Dismissed"
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="duplicate_flags")
-    other_application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.CASCADE,
-                                          related_name="+")  # fmt: skip
+    other_application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     student = models.ForeignKey("schools.Student", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")  # fmt: skip
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(other_application__isnull=False) | Q(student__isnull=False),
-                                   name="duplicate_names_something"),  # fmt: skip
-            models.UniqueConstraint(fields=["application", "other_application"],
-                                    condition=Q(other_application__isnull=False), name="duplicate_unique_pair"),
-            models.UniqueConstraint(fields=["application", "student"], condition=Q(student__isnull=False),
-                                    name="duplicate_unique_student"),
-        ]  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(other_application__isnull=False) | Q(student__isnull=False),
+                name="duplicate_names_something",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "other_application"],
+                condition=Q(other_application__isnull=False),
+                name="duplicate_unique_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "student"], condition=Q(student__isnull=False), name="duplicate_unique_student"
+            ),
+        ]
 
     def __str__(self):
         return self.reason

@@ -65,10 +65,15 @@ def _tab_context(request, application, tab, extra, posted):
         documents, checklist = selectors.documents_checklist(school=school, application=application)
         missing = [row["kind"] for row in checklist if row["missing"]]
         posted_kind = posted.get("kind", "") if posted else ""
-        context.update(documents=documents, checklist=checklist, kinds=DocumentKind.choices, missing_kinds=set(missing),
-                       checked_items=_checked_items(posted, set(missing)),
-                       upload_kind=posted_kind or (missing[0] if missing else ""),
-                       can_ask_for_info=Application.Status.NEEDS_INFO in allowed_moves(application.status))  # fmt: skip
+        context.update(
+            documents=documents,
+            checklist=checklist,
+            kinds=DocumentKind.choices,
+            missing_kinds=set(missing),
+            checked_items=_checked_items(posted, set(missing)),
+            upload_kind=posted_kind or (missing[0] if missing else ""),
+            can_ask_for_info=Application.Status.NEEDS_INFO in allowed_moves(application.status),
+        )
     elif tab == "class":
         context.update(_class_context(request, application, extra.get("chosen_group"), extra.get("chosen_slot_ids")))
     elif tab == "fees":
@@ -88,17 +93,24 @@ def _checked_items(posted, missing_kinds):
 
 
 def _class_context(request, application, chosen_group=None, chosen_slot_ids=None):
-    term, groups, slots = selectors.placement_options(school=request.school, application=application,
-                                                     class_group=chosen_group)  # fmt: skip
+    term, groups, slots = selectors.placement_options(
+        school=request.school, application=application, class_group=chosen_group
+    )
     chosen_group = chosen_group or application.placed_class_group
     if chosen_slot_ids is None:
         chosen_slot_ids = selectors.seated_slot_ids(school=request.school, application=application)
     seats = None
     if chosen_group is not None and term is not None:
         seats = class_group_seats(class_group=chosen_group, term=term)
-    return {"term": term, "groups": groups, "slots": slots, "chosen_group": chosen_group,
-            "chosen_slot_ids": set(chosen_slot_ids), "seats": seats,
-            "can_place": application.status in selectors.OPEN_STATUSES}  # fmt: skip
+    return {
+        "term": term,
+        "groups": groups,
+        "slots": slots,
+        "chosen_group": chosen_group,
+        "chosen_slot_ids": set(chosen_slot_ids),
+        "seats": seats,
+        "can_place": application.status in selectors.OPEN_STATUSES,
+    }
 
 
 def _standalone(request):
@@ -113,12 +125,19 @@ def render_panel(
     """The panel (HTMX) or the page. `posted` refills the forms when they come back with errors."""
     extra = extra or {}
     context = {
-        "application": application, "tab": tab, "tabs": TABS, "tab_label": dict(TABS)[tab], "notice": notice,
-        "errors": errors or {}, "posted": posted or {}, "full_page": _standalone(request),
+        "application": application,
+        "tab": tab,
+        "tabs": TABS,
+        "tab_label": dict(TABS)[tab],
+        "notice": notice,
+        "errors": errors or {},
+        "posted": posted or {},
+        "full_page": _standalone(request),
         "ask_for_info": request.GET.get("move") == "needs_info",
         "detail_url": reverse("registrar-application", args=[request.school.slug, application.pk]),
-        **_tab_context(request, application, tab, extra, posted), **extra,
-    }  # fmt: skip
+        **_tab_context(request, application, tab, extra, posted),
+        **extra,
+    }
     template = "registrar/partials/panel.html" if request.htmx else "registrar/application.html"
     response = render(request, template, context, status=status)
     if changed:
@@ -140,9 +159,16 @@ def _failed(request, application, tab, exc, extra=None):
     """The panel again with the error beside its fields; the service rolled back, so the row is
     read again rather than trusting an object it may have half-changed."""
     fresh = _application(request, application.pk)
-    return render_panel(request, fresh, tab, status=getattr(exc, "status_code", 400),
-                        notice={"ok": False, "text": error_text(exc)}, errors=exc.fields, extra=extra,
-                        posted=request.POST)  # fmt: skip
+    return render_panel(
+        request,
+        fresh,
+        tab,
+        status=getattr(exc, "status_code", 400),
+        notice={"ok": False, "text": error_text(exc)},
+        errors=exc.fields,
+        extra=extra,
+        posted=request.POST,
+    )
 
 
 @require_GET
@@ -160,8 +186,14 @@ def panel_move(request, application):
     try:
         if to_status not in Application.Status.values:
             raise DomainError("Choose where to move the application.", fields={"to_status": ["Choose a status."]})
-        move(application=application, to_status=to_status, actor=request.user, note=request.POST.get("note", ""),
-             items=needs_info_items(request.POST), send_welcome=request.POST.get("send_welcome") == "1")  # fmt: skip
+        move(
+            application=application,
+            to_status=to_status,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            items=needs_info_items(request.POST),
+            send_welcome=request.POST.get("send_welcome") == "1",
+        )
     except DomainError as exc:
         return _failed(request, application, tab, exc)
     return _done(request, application, tab, f"Moved to {Application.Status(to_status).label}.")
@@ -174,9 +206,12 @@ def application_approve_view(request, application_id):
     send_invoice = request.POST.get("send_invoice") == "1"
     try:
         application = application_approve(
-            application=application, actor=request.user, send_invoice=send_invoice,
-            send_autopay_link=request.POST.get("send_autopay_link") == "1", note=request.POST.get("note", ""),
-        )  # fmt: skip
+            application=application,
+            actor=request.user,
+            send_invoice=send_invoice,
+            send_autopay_link=request.POST.get("send_autopay_link") == "1",
+            note=request.POST.get("note", ""),
+        )
     except DomainError as exc:
         return _failed(request, application, "fees", exc)
     text = "Approved."
@@ -191,8 +226,9 @@ def application_convert_view(request, application_id):
     application = _application(request, application_id)
     tab = _tab(request.POST.get("tab"))
     try:
-        student = application_convert(application=application, actor=request.user,
-                                      send_welcome=request.POST.get("send_welcome") == "1")  # fmt: skip
+        student = application_convert(
+            application=application, actor=request.user, send_welcome=request.POST.get("send_welcome") == "1"
+        )
     except DomainError as exc:
         return _failed(request, application, tab, exc)
     return _done(request, application, tab, f"Enrolled as {student.full_name} ({student.admission_number}).")
@@ -227,8 +263,7 @@ def application_place_view(request, application_id):
         conflicts = getattr(exc, "conflicts", [])
         if conflicts:
             # The clashes are listed beside the slots; the same sentences twice would be noise.
-            exc = DomainError("Not saved: the placement clashes with the timetable (see the slots).",
-                              code=exc.code)  # fmt: skip
+            exc = DomainError("Not saved: the placement clashes with the timetable (see the slots).", code=exc.code)
             exc.status_code = 409
         extra["conflicts"] = conflicts
         return _failed(request, application, "class", exc, extra=extra)
@@ -273,8 +308,9 @@ def document_upload(request, application_id):
             errors["file"] = ["Choose a file to upload."]
         if errors:
             raise DomainError("Check the upload.", fields=errors)
-        document_add(application=application, kind=kind, upload=upload, via=ApplicationDocument.Via.STAFF,
-                     actor=request.user)  # fmt: skip
+        document_add(
+            application=application, kind=kind, upload=upload, via=ApplicationDocument.Via.STAFF, actor=request.user
+        )
     except DomainError as exc:
         return _failed(request, application, "docs", exc)
     return _done(request, application, "docs", f"{DocumentKind(kind).label} uploaded.")
@@ -296,10 +332,16 @@ def document_file(request, application_id, document_id):
     application = _application(request, application_id)
     document = _document(request, application, document_id)
     # Birth certificates and reports are a child's records: who opened which is kept, like a student's.
-    audit(school=request.school, actor=request.user, action="application.document_viewed", target=application,
-          changes={"document_id": document.pk, "kind": document.kind, "via": "workspace"})  # fmt: skip
-    url, _ = download_url(document.file.name, expires_seconds=DOCUMENT_LINK_SECONDS,
-                          filename=document.original_name or None)  # fmt: skip
+    audit(
+        school=request.school,
+        actor=request.user,
+        action="application.document_viewed",
+        target=application,
+        changes={"document_id": document.pk, "kind": document.kind, "via": "workspace"},
+    )
+    url, _ = download_url(
+        document.file.name, expires_seconds=DOCUMENT_LINK_SECONDS, filename=document.original_name or None
+    )
     return redirect(url)
 
 

@@ -95,15 +95,21 @@ def apply(request, slug):
             return render(request, "registrar/public/received.html", context)
         valid = form.is_valid()
         if _rate_limited(request, school) or (valid and not _take_slot(request, school)):
-            form.add_error(None, "Too many applications were sent from your network in the last hour. "
-                                 "Please try again later, or contact the school.")  # fmt: skip
+            form.add_error(
+                None,
+                "Too many applications were sent from your network in the last hour. "
+                "Please try again later, or contact the school.",
+            )
             status = 429
         elif valid:
             try:
                 application = application_submit(
-                    school=school, applicant=form.applicant(), guardians=form.guardians(),
-                    documents=form.documents(), source=Application.Source.FORM,
-                )  # fmt: skip
+                    school=school,
+                    applicant=form.applicant(),
+                    guardians=form.guardians(),
+                    documents=form.documents(),
+                    source=Application.Source.FORM,
+                )
             except RegistrarError as exc:
                 # A typo the family can fix does not use up its allowance.
                 ratelimit.give_back(_rate_key(request, school))
@@ -134,8 +140,12 @@ def application_status(request, slug, token):
     more_url = None
     if application.status == S.NEEDS_INFO:
         more_url = links.needs_info_url(application)
-    context = {"applying_to": application.school, "application": application, "more_url": more_url,
-               "status_text": STATUS_TEXT.get(application.status, "")}  # fmt: skip
+    context = {
+        "applying_to": application.school,
+        "application": application,
+        "more_url": more_url,
+        "status_text": STATUS_TEXT.get(application.status, ""),
+    }
     return render(request, "registrar/public/status.html", context)
 
 
@@ -163,6 +173,10 @@ def application_more(request, slug, token):
                 return redirect(page + "?sent=1")
         else:
             status = 400
-    context = {"applying_to": application.school, "application": application, "form": form,
-               "items": application.needs_info_items}  # fmt: skip
+    context = {
+        "applying_to": application.school,
+        "application": application,
+        "form": form,
+        "items": application.needs_info_items,
+    }
     return render(request, "registrar/public/more.html", context, status=status)

@@ -28,17 +28,32 @@ from .transitions import allowed_moves
 Status = Application.Status
 
 BOARD_STATUSES = [
-    Status.PENDING, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED,
-    Status.CONVERTED, Status.REJECTED, Status.WITHDRAWN,
-]  # fmt: skip
+    Status.PENDING,
+    Status.IN_REVIEW,
+    Status.NEEDS_INFO,
+    Status.APPROVED,
+    Status.CONVERTED,
+    Status.REJECTED,
+    Status.WITHDRAWN,
+]
 # Closed columns are drawn narrow: the day's work is in the open ones.
 COLLAPSED_STATUSES = {Status.CONVERTED, Status.REJECTED, Status.WITHDRAWN}
 PER_COLUMN = 25
 STALE_AFTER = datetime.timedelta(days=3)
 CARD_FIELDS = (
-    "id", "school_id", "reference", "status", "first_name", "last_name", "other_names", "class_level",
-    "submitted_at", "status_changed_at", "open_duplicates", "missing_documents",
-)  # fmt: skip
+    "id",
+    "school_id",
+    "reference",
+    "status",
+    "first_name",
+    "last_name",
+    "other_names",
+    "class_level",
+    "submitted_at",
+    "status_changed_at",
+    "open_duplicates",
+    "missing_documents",
+)
 
 # How each move reads on a button, and the key that makes it on a focused card.
 MOVES = {
@@ -70,12 +85,15 @@ class BoardFilters:
     def params(self):
         """The filters as GET parameters (only those set), for links that keep them."""
         values = {
-            "q": self.q, "class_level": self.class_level,
+            "q": self.q,
+            "class_level": self.class_level,
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
-            "duplicates": "1" if self.duplicates else "", "missing": "1" if self.missing else "",
-            "stale": "1" if self.stale else "", "status": self.status,
-        }  # fmt: skip
+            "duplicates": "1" if self.duplicates else "",
+            "missing": "1" if self.missing else "",
+            "stale": "1" if self.stale else "",
+            "status": self.status,
+        }
         return {k: v for k, v in values.items() if v}
 
     @property
@@ -169,8 +187,14 @@ def age_in_words(age):
     seconds = int(age.total_seconds())
     if seconds < 60:
         return "just now"
-    for size, unit in ((31_536_000, "year"), (2_592_000, "month"), (604_800, "week"), (86_400, "day"),
-                       (3_600, "hour"), (60, "minute")):  # fmt: skip
+    for size, unit in (
+        (31_536_000, "year"),
+        (2_592_000, "month"),
+        (604_800, "week"),
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+    ):
         if seconds >= size:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''} ago"
@@ -243,8 +267,16 @@ def board(*, school, filters, now=None):
         cards, cursor = [], ""
         if counts[status]:  # an empty column costs no query
             cards, cursor = column_cards(school=school, status=status, filters=filters, now=now)
-        columns.append(Column(status=status, label=Status(status).label, count=counts[status], cards=cards,
-                              next_cursor=cursor, collapsed=status in COLLAPSED_STATUSES))  # fmt: skip
+        columns.append(
+            Column(
+                status=status,
+                label=Status(status).label,
+                count=counts[status],
+                cards=cards,
+                next_cursor=cursor,
+                collapsed=status in COLLAPSED_STATUSES,
+            )
+        )
     return columns
 
 
@@ -291,8 +323,15 @@ def documents_checklist(*, school, application):
     checklist = []
     for kind in requirements_for(school=school, level=application.class_level):
         sent = by_kind.get(kind, [])
-        checklist.append({"kind": kind, "label": DocumentKind(kind).label, "missing": kind in missing,
-                          "documents": sent, "status": sent[0].status if sent else ""})  # fmt: skip
+        checklist.append(
+            {
+                "kind": kind,
+                "label": DocumentKind(kind).label,
+                "missing": kind in missing,
+                "documents": sent,
+                "status": sent[0].status if sent else "",
+            }
+        )
     return documents, checklist
 
 
@@ -310,10 +349,11 @@ def placement_options(*, school, application, class_group=None):
         if chosen is not None:
             wanted |= Q(class_group=chosen)
         slots = list(
-            ScheduleSlot.objects.for_school(school).filter(wanted, term=term)
+            ScheduleSlot.objects.for_school(school)
+            .filter(wanted, term=term)
             .select_related("class_group", "teacher")
             .order_by("class_group__level", "class_group__name", "weekday", "start_time", "id")
-        )  # fmt: skip
+        )
         # The chosen class's own slots first.
         slots.sort(key=lambda s: chosen is None or s.class_group_id != chosen.pk)
     return term, groups, slots
@@ -332,9 +372,12 @@ def fees_summary(*, school, application):
         PaymentTransaction.objects.for_school(school).filter(invoice=invoice).order_by("-created_at", "-id")
     )
     intent = (
-        PaymentIntent.objects.for_school(school).filter(invoice=invoice).exclude(checkout_url="")
-        .order_by("-created_at", "-id").first()
-    )  # fmt: skip
+        PaymentIntent.objects.for_school(school)
+        .filter(invoice=invoice)
+        .exclude(checkout_url="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
     pay_links = []
     if invoice.has_balance_to_pay:
         # The same signed links the family's INVOICE_ISSUED carried (they are signed, not stored).
@@ -354,8 +397,13 @@ class TimelineEntry:
 
 
 # Messages that belong on an application's history (others to the same family do not).
-HISTORY_TEMPLATES = ("APPLICATION_RECEIVED", "APPLICATION_NEEDS_INFO", "APPLICATION_APPROVED", "INVOICE_ISSUED",
-                     "WELCOME")  # fmt: skip
+HISTORY_TEMPLATES = (
+    "APPLICATION_RECEIVED",
+    "APPLICATION_NEEDS_INFO",
+    "APPLICATION_APPROVED",
+    "INVOICE_ISSUED",
+    "WELCOME",
+)
 
 
 def _actor(user):
@@ -375,8 +423,9 @@ def history(*, school, application):
             title = f"{before} → {labels.get(event.to_status, event.to_status)}" if before else "Submitted"
         else:
             title = event.get_kind_display()
-        entries.append(TimelineEntry(at=event.at, kind=event.kind, title=title, detail=event.note,
-                                     actor=_actor(event.actor)))  # fmt: skip
+        entries.append(
+            TimelineEntry(at=event.at, kind=event.kind, title=title, detail=event.note, actor=_actor(event.actor))
+        )
     guardian_ids = [g.guardian_id for g in application.guardians.all()]
     if guardian_ids:
         # Messages about the family's other children carry their student; this application's are
@@ -386,24 +435,33 @@ def history(*, school, application):
             about |= Q(student_id=application.student_id)
         messages = (
             Message.objects.for_school(school)
-            .filter(about, guardian_id__in=guardian_ids, template_type__in=HISTORY_TEMPLATES,
-                    created_at__gte=application.submitted_at)
+            .filter(
+                about,
+                guardian_id__in=guardian_ids,
+                template_type__in=HISTORY_TEMPLATES,
+                created_at__gte=application.submitted_at,
+            )
             .order_by("created_at", "id")[:200]
-        )  # fmt: skip
+        )
         for message in messages:
-            entries.append(TimelineEntry(
-                at=message.created_at, kind="message",
-                title=f"{message.get_template_type_display()} by {message.get_channel_display()}",
-                detail=f"To {message.to_address}: {message.get_status_display()}"
-                       + (f" ({message.status_reason})" if message.status_reason and message.status in EXPLAINED
-                          else ""),
-            ))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    at=message.created_at,
+                    kind="message",
+                    title=f"{message.get_template_type_display()} by {message.get_channel_display()}",
+                    detail=f"To {message.to_address}: {message.get_status_display()}"
+                    + (f" ({message.status_reason})" if message.status_reason and message.status in EXPLAINED else ""),
+                )
+            )
     if application.invoice_id:
         for tx in PaymentTransaction.objects.for_school(school).filter(invoice_id=application.invoice_id):
-            entries.append(TimelineEntry(
-                at=tx.confirmed_at or tx.created_at, kind="payment",
-                title=f"Payment {format_money(tx.amount_minor, tx.currency)} ({tx.get_kind_display()})",
-                detail=tx.get_status_display(),
-            ))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    at=tx.confirmed_at or tx.created_at,
+                    kind="payment",
+                    title=f"Payment {format_money(tx.amount_minor, tx.currency)} ({tx.get_kind_display()})",
+                    detail=tx.get_status_display(),
+                )
+            )
     entries.sort(key=lambda e: e.at)
     return entries

@@ -58,10 +58,14 @@ def _output(school):
     summary = admission_settings.settings_summary(school=school)
     order = {kind: i for i, kind in enumerate(DocumentKind.values)}
     pairs = sorted(summary["requirements"], key=lambda p: (p[0], order[p[1]]))
-    return AdmissionSettingsOutput({
-        "levels": summary["levels"], "requirements": [{"level": level, "kind": kind} for level, kind in pairs],
-        PATTERN_FIELD: summary[PATTERN_FIELD], "next_admission_number": summary["next_admission_number"],
-    }).data  # fmt: skip
+    return AdmissionSettingsOutput(
+        {
+            "levels": summary["levels"],
+            "requirements": [{"level": level, "kind": kind} for level, kind in pairs],
+            PATTERN_FIELD: summary[PATTERN_FIELD],
+            "next_admission_number": summary["next_admission_number"],
+        }
+    ).data
 
 
 class AdmissionSettingsApi(SchoolApiView):
@@ -71,18 +75,22 @@ class AdmissionSettingsApi(SchoolApiView):
     write_perm = PERM
     pagination_class = None
 
-    @extend_schema(operation_id="admission_settings_retrieve", responses={200: AdmissionSettingsOutput,
-                   **READ_ERRORS}, tags=["applications"])  # fmt: skip
+    @extend_schema(
+        operation_id="admission_settings_retrieve",
+        responses={200: AdmissionSettingsOutput, **READ_ERRORS},
+        tags=["applications"],
+    )
     def get(self, request, school_slug):
         return Response(_output(self.school))
 
     @extend_schema(
-        operation_id="admission_settings_update", request=AdmissionSettingsInput,
+        operation_id="admission_settings_update",
+        request=AdmissionSettingsInput,
         responses={200: AdmissionSettingsOutput, **{k: v for k, v in ERRORS.items() if k != 409}},
         tags=["applications"],
         description="Replaces the documents checklist and the admission number pattern together. The missing-"
-                    "documents count of every open application is recounted against the new checklist.",
-    )  # fmt: skip
+        "documents count of every open application is recounted against the new checklist.",
+    )
     def put(self, request, school_slug):
         v = _valid(AdmissionSettingsInput, request.data)
         pairs = [(item["level"], item["kind"]) for item in v["requirements"]]

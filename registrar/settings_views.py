@@ -36,10 +36,14 @@ class AdmissionPatternForm(forms.Form):
 
     def __init__(self, *args, preview_url="", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[PATTERN_FIELD].widget.attrs.update({
-            "hx-get": preview_url, "hx-trigger": "input changed delay:300ms", "hx-target": "#pattern-preview",
-            "hx-sync": "this:replace",
-        })  # fmt: skip
+        self.fields[PATTERN_FIELD].widget.attrs.update(
+            {
+                "hx-get": preview_url,
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#pattern-preview",
+                "hx-sync": "this:replace",
+            }
+        )
 
 
 def _posted_requirements(data):
@@ -52,11 +56,17 @@ def _rows(levels, ticked, errors):
     rows = []
     for index, level in enumerate(["", *levels]):
         label = level or ALL_LEVELS
-        cells = [{"kind": kind, "kind_label": kind_label, "checked": (level, kind) in ticked,
-                  "id": f"require-{index}-{kind}", "label": f"{kind_label}: {label}"}
-                 for kind, kind_label in DocumentKind.choices]  # fmt: skip
-        rows.append({"level": level, "label": label, "cells": cells, "errors": errors.get(level, []),
-                     "index": index})  # fmt: skip
+        cells = [
+            {
+                "kind": kind,
+                "kind_label": kind_label,
+                "checked": (level, kind) in ticked,
+                "id": f"require-{index}-{kind}",
+                "label": f"{kind_label}: {label}",
+            }
+            for kind, kind_label in DocumentKind.choices
+        ]
+        rows.append({"level": level, "label": label, "cells": cells, "errors": errors.get(level, []), "index": index})
     return rows
 
 
@@ -76,22 +86,38 @@ def _preview_url(request):
     return reverse("registrar-settings-preview", args=[request.school.slug])
 
 
-def _page(request, *, status=200, pattern_form=None, ticked=None, level_errors=None, extra_levels=(),
-          preview=None, preview_errors=None, summary=None):  # fmt: skip
+def _page(
+    request,
+    *,
+    status=200,
+    pattern_form=None,
+    ticked=None,
+    level_errors=None,
+    extra_levels=(),
+    preview=None,
+    preview_errors=None,
+    summary=None,
+):
     school = request.school
     current = admission_settings.settings_summary(school=school)
     levels = current["levels"] + [lvl for lvl in dict.fromkeys(extra_levels) if lvl and lvl not in current["levels"]]
     if pattern_form is None:
-        pattern_form = AdmissionPatternForm(initial={PATTERN_FIELD: current[PATTERN_FIELD]},
-                                            preview_url=_preview_url(request))  # fmt: skip
+        pattern_form = AdmissionPatternForm(
+            initial={PATTERN_FIELD: current[PATTERN_FIELD]}, preview_url=_preview_url(request)
+        )
     if preview is None and preview_errors is None:
         preview, preview_errors = current["next_admission_number"], current["pattern_problems"]
     context = {
         "rows": _rows(levels, current["requirements"] if ticked is None else ticked, level_errors or {}),
-        "kinds": DocumentKind.choices, "pattern_form": pattern_form, "tokens": admission_settings.TOKENS,
-        "saved_pattern": current[PATTERN_FIELD], "preview": preview, "preview_errors": preview_errors or [],
-        "summary": summary or [], "has_class_levels": bool(current["levels"]),
-    }  # fmt: skip
+        "kinds": DocumentKind.choices,
+        "pattern_form": pattern_form,
+        "tokens": admission_settings.TOKENS,
+        "saved_pattern": current[PATTERN_FIELD],
+        "preview": preview,
+        "preview_errors": preview_errors or [],
+        "summary": summary or [],
+        "has_class_levels": bool(current["levels"]),
+    }
     return render(request, "registrar/settings.html", context, status=status)
 
 
@@ -109,10 +135,19 @@ def documents_save(request):
         changed = document_requirements_set(school=request.school, actor=request.user, requirements=pairs)
     except RegistrarError as exc:
         by_level = _requirement_errors(exc, pairs)
-        summary = [{"label": level or ALL_LEVELS, "message": message, "href": "#documents"}
-                   for level, msgs in by_level.items() for message in msgs]  # fmt: skip
-        return _page(request, status=400, ticked=set(pairs), level_errors=by_level,
-                     extra_levels=[level for level, _ in pairs], summary=summary)  # fmt: skip
+        summary = [
+            {"label": level or ALL_LEVELS, "message": message, "href": "#documents"}
+            for level, msgs in by_level.items()
+            for message in msgs
+        ]
+        return _page(
+            request,
+            status=400,
+            ticked=set(pairs),
+            level_errors=by_level,
+            extra_levels=[level for level, _ in pairs],
+            summary=summary,
+        )
     text = "Documents checklist saved."
     if changed:
         text += f" The missing-documents count changed on {changed} open application{'s' if changed != 1 else ''}."
@@ -132,11 +167,14 @@ def pattern_save(request):
         errors = exc.fields.get(PATTERN_FIELD, [exc.message])
         for error in errors:
             form.add_error(PATTERN_FIELD, error)
-        summary = [{"label": form.fields[PATTERN_FIELD].label, "message": error,
-                    "href": f"#{form[PATTERN_FIELD].auto_id}"} for error in errors]  # fmt: skip
+        summary = [
+            {"label": form.fields[PATTERN_FIELD].label, "message": error, "href": f"#{form[PATTERN_FIELD].auto_id}"}
+            for error in errors
+        ]
         return _page(request, status=400, pattern_form=form, preview_errors=errors, summary=summary)
-    messages.success(request, f"Admission number pattern saved: {profile.admission_number_pattern}. "
-                              "Numbers already given are kept.")  # fmt: skip
+    messages.success(
+        request, f"Admission number pattern saved: {profile.admission_number_pattern}. Numbers already given are kept."
+    )
     return redirect("registrar-settings", request.school.slug)
 
 

@@ -37,12 +37,15 @@ def check_move(from_status, to_status):
     """Raise RegistrarError("invalid_transition") unless the table allows from_status -> to_status."""
     if to_status not in S.values:
         raise RegistrarError(
-            f"“{to_status}” is not an application status.", code="invalid_status",
+            f"“{to_status}” is not an application status.",
+            code="invalid_status",
             fields={"to_status": [f"Choose one of: {', '.join(S.values)}."]},
-        )  # fmt: skip
+        )
     if to_status in TRANSITIONS.get(from_status, set()):
         return
     moves = ", ".join(label(s) for s in allowed_moves(from_status)) or "nowhere: it is closed"
-    message = (f"An application cannot move from {label(from_status)} to {label(to_status)} "
-               f"(from {label(from_status)} it can go to {moves}).")  # fmt: skip
+    message = (
+        f"An application cannot move from {label(from_status)} to {label(to_status)} "
+        f"(from {label(from_status)} it can go to {moves})."
+    )
     raise RegistrarError(message, code="invalid_transition", fields={"to_status": [message]})

@@ -19,17 +19,15 @@ urlpatterns = [
     path("<int:application_id>/place/", panel_views.application_place_view, name="registrar-place"),
     path("<int:application_id>/place/preview/", panel_views.placement_preview, name="registrar-place-preview"),
     path("<int:application_id>/documents/", panel_views.document_upload, name="registrar-document-upload"),
-    path(
-        "<int:application_id>/documents/<int:document_id>/", panel_views.document_file, name="registrar-document"
-    ),  # fmt: skip
+    path("<int:application_id>/documents/<int:document_id>/", panel_views.document_file, name="registrar-document"),
     path(
         "<int:application_id>/documents/<int:document_id>/review/",
         panel_views.document_review_view,
         name="registrar-document-review",
-    ),  # fmt: skip
+    ),
     path(
         "<int:application_id>/duplicates/<int:flag_id>/resolve/",
         panel_views.duplicate_resolve_view,
         name="registrar-duplicate-resolve",
-    ),  # fmt: skip
+    ),
 ]

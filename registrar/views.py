@@ -58,20 +58,28 @@ class BoardFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data
         return selectors.BoardFilters(
-            q=(data.get("q") or "").strip(), class_level=data.get("class_level") or "",
-            date_from=data.get("from"), date_to=data.get("to"), duplicates=bool(data.get("duplicates")),
-            missing=bool(data.get("missing")), stale=bool(data.get("stale")), status=data.get("status") or "",
-        )  # fmt: skip
+            q=(data.get("q") or "").strip(),
+            class_level=data.get("class_level") or "",
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+            duplicates=bool(data.get("duplicates")),
+            missing=bool(data.get("missing")),
+            stale=bool(data.get("stale")),
+            status=data.get("status") or "",
+        )
 
 
 def _board_context(request, form, filters, columns):
     params = filters.params()
     return {
-        "form": form, "filters": filters, "columns": columns, "filter_query": urlencode(params),
+        "form": form,
+        "filters": filters,
+        "columns": columns,
+        "filter_query": urlencode(params),
         "levels": selectors.class_levels(school=request.school),
         "moves": [(status, label, key) for status, (label, key) in selectors.MOVES.items()],
         "bulk_statuses": [(s, Application.Status(s).label) for s in selectors.MOVE_ORDER],
-    }  # fmt: skip
+    }
 
 
 @require_GET
@@ -107,8 +115,9 @@ def board_column(request, status):
                 '<li class="more">That “load more” link is not valid: reload the board.</li>', status=400
             )
     cards, cursor = selectors.column_cards(school=request.school, status=status, filters=filters, before=before)
-    column = selectors.Column(status=status, label=Application.Status(status).label, count=0, cards=cards,
-                              next_cursor=cursor)  # fmt: skip
+    column = selectors.Column(
+        status=status, label=Application.Status(status).label, count=0, cards=cards, next_cursor=cursor
+    )
     context = {"column": column, "filters": filters, "filter_query": urlencode(filters.params())}
     if request.htmx:
         return render(request, "registrar/partials/board_cards.html", context)
@@ -140,8 +149,9 @@ def move(*, application, to_status, actor, note="", items=None, send_welcome=Fal
         return services.application_approve(application=application, actor=actor, note=note)
     if to_status == Application.Status.CONVERTED:
         return services.application_convert(application=application, actor=actor, send_welcome=send_welcome)
-    return services.application_transition(application=application, to_status=to_status, actor=actor, note=note,
-                                           needs_info_items=items or None)  # fmt: skip
+    return services.application_transition(
+        application=application, to_status=to_status, actor=actor, note=note, needs_info_items=items or None
+    )
 
 
 def error_text(exc):
@@ -182,8 +192,13 @@ def application_move(request, application_id):
     try:
         if to_status not in Application.Status.values:
             raise DomainError("Choose where to move the application.", fields={"to_status": ["Choose a status."]})
-        move(application=application, to_status=to_status, actor=request.user, note=request.POST.get("note", ""),
-             items=needs_info_items(request.POST))  # fmt: skip
+        move(
+            application=application,
+            to_status=to_status,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            items=needs_info_items(request.POST),
+        )
     except DomainError as exc:
         text = f"{application.reference} was not moved: {error_text(exc)}"
         if request.htmx:
@@ -201,8 +216,10 @@ class IdListField(forms.Field):
     """Application ids ticked on the board; which of them exist is decided against the school's rows."""
 
     widget = forms.MultipleHiddenInput
-    default_error_messages = {"required": "Select at least one application.",
-                              "invalid": "Select applications on the board."}  # fmt: skip
+    default_error_messages = {
+        "required": "Select at least one application.",
+        "invalid": "Select applications on the board.",
+    }
 
     def to_python(self, value):
         if not value:
@@ -217,8 +234,12 @@ class BulkMoveForm(forms.Form):
     ids = IdListField(label="Applications")
     to_status = forms.ChoiceField(label="Move the selected to", choices=())
     note = forms.CharField(label="Note (optional)", required=False, max_length=1000)
-    other_items = forms.CharField(label="What is missing (for “Needs info”, one per line)", required=False,
-                                  max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    other_items = forms.CharField(
+        label="What is missing (for “Needs info”, one per line)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     send_welcome = forms.BooleanField(label="Send the welcome message on enrolment", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -265,8 +286,14 @@ def bulk_move(request):
             refused.append((f"#{pk}", "No such application."))
             continue
         try:
-            move(application=application, to_status=data["to_status"], actor=request.user, note=data["note"],
-                 items=items, send_welcome=data["send_welcome"])  # fmt: skip
+            move(
+                application=application,
+                to_status=data["to_status"],
+                actor=request.user,
+                note=data["note"],
+                items=items,
+                send_welcome=data["send_welcome"],
+            )
         except DomainError as exc:
             refused.append((f"{application.reference} {application.full_name}", error_text(exc)))
         else:

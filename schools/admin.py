@@ -87,8 +87,12 @@ class SchoolAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, f"{school.name} is provisioned. Invitation link for the admin: {link}")
                 return redirect(reverse("admin:schools_school_change", args=[school.pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Provision a school",
-                   "opts": self.model._meta}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Provision a school",
+            "opts": self.model._meta,
+        }
         return render(request, "admin/schools/school/provision.html", context)
 
 

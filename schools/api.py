@@ -47,9 +47,17 @@ class StudentOutput(serializers.ModelSerializer):
     class Meta:
         model = Student
         fields = [
-            "id", "admission_number", "first_name", "last_name", "other_names", "date_of_birth", "gender", "status",
-            "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "admission_number",
+            "first_name",
+            "last_name",
+            "other_names",
+            "date_of_birth",
+            "gender",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class StudentInput(serializers.Serializer):
@@ -125,9 +133,16 @@ class GuardianOutput(serializers.ModelSerializer):
     class Meta:
         model = Guardian
         fields = [
-            "id", "first_name", "last_name", "relationship", "phone", "email", "preferred_channel", "student_ids",
+            "id",
+            "first_name",
+            "last_name",
+            "relationship",
+            "phone",
+            "email",
+            "preferred_channel",
+            "student_ids",
             "created_at",
-        ]  # fmt: skip
+        ]
 
     def get_student_ids(self, guardian) -> list[int]:
         return [link.student_id for link in guardian.student_links.all()]

@@ -16,5 +16,10 @@ def start_import(event):
     # claims the job (pending -> running) before doing anything, so a redelivery is a no-op.
     from django_q.tasks import async_task
 
-    async_task("schools.tasks.run_import", job.pk, task_name=f"import-{job.pk}", group="imports",
-               timeout=settings.IMPORT_TASK_TIMEOUT)  # fmt: skip
+    async_task(
+        "schools.tasks.run_import",
+        job.pk,
+        task_name=f"import-{job.pk}",
+        group="imports",
+        timeout=settings.IMPORT_TASK_TIMEOUT,
+    )

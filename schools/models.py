@@ -15,11 +15,35 @@ from django.utils import timezone as dj_timezone
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 RESERVED_SLUGS = frozenset(
     {
-        "admin", "api", "www", "app", "static", "media", "s", "login", "logout", "account", "accounts",
-        "metrics", "health", "platform", "classpoint", "support", "help", "mail", "status", "docs",
-        "schema", "root", "system", "test", "null", "none", "new",
+        "admin",
+        "api",
+        "www",
+        "app",
+        "static",
+        "media",
+        "s",
+        "login",
+        "logout",
+        "account",
+        "accounts",
+        "metrics",
+        "health",
+        "platform",
+        "classpoint",
+        "support",
+        "help",
+        "mail",
+        "status",
+        "docs",
+        "schema",
+        "root",
+        "system",
+        "test",
+        "null",
+        "none",
+        "new",
     }
-)  # fmt: skip
+)
 
 
 def validate_slug(value):

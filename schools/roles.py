@@ -26,14 +26,28 @@ DEFAULT_ROLES = {
     "school_admin": ("School admin", sorted(PERMISSIONS)),
     "registrar": (
         "Registrar",
-        ["students.view", "students.manage", "imports.run", "registrar.manage_applications", "messaging.send",
-         "dashboard.view"],
+        [
+            "students.view",
+            "students.manage",
+            "imports.run",
+            "registrar.manage_applications",
+            "messaging.send",
+            "dashboard.view",
+        ],
     ),
     "bursar": (
         "Bursar",
-        ["students.view", "fees.view", "fees.manage", "payments.view", "payments.review_proofs", "payments.refund",
-         "messaging.send", "dashboard.view"],
+        [
+            "students.view",
+            "fees.view",
+            "fees.manage",
+            "payments.view",
+            "payments.review_proofs",
+            "payments.refund",
+            "messaging.send",
+            "dashboard.view",
+        ],
     ),
     "teacher": ("Teacher", ["students.view", "academics.record_attendance", "academics.enter_scores"]),
     "viewer": ("Viewer", ["students.view", "fees.view", "payments.view", "dashboard.view"]),
-}  # fmt: skip
+}

@@ -408,9 +408,14 @@ def class_group_update(*, class_group, actor, **data):
 @transaction.atomic
 def staff_create(*, school, actor, first_name, last_name, email="", title="", is_teacher=True, user=None):
     staff = StaffProfile.objects.create(
-        school=school, first_name=first_name, last_name=last_name, email=email, title=title,
-        is_teacher=is_teacher, user=user,
-    )  # fmt: skip
+        school=school,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        title=title,
+        is_teacher=is_teacher,
+        user=user,
+    )
     audit(school=school, actor=actor, action="staff.created", target=staff)
     return staff
 
@@ -444,8 +449,11 @@ def next_admission_number(*, school):
     pattern = (profile.admission_number_pattern if profile else "") or "{YEAR}/{SEQ:4}"
     if not any(match.group(1) == "SEQ" for match in _ADMISSION_TOKEN.finditer(pattern)):
         message = "Include {SEQ} or {SEQ:4} in the pattern."
-        raise SchoolsError("The admission number pattern has no sequence.", code="invalid_pattern",
-                           fields={"admission_number_pattern": [message]})  # fmt: skip
+        raise SchoolsError(
+            "The admission number pattern has no sequence.",
+            code="invalid_pattern",
+            fields={"admission_number_pattern": [message]},
+        )
     session = school.sessions.filter(is_current=True).first()
     year = session.start_date.year if session else school.local_today().year
     taken = school.students
@@ -510,8 +518,10 @@ def _check_room(*, term, class_group, student):
     ClassGroup.objects.select_for_update().filter(pk=class_group.pk).first()
     taken, capacity = class_group_seats(class_group=class_group, term=term, exclude_student=student)
     if taken >= capacity:
-        message = (f"{class_group} is full: {taken} of {capacity} places are taken for {term} (counting applicants "
-                   "placed in it). Choose another class or raise its capacity.")  # fmt: skip
+        message = (
+            f"{class_group} is full: {taken} of {capacity} places are taken for {term} (counting applicants "
+            "placed in it). Choose another class or raise its capacity."
+        )
         raise SchoolsError("The class is full.", code="class_full", fields={"class_group": [message]})
 
 
@@ -524,8 +534,11 @@ def enrollment_update(*, enrollment, actor, class_group=None, status=None):
     will_be_active = (status or enrollment.status) == Enrollment.Status.ACTIVE
     if will_be_active and (moving or enrollment.status != Enrollment.Status.ACTIVE):
         # Taking a seat in a class it does not hold one in yet (moved, or made active again).
-        _check_room(term=enrollment.term, class_group=class_group if moving else enrollment.class_group,
-                    student=enrollment.student)  # fmt: skip
+        _check_room(
+            term=enrollment.term,
+            class_group=class_group if moving else enrollment.class_group,
+            student=enrollment.student,
+        )
     if moving:
         changes["class_group"] = [enrollment.class_group.name, class_group.name]
         enrollment.class_group = class_group

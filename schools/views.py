@@ -69,7 +69,9 @@ def student_detail(request, student_id):
         Message = apps.get_model("messaging", "Message")
         guardian_ids = [link.guardian_id for link in context["guardian_links"]]
         context["guardian_messages"] = list(
-            Message.objects.for_school(request.school).filter(guardian_id__in=guardian_ids)
-            .select_related("guardian").order_by("-created_at", "-id")[:10]
-        )  # fmt: skip
+            Message.objects.for_school(request.school)
+            .filter(guardian_id__in=guardian_ids)
+            .select_related("guardian")
+            .order_by("-created_at", "-id")[:10]
+        )
     return render(request, "schools/student_detail.html", context)

@@ -25,8 +25,15 @@ def ada(school):
 
 
 def body(school, **extra):
-    return {"term_id": school.current_term().pk, "class_group_id": school.class_groups.get(name="GFA JSS 1A").pk,
-            "subject": "Mathematics", "weekday": 1, "start_time": "09:00", "end_time": "10:00", **extra}  # fmt: skip
+    return {
+        "term_id": school.current_term().pk,
+        "class_group_id": school.class_groups.get(name="GFA JSS 1A").pk,
+        "subject": "Mathematics",
+        "weekday": 1,
+        "start_time": "09:00",
+        "end_time": "10:00",
+        **extra,
+    }
 
 
 def test_admin_builds_the_timetable_over_the_api(school, admin_api, ada):
@@ -34,11 +41,22 @@ def test_admin_builds_the_timetable_over_the_api(school, admin_api, ada):
     assert created.status_code == 201, created.json()
     slot_json = created.json()
     assert slot_json | {"id": 0} == {
-        "id": 0, "term_id": school.current_term().pk, "class_group_id": slot_json["class_group_id"],
-        "class_group": "GFA JSS 1A", "subject": "Mathematics", "teacher_id": ada.pk, "teacher": "Ada Obi",
-        "weekday": 1, "weekday_name": "Monday", "start_time": "09:00", "end_time": "10:00", "room": "Lab 1",
-        "capacity": None, "seats": 40, "seats_taken": 0,
-    }  # fmt: skip
+        "id": 0,
+        "term_id": school.current_term().pk,
+        "class_group_id": slot_json["class_group_id"],
+        "class_group": "GFA JSS 1A",
+        "subject": "Mathematics",
+        "teacher_id": ada.pk,
+        "teacher": "Ada Obi",
+        "weekday": 1,
+        "weekday_name": "Monday",
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "room": "Lab 1",
+        "capacity": None,
+        "seats": 40,
+        "seats_taken": 0,
+    }
     url = f"{BASE}{slot_json['id']}/"
     assert admin_api.get(url).json() == slot_json
     moved = admin_api.patch(url, {"weekday": 2, "teacher_id": None, "capacity": 25}, format="json")
@@ -64,13 +82,19 @@ def test_list_filters_and_keeps_a_stable_order(school, admin_api, ada):
 def test_a_clash_is_409_with_who_and_which_slot_per_field(school, admin_api, ada):
     slot(school, teacher=ada)
     other_group = f.ClassGroupFactory(school=school, name="JSS 2B")
-    response = admin_api.post(BASE, body(school, class_group_id=other_group.pk, teacher_id=ada.pk,
-                                         start_time="09:30", end_time="10:30"), format="json")  # fmt: skip
+    response = admin_api.post(
+        BASE,
+        body(school, class_group_id=other_group.pk, teacher_id=ada.pk, start_time="09:30", end_time="10:30"),
+        format="json",
+    )
     assert response.status_code == 409
-    assert response.json() == {"error": {
-        "code": "conflict", "message": "Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00.",
-        "fields": {"teacher_id": ["Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00."]},
-    }}  # fmt: skip
+    assert response.json() == {
+        "error": {
+            "code": "conflict",
+            "message": "Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00.",
+            "fields": {"teacher_id": ["Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00."]},
+        }
+    }
     assert ScheduleSlot.objects.for_school(school).count() == 1
 
 
@@ -105,16 +129,30 @@ def test_idempotency_key_replays_and_refuses_another_body(school, admin_api):
 
 def test_conflicts_endpoint_previews_without_saving(school, admin_api, ada):
     taken = slot(school, teacher=ada, room="Lab 1")
-    check = {"term_id": school.current_term().pk, "weekday": 1, "start_time": "09:15", "end_time": "09:45",
-             "teacher_id": ada.pk, "room": "Lab 1"}  # fmt: skip
+    check = {
+        "term_id": school.current_term().pk,
+        "weekday": 1,
+        "start_time": "09:15",
+        "end_time": "09:45",
+        "teacher_id": ada.pk,
+        "room": "Lab 1",
+    }
     response = admin_api.post(f"{BASE}conflicts/", check, format="json")
     assert response.status_code == 200
-    assert response.json() == {"conflicts": [
-        {"kind": "teacher", "message": "Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00.",
-         "slot_id": taken.pk},
-        {"kind": "room", "message": "Room Lab 1 is taken by GFA JSS 1A Mathematics on Monday 09:00–10:00.",
-         "slot_id": taken.pk},
-    ]}  # fmt: skip
+    assert response.json() == {
+        "conflicts": [
+            {
+                "kind": "teacher",
+                "message": "Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00.",
+                "slot_id": taken.pk,
+            },
+            {
+                "kind": "room",
+                "message": "Room Lab 1 is taken by GFA JSS 1A Mathematics on Monday 09:00–10:00.",
+                "slot_id": taken.pk,
+            },
+        ]
+    }
     itself = admin_api.post(f"{BASE}conflicts/", {**check, "exclude_slot_id": taken.pk}, format="json")
     assert itself.json() == {"conflicts": []}
     backwards = admin_api.post(f"{BASE}conflicts/", {**check, "end_time": "09:00"}, format="json")
@@ -145,8 +183,13 @@ def test_another_schools_slot_is_404(school, other_school, admin_api):
     assert admin_api.get(url).status_code == 404
     assert admin_api.patch(url, {"room": "B2"}, format="json").status_code == 404
     assert admin_api.delete(url).status_code == 404
-    check = {"term_id": school.current_term().pk, "weekday": 1, "start_time": "09:00", "end_time": "10:00",
-             "exclude_slot_id": theirs.pk}  # fmt: skip
+    check = {
+        "term_id": school.current_term().pk,
+        "weekday": 1,
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "exclude_slot_id": theirs.pk,
+    }
     assert admin_api.post(f"{BASE}conflicts/", check, format="json").status_code == 400
     assert ScheduleSlot.objects.get(pk=theirs.pk).room == ""
 
@@ -181,9 +224,19 @@ def test_fifty_concurrent_api_requests_for_one_teachers_hour_exactly_one_is_crea
     def post(group):
         client = APIClient()
         client.force_authenticate(alice)
-        response = client.post(BASE, {"term_id": term_id, "class_group_id": group.pk, "subject": "Chemistry",
-                                      "teacher_id": ada.pk, "weekday": 5, "start_time": "14:00",
-                                      "end_time": "15:00"}, format="json")  # fmt: skip
+        response = client.post(
+            BASE,
+            {
+                "term_id": term_id,
+                "class_group_id": group.pk,
+                "subject": "Chemistry",
+                "teacher_id": ada.pk,
+                "weekday": 5,
+                "start_time": "14:00",
+                "end_time": "15:00",
+            },
+            format="json",
+        )
         with lock:
             answers.append((response.status_code, response.json()))
 

@@ -8,8 +8,9 @@ from .factories import slot, staff
 pytestmark = BROWSER_MARKS
 
 
-def test_admin_sees_a_clash_inline_then_adds_the_lesson_elsewhere(live_server, school, alice, verified_client,
-                                                                  browser_page):  # fmt: skip
+def test_admin_sees_a_clash_inline_then_adds_the_lesson_elsewhere(
+    live_server, school, alice, verified_client, browser_page
+):
     # given Ada teaching JSS 1A on Monday 09:00–10:00, and an admin signed in (TOTP passed)
     ada = staff(school, "Ada", "Obi")
     slot(school, teacher=ada)

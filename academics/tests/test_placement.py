@@ -103,8 +103,9 @@ def test_moving_to_another_class_frees_the_seat_in_the_first(school, alice, grou
 def test_a_full_slot_is_a_conflict(school, alice, group):
     small = slot(school, capacity=1)
     application_place(application=application(school), actor=alice, class_group=group, slot_ids=[small.pk])
-    error = refused(lambda: application_place(application=application(school), actor=alice, class_group=group,
-                                              slot_ids=[small.pk]))  # fmt: skip
+    error = refused(
+        lambda: application_place(application=application(school), actor=alice, class_group=group, slot_ids=[small.pk])
+    )
     assert error.fields == {"slot_ids": ["GFA JSS 1A Mathematics on Monday 09:00–10:00 is full: 1 of 1 seats taken."]}
     assert error.conflicts[0].slot_id == small.pk
 
@@ -122,15 +123,25 @@ def test_a_slot_without_capacity_seats_the_class_groups_capacity(school, alice):
 
 def test_two_chosen_slots_at_the_same_time_are_a_time_conflict(school, alice, group):
     maths = slot(school)
-    french = slot(school, class_group=f.ClassGroupFactory(school=school, name="French set"), subject="French",
-                  start="09:30", end="10:30")  # fmt: skip
+    french = slot(
+        school,
+        class_group=f.ClassGroupFactory(school=school, name="French set"),
+        subject="French",
+        start="09:30",
+        end="10:30",
+    )
     touching = slot(school, subject="Art", start="10:00", end="11:00")
-    error = refused(lambda: application_place(application=application(school), actor=alice, class_group=group,
-                                              slot_ids=[maths.pk, french.pk]))  # fmt: skip
-    assert error.fields == {"slot_ids": ["GFA JSS 1A Mathematics and French set French overlap on Monday: "
-                                         "09:00–10:00 and 09:30–10:30."]}  # fmt: skip
-    assert placement_conflicts(application=application(school), class_group=group,
-                               slot_ids=[maths.pk, touching.pk]) == []  # fmt: skip
+    error = refused(
+        lambda: application_place(
+            application=application(school), actor=alice, class_group=group, slot_ids=[maths.pk, french.pk]
+        )
+    )
+    assert error.fields == {
+        "slot_ids": ["GFA JSS 1A Mathematics and French set French overlap on Monday: 09:00–10:00 and 09:30–10:30."]
+    }
+    assert (
+        placement_conflicts(application=application(school), class_group=group, slot_ids=[maths.pk, touching.pk]) == []
+    )
 
 
 def test_placement_conflicts_writes_nothing(school, alice, group):
@@ -148,22 +159,29 @@ def test_slots_of_another_term_or_school_and_another_schools_class_are_bad_input
     later = slot(school, term=later_term)
     theirs = slot(other_school)
     app = application(school)
-    wrong_term = refused(lambda: application_place(application=app, actor=alice, class_group=group,
-                                                   slot_ids=[later.pk]))  # fmt: skip
+    wrong_term = refused(
+        lambda: application_place(application=app, actor=alice, class_group=group, slot_ids=[later.pk])
+    )
     assert wrong_term.status_code == 400
-    assert wrong_term.fields == {"slot_ids": ["GFA JSS 1A Mathematics on Monday 09:00–10:00 is in another term; this "
-                                              "application is for First term 2026/2027."]}  # fmt: skip
+    assert wrong_term.fields == {
+        "slot_ids": [
+            "GFA JSS 1A Mathematics on Monday 09:00–10:00 is in another term; this "
+            "application is for First term 2026/2027."
+        ]
+    }
     foreign = refused(lambda: application_place(application=app, actor=alice, class_group=group, slot_ids=[theirs.pk]))
     assert foreign.fields == {"slot_ids": [f"Slot {theirs.pk}: Not found in this school."]}
-    foreign_group = refused(lambda: application_place(application=app, actor=alice,
-                                                      class_group=other_school.class_groups.first()))  # fmt: skip
+    foreign_group = refused(
+        lambda: application_place(application=app, actor=alice, class_group=other_school.class_groups.first())
+    )
     assert foreign_group.fields == {"class_group": ["Not found in this school."]}
     assert not SlotSeat.objects.filter(application=app).exists()
 
 
 def test_closed_applications_cannot_be_placed(school, alice, group):
-    error = refused(lambda: application_place(application=application(school, status=S.REJECTED), actor=alice,
-                                              class_group=group))  # fmt: skip
+    error = refused(
+        lambda: application_place(application=application(school, status=S.REJECTED), actor=alice, class_group=group)
+    )
     assert error.code == "not_open"
 
 

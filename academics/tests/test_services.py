@@ -26,8 +26,9 @@ def group(school):
 def create(school, actor, *, weekday=1, start="09:00", end="10:00", subject="Mathematics", **extra):
     extra.setdefault("class_group", school.class_groups.get(name="GFA JSS 1A"))
     extra.setdefault("term", school.current_term())
-    return services.slot_create(school=school, actor=actor, subject=subject, weekday=weekday, start_time=t(start),
-                                end_time=t(end), **extra)  # fmt: skip
+    return services.slot_create(
+        school=school, actor=actor, subject=subject, weekday=weekday, start_time=t(start), end_time=t(end), **extra
+    )
 
 
 def refused(call):
@@ -53,8 +54,11 @@ def test_a_lesson_may_start_when_the_last_one_ends(school, alice, ada, group):
 def test_a_teacher_in_two_places_at_once_is_refused_with_who_and_which_slot(school, alice, ada, group):
     create(school, alice, teacher=ada)
     other_group = f.ClassGroupFactory(school=school, name="JSS 2B")
-    error = refused(lambda: create(school, alice, start="09:30", end="10:30", teacher=ada, class_group=other_group,
-                                   subject="Physics"))  # fmt: skip
+    error = refused(
+        lambda: create(
+            school, alice, start="09:30", end="10:30", teacher=ada, class_group=other_group, subject="Physics"
+        )
+    )
     assert error.code == "conflict" and error.status_code == 409
     assert error.message == "Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00."
     assert error.fields == {"teacher": [error.message]}
@@ -92,8 +96,9 @@ def test_another_day_or_another_term_does_not_clash(school, alice, ada, group):
 
 def test_slot_conflicts_previews_without_writing(school, alice, ada, group):
     taken = create(school, alice, teacher=ada)
-    found = services.slot_conflicts(school=school, term=school.current_term(), weekday=1, start_time=t("09:30"),
-                                    end_time=t("09:45"), teacher=ada)  # fmt: skip
+    found = services.slot_conflicts(
+        school=school, term=school.current_term(), weekday=1, start_time=t("09:30"), end_time=t("09:45"), teacher=ada
+    )
     assert [(c.kind, c.slot_id) for c in found] == [("teacher", taken.pk)]
     # The slot being edited never clashes with itself.
     same = {"term": taken.term, "weekday": 1, "start_time": t("09:00"), "end_time": t("10:00"), "teacher": ada}
@@ -111,9 +116,20 @@ def test_another_schools_timetable_never_clashes(school, other_school, alice, ad
 
 
 def test_bad_input_gets_field_errors_and_saves_nothing(school, alice, group):
-    error = refused(lambda: services.slot_create(school=school, actor=alice, term=school.current_term(),
-                                                 class_group=group, subject=" ", weekday=8, start_time=t("10:00"),
-                                                 end_time=t("09:00"), room="x" * 41, capacity=0))  # fmt: skip
+    error = refused(
+        lambda: services.slot_create(
+            school=school,
+            actor=alice,
+            term=school.current_term(),
+            class_group=group,
+            subject=" ",
+            weekday=8,
+            start_time=t("10:00"),
+            end_time=t("09:00"),
+            room="x" * 41,
+            capacity=0,
+        )
+    )
     assert error.code == "academics_invalid" and error.status_code == 400
     assert sorted(error.fields) == ["capacity", "end_time", "room", "subject", "weekday"]
     assert error.fields["end_time"] == ["The lesson must end after it starts (10:00)."]
@@ -121,9 +137,15 @@ def test_bad_input_gets_field_errors_and_saves_nothing(school, alice, group):
 
 
 def test_another_schools_term_class_or_teacher_is_not_found(school, other_school, alice):
-    error = refused(lambda: create(school, alice, term=other_school.current_term(),
-                                   class_group=other_school.class_groups.first(),
-                                   teacher=staff(other_school, "Bola", "Ade")))  # fmt: skip
+    error = refused(
+        lambda: create(
+            school,
+            alice,
+            term=other_school.current_term(),
+            class_group=other_school.class_groups.first(),
+            teacher=staff(other_school, "Bola", "Ade"),
+        )
+    )
     assert error.fields == {field: ["Not found in this school."] for field in ("term", "class_group", "teacher")}
 
 
@@ -153,8 +175,14 @@ def test_assigning_a_free_teacher_is_saved_and_audited(school, alice, ada):
 
 def test_assigning_a_busy_teacher_is_refused_with_the_slot_they_teach(school, alice, ada):
     create(school, alice, teacher=ada)
-    other = create(school, alice, class_group=f.ClassGroupFactory(school=school, name="JSS 3C"), subject="Biology",
-                   start="09:30", end="10:30")  # fmt: skip
+    other = create(
+        school,
+        alice,
+        class_group=f.ClassGroupFactory(school=school, name="JSS 3C"),
+        subject="Biology",
+        start="09:30",
+        end="10:30",
+    )
     error = refused(lambda: services.slot_update(slot=other, actor=alice, teacher=ada))
     assert error.fields == {"teacher": ["Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00."]}
     other.refresh_from_db()
@@ -199,16 +227,23 @@ def test_an_empty_slot_is_deleted_and_audited(school, alice):
 def test_moving_a_slot_onto_another_lesson_its_pupils_sit_is_refused(school, alice):
     # given an applicant seated in Maths (JSS 1A, Monday 9–10) and in French (another class, Monday 10–11)
     maths = create(school, alice)
-    french = create(school, alice, class_group=f.ClassGroupFactory(school=school, name="French set"),
-                    subject="French", start="10:00", end="11:00")  # fmt: skip
+    french = create(
+        school,
+        alice,
+        class_group=f.ClassGroupFactory(school=school, name="French set"),
+        subject="French",
+        start="10:00",
+        end="11:00",
+    )
     applicant = application(school)
     for lesson in (maths, french):
         SlotSeat.objects.create(school=school, slot=lesson, application=applicant)
     # when Maths moves to 10:30
     error = refused(lambda: services.slot_update(slot=maths, actor=alice, start_time=t("10:30"), end_time=t("11:30")))
     # then the pupil's other lesson is named
-    assert error.fields == {"start_time": ["1 pupil seated in this slot also sits French set French on Monday "
-                                           "10:00–11:00."]}  # fmt: skip
+    assert error.fields == {
+        "start_time": ["1 pupil seated in this slot also sits French set French on Monday 10:00–11:00."]
+    }
 
 
 # --- PostgreSQL: the constraints are the final word ----------------------------------------------
@@ -234,8 +269,16 @@ def test_a_request_that_loses_the_race_gets_the_conflict_message_not_a_500(schoo
 
     monkeypatch.setattr(services, "slot_conflicts", check_that_missed_the_winner)
     # when it inserts, the exclusion constraint refuses it
-    error = refused(lambda: create(school, alice, teacher=ada, class_group=f.ClassGroupFactory(school=school, name="X"),
-                                   start="09:30", end="10:30"))  # fmt: skip
+    error = refused(
+        lambda: create(
+            school,
+            alice,
+            teacher=ada,
+            class_group=f.ClassGroupFactory(school=school, name="X"),
+            start="09:30",
+            end="10:30",
+        )
+    )
     # then the answer is the same sentence the check would have given
     assert error.code == "conflict"
     assert error.fields == {"teacher": ["Ada Obi already teaches GFA JSS 1A Mathematics on Monday 09:00–10:00."]}
@@ -249,8 +292,17 @@ def test_fifty_concurrent_overlapping_slots_for_one_teacher_exactly_one_wins(sch
     term = school.current_term()
 
     def book(group):
-        services.slot_create(school=school, actor=alice, term=term, class_group=group, subject="Chemistry",
-                             weekday=3, start_time=t("11:00"), end_time=t("12:00"), teacher=ada)  # fmt: skip
+        services.slot_create(
+            school=school,
+            actor=alice,
+            term=term,
+            class_group=group,
+            subject="Chemistry",
+            weekday=3,
+            start_time=t("11:00"),
+            end_time=t("12:00"),
+            teacher=ada,
+        )
 
     errors = run_concurrently(book, groups)
     assert ScheduleSlot.objects.for_school(school).filter(teacher=ada).count() == 1

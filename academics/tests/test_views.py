@@ -22,9 +22,18 @@ def ada(school):
 
 
 def form(school, group, **extra):
-    return {"term": school.current_term().pk, "class_group": group.pk, "subject": "Mathematics", "teacher": "",
-            "weekday": "1", "start_time": "09:00", "end_time": "10:00", "room": "", "capacity": "",
-            **extra}  # fmt: skip
+    return {
+        "term": school.current_term().pk,
+        "class_group": group.pk,
+        "subject": "Mathematics",
+        "teacher": "",
+        "weekday": "1",
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "room": "",
+        "capacity": "",
+        **extra,
+    }
 
 
 def test_the_week_grid_shows_each_lesson_in_its_day_and_period(school, alice, verified_client, group, ada):
@@ -54,16 +63,24 @@ def test_the_grid_takes_the_same_queries_however_many_lessons(school, alice, ver
     teachers = [staff(school, "T", str(n)) for n in range(5)]
     for day in range(1, 6):
         for hour in range(10, 14):
-            lesson = slot(school, weekday=day, start=f"{hour}:00", end=f"{hour}:45", teacher=teachers[day - 1],
-                          room=f"R{hour}")  # fmt: skip
+            lesson = slot(
+                school, weekday=day, start=f"{hour}:00", end=f"{hour}:45", teacher=teachers[day - 1], room=f"R{hour}"
+            )
             SlotSeat.objects.create(school=school, slot=lesson, application=application(school))
     assert queries() == few
 
 
 def test_a_teachers_week_spans_their_classes(school, alice, verified_client, ada):
     slot(school, teacher=ada)
-    slot(school, teacher=ada, class_group=f.ClassGroupFactory(school=school, name="JSS 3C"), subject="Physics",
-         weekday=6, start="08:00", end="09:00")  # fmt: skip
+    slot(
+        school,
+        teacher=ada,
+        class_group=f.ClassGroupFactory(school=school, name="JSS 3C"),
+        subject="Physics",
+        weekday=6,
+        start="08:00",
+        end="09:00",
+    )
     html = verified_client(alice).get(f"{BASE}teachers/?teacher={ada.pk}").content.decode()
     assert "Timetable: Ada Obi" in html and "GFA JSS 1A" in html and "JSS 3C" in html
     assert '<th scope="col">Saturday</th>' in html and "2 lessons a week" in html
@@ -140,8 +157,9 @@ def test_admin_assigns_a_teacher_on_the_edit_form(school, alice, verified_client
 
 
 def test_bad_input_on_the_form_is_a_field_error(school, alice, verified_client, group):
-    response = verified_client(alice).post(f"{BASE}slots/new/", form(school, group, start_time="10:00",
-                                                                     end_time="09:00"))  # fmt: skip
+    response = verified_client(alice).post(
+        f"{BASE}slots/new/", form(school, group, start_time="10:00", end_time="09:00")
+    )
     assert response.status_code == 400
     assert "The lesson must end after it starts (10:00)." in response.content.decode()
     assert not ScheduleSlot.objects.exists()

@@ -82,8 +82,7 @@ def _copy_events(school, events):
     defaults = [given[f.name] if f.name in given else f.get_default() for f in fields]
     index = {f.name: i for i, f in enumerate(fields)}
     quote = connection.ops.quote_name
-    sql = (f"COPY {quote(OutboxEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           "FROM STDIN")  # fmt: skip
+    sql = f"COPY {quote(OutboxEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for event_type, payload, dedupe_key in events:
             row = list(defaults)

@@ -29,7 +29,7 @@ def _field_error(response, field):
 # --- the examples found by attacking the API ------------------------------------------------
 
 
-def test_counter_payment_beyond_bigint_is_a_field_error(school, bursar, api, invoice):  # noqa: F811
+def test_counter_payment_beyond_bigint_is_a_field_error(school, bursar, api, invoice):
     from payments.models import PaymentTransaction
 
     api.force_authenticate(bursar)
@@ -39,7 +39,7 @@ def test_counter_payment_beyond_bigint_is_a_field_error(school, bursar, api, inv
     assert not PaymentTransaction.objects.for_school(school).exists()
 
 
-def test_proof_amount_beyond_bigint_is_a_field_error(school, bursar, api, invoice):  # noqa: F811
+def test_proof_amount_beyond_bigint_is_a_field_error(school, bursar, api, invoice):
     from payments.models import PaymentProof
 
     api.force_authenticate(bursar)
@@ -49,7 +49,7 @@ def test_proof_amount_beyond_bigint_is_a_field_error(school, bursar, api, invoic
     assert not PaymentProof.objects.for_school(school).exists()
 
 
-def test_fee_schedule_line_beyond_bigint_is_a_field_error(school, bursar, api, invoice):  # noqa: F811
+def test_fee_schedule_line_beyond_bigint_is_a_field_error(school, bursar, api, invoice):
     from fees.models import FeeItem, FeeSchedule
 
     api.force_authenticate(bursar)

@@ -52,7 +52,7 @@ def test_admin_session_without_totp_cannot_create_a_class_group(school, alice, a
     assert school.class_groups.count() == before
 
 
-def test_bursar_session_without_totp_cannot_create_a_pay_link(school, bursar, api, invoice):  # noqa: F811
+def test_bursar_session_without_totp_cannot_create_a_pay_link(school, bursar, api, invoice):
     from payments.models import PaymentIntent
 
     _password_only(api, bursar)

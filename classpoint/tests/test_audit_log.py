@@ -21,10 +21,16 @@ API = "/api/v1/schools/greenfield/audit-log/"
 
 def entry(school, action, *, at=None, actor=None, target_type="", target_id="", label="", changes=None):
     return AuditLog.objects.create(
-        school=school, actor=actor, actor_label=actor.get_username() if actor else "system", action=action,
-        target_type=target_type, target_id=str(target_id), target_label=label, changes=changes or {},
+        school=school,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "system",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_label=label,
+        changes=changes or {},
         **({"created_at": at} if at else {}),
-    )  # fmt: skip
+    )
 
 
 def labels(response):
@@ -35,17 +41,27 @@ def labels(response):
 def mixed_log(school, other_school, alice, bursar):
     """Greenfield's own entries, a Riverside entry and a platform-level one (no school)."""
     return {
-        "paid": entry(school, "payment.confirmed", actor=bursar, target_type="payments.paymenttransaction",
-                      target_id=1, label="GF payment", changes={"amount_minor": 1_250_000}),
-        "proof": entry(school, "payment_proof.submitted", target_type="payments.paymentproof", target_id=7,
-                       label="GF proof"),
-        "issued": entry(school, "invoice.issued", actor=alice, target_type="fees.invoice", target_id=42,
-                        label="GF invoice"),
-        "viewed": entry(school, "student.viewed", actor=alice, target_type="schools.student", target_id=3,
-                        label="GF student look"),
+        "paid": entry(
+            school,
+            "payment.confirmed",
+            actor=bursar,
+            target_type="payments.paymenttransaction",
+            target_id=1,
+            label="GF payment",
+            changes={"amount_minor": 1_250_000},
+        ),
+        "proof": entry(
+            school, "payment_proof.submitted", target_type="payments.paymentproof", target_id=7, label="GF proof"
+        ),
+        "issued": entry(
+            school, "invoice.issued", actor=alice, target_type="fees.invoice", target_id=42, label="GF invoice"
+        ),
+        "viewed": entry(
+            school, "student.viewed", actor=alice, target_type="schools.student", target_id=3, label="GF student look"
+        ),
         "riverside": entry(other_school, "invoice.issued", label="Riverside secret"),
         "platform": entry(None, "school.provisioned", label="Platform secret"),
-    }  # fmt: skip
+    }
 
 
 # The workspace page
@@ -171,10 +187,22 @@ def test_record_views_written_by_the_student_page_appear(school, alice, verified
 
 
 def test_rows_link_their_record_and_show_money_in_the_school_currency(school, alice, verified_client):
-    entry(school, "invoice.payment_applied", target_type="fees.invoice", target_id=42, label="INV-0042",
-          changes={"applied_minor": 1_250_050, "transaction_id": 9})  # fmt: skip
-    entry(school, "fee_item.updated", target_type="fees.feeitem", target_id=5, label="Tuition",
-          changes={"default_amount_minor": [100_000, 150_000], "name": ["Fees", "Tuition"]})  # fmt: skip
+    entry(
+        school,
+        "invoice.payment_applied",
+        target_type="fees.invoice",
+        target_id=42,
+        label="INV-0042",
+        changes={"applied_minor": 1_250_050, "transaction_id": 9},
+    )
+    entry(
+        school,
+        "fee_item.updated",
+        target_type="fees.feeitem",
+        target_id=5,
+        label="Tuition",
+        changes={"default_amount_minor": [100_000, 150_000], "name": ["Fees", "Tuition"]},
+    )
     entry(school, "payment.confirmed", target_type="payments.paymenttransaction", target_id=9, label="TX 9")
     body = verified_client(alice).get(URL).content.decode()
     assert f'<a href="{reverse("invoice-detail", args=["greenfield", 42])}">INV-0042</a>' in body
@@ -196,7 +224,7 @@ def test_links_need_the_permission_of_the_page_they_open(school, verified_client
     assert "INV-0042" in body and reverse("invoice-detail", args=["greenfield", 42]) not in body
 
 
-def test_a_real_payment_shows_in_the_log(school, bursar, alice, verified_client, invoice):  # noqa: F811
+def test_a_real_payment_shows_in_the_log(school, bursar, alice, verified_client, invoice):
     from payments import services as payments
 
     payments.transaction_record(invoice=invoice, kind="cash", amount_minor=4_000_000, currency="NGN", actor=bursar)
@@ -240,8 +268,15 @@ def _csv(response):
 
 
 def test_csv_export_neutralises_formulas_and_follows_the_filter(school, alice, verified_client, mixed_log):
-    entry(school, "invoice.voided", actor=alice, target_type="fees.invoice", target_id=8,
-          label='=HYPERLINK("http://evil.example","click")', changes={"reason": "+2 dup"})  # fmt: skip
+    entry(
+        school,
+        "invoice.voided",
+        actor=alice,
+        target_type="fees.invoice",
+        target_id=8,
+        label='=HYPERLINK("http://evil.example","click")',
+        changes={"reason": "+2 dup"},
+    )
     response = verified_client(alice).get(URL + "?action_prefix=invoice&format=csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="audit-log-greenfield-')

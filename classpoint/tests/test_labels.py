@@ -22,10 +22,14 @@ def visible_text(html):
 
 def log(school, action, *, actor=None, target=None):
     return AuditLog.objects.create(
-        school=school, actor=actor, actor_label=actor.get_username() if actor else "system", action=action,
+        school=school,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "system",
+        action=action,
         target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "", target_label=str(target or ""),
-    )  # fmt: skip
+        target_id=str(target.pk) if target is not None else "",
+        target_label=str(target or ""),
+    )
 
 
 # The labels
@@ -78,7 +82,7 @@ def test_audit_csv_has_the_action_in_words_and_its_code(school, alice, verified_
     assert row["Action"] == "Invoice payment applied" and row["Action code"] == "invoice.payment_applied"
 
 
-def test_invoice_page_names_messages_and_history_in_words(school, bursar, verified_client, invoice):  # noqa: F811
+def test_invoice_page_names_messages_and_history_in_words(school, bursar, verified_client, invoice):
     # given an issued invoice (its INVOICE_ISSUED request and invoice.issued entry) and an applied payment
     log(school, "invoice.payment_applied", actor=bursar, target=invoice)
     # when the bursar opens it

@@ -8,7 +8,7 @@ from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_a_nul_byte_in_a_hand_read_form_field_is_a_400_and_changes_nothing(school, bursar, verified_client, invoice):  # noqa: F811
+def test_a_nul_byte_in_a_hand_read_form_field_is_a_400_and_changes_nothing(school, bursar, verified_client, invoice):
     # given an issued invoice and a bursar on its page
     client = verified_client(bursar)
     # when the void form is sent with a reason holding a NUL byte
@@ -25,7 +25,7 @@ def test_a_nul_byte_in_a_query_parameter_is_a_400(school, bursar, verified_clien
     assert client.get("/s/greenfield/fees/invoices/", {"q": "ab"}).status_code == 200
 
 
-def test_binary_file_uploads_are_not_mistaken_for_text(school, bursar, verified_client, invoice):  # noqa: F811
+def test_binary_file_uploads_are_not_mistaken_for_text(school, bursar, verified_client, invoice):
     # a PNG holds NUL bytes; only the text fields of a form are checked
     from django.core.files.uploadedfile import SimpleUploadedFile
 

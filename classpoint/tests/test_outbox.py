@@ -238,8 +238,10 @@ def test_emit_many_with_a_used_dedupe_key_fails_and_writes_nothing(school, count
     emit(school=school, event_type="test.recorded", dedupe_key="bulk:1")
     with pytest.raises(IntegrityError), transaction.atomic():
         emit_many(school=school, events=[("test.recorded", {}, f"bulk:{i}") for i in range(count)])
-    assert OutboxEvent.objects.filter(school=school).count() == 1 + OutboxEvent.objects.filter(
-        school=school).exclude(event_type="test.recorded").count()  # fmt: skip
+    assert (
+        OutboxEvent.objects.filter(school=school).count()
+        == 1 + OutboxEvent.objects.filter(school=school).exclude(event_type="test.recorded").count()
+    )
 
 
 @pytest.fixture

@@ -72,8 +72,11 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self._form = {"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
-                          "fields": {}}  # fmt: skip
+            self._form = {
+                "action": attrs.get("action") or "",
+                "method": (attrs.get("method") or "get").lower(),
+                "fields": {},
+            }
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "select", "textarea", "button") and attrs.get("name"):
             name = attrs["name"]
@@ -229,7 +232,7 @@ def test_a_filter_date_past_any_school_day_is_a_field_error(school, alice, verif
 
 
 @pytest.mark.django_db
-def test_reversing_a_payment_that_names_no_id_is_a_404(school, alice, verified_client, invoice):  # noqa: F811
+def test_reversing_a_payment_that_names_no_id_is_a_404(school, alice, verified_client, invoice):
     response = verified_client(alice).post(
         f"/s/greenfield/fees/invoices/{invoice.pk}/reverse/", {"transaction": "²", "reason": "typo"}
     )

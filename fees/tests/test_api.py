@@ -17,19 +17,26 @@ def test_bursar_sets_up_fees_and_issues_an_invoice_over_the_api(school, bursar_a
     assert item.status_code == 201, item.json()
     term, group = school.current_term(), school.class_groups.get()
     due = (school.local_today() + datetime.timedelta(days=30)).isoformat()  # still ahead: the invoice keeps it
-    schedule = bursar_api.post(f"{base}/fee-schedules/", {
-        "name": "JSS 1", "term_id": term.pk, "class_group_id": group.pk,
-        "lines": [{"fee_item_id": item.json()["id"], "amount_minor": 5_000_000, "due_date": due}],
-    })  # fmt: skip
+    schedule = bursar_api.post(
+        f"{base}/fee-schedules/",
+        {
+            "name": "JSS 1",
+            "term_id": term.pk,
+            "class_group_id": group.pk,
+            "lines": [{"fee_item_id": item.json()["id"], "amount_minor": 5_000_000, "due_date": due}],
+        },
+    )
     assert schedule.status_code == 201, schedule.json()
     student = school.students.get(admission_number="GFA/0001")
-    invoice = bursar_api.post(f"{base}/invoices/", {"student_id": student.pk, "term_id": term.pk, "issue": True},
-                              HTTP_IDEMPOTENCY_KEY="inv-1")  # fmt: skip
+    invoice = bursar_api.post(
+        f"{base}/invoices/", {"student_id": student.pk, "term_id": term.pk, "issue": True}, HTTP_IDEMPOTENCY_KEY="inv-1"
+    )
     assert invoice.status_code == 201, invoice.json()
     body = invoice.json()
     assert body["number"].startswith("INV-") and body["balance_minor"] == 5_000_000 and body["due_date"] == due
-    replay = bursar_api.post(f"{base}/invoices/", {"student_id": student.pk, "term_id": term.pk, "issue": True},
-                             HTTP_IDEMPOTENCY_KEY="inv-1")  # fmt: skip
+    replay = bursar_api.post(
+        f"{base}/invoices/", {"student_id": student.pk, "term_id": term.pk, "issue": True}, HTTP_IDEMPOTENCY_KEY="inv-1"
+    )
     assert replay.json() == body
     listed = bursar_api.get(f"{base}/invoices/?status=issued&q=gfapupil").json()
     assert listed["count"] == 1
@@ -43,8 +50,9 @@ def test_invoice_for_a_student_without_class_is_a_field_error(school, bursar_api
     from schools.models import Student
 
     loner = Student.objects.create(school=school, admission_number="L1", first_name="L", last_name="One")
-    response = bursar_api.post("/api/v1/schools/greenfield/invoices/",
-                               {"student_id": loner.pk, "term_id": school.current_term().pk})  # fmt: skip
+    response = bursar_api.post(
+        "/api/v1/schools/greenfield/invoices/", {"student_id": loner.pk, "term_id": school.current_term().pk}
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "no_class_group"
 
 
@@ -57,8 +65,9 @@ def test_other_schools_invoice_is_404(school, other_school, bursar_api):
     from fees.models import Invoice
 
     foreign_student = other_school.students.first()
-    invoice = Invoice.objects.create(school=other_school, student=foreign_student, term=other_school.current_term(),
-                                     currency="NGN")  # fmt: skip
+    invoice = Invoice.objects.create(
+        school=other_school, student=foreign_student, term=other_school.current_term(), currency="NGN"
+    )
     assert bursar_api.get(f"/api/v1/schools/greenfield/invoices/{invoice.pk}/").status_code == 404
     assert bursar_api.post(f"/api/v1/schools/greenfield/invoices/{invoice.pk}/issue/").status_code == 404
 

@@ -26,9 +26,14 @@ def term(school, bursar):
     term, group = school.current_term(), school.class_groups.get()
     tuition = services.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition")
     uniform = services.fee_item_create(school=school, actor=bursar, code="uniform", name="Uniform", category="uniform")
-    services.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="JSS 1",
-                                 lines=[{"fee_item": tuition, "amount_minor": 10_000_000},
-                                        {"fee_item": uniform, "amount_minor": 2_000_000}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="JSS 1",
+        lines=[{"fee_item": tuition, "amount_minor": 10_000_000}, {"fee_item": uniform, "amount_minor": 2_000_000}],
+    )
     return term
 
 
@@ -46,8 +51,9 @@ def approved(school, bursar, approver, student, term, **award):
 def test_a_scholarship_applies_after_the_sibling_discount(school, bursar, alice, term, pupil):
     # given the pupil is a second child (10% off tuition) with an approved 50% tuition scholarship
     SiblingDiscount.objects.create(school=school, child_position=2, percent=Decimal("10"))
-    elder = Student.objects.create(school=school, admission_number="E1", first_name="El", last_name="Der",
-                                   date_of_birth=datetime.date(2010, 1, 1))  # fmt: skip
+    elder = Student.objects.create(
+        school=school, admission_number="E1", first_name="El", last_name="Der", date_of_birth=datetime.date(2010, 1, 1)
+    )
     f.link(elder, pupil.guardian_links.get().guardian)
     f.enroll(elder, term, school.class_groups.get())
     approved(school, bursar, alice, pupil, term, percent="50", fee_category="tuition")
@@ -63,19 +69,38 @@ def test_a_scholarship_applies_after_the_sibling_discount(school, bursar, alice,
 def test_discounts_never_pass_the_subtotal(school, bursar, alice, term, pupil):
     # a full tuition scholarship plus a waiver larger than what is left
     approved(school, bursar, alice, pupil, term, percent="100", fee_category="tuition")
-    approved(school, bursar, alice, pupil, term, kind="waiver", mode="fixed", amount_minor=50_000_000,
-             reason="Hardship")  # fmt: skip
+    approved(
+        school, bursar, alice, pupil, term, kind="waiver", mode="fixed", amount_minor=50_000_000, reason="Hardship"
+    )
     invoice = services.invoice_create(school=school, actor=bursar, student=pupil, term=term)
-    assert list(invoice.discounts.values_list("kind", "amount_minor")) == [("scholarship", 10_000_000),
-                                                                           ("waiver", 2_000_000)]  # fmt: skip
+    assert list(invoice.discounts.values_list("kind", "amount_minor")) == [
+        ("scholarship", 10_000_000),
+        ("waiver", 2_000_000),
+    ]
     assert (invoice.total_minor, invoice.subtotal_minor) == (0, 12_000_000)
 
 
 def test_pending_rejected_and_other_term_awards_do_not_apply(school, bursar, alice, term, pupil):
-    awards.award_request(school=school, actor=bursar, student=pupil, term=term, kind="waiver", mode="fixed",
-                         amount_minor=100_000, reason="Waiting")  # fmt: skip
-    rejected = awards.award_request(school=school, actor=bursar, student=pupil, term=term, kind="waiver",
-                                    mode="fixed", amount_minor=100_000, reason="Asked")  # fmt: skip
+    awards.award_request(
+        school=school,
+        actor=bursar,
+        student=pupil,
+        term=term,
+        kind="waiver",
+        mode="fixed",
+        amount_minor=100_000,
+        reason="Waiting",
+    )
+    rejected = awards.award_request(
+        school=school,
+        actor=bursar,
+        student=pupil,
+        term=term,
+        kind="waiver",
+        mode="fixed",
+        amount_minor=100_000,
+        reason="Asked",
+    )
     awards.award_reject(award=rejected, actor=alice, reason="Not eligible")
     invoice = services.invoice_create(school=school, actor=bursar, student=pupil, term=term)
     assert invoice.discount_minor == 0 and not invoice.discounts.exists()
@@ -83,8 +108,16 @@ def test_pending_rejected_and_other_term_awards_do_not_apply(school, bursar, ali
 
 
 def test_the_requester_cannot_approve_their_own_award(school, alice, term, pupil):
-    award = awards.award_request(school=school, actor=alice, student=pupil, term=term, kind="waiver", mode="percent",
-                                 percent="20", reason="Staff child")  # fmt: skip
+    award = awards.award_request(
+        school=school,
+        actor=alice,
+        student=pupil,
+        term=term,
+        kind="waiver",
+        mode="percent",
+        percent="20",
+        reason="Staff child",
+    )
     with pytest.raises(FeesError) as exc:
         awards.award_approve(award=award, actor=alice)
     assert exc.value.code == "same_person" and "approved_by" in exc.value.fields
@@ -115,8 +148,9 @@ def test_approving_applies_to_the_live_invoice_and_the_excess_paid_becomes_famil
     school, bursar, alice, term, pupil
 ):
     # given an issued invoice paid in full (₦120,000)
-    invoice = services.invoice_issue(invoice=services.invoice_create(school=school, actor=bursar, student=pupil,
-                                                                     term=term), actor=bursar)  # fmt: skip
+    invoice = services.invoice_issue(
+        invoice=services.invoice_create(school=school, actor=bursar, student=pupil, term=term), actor=bursar
+    )
     payments.transaction_record(invoice=invoice, kind="cash", amount_minor=12_000_000, currency="NGN", actor=bursar)
     drain()
     # when a 25% whole-invoice waiver is approved afterwards
@@ -131,8 +165,9 @@ def test_approving_applies_to_the_live_invoice_and_the_excess_paid_becomes_famil
 
 
 def test_approving_a_partly_paid_invoice_lowers_the_balance_only(school, bursar, alice, term, pupil):
-    invoice = services.invoice_issue(invoice=services.invoice_create(school=school, actor=bursar, student=pupil,
-                                                                     term=term), actor=bursar)  # fmt: skip
+    invoice = services.invoice_issue(
+        invoice=services.invoice_create(school=school, actor=bursar, student=pupil, term=term), actor=bursar
+    )
     payments.transaction_record(invoice=invoice, kind="cash", amount_minor=2_000_000, currency="NGN", actor=bursar)
     drain()
     approved(school, bursar, alice, pupil, term, mode="fixed", amount_minor=1_500_000, fee_category="uniform")
@@ -148,7 +183,8 @@ def test_bulk_invoicing_applies_approved_awards_the_same_way(school, bursar, ali
     drain()
     invoice = Invoice.objects.for_school(school).get(student=pupil)
     assert list(invoice.discounts.values_list("kind", "amount_minor", "award__reason")) == [
-        ("scholarship", 5_000_000, "Top of the entrance exam")]  # fmt: skip
+        ("scholarship", 5_000_000, "Top of the entrance exam")
+    ]
     assert invoice.total_minor == 7_000_000 and invoice.status == "issued"
 
 
@@ -185,10 +221,18 @@ def test_awards_page_request_then_approve_by_someone_else(school, bursar, alice,
     client = verified_client(bursar)
     form = client.get(f"/s/greenfield/fees/awards/?student={pupil.pk}").content.decode()
     assert 'value="GFA/0001"' in form and 'for="id_reason"' in form
-    response = client.post("/s/greenfield/fees/awards/", {
-        "admission_number": "gfa/0001", "term": term.pk, "kind": "waiver", "mode": "fixed", "amount": "5000",
-        "fee_category": "", "reason": "Flood damage at home",
-    })  # fmt: skip
+    response = client.post(
+        "/s/greenfield/fees/awards/",
+        {
+            "admission_number": "gfa/0001",
+            "term": term.pk,
+            "kind": "waiver",
+            "mode": "fixed",
+            "amount": "5000",
+            "fee_category": "",
+            "reason": "Flood damage at home",
+        },
+    )
     assert response.status_code == 302
     award = StudentAward.objects.get()
     assert (award.status, award.amount_minor, award.requested_by) == ("pending", 500_000, bursar)
@@ -204,9 +248,17 @@ def test_awards_page_request_then_approve_by_someone_else(school, bursar, alice,
 
 
 def test_awards_form_shows_field_errors(school, bursar, term, verified_client):
-    response = verified_client(bursar).post("/s/greenfield/fees/awards/", {
-        "admission_number": "NOPE", "term": term.pk, "kind": "waiver", "mode": "percent", "percent": "", "reason": "x",
-    })  # fmt: skip
+    response = verified_client(bursar).post(
+        "/s/greenfield/fees/awards/",
+        {
+            "admission_number": "NOPE",
+            "term": term.pk,
+            "kind": "waiver",
+            "mode": "percent",
+            "percent": "",
+            "reason": "x",
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 400 and "No student with this admission number." in body
     assert not StudentAward.objects.exists()
@@ -215,19 +267,42 @@ def test_awards_form_shows_field_errors(school, bursar, term, verified_client):
 def test_awards_api_request_approve_and_errors(school, bursar, alice, term, pupil, api):
     base = "/api/v1/schools/greenfield"
     api.force_authenticate(bursar)
-    bad = api.post(f"{base}/awards/", {"student_id": pupil.pk, "term_id": term.pk, "kind": "waiver", "mode": "fixed",
-                                       "reason": "x"}, format="json")  # fmt: skip
+    bad = api.post(
+        f"{base}/awards/",
+        {"student_id": pupil.pk, "term_id": term.pk, "kind": "waiver", "mode": "fixed", "reason": "x"},
+        format="json",
+    )
     assert bad.status_code == 400 and "amount_minor" in bad.json()["error"]["fields"]
-    made = api.post(f"{base}/awards/", {"student_id": pupil.pk, "term_id": term.pk, "kind": "scholarship",
-                                        "mode": "percent", "percent": "50", "fee_category": "tuition",
-                                        "reason": "Merit"}, format="json")  # fmt: skip
+    made = api.post(
+        f"{base}/awards/",
+        {
+            "student_id": pupil.pk,
+            "term_id": term.pk,
+            "kind": "scholarship",
+            "mode": "percent",
+            "percent": "50",
+            "fee_category": "tuition",
+            "reason": "Merit",
+        },
+        format="json",
+    )
     assert made.status_code == 201, made.json()
     award_id = made.json()["id"]
     assert made.json()["describe"] == "50% of tuition"
     assert api.post(f"{base}/awards/{award_id}/approve/", {}, format="json").status_code == 403
     api.force_authenticate(alice)
-    own = api.post(f"{base}/awards/", {"student_id": pupil.pk, "term_id": term.pk, "kind": "waiver", "mode": "fixed",
-                                       "amount_minor": 100, "reason": "Mine"}, format="json").json()  # fmt: skip
+    own = api.post(
+        f"{base}/awards/",
+        {
+            "student_id": pupil.pk,
+            "term_id": term.pk,
+            "kind": "waiver",
+            "mode": "fixed",
+            "amount_minor": 100,
+            "reason": "Mine",
+        },
+        format="json",
+    ).json()
     same = api.post(f"{base}/awards/{own['id']}/approve/", {}, format="json")
     assert same.status_code == 400 and "approved_by" in same.json()["error"]["fields"]
     done = api.post(f"{base}/awards/{award_id}/approve/", {"reason": "Well done"}, format="json")
@@ -239,15 +314,25 @@ def test_awards_api_request_approve_and_errors(school, bursar, alice, term, pupi
 
 
 def test_other_schools_award_is_404(school, other_school, bursar, alice, charlie, term, pupil, api, verified_client):
-    award = awards.award_request(school=school, actor=bursar, student=pupil, term=term, kind="waiver", mode="fixed",
-                                 amount_minor=100, reason="x")  # fmt: skip
+    award = awards.award_request(
+        school=school, actor=bursar, student=pupil, term=term, kind="waiver", mode="fixed", amount_minor=100, reason="x"
+    )
     api.force_authenticate(charlie)
     assert api.post(f"/api/v1/schools/riverside/awards/{award.pk}/approve/", {}, format="json").status_code == 404
     assert verified_client(charlie).post(f"/s/riverside/fees/awards/{award.pk}/approve/").status_code == 404
     foreign = other_school.students.first()
     api.force_authenticate(alice)
-    response = api.post("/api/v1/schools/greenfield/awards/", {
-        "student_id": foreign.pk, "term_id": term.pk, "kind": "waiver", "mode": "fixed", "amount_minor": 100,
-        "reason": "x"}, format="json")  # fmt: skip
+    response = api.post(
+        "/api/v1/schools/greenfield/awards/",
+        {
+            "student_id": foreign.pk,
+            "term_id": term.pk,
+            "kind": "waiver",
+            "mode": "fixed",
+            "amount_minor": 100,
+            "reason": "x",
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "student_id" in response.json()["error"]["fields"]
     assert StudentAward.objects.get().status == "pending"

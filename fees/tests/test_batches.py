@@ -14,11 +14,20 @@ pytestmark = pytest.mark.django_db
 def term_with_schedule(school, bursar):
     term, group = school.current_term(), school.class_groups.get()
     item = services.fee_item_create(school=school, actor=bursar, code="t", name="Tuition")
-    services.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="S",
-                                 lines=[{"fee_item": item, "amount_minor": 7_000_000}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="S",
+        lines=[{"fee_item": item, "amount_minor": 7_000_000}],
+    )
     for i in range(5):
-        f.enroll(Student.objects.create(school=school, admission_number=f"B{i}", first_name="B", last_name=str(i)),
-                 term, group)  # fmt: skip
+        f.enroll(
+            Student.objects.create(school=school, admission_number=f"B{i}", first_name="B", last_name=str(i)),
+            term,
+            group,
+        )
     return term, group
 
 

@@ -157,6 +157,13 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
 
     # …and in the audit log, every money change.
     actions = set(AuditLog.objects.filter(school=school).values_list("action", flat=True))
-    assert {"fee_item.created", "fee_schedule.created", "payment.confirmed", "payment_proof.submitted",
-            "payment_proof.approved", "receipt.issued", "payment.reversed",
-            "collections.reminders_requested"} <= actions  # fmt: skip
+    assert {
+        "fee_item.created",
+        "fee_schedule.created",
+        "payment.confirmed",
+        "payment_proof.submitted",
+        "payment_proof.approved",
+        "receipt.issued",
+        "payment.reversed",
+        "collections.reminders_requested",
+    } <= actions

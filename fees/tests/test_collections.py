@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def issued(school, bursar, term_with_schedule):  # noqa: F811
+def issued(school, bursar, term_with_schedule):
     from classpoint.outbox import worker
     from fees import batches
 

@@ -30,8 +30,14 @@ def drain():
 def term(school, bursar):
     term, group = school.current_term(), school.class_groups.get()
     item = services.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition")
-    services.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="JSS 1",
-                                 lines=[{"fee_item": item, "amount_minor": TUITION}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="JSS 1",
+        lines=[{"fee_item": item, "amount_minor": TUITION}],
+    )
     return term
 
 
@@ -47,20 +53,30 @@ def family(school, term):
 
 
 def issued(school, bursar, student, term):
-    return services.invoice_issue(invoice=services.invoice_create(school=school, actor=bursar, student=student,
-                                                                  term=term), actor=bursar)  # fmt: skip
+    return services.invoice_issue(
+        invoice=services.invoice_create(school=school, actor=bursar, student=student, term=term), actor=bursar
+    )
 
 
 def second_term(school, term, bursar, amount_minor):
     """The next term, with a tuition schedule of `amount_minor` for the class."""
     import datetime
 
-    second = Term.objects.create(school=school, session=term.session, name="Second term",
-                                 start_date=term.end_date + datetime.timedelta(days=20),
-                                 end_date=term.end_date + datetime.timedelta(days=110))  # fmt: skip
-    services.fee_schedule_create(school=school, actor=bursar, term=second, class_group=school.class_groups.get(),
-                                 name="Second", lines=[{"fee_item": FeeItem.objects.get(code="tuition"),
-                                                        "amount_minor": amount_minor}])  # fmt: skip
+    second = Term.objects.create(
+        school=school,
+        session=term.session,
+        name="Second term",
+        start_date=term.end_date + datetime.timedelta(days=20),
+        end_date=term.end_date + datetime.timedelta(days=110),
+    )
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=second,
+        class_group=school.class_groups.get(),
+        name="Second",
+        lines=[{"fee_item": FeeItem.objects.get(code="tuition"), "amount_minor": amount_minor}],
+    )
     return second
 
 
@@ -152,8 +168,7 @@ def test_concurrent_credit_applications_spend_the_credit_once(school, bursar, te
         return value
 
     monkeypatch.setattr(credit, "balance", slow_balance)
-    errors = run_concurrently(lambda invoice: credit.invoice_apply_credit(invoice=invoice, actor=bursar),
-                              open_invoices)  # fmt: skip
+    errors = run_concurrently(lambda invoice: credit.invoice_apply_credit(invoice=invoice, actor=bursar), open_invoices)
     # then ₦60,000 is spent once in all (one of them may find nothing left)
     assert all(isinstance(e, FeesError) and e.code == "no_credit" for e in errors), errors
     paid = Invoice.objects.filter(pk__in=[i.pk for i in open_invoices]).values_list("paid_minor", flat=True)
@@ -174,7 +189,9 @@ def test_reversing_an_overpaid_payment_takes_the_credit_back_once(school, bursar
     assert (a.status, a.paid_minor) == ("issued", 0)
     assert family_credit(school, family["guardian"]) == 0
     assert list(CreditEntry.objects.order_by("id").values_list("kind", "amount_minor")) == [
-        ("overpayment", 500_000), ("reversal", -500_000)]  # fmt: skip
+        ("overpayment", 500_000),
+        ("reversal", -500_000),
+    ]
 
 
 def test_reversal_after_the_credit_was_spent_takes_it_back_from_the_siblings_invoice(school, bursar, term, family):

@@ -23,11 +23,18 @@ DAY = datetime.timedelta(days=1)
 def invoice(school, bursar):
     term, group = school.current_term(), school.class_groups.get()
     item = services.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition")
-    services.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="JSS 1",
-                                 lines=[{"fee_item": item, "amount_minor": 15_000_000}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="JSS 1",
+        lines=[{"fee_item": item, "amount_minor": 15_000_000}],
+    )
     student = school.students.get(admission_number="GFA/0001")
-    return services.invoice_issue(invoice=services.invoice_create(school=school, actor=bursar, student=student,
-                                                                  term=term), actor=bursar)  # fmt: skip
+    return services.invoice_issue(
+        invoice=services.invoice_create(school=school, actor=bursar, student=student, term=term), actor=bursar
+    )
 
 
 def three_parts(school):
@@ -45,16 +52,16 @@ def test_a_payment_fills_instalments_oldest_first_and_its_reversal_gives_back(sc
     # given three instalments of ₦50,000
     instalment_plan_set(invoice=invoice, actor=bursar, instalments=three_parts(school))
     # when ₦75,000 is paid (the first instalment and half the second)
-    tx = payments.transaction_record(invoice=invoice, kind="cash", amount_minor=7_500_000, currency="NGN",
-                                     actor=bursar)  # fmt: skip
+    tx = payments.transaction_record(invoice=invoice, kind="cash", amount_minor=7_500_000, currency="NGN", actor=bursar)
     drain()
     # then they fill in order and the invoice is due with the second
     assert per_instalment(invoice) == [5_000_000, 2_500_000, 0]
     invoice.refresh_from_db()
     assert (invoice.status, invoice.due_date) == ("partially_paid", school.local_today() + 20 * DAY)
     # when a second payment of ₦30,000 comes, then the first is reversed
-    second = payments.transaction_record(invoice=invoice, kind="cash", amount_minor=3_000_000, currency="NGN",
-                                         actor=bursar)  # fmt: skip
+    second = payments.transaction_record(
+        invoice=invoice, kind="cash", amount_minor=3_000_000, currency="NGN", actor=bursar
+    )
     drain()
     assert per_instalment(invoice) == [5_000_000, 5_000_000, 500_000]
     payments.transaction_reverse(transaction_id=tx.pk, school=school, actor=bursar, reason="bounced")
@@ -97,8 +104,10 @@ def test_a_new_plan_spreads_what_is_already_paid(school, bursar, invoice):
     payments.transaction_record(invoice=invoice, kind="cash", amount_minor=6_000_000, currency="NGN", actor=bursar)
     drain()
     today = school.local_today()
-    plan = [{"due_date": today + 5 * DAY, "amount_minor": 4_000_000},
-            {"due_date": today + 35 * DAY, "amount_minor": 11_000_000}]  # fmt: skip
+    plan = [
+        {"due_date": today + 5 * DAY, "amount_minor": 4_000_000},
+        {"due_date": today + 35 * DAY, "amount_minor": 11_000_000},
+    ]
     instalment_plan_set(invoice=invoice, actor=bursar, instalments=plan)
     assert per_instalment(invoice) == [4_000_000, 2_000_000]
     assert Invoice.objects.get(pk=invoice.pk).due_date == today + 35 * DAY
@@ -137,8 +146,16 @@ def test_no_plan_on_a_void_or_paid_invoice(school, bursar, invoice):
 
 def test_an_award_approved_later_comes_off_the_last_instalments(school, bursar, alice, invoice):
     instalment_plan_set(invoice=invoice, actor=bursar, instalments=three_parts(school))
-    award = awards.award_request(school=school, actor=bursar, student=invoice.student, term=invoice.term,
-                                 kind="waiver", mode="fixed", amount_minor=6_000_000, reason="Staff child")  # fmt: skip
+    award = awards.award_request(
+        school=school,
+        actor=bursar,
+        student=invoice.student,
+        term=invoice.term,
+        kind="waiver",
+        mode="fixed",
+        amount_minor=6_000_000,
+        reason="Staff child",
+    )
     awards.award_approve(award=award, actor=alice)
     assert per_instalment(invoice, "amount_minor") == [5_000_000, 4_000_000]
     assert Invoice.objects.get(pk=invoice.pk).total_minor == 9_000_000
@@ -149,18 +166,26 @@ def test_bursar_sets_a_plan_from_the_invoice_page(school, bursar, invoice, verif
     page = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
     assert "Set an instalment plan" in page and 'for="inst-due-new-1"' in page
     today = school.local_today()
-    response = client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/instalments/", {
-        "due_date": [(today + 10 * DAY).isoformat(), (today + 40 * DAY).isoformat(), ""],
-        "amount": ["100000.00", "50,000", ""],
-    })  # fmt: skip
+    response = client.post(
+        f"/s/greenfield/fees/invoices/{invoice.pk}/instalments/",
+        {
+            "due_date": [(today + 10 * DAY).isoformat(), (today + 40 * DAY).isoformat(), ""],
+            "amount": ["100000.00", "50,000", ""],
+        },
+    )
     assert response.status_code == 302
     assert per_instalment(invoice) == [0, 0]
     page = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
     assert "Change the plan" in page and "₦100,000.00" in page
     # a plan that does not add up is refused with the reason, the old one kept
-    refused = client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/instalments/", {
-        "due_date": [(today + 10 * DAY).isoformat(), (today + 40 * DAY).isoformat()], "amount": ["1", "2"],
-    }, follow=True).content.decode()  # fmt: skip
+    refused = client.post(
+        f"/s/greenfield/fees/invoices/{invoice.pk}/instalments/",
+        {
+            "due_date": [(today + 10 * DAY).isoformat(), (today + 40 * DAY).isoformat()],
+            "amount": ["1", "2"],
+        },
+        follow=True,
+    ).content.decode()
     assert "the invoice total is ₦150,000.00" in refused
     assert InvoiceInstalment.objects.filter(invoice=invoice).count() == 2
 
@@ -176,8 +201,10 @@ def test_plan_over_the_api_and_instalments_in_the_invoice(school, bursar, invoic
     api.force_authenticate(bursar)
     url = f"/api/v1/schools/greenfield/invoices/{invoice.pk}/instalments/"
     today = school.local_today()
-    same_day = [{"due_date": today.isoformat(), "amount_minor": 5_000_000},
-                {"due_date": today.isoformat(), "amount_minor": 10_000_000}]  # fmt: skip
+    same_day = [
+        {"due_date": today.isoformat(), "amount_minor": 5_000_000},
+        {"due_date": today.isoformat(), "amount_minor": 10_000_000},
+    ]
     bad = api.put(url, {"instalments": same_day}, format="json")
     assert bad.status_code == 400 and "instalments.1.due_date" in bad.json()["error"]["fields"]
     short = [
@@ -193,6 +220,7 @@ def test_plan_over_the_api_and_instalments_in_the_invoice(school, bursar, invoic
     assert [i["amount_minor"] for i in body["instalments"]] == [5_000_000] * 3
     assert body["instalments"][0]["balance_minor"] == 5_000_000
     assert api.post(url, {"instalments": plan}, format="json").status_code == 200
-    other = api.put(f"/api/v1/schools/riverside/invoices/{invoice.pk}/instalments/", {"instalments": plan},
-                    format="json")  # fmt: skip
+    other = api.put(
+        f"/api/v1/schools/riverside/invoices/{invoice.pk}/instalments/", {"instalments": plan}, format="json"
+    )
     assert other.status_code == 404

@@ -16,14 +16,21 @@ pytestmark = pytest.mark.django_db
 def fees_setup(school, bursar):
     term = school.current_term()
     group = school.class_groups.get()
-    tuition = services.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition",
-                                       default_amount_minor=15_000_000)  # fmt: skip
+    tuition = services.fee_item_create(
+        school=school, actor=bursar, code="tuition", name="Tuition", default_amount_minor=15_000_000
+    )
     bus = services.fee_item_create(school=school, actor=bursar, code="bus", name="School bus", category="transport")
     schedule = services.fee_schedule_create(
-        school=school, actor=bursar, term=term, class_group=group, name="JSS 1 first term",
-        lines=[{"fee_item": tuition, "amount_minor": 15_000_000}, {"fee_item": bus, "amount_minor": 2_500_000,
-                                                                    "optional": True}],
-    )  # fmt: skip
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="JSS 1 first term",
+        lines=[
+            {"fee_item": tuition, "amount_minor": 15_000_000},
+            {"fee_item": bus, "amount_minor": 2_500_000, "optional": True},
+        ],
+    )
     return {"term": term, "group": group, "tuition": tuition, "bus": bus, "schedule": schedule}
 
 
@@ -37,8 +44,9 @@ def test_invoice_takes_lines_from_the_schedule_and_class_from_the_enrollment(sch
     assert invoice.total_minor == 15_000_000 and [line.description for line in invoice.lines.all()] == ["Tuition"]
     with_bus = services.invoice_void(invoice=invoice, actor=bursar, reason="redo with bus")
     assert with_bus.status == "void"
-    again = services.invoice_create(school=school, actor=bursar, student=student, term=fees_setup["term"],
-                                    include_optional=True)  # fmt: skip
+    again = services.invoice_create(
+        school=school, actor=bursar, student=student, term=fees_setup["term"], include_optional=True
+    )
     assert again.total_minor == 17_500_000
 
 
@@ -46,8 +54,14 @@ def test_level_schedule_applies_when_the_class_has_none(school, bursar, fees_set
     from schools.models import ClassGroup
 
     other = ClassGroup.objects.create(school=school, name="JSS 1B", level="JSS 1")
-    services.fee_schedule_create(school=school, actor=bursar, term=fees_setup["term"], level="JSS 1", name="JSS 1",
-                                 lines=[{"fee_item": fees_setup["tuition"], "amount_minor": 9_900_000}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=fees_setup["term"],
+        level="JSS 1",
+        name="JSS 1",
+        lines=[{"fee_item": fees_setup["tuition"], "amount_minor": 9_900_000}],
+    )
     student = f.StudentFactory(school=school)
     f.enroll(student, fees_setup["term"], other)
     invoice = services.invoice_create(school=school, actor=bursar, student=student, term=fees_setup["term"])
@@ -88,8 +102,14 @@ def test_void_is_refused_once_money_was_paid(school, bursar, fees_setup):
 def test_schedule_with_another_schools_item_is_refused(school, other_school, bursar, fees_setup):
     foreign = FeeItem.objects.create(school=other_school, code="x", name="X")
     with pytest.raises(FeesError):
-        services.fee_schedule_create(school=school, actor=bursar, term=fees_setup["term"], level="SS 1", name="SS1",
-                                     lines=[{"fee_item": foreign, "amount_minor": 1}])  # fmt: skip
+        services.fee_schedule_create(
+            school=school,
+            actor=bursar,
+            term=fees_setup["term"],
+            level="SS 1",
+            name="SS1",
+            lines=[{"fee_item": foreign, "amount_minor": 1}],
+        )
 
 
 def test_money_helpers():
@@ -138,8 +158,9 @@ def test_sibling_discount_for_the_younger_children(school, bursar, fees_setup):
     guardian = eldest.guardian_links.get().guardian
     kids = []
     for i, born in enumerate([datetime.date(2014, 1, 1), datetime.date(2016, 1, 1)]):
-        kid = Student.objects.create(school=school, admission_number=f"K{i}", first_name="K", last_name=str(i),
-                                     date_of_birth=born)  # fmt: skip
+        kid = Student.objects.create(
+            school=school, admission_number=f"K{i}", first_name="K", last_name=str(i), date_of_birth=born
+        )
         f.link(kid, guardian)
         f.enroll(kid, fees_setup["term"], fees_setup["group"])
         kids.append(kid)

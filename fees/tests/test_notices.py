@@ -14,7 +14,7 @@ def requests(template):
     return list(OutboxEvent.objects.filter(event_type="messaging.requested", payload__template=template))
 
 
-def test_issuing_asks_for_invoice_issued_to_each_guardian_with_their_own_link(school, bursar, issued_invoice):  # noqa: F811
+def test_issuing_asks_for_invoice_issued_to_each_guardian_with_their_own_link(school, bursar, issued_invoice):
     second = f.GuardianFactory(school=school, first_name="Second")
     f.link(issued_invoice.student, second, primary=False)
     worker.drain()
@@ -27,7 +27,7 @@ def test_issuing_asks_for_invoice_issued_to_each_guardian_with_their_own_link(sc
     assert context["invoice_number"] == issued_invoice.number and context["amount_due"].startswith("₦")
 
 
-def test_the_overdue_scan_asks_for_one_notice_per_overdue_invoice(school, bursar, issued_invoice):  # noqa: F811
+def test_the_overdue_scan_asks_for_one_notice_per_overdue_invoice(school, bursar, issued_invoice):
     Invoice.objects.filter(pk=issued_invoice.pk).update(due_date=school.local_today().replace(day=1))
     worker.drain()
     overdue_scan(school=school)

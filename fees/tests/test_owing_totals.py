@@ -30,8 +30,9 @@ def term_with_fees(school, bursar):
     for group in school.class_groups.all():
         due = term.start_date + datetime.timedelta(days=group.pk % 3)
         line = {"fee_item": item, "amount_minor": 5_000_000, "due_date": due}
-        services.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name=group.name,
-                                     lines=[line])  # fmt: skip
+        services.fee_schedule_create(
+            school=school, actor=bursar, term=term, class_group=group, name=group.name, lines=[line]
+        )
     return term
 
 
@@ -43,8 +44,9 @@ def assert_totals_match(school, today, **filters):
 def test_running_totals_follow_every_kind_of_invoice_write(school, other_school, bursar, term_with_fees):
     term, today = term_with_fees, school.local_today()
     students = list(school.students.order_by("pk"))
-    single = services.invoice_issue(invoice=services.invoice_create(school=school, actor=bursar, student=students[0],
-                                                                    term=term), actor=bursar)  # fmt: skip
+    single = services.invoice_issue(
+        invoice=services.invoice_create(school=school, actor=bursar, student=students[0], term=term), actor=bursar
+    )
     from fees.batches import invoice_batch_create
 
     invoice_batch_create(school=school, actor=bursar, term=term, class_group=None)
@@ -54,8 +56,9 @@ def test_running_totals_follow_every_kind_of_invoice_write(school, other_school,
 
     invoices = list(Invoice.objects.for_school(school).order_by("pk"))
     rng = random.Random(4)
-    tx = payments.transaction_record(invoice=invoices[1], kind="cash", amount_minor=2_000_000, currency="NGN",
-                                     actor=bursar)  # fmt: skip
+    tx = payments.transaction_record(
+        invoice=invoices[1], kind="cash", amount_minor=2_000_000, currency="NGN", actor=bursar
+    )
     payments.transaction_record(invoice=invoices[2], kind="cash", amount_minor=5_000_000, currency="NGN", actor=bursar)
     payments.transaction_record(invoice=invoices[3], kind="cash", amount_minor=9_000_000, currency="NGN", actor=bursar)
     worker.drain()
@@ -67,8 +70,12 @@ def test_running_totals_follow_every_kind_of_invoice_write(school, other_school,
     Invoice.objects.filter(pk=invoices[5].pk).update(due_date=today + datetime.timedelta(days=30))  # re-dated
     Invoice.objects.filter(pk=invoices[6].pk).update(class_group=None)  # a plain update, no model save
     overdue_scan(school=school, today=today)
-    for filters in ({}, {"term_id": term.pk}, {"class_group_id": invoices[-1].class_group_id},
-                    {"min_days_overdue": rng.choice([1, 30, 90])}):  # fmt: skip
+    for filters in (
+        {},
+        {"term_id": term.pk},
+        {"class_group_id": invoices[-1].class_group_id},
+        {"min_days_overdue": rng.choice([1, 30, 90])},
+    ):
         assert_totals_match(school, today, **filters)
     assert single.pk in {i.pk for i in invoices}
 
@@ -80,9 +87,12 @@ def test_running_totals_follow_every_kind_of_invoice_write(school, other_school,
 
 
 def test_compaction_command_reports_and_is_safe_to_repeat(school, bursar, term_with_fees, capsys):
-    services.invoice_issue(invoice=services.invoice_create(school=school, actor=bursar,
-                                                           student=school.students.first(), term=term_with_fees),
-                           actor=bursar)  # fmt: skip
+    services.invoice_issue(
+        invoice=services.invoice_create(
+            school=school, actor=bursar, student=school.students.first(), term=term_with_fees
+        ),
+        actor=bursar,
+    )
     call_command("compact_owing_totals")
     call_command("compact_owing_totals")
     out = capsys.readouterr().out

@@ -40,9 +40,14 @@ def _student(school, number, guardian=None):
 
 def _priced(school, actor, amount_minor=10_000_000):
     item = services.fee_item_create(school=school, actor=actor, code="tuition", name="Tuition")
-    services.fee_schedule_create(school=school, actor=actor, term=school.current_term(), name="All",
-                                 class_group=school.class_groups.get(),
-                                 lines=[{"fee_item": item, "amount_minor": amount_minor}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=actor,
+        term=school.current_term(),
+        name="All",
+        class_group=school.class_groups.get(),
+        lines=[{"fee_item": item, "amount_minor": amount_minor}],
+    )
 
 
 @pytest.fixture
@@ -56,8 +61,9 @@ def family(school, bursar):
     other_guardian = f.GuardianFactory(school=school, first_name="Bola", last_name="Ade")
     other = _student(school, "GFA/0003", other_guardian)
     orphan = _student(school, "GFA/0004")
-    invoices = [_overdue_invoice(school, bursar, s, days) for s, days in ((first, 30), (sibling, 12), (other, 5),
-                                                                          (orphan, 8))]  # fmt: skip
+    invoices = [
+        _overdue_invoice(school, bursar, s, days) for s, days in ((first, 30), (sibling, 12), (other, 5), (orphan, 8))
+    ]
     return {"guardian": guardian, "other_guardian": other_guardian, "invoices": invoices, "sibling": sibling}
 
 
@@ -82,14 +88,18 @@ def test_two_siblings_overdue_get_one_request_listing_both_invoices(school, burs
     first, second = family["invoices"][:2]
     assert [line["invoice_number"] for line in context["invoices"]] == [first.number, second.number]
     assert context["invoices"][0] == {
-        "student": "GFAPupil " + first.student.last_name, "invoice_number": first.number, "balance": "₦100,000.00",
-        "due_date": (school.local_today() - datetime.timedelta(days=30)).isoformat(), "days_overdue": 30,
-    }  # fmt: skip
+        "student": "GFAPupil " + first.student.last_name,
+        "invoice_number": first.number,
+        "balance": "₦100,000.00",
+        "due_date": (school.local_today() - datetime.timedelta(days=30)).isoformat(),
+        "days_overdue": 30,
+    }
     assert context["total"] == "₦200,000.00" and context["total_minor"] == 20_000_000
     assert context["school_name"] == "Greenfield Academy" and context["guardian_name"].startswith("Ada ")
     today = school.local_today().isoformat()
-    assert {e.dedupe_key for e in events} == {f"msg:overdue-notice:{g.pk}:{today}"
-                                              for g in (family["guardian"], family["other_guardian"])}  # fmt: skip
+    assert {e.dedupe_key for e in events} == {
+        f"msg:overdue-notice:{g.pk}:{today}" for g in (family["guardian"], family["other_guardian"])
+    }
 
 
 def test_second_press_the_same_day_requests_nothing_new_but_next_day_does(school, bursar, family):
@@ -187,8 +197,9 @@ def test_viewer_sees_no_button_and_cannot_send(school, verified_client, family):
     assert not _requests(school).exists()
 
 
-def test_other_schools_admin_gets_404_and_get_is_not_allowed(school, other_school, charlie, bursar,
-                                                             verified_client, family):  # fmt: skip
+def test_other_schools_admin_gets_404_and_get_is_not_allowed(
+    school, other_school, charlie, bursar, verified_client, family
+):
     assert verified_client(charlie).post(URL, {}).status_code == 404
     assert verified_client(bursar).get(URL).status_code == 405
     assert not _requests(school).exists()

@@ -15,22 +15,33 @@ BASE = "/s/greenfield/fees/setup"
 
 @pytest.fixture
 def items(school, bursar):
-    tuition = services.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition",
-                                       default_amount_minor=4_500_000)  # fmt: skip
-    books = services.fee_item_create(school=school, actor=bursar, code="books", name="Books",
-                                     category=FeeItem.Category.BOOKS)  # fmt: skip
+    tuition = services.fee_item_create(
+        school=school, actor=bursar, code="tuition", name="Tuition", default_amount_minor=4_500_000
+    )
+    books = services.fee_item_create(
+        school=school, actor=bursar, code="books", name="Books", category=FeeItem.Category.BOOKS
+    )
     return tuition, books
 
 
 def _schedule_post(school, items, **overrides):
     tuition, books = items
     data = {
-        "term": school.current_term().pk, "name": "JSS 1 first term", "level": "",
+        "term": school.current_term().pk,
+        "name": "JSS 1 first term",
+        "level": "",
         "class_group": school.class_groups.order_by("id").first().pk,
-        "lines-0-fee_item": tuition.pk, "lines-0-amount": "45,000.00", "lines-0-due_date": "2026-09-30",
-        "lines-1-fee_item": books.pk, "lines-1-amount": "5000", "lines-1-optional": "1", "lines-1-due_date": "",
-        "lines-2-fee_item": "", "lines-2-amount": "", "lines-2-due_date": "",
-    }  # fmt: skip
+        "lines-0-fee_item": tuition.pk,
+        "lines-0-amount": "45,000.00",
+        "lines-0-due_date": "2026-09-30",
+        "lines-1-fee_item": books.pk,
+        "lines-1-amount": "5000",
+        "lines-1-optional": "1",
+        "lines-1-due_date": "",
+        "lines-2-fee_item": "",
+        "lines-2-amount": "",
+        "lines-2-due_date": "",
+    }
     data.update(overrides)
     return data
 
@@ -41,8 +52,10 @@ def _schedule_post(school, items, **overrides):
 def test_bursar_adds_a_fee_item_with_an_amount_typed_in_naira(school, bursar, verified_client):
     client = verified_client(bursar)
     assert client.get(f"{BASE}/items/new/").status_code == 200
-    response = client.post(f"{BASE}/items/new/", {"code": "uniform", "name": "Uniform", "category": "uniform",
-                                                 "default_amount": "12,500.50"})  # fmt: skip
+    response = client.post(
+        f"{BASE}/items/new/",
+        {"code": "uniform", "name": "Uniform", "category": "uniform", "default_amount": "12,500.50"},
+    )
     assert response.status_code == 302
     item = FeeItem.objects.for_school(school).get(code="uniform")
     assert item.default_amount_minor == 1_250_050 and item.category == "uniform"
@@ -53,8 +66,9 @@ def test_bursar_adds_a_fee_item_with_an_amount_typed_in_naira(school, bursar, ve
 @pytest.mark.parametrize("typed", ["12.345", "abc", "-50", "1,00,000", "1e5"])
 def test_a_bad_amount_is_a_field_error_and_nothing_is_saved(school, bursar, verified_client, typed):
     client = verified_client(bursar)
-    response = client.post(f"{BASE}/items/new/", {"code": "uniform", "name": "Uniform", "category": "uniform",
-                                                 "default_amount": typed})  # fmt: skip
+    response = client.post(
+        f"{BASE}/items/new/", {"code": "uniform", "name": "Uniform", "category": "uniform", "default_amount": typed}
+    )
     assert response.status_code == 400
     assert "Enter an amount like 45,000.00" in response.context["form"].errors["default_amount"][0]
     assert 'id="id_default_amount_error"' in response.content.decode()
@@ -62,8 +76,9 @@ def test_a_bad_amount_is_a_field_error_and_nothing_is_saved(school, bursar, veri
 
 
 def test_a_duplicate_code_is_a_field_error(school, bursar, verified_client, items):
-    response = verified_client(bursar).post(f"{BASE}/items/new/", {"code": "tuition", "name": "Again",
-                                                                  "category": "tuition"})  # fmt: skip
+    response = verified_client(bursar).post(
+        f"{BASE}/items/new/", {"code": "tuition", "name": "Again", "category": "tuition"}
+    )
     assert response.status_code == 400 and "code" in response.context["form"].errors
     assert FeeItem.objects.for_school(school).count() == 2
 
@@ -82,19 +97,33 @@ def test_bursar_edits_a_fee_item_and_the_edit_is_audited(school, bursar, verifie
 
 def test_the_code_is_fixed_once_the_fee_is_on_a_schedule(school, bursar, verified_client, items):
     tuition, _ = items
-    services.fee_schedule_create(school=school, actor=bursar, term=school.current_term(), name="S",
-                                 class_group=school.class_groups.get(),
-                                 lines=[{"fee_item": tuition, "amount_minor": 100}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=school.current_term(),
+        name="S",
+        class_group=school.class_groups.get(),
+        lines=[{"fee_item": tuition, "amount_minor": 100}],
+    )
     client = verified_client(bursar)
     page = client.get(f"{BASE}/items/{tuition.pk}/").content.decode()
     assert "its code stays" in page and 'name="code"' in page and "disabled" in page
-    client.post(f"{BASE}/items/{tuition.pk}/", {"code": "renamed", "name": "Tuition fee", "category": "tuition",
-                                               "default_amount": "45,000"})  # fmt: skip
+    client.post(
+        f"{BASE}/items/{tuition.pk}/",
+        {"code": "renamed", "name": "Tuition fee", "category": "tuition", "default_amount": "45,000"},
+    )
     tuition.refresh_from_db()
     assert (tuition.code, tuition.name) == ("tuition", "Tuition fee")
     with pytest.raises(FeesError) as exc:
-        setup.fee_item_update(school=school, actor=bursar, item=tuition, code="renamed", name="Tuition",
-                              category="tuition", default_amount_minor=0)  # fmt: skip
+        setup.fee_item_update(
+            school=school,
+            actor=bursar,
+            item=tuition,
+            code="renamed",
+            name="Tuition",
+            category="tuition",
+            default_amount_minor=0,
+        )
     assert "code" in exc.value.fields
 
 
@@ -129,8 +158,9 @@ def test_bursar_creates_a_schedule_with_lines_typed_in_major_units(school, bursa
 
 
 def test_an_empty_amount_takes_the_fees_default(school, bursar, verified_client, items):
-    response = verified_client(bursar).post(f"{BASE}/schedules/new/",
-                                            _schedule_post(school, items, **{"lines-0-amount": ""}))  # fmt: skip
+    response = verified_client(bursar).post(
+        f"{BASE}/schedules/new/", _schedule_post(school, items, **{"lines-0-amount": ""})
+    )
     assert response.status_code == 302
     assert FeeSchedule.objects.for_school(school).get().lines.first().amount_minor == 4_500_000
 
@@ -138,8 +168,9 @@ def test_an_empty_amount_takes_the_fees_default(school, bursar, verified_client,
 def test_a_bad_line_amount_is_an_error_on_that_line_and_nothing_is_saved(school, bursar, verified_client, items):
     tuition, _ = items
     client = verified_client(bursar)
-    data = _schedule_post(school, items, **{"lines-2-fee_item": tuition.pk, "lines-2-amount": "4,50.00",
-                                            "lines-1-due_date": "31/02/2026"})  # fmt: skip
+    data = _schedule_post(
+        school, items, **{"lines-2-fee_item": tuition.pk, "lines-2-amount": "4,50.00", "lines-1-due_date": "31/02/2026"}
+    )
     response = client.post(f"{BASE}/schedules/new/", data)
     assert response.status_code == 400
     errors = response.context["errors"]
@@ -161,8 +192,7 @@ def test_a_second_schedule_for_the_same_class_is_a_field_error(school, bursar, v
 
 
 def test_a_schedule_needs_a_class_or_a_level_not_both(school, bursar, verified_client, items):
-    response = verified_client(bursar).post(f"{BASE}/schedules/new/",
-                                            _schedule_post(school, items, level="JSS 1"))  # fmt: skip
+    response = verified_client(bursar).post(f"{BASE}/schedules/new/", _schedule_post(school, items, level="JSS 1"))
     assert response.status_code == 400 and "class_group" in response.context["form"].errors
     assert not FeeSchedule.objects.for_school(school).exists()
 
@@ -174,8 +204,7 @@ def test_a_level_schedule_lists_for_every_class_of_the_level(school, bursar, ver
     assert "Every class of JSS 1" in client.get(f"{BASE}/schedules/").content.decode()
 
 
-def test_editing_a_schedule_replaces_its_lines_and_leaves_issued_invoices_alone(school, bursar, verified_client,
-                                                                                items):  # fmt: skip
+def test_editing_a_schedule_replaces_its_lines_and_leaves_issued_invoices_alone(school, bursar, verified_client, items):
     client = verified_client(bursar)
     client.post(f"{BASE}/schedules/new/", _schedule_post(school, items))
     schedule = FeeSchedule.objects.for_school(school).get()
@@ -187,11 +216,20 @@ def test_editing_a_schedule_replaces_its_lines_and_leaves_issued_invoices_alone(
     page = client.get(f"{BASE}/schedules/{schedule.pk}/").content.decode()
     assert 'value="45,000.00"' in page and "invoices already issued keep what they say" in page
     tuition, _ = items
-    response = client.post(f"{BASE}/schedules/{schedule.pk}/", {
-        "name": "JSS 1 (revised)", "class_group": school.class_groups.get().pk, "level": "",
-        "lines-0-fee_item": tuition.pk, "lines-0-amount": "60,000", "lines-0-due_date": "",
-        "lines-1-fee_item": "", "lines-1-amount": "", "lines-1-due_date": "",
-    })  # fmt: skip
+    response = client.post(
+        f"{BASE}/schedules/{schedule.pk}/",
+        {
+            "name": "JSS 1 (revised)",
+            "class_group": school.class_groups.get().pk,
+            "level": "",
+            "lines-0-fee_item": tuition.pk,
+            "lines-0-amount": "60,000",
+            "lines-0-due_date": "",
+            "lines-1-fee_item": "",
+            "lines-1-amount": "",
+            "lines-1-due_date": "",
+        },
+    )
     assert response.status_code == 302
     schedule.refresh_from_db()
     assert schedule.name == "JSS 1 (revised)"
@@ -214,8 +252,11 @@ def test_a_bad_edit_changes_nothing(school, bursar, verified_client, items):
 
 def test_add_line_fragment_is_the_next_row_for_htmx(school, bursar, verified_client, items):
     client = verified_client(bursar)
-    response = client.get(f"{BASE}/schedules/line/", {"lines-0-fee_item": "", "lines-4-fee_item": "", "add_line": 1},
-                          HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.get(
+        f"{BASE}/schedules/line/",
+        {"lines-0-fee_item": "", "lines-4-fee_item": "", "add_line": 1},
+        HTTP_HX_REQUEST="true",
+    )
     body = response.content.decode()
     assert response.status_code == 200 and body.startswith("<tr")
     assert 'name="lines-5-amount"' in body and 'for="lines-5-amount"' in body and "<html" not in body
@@ -250,8 +291,14 @@ def test_a_schedule_is_deleted_only_while_nothing_was_invoiced_from_it(school, b
 
 def test_bursar_sets_sibling_discount_rules(school, bursar, verified_client):
     client = verified_client(bursar)
-    data = {"rules-0-child_position": "2", "rules-0-percent": "10", "rules-1-child_position": "3",
-            "rules-1-percent": "12.5", "rules-2-child_position": "", "rules-2-percent": ""}  # fmt: skip
+    data = {
+        "rules-0-child_position": "2",
+        "rules-0-percent": "10",
+        "rules-1-child_position": "3",
+        "rules-1-percent": "12.5",
+        "rules-2-child_position": "",
+        "rules-2-percent": "",
+    }
     assert client.post(f"{BASE}/discounts/", data).status_code == 302
     rules = [(r.child_position, r.percent) for r in SiblingDiscount.objects.for_school(school)]
     assert rules == [(2, Decimal("10.00")), (3, Decimal("12.50"))]
@@ -264,8 +311,12 @@ def test_bursar_sets_sibling_discount_rules(school, bursar, verified_client):
 
 def test_bad_discount_rules_are_field_errors_and_change_nothing(school, bursar, verified_client):
     SiblingDiscount.objects.create(school=school, child_position=2, percent=10)
-    data = {"rules-0-child_position": "1", "rules-0-percent": "10", "rules-1-child_position": "3",
-            "rules-1-percent": "150"}  # fmt: skip
+    data = {
+        "rules-0-child_position": "1",
+        "rules-0-percent": "10",
+        "rules-1-child_position": "3",
+        "rules-1-percent": "150",
+    }
     response = verified_client(bursar).post(f"{BASE}/discounts/", data)
     assert response.status_code == 400
     assert set(response.context["errors"]) == {"rules.0.child_position", "rules.1.percent"}
@@ -300,8 +351,9 @@ def test_teacher_cannot_see_the_set_up(school, teacher, verified_client):
     assert "Fee set-up" not in client.get("/s/greenfield/students/").content.decode()
 
 
-def test_other_schools_admin_gets_404_for_pages_and_objects(school, other_school, bursar, charlie, verified_client,
-                                                           items):  # fmt: skip
+def test_other_schools_admin_gets_404_for_pages_and_objects(
+    school, other_school, bursar, charlie, verified_client, items
+):
     tuition, _ = items
     verified_client(bursar).post(f"{BASE}/schedules/new/", _schedule_post(school, items))
     schedule = FeeSchedule.objects.for_school(school).get()

@@ -8,9 +8,14 @@ from .base import PermanentProviderError, Provider, ProviderError, SendResult, T
 from .log import LogProvider
 
 __all__ = [
-    "LogProvider", "PermanentProviderError", "Provider", "ProviderError", "SendResult", "TransientProviderError",
+    "LogProvider",
+    "PermanentProviderError",
+    "Provider",
+    "ProviderError",
+    "SendResult",
+    "TransientProviderError",
     "get_provider",
-]  # fmt: skip
+]
 
 
 def _types():

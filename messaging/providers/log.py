@@ -13,6 +13,13 @@ class LogProvider(Provider):
     key = "log"
 
     def send(self, message):
-        log.info("message %s to %s via %s [%s]: %s%s", message.pk, message.to_address, message.channel,
-                 message.template_type, f"{message.subject} | " if message.subject else "", message.body)  # fmt: skip
+        log.info(
+            "message %s to %s via %s [%s]: %s%s",
+            message.pk,
+            message.to_address,
+            message.channel,
+            message.template_type,
+            f"{message.subject} | " if message.subject else "",
+            message.body,
+        )
         return SendResult(provider_message_id=f"log-{uuid.uuid4().hex}", delivered=True)

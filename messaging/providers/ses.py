@@ -18,9 +18,11 @@ class SesProvider(Provider):
     def client(self):
         timeout = settings.MESSAGING_PROVIDER_TIMEOUT_SECONDS
         return boto3.client(
-            "ses", region_name=self.config.get("region") or "eu-west-1", endpoint_url=settings.SES_ENDPOINT_URL,
+            "ses",
+            region_name=self.config.get("region") or "eu-west-1",
+            endpoint_url=settings.SES_ENDPOINT_URL,
             config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
-        )  # fmt: skip
+        )
 
     def send(self, message):
         sender = self.config.get("from")
@@ -29,10 +31,13 @@ class SesProvider(Provider):
         subject = message.subject or self.config.get("subject") or "Message from your school"
         try:
             answer = self.client().send_email(
-                Source=sender, Destination={"ToAddresses": [message.to_address]},
-                Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
-                         "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}}},
-            )  # fmt: skip
+                Source=sender,
+                Destination={"ToAddresses": [message.to_address]},
+                Message={
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
+                },
+            )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

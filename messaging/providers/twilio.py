@@ -19,9 +19,9 @@ PERMANENT_CODES = {
     21606: "The school's sender number cannot send to this number; check the Twilio sender setup.",
     63003: "The number is not a WhatsApp user; use SMS or email instead.",
     63016: "WhatsApp allows free-form messages only within 24 hours of the guardian's last reply; "
-           "use an approved template or SMS.",
+    "use an approved template or SMS.",
     20003: "Twilio rejected the school's credentials; check the provider secret.",
-}  # fmt: skip
+}
 
 
 def callback_url():

@@ -69,9 +69,21 @@ class FakeTwilio:
                 if status >= 400:
                     error = {"code": code, "message": f"Scripted error {code or status}", "status": status}
                     return self._reply(status, {**error, "more_info": "https://www.twilio.com/docs/errors"})
-                self._reply(201, {"sid": "SM" + uuid.uuid4().hex, "status": "queued", "to": form.get("To"),
-                                  "from": form.get("From"), "body": form.get("Body"), "account_sid": fake.account_sid,
-                                  "messaging_service_sid": form.get("MessagingServiceSid"), "num_segments": "1",
-                                  "error_code": None, "error_message": None, "uri": self.path})  # fmt: skip
+                self._reply(
+                    201,
+                    {
+                        "sid": "SM" + uuid.uuid4().hex,
+                        "status": "queued",
+                        "to": form.get("To"),
+                        "from": form.get("From"),
+                        "body": form.get("Body"),
+                        "account_sid": fake.account_sid,
+                        "messaging_service_sid": form.get("MessagingServiceSid"),
+                        "num_segments": "1",
+                        "error_code": None,
+                        "error_message": None,
+                        "uri": self.path,
+                    },
+                )
 
         return Handler

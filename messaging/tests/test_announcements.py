@@ -102,8 +102,13 @@ def test_publishing_twice_is_refused_and_emits_once(school, alice, families):
 
 
 def test_class_group_audience_reaches_only_those_classes(school, alice, families, django_capture_on_commit_callbacks):
-    _publish(school, alice, django_capture_on_commit_callbacks, audience="class_groups",
-             class_group_ids=[families["other_group"].pk])  # fmt: skip
+    _publish(
+        school,
+        alice,
+        django_capture_on_commit_callbacks,
+        audience="class_groups",
+        class_group_ids=[families["other_group"].pk],
+    )
 
     assert list(Message.objects.for_school(school).values_list("guardian_id", flat=True)) == [families["father"].pk]
 
@@ -113,17 +118,23 @@ def test_chosen_channels_ask_once_per_guardian_and_channel(school, alice, famili
     _publish(school, alice, django_capture_on_commit_callbacks, channels=["sms", "email"])
 
     assert _requests(school).count() == 4
-    assert sorted(Message.objects.for_school(school).filter(guardian=families["father"])
-                  .values_list("channel", flat=True)) == ["email", "sms"]  # fmt: skip
+    assert sorted(
+        Message.objects.for_school(school).filter(guardian=families["father"]).values_list("channel", flat=True)
+    ) == ["email", "sms"]
 
 
 def test_overdue_balance_audience_reaches_only_families_that_owe(
     school, alice, bursar, families, django_capture_on_commit_callbacks
 ):
     item = services.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition")
-    services.fee_schedule_create(school=school, actor=bursar, term=school.current_term(), name="JSS 2",
-                                 class_group=families["other_group"],
-                                 lines=[{"fee_item": item, "amount_minor": 5_000_000}])  # fmt: skip
+    services.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=school.current_term(),
+        name="JSS 2",
+        class_group=families["other_group"],
+        lines=[{"fee_item": item, "amount_minor": 5_000_000}],
+    )
     student = school.students.get(admission_number="GFA/0004")
     invoice = services.invoice_issue(
         invoice=services.invoice_create(school=school, actor=bursar, student=student, term=school.current_term()),
@@ -153,9 +164,16 @@ def test_scheduled_announcement_is_published_by_the_schedule_when_due(school, al
 def test_create_reports_field_errors_and_saves_nothing(school, alice, other_school):
     foreign = other_school.class_groups.get()
     with pytest.raises(MessagingError) as exc:
-        ann.announcement_create(school=school, actor=alice, title="", body="", audience="class_groups",
-                                class_group_ids=[foreign.pk], channels=["pigeon"],
-                                scheduled_for=timezone.now() - datetime.timedelta(minutes=1))  # fmt: skip
+        ann.announcement_create(
+            school=school,
+            actor=alice,
+            title="",
+            body="",
+            audience="class_groups",
+            class_group_ids=[foreign.pk],
+            channels=["pigeon"],
+            scheduled_for=timezone.now() - datetime.timedelta(minutes=1),
+        )
     assert set(exc.value.fields) == {"title", "body", "class_groups", "channels", "scheduled_for"}
     assert not Announcement.objects.for_school(school).exists()
 

@@ -52,8 +52,13 @@ def twilio(school, settings, monkeypatch, live_server):
         settings.TWILIO_API_BASE_URL = fake.base_url
         settings.DELIVERY_CALLBACK_URL = live_server.url + STATUS_PATH
         settings.SECRETS_BACKEND = "env"
-        secret = {"type": "twilio", "accountSid": fake.account_sid, "authToken": fake.auth_token,
-                  "from": "+2348000000001", "whatsappEnabled": True}  # fmt: skip
+        secret = {
+            "type": "twilio",
+            "accountSid": fake.account_sid,
+            "authToken": fake.auth_token,
+            "from": "+2348000000001",
+            "whatsappEnabled": True,
+        }
         var = re.sub(r"[^A-Za-z0-9]+", "_", secrets.secret_name("providers", "gf-whatsapp")).upper()
         monkeypatch.setenv(var, json.dumps(secret))
         secrets.clear_cache()
@@ -68,8 +73,9 @@ def _second_family(school):
 
     group = f.ClassGroupFactory(school=school, name="GFA JSS 2A", level="JSS 2")
     student = f.StudentFactory(school=school, admission_number="GFA/0002", first_name="Tobi", last_name="Bello")
-    guardian = f.GuardianFactory(school=school, first_name="Kemi", last_name="Bello", preferred_channel="whatsapp",
-                                 consent_whatsapp=True)  # fmt: skip
+    guardian = f.GuardianFactory(
+        school=school, first_name="Kemi", last_name="Bello", preferred_channel="whatsapp", consent_whatsapp=True
+    )
     f.link(student, guardian)
     f.enroll(student, school.current_term(), group)
     return guardian
@@ -78,11 +84,17 @@ def _second_family(school):
 def _fees(school, actor, due):
     from fees import services
 
-    item = services.fee_item_create(school=school, actor=actor, code="tuition", name="Tuition",
-                                    default_amount_minor=5_000_000)  # fmt: skip
-    services.fee_schedule_create(school=school, actor=actor, term=school.current_term(), name="JSS 1, first term",
-                                 class_group=school.class_groups.get(name="GFA JSS 1A"),
-                                 lines=[{"fee_item": item, "amount_minor": 5_000_000, "due_date": due}])  # fmt: skip
+    item = services.fee_item_create(
+        school=school, actor=actor, code="tuition", name="Tuition", default_amount_minor=5_000_000
+    )
+    services.fee_schedule_create(
+        school=school,
+        actor=actor,
+        term=school.current_term(),
+        name="JSS 1, first term",
+        class_group=school.class_groups.get(name="GFA JSS 1A"),
+        lines=[{"fee_item": item, "amount_minor": 5_000_000, "due_date": due}],
+    )
 
 
 def _log_row(page, base, text):
@@ -237,8 +249,9 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     worker.drain()
     second = Receipt.objects.exclude(pk=receipt.pk).get(transaction__invoice=invoice)
     row = _log_row(page, base, "Deferred (quiet hours)")
-    assert re.search(r"Payment receipt\s+Deferred \(quiet hours\) Quiet hours: held until 07:00 school time\.",
-                     row.inner_text())  # fmt: skip
+    assert re.search(
+        r"Payment receipt\s+Deferred \(quiet hours\) Quiet hours: held until 07:00 school time\.", row.inner_text()
+    )
     main, history = _open_detail(page, row)
     tomorrow = today + datetime.timedelta(days=1)
     assert f"Held until\n{tomorrow.day} {tomorrow:%b %Y}, 07:00" in main and second.number in main
@@ -250,7 +263,7 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     page.reload()
     assert _history_statuses(page.get_by_role("region", name="Status history").inner_text()) == [
         "Deferred (quiet hours)"
-    ]  # fmt: skip
+    ]
     clock.at(tomorrow, 7, 1)
     call_command("send_deferred_messages", stdout=io.StringIO())
     page.reload()
@@ -292,14 +305,22 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
         rf"{ada_name} · {re.escape(ada.phone)}\s+SMS\s+Announcement\s+Suppressed Not sent: no consent for SMS; "
         r"no consent for WhatsApp; no consent for Email\.",
         rows.inner_text(),
-    )  # fmt: skip
+    )
     main, history = _open_detail(page, rows.first)
     assert _history_statuses(history) == ["Suppressed"]
 
     # The whole story, as the unfiltered log counts it: nothing left queued, sending or deferred.
     statuses = sorted(Message.objects.for_school(school).values_list("template_type", "status"))
-    assert statuses == sorted([
-        ("INVOICE_ISSUED", "delivered"), ("PAYMENT_RECEIPT", "delivered"), ("PAYMENT_RECEIPT", "delivered"),
-        ("OVERDUE_NOTICE", "delivered"), ("OVERDUE_NOTICE", "delivered"), ("ANNOUNCEMENT", "delivered"),
-        ("ANNOUNCEMENT", "delivered"), ("ANNOUNCEMENT", "sent"), ("ANNOUNCEMENT", "suppressed"),
-    ])  # fmt: skip
+    assert statuses == sorted(
+        [
+            ("INVOICE_ISSUED", "delivered"),
+            ("PAYMENT_RECEIPT", "delivered"),
+            ("PAYMENT_RECEIPT", "delivered"),
+            ("OVERDUE_NOTICE", "delivered"),
+            ("OVERDUE_NOTICE", "delivered"),
+            ("ANNOUNCEMENT", "delivered"),
+            ("ANNOUNCEMENT", "delivered"),
+            ("ANNOUNCEMENT", "sent"),
+            ("ANNOUNCEMENT", "suppressed"),
+        ]
+    )

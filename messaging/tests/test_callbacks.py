@@ -51,10 +51,17 @@ def sent_message(school):
     ProviderConfig.objects.create(school=school, channel="sms", secret_key="gf-twilio")
     guardian = Guardian.objects.for_school(school).first()
     return Message.objects.create(
-        school=school, guardian=guardian, channel="sms", template_type="PAYMENT_RECEIPT", to_address=guardian.phone,
-        body="Receipt", idempotency_key="m1", status=Message.Status.SENT, provider="twilio",
+        school=school,
+        guardian=guardian,
+        channel="sms",
+        template_type="PAYMENT_RECEIPT",
+        to_address=guardian.phone,
+        body="Receipt",
+        idempotency_key="m1",
+        status=Message.Status.SENT,
+        provider="twilio",
         provider_message_id="SM123",
-    )  # fmt: skip
+    )
 
 
 def status_params(status, sid="SM123", **extra):
@@ -90,9 +97,13 @@ def test_forged_signature_is_refused_and_changes_nothing(client, sent_message):
 @override_settings(DELIVERY_CALLBACK_URL="https://elsewhere.example.ng/hook/")
 def test_signature_is_checked_against_the_configured_public_url(client, sent_message):
     assert signed_post(client, STATUS_URL, status_params("delivered")).status_code == 403
-    response = client.post("/messaging/callbacks/twilio/status/", status_params("delivered"),
-                           HTTP_X_TWILIO_SIGNATURE=RequestValidator(TOKEN).compute_signature(
-                               "https://elsewhere.example.ng/hook/", status_params("delivered")))  # fmt: skip
+    response = client.post(
+        "/messaging/callbacks/twilio/status/",
+        status_params("delivered"),
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(TOKEN).compute_signature(
+            "https://elsewhere.example.ng/hook/", status_params("delivered")
+        ),
+    )
     assert response.status_code == 204
 
 
@@ -139,8 +150,10 @@ def shared_number(school, other_school):
     third = f.provision("hilltop", "Hilltop School")
     ProviderConfig.objects.create(school=third, channel="sms", secret_key="other-twilio")
     phone = "+2348035550000"
-    guardians = [f.GuardianFactory(school=s, phone=phone, consent_sms=True, consent_whatsapp=True)
-                 for s in (school, other_school, third)]  # fmt: skip
+    guardians = [
+        f.GuardianFactory(school=s, phone=phone, consent_sms=True, consent_whatsapp=True)
+        for s in (school, other_school, third)
+    ]
     return phone, guardians
 
 

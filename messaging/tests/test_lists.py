@@ -32,8 +32,9 @@ def people(school, other_school):
     chair with no child at the school. Riverside's guardian too. Everyone consented to SMS."""
     mother = school.guardians.get()
     group = f.ClassGroupFactory(school=school, name="GFA JSS 2A")
-    father = f.GuardianFactory(school=school, first_name="Bola", last_name="Ade", phone="+2348035550101",
-                               email="Bola.Ade@Example.ng")  # fmt: skip
+    father = f.GuardianFactory(
+        school=school, first_name="Bola", last_name="Ade", phone="+2348035550101", email="Bola.Ade@Example.ng"
+    )
     child = Student.objects.create(school=school, admission_number="GFA/0002", first_name="Tobi", last_name="Ade")
     f.enroll(child, school.current_term(), group)
     f.link(child, father)
@@ -56,8 +57,9 @@ def test_create_matches_pasted_numbers_and_emails_as_people_type_them(school, al
     paste = "0803 555 0101\n\n  bola.ade@example.NG \n+2348035550202; 0803 555 0202\n"
 
     # when
-    created = lists.guardian_list_create(school=school, actor=alice, name=" PTA executive ", contacts=paste,
-                                         guardian_ids=[people["mother"].pk])  # fmt: skip
+    created = lists.guardian_list_create(
+        school=school, actor=alice, name=" PTA executive ", contacts=paste, guardian_ids=[people["mother"].pk]
+    )
 
     # then
     assert created.name == "PTA executive"
@@ -68,8 +70,9 @@ def test_create_matches_pasted_numbers_and_emails_as_people_type_them(school, al
 
 def test_create_refuses_another_schools_guardian_and_saves_nothing(school, alice, people):
     with pytest.raises(MessagingError) as exc:
-        lists.guardian_list_create(school=school, actor=alice, name="Trip",
-                                   guardian_ids=[people["mother"].pk, people["foreign"].pk])  # fmt: skip
+        lists.guardian_list_create(
+            school=school, actor=alice, name="Trip", guardian_ids=[people["mother"].pk, people["foreign"].pk]
+        )
 
     assert exc.value.fields == {"guardian_ids": ["Some of the chosen guardians do not exist in this school."]}
     assert not GuardianList.objects.for_school(school).exists()
@@ -80,8 +83,13 @@ def test_create_reports_every_bad_field_at_once(school, alice, people):
     lists.guardian_list_create(school=school, actor=alice, name="Bus families")
 
     with pytest.raises(MessagingError) as exc:
-        lists.guardian_list_create(school=school, actor=alice, name="BUS FAMILIES", description="x" * 501,
-                                   contacts="0803 555 0101\n0809 999 9999\nnobody@example.ng")  # fmt: skip
+        lists.guardian_list_create(
+            school=school,
+            actor=alice,
+            name="BUS FAMILIES",
+            description="x" * 501,
+            contacts="0803 555 0101\n0809 999 9999\nnobody@example.ng",
+        )
 
     assert set(exc.value.fields) == {"name", "description", "contacts"}
     assert "0809 999 9999" in exc.value.fields["contacts"][0] and "nobody@example.ng" in exc.value.fields["contacts"][0]
@@ -96,8 +104,9 @@ def test_unknown_pasted_number_is_refused_and_nothing_changes(school, alice, peo
 
     # when staff paste the father's number, an unknown one, and the other school's guardian's number
     with pytest.raises(MessagingError) as exc:
-        lists.guardian_list_add_members(guardian_list=trip, actor=alice,
-                                        contacts=f"08035550101\n0809 999 9999\n{people['foreign'].phone}")  # fmt: skip
+        lists.guardian_list_add_members(
+            guardian_list=trip, actor=alice, contacts=f"08035550101\n0809 999 9999\n{people['foreign'].phone}"
+        )
 
     # then nobody was added, and the lines that matched nobody here are named
     message = exc.value.fields["contacts"][0]
@@ -120,8 +129,9 @@ def test_update_with_errors_changes_nothing(school, alice, people):
     trip = lists.guardian_list_create(school=school, actor=alice, name="Trip", guardian_ids=[people["mother"].pk])
 
     with pytest.raises(MessagingError) as exc:
-        lists.guardian_list_update(guardian_list=trip, actor=alice, name="choir",
-                                   guardian_ids=[people["father"].pk, people["foreign"].pk])  # fmt: skip
+        lists.guardian_list_update(
+            guardian_list=trip, actor=alice, name="choir", guardian_ids=[people["father"].pk, people["foreign"].pk]
+        )
 
     assert set(exc.value.fields) == {"name", "guardian_ids"}
     trip.refresh_from_db()
@@ -131,8 +141,9 @@ def test_update_with_errors_changes_nothing(school, alice, people):
 def test_update_renames_and_replaces_members_with_an_audit_entry(school, alice, people):
     trip = lists.guardian_list_create(school=school, actor=alice, name="Trip", guardian_ids=[people["mother"].pk])
 
-    lists.guardian_list_update(guardian_list=trip, actor=alice, name="Lagos trip",
-                               guardian_ids=[people["father"].pk, people["chair"].pk])  # fmt: skip
+    lists.guardian_list_update(
+        guardian_list=trip, actor=alice, name="Lagos trip", guardian_ids=[people["father"].pk, people["chair"].pk]
+    )
 
     trip.refresh_from_db()
     assert trip.name == "Lagos trip"
@@ -145,10 +156,18 @@ def test_update_renames_and_replaces_members_with_an_audit_entry(school, alice, 
 def test_add_and_remove_members_count_only_real_changes(school, alice, people):
     trip = lists.guardian_list_create(school=school, actor=alice, name="Trip", guardian_ids=[people["mother"].pk])
 
-    assert lists.guardian_list_add_members(guardian_list=trip, actor=alice, guardian_ids=[people["mother"].pk],
-                                           contacts="0803 555 0101") == 1  # fmt: skip
-    assert lists.guardian_list_remove_members(guardian_list=trip, actor=alice,
-                                              guardian_ids=[people["mother"].pk, people["chair"].pk]) == 1  # fmt: skip
+    assert (
+        lists.guardian_list_add_members(
+            guardian_list=trip, actor=alice, guardian_ids=[people["mother"].pk], contacts="0803 555 0101"
+        )
+        == 1
+    )
+    assert (
+        lists.guardian_list_remove_members(
+            guardian_list=trip, actor=alice, guardian_ids=[people["mother"].pk, people["chair"].pk]
+        )
+        == 1
+    )
     assert _members(trip) == [people["father"].pk]
 
 
@@ -156,8 +175,9 @@ def test_add_and_remove_members_count_only_real_changes(school, alice, people):
 
 
 def _publish(school, actor, capture, **fields):
-    announcement = ann.announcement_create(school=school, actor=actor, title="PTA meeting",
-                                           body="PTA meets on Monday at 4pm.", **fields)  # fmt: skip
+    announcement = ann.announcement_create(
+        school=school, actor=actor, title="PTA meeting", body="PTA meets on Monday at 4pm.", **fields
+    )
     with capture(execute=True):
         ann.announcement_publish(announcement=announcement, actor=actor)
         worker.drain()
@@ -170,12 +190,14 @@ def test_announcement_to_a_list_reaches_exactly_its_guardians_once(
     # given a list with the mother (added twice over: by id and by her number) and the chair, who has
     # no child at the school; the father is not on it
     mother, chair = people["mother"], people["chair"]
-    pta = lists.guardian_list_create(school=school, actor=alice, name="PTA", guardian_ids=[mother.pk, chair.pk],
-                                     contacts=mother.phone)  # fmt: skip
+    pta = lists.guardian_list_create(
+        school=school, actor=alice, name="PTA", guardian_ids=[mother.pk, chair.pk], contacts=mother.phone
+    )
 
     # when
-    announcement = _publish(school, alice, django_capture_on_commit_callbacks, audience="saved_list",
-                            guardian_list_id=pta.pk)  # fmt: skip
+    announcement = _publish(
+        school, alice, django_capture_on_commit_callbacks, audience="saved_list", guardian_list_id=pta.pk
+    )
 
     # then one request and one message per member, nobody else
     requests = OutboxEvent.objects.filter(school=school, event_type="messaging.requested")
@@ -197,8 +219,9 @@ def test_saved_list_audience_needs_a_list_of_this_school(school, other_school, a
         ("whole_school", ours.pk, "A list is chosen only for an announcement to a saved list."),
     ):
         with pytest.raises(MessagingError) as exc:
-            ann.announcement_create(school=school, actor=alice, title="T", body="B", audience=audience,
-                                    guardian_list_id=list_id)  # fmt: skip
+            ann.announcement_create(
+                school=school, actor=alice, title="T", body="B", audience=audience, guardian_list_id=list_id
+            )
         assert exc.value.fields == {"guardian_list": [wanted]}
     assert not Announcement.objects.for_school(school).exists()
 
@@ -218,8 +241,9 @@ def test_delete_is_refused_while_an_announcement_waits_on_the_list(
 ):
     # given a draft to the list
     pta = lists.guardian_list_create(school=school, actor=alice, name="PTA", guardian_ids=[people["chair"].pk])
-    draft = ann.announcement_create(school=school, actor=alice, title="PTA meeting", body="Monday",
-                                    audience="saved_list", guardian_list_id=pta.pk)  # fmt: skip
+    draft = ann.announcement_create(
+        school=school, actor=alice, title="PTA meeting", body="Monday", audience="saved_list", guardian_list_id=pta.pk
+    )
 
     # then deleting is refused while it is a draft, and while published but not yet fanned out
     with pytest.raises(MessagingError) as exc:
@@ -307,8 +331,9 @@ def test_form_errors_show_beside_their_fields_and_save_nothing(school, alice, pe
 
 def test_refused_delete_explains_why_on_the_page(school, alice, people, verified_client):
     pta = lists.guardian_list_create(school=school, actor=alice, name="PTA", guardian_ids=[people["chair"].pk])
-    ann.announcement_create(school=school, actor=alice, title="PTA meeting", body="Monday", audience="saved_list",
-                            guardian_list_id=pta.pk)  # fmt: skip
+    ann.announcement_create(
+        school=school, actor=alice, title="PTA meeting", body="Monday", audience="saved_list", guardian_list_id=pta.pk
+    )
     client = verified_client(alice)
 
     response = client.post(f"{URL}{pta.pk}/delete/", follow=True)
@@ -341,8 +366,9 @@ def test_announcement_form_offers_the_schools_lists_and_sends_to_one(
 
 
 def test_other_schools_list_is_a_404_in_pages_and_api(school, other_school, alice, charlie, verified_client, api):
-    theirs = lists.guardian_list_create(school=other_school, actor=charlie, name="Riverside PTA",
-                                        guardian_ids=[other_school.guardians.get().pk])  # fmt: skip
+    theirs = lists.guardian_list_create(
+        school=other_school, actor=charlie, name="Riverside PTA", guardian_ids=[other_school.guardians.get().pk]
+    )
     client = verified_client(alice)
     api.force_authenticate(alice)
 
@@ -407,8 +433,9 @@ def test_api_answers_bad_input_with_field_errors(school, alice, people, api):
 
 def test_api_refuses_to_delete_a_list_an_announcement_waits_on(school, alice, people, api):
     pta = lists.guardian_list_create(school=school, actor=alice, name="PTA")
-    ann.announcement_create(school=school, actor=alice, title="T", body="B", audience="saved_list",
-                            guardian_list_id=pta.pk)  # fmt: skip
+    ann.announcement_create(
+        school=school, actor=alice, title="T", body="B", audience="saved_list", guardian_list_id=pta.pk
+    )
     api.force_authenticate(alice)
 
     response = api.delete(f"{API}{pta.pk}/")
@@ -473,8 +500,12 @@ def test_list_page_and_api_keep_a_constant_query_count(school, alice, people, ve
 
     def queries():
         counts = []
-        for get in (lambda: client.get(f"{URL}{pta.pk}/", {"q": "Ada"}), lambda: client.get(URL),
-                    lambda: api.get(API), lambda: api.get(f"{API}{pta.pk}/")):  # fmt: skip
+        for get in (
+            lambda: client.get(f"{URL}{pta.pk}/", {"q": "Ada"}),
+            lambda: client.get(URL),
+            lambda: api.get(API),
+            lambda: api.get(f"{API}{pta.pk}/"),
+        ):
             with CaptureQueriesContext(connection) as captured:
                 assert get().status_code == 200
             counts.append(len(captured))

@@ -19,15 +19,30 @@ pytestmark = pytest.mark.django_db
 LAGOS = zoneinfo.ZoneInfo("Africa/Lagos")
 
 
-def make_message(school, *, status=Message.Status.QUEUED, channel="sms", template_type="PAYMENT_RECEIPT",
-                 guardian=None, created_at=None, key=None, body="Thank you for your payment."):  # fmt: skip
+def make_message(
+    school,
+    *,
+    status=Message.Status.QUEUED,
+    channel="sms",
+    template_type="PAYMENT_RECEIPT",
+    guardian=None,
+    created_at=None,
+    key=None,
+    body="Thank you for your payment.",
+):
     guardian = guardian or Guardian.objects.for_school(school).first()
     message = Message.objects.create(
-        school=school, guardian=guardian, student=guardian.student_links.first().student, channel=channel,
-        template_type=template_type, to_address=guardian.phone if channel != "email" else guardian.email, body=body,
-        idempotency_key=key or f"k{Message.objects.count()}", status=status,
+        school=school,
+        guardian=guardian,
+        student=guardian.student_links.first().student,
+        channel=channel,
+        template_type=template_type,
+        to_address=guardian.phone if channel != "email" else guardian.email,
+        body=body,
+        idempotency_key=key or f"k{Message.objects.count()}",
+        status=status,
         created_at=created_at or datetime.datetime.now(tz=datetime.UTC),
-    )  # fmt: skip
+    )
     return message
 
 
@@ -56,8 +71,9 @@ def guardian_of(school):
 
 def test_consent_set_updates_the_guardian_records_the_change_and_audits(school, alice):
     guardian = guardian_of(school)
-    change = consent_set(guardian=guardian, channel="whatsapp", granted=True, source="staff", actor=alice,
-                         note="Signed the form")  # fmt: skip
+    change = consent_set(
+        guardian=guardian, channel="whatsapp", granted=True, source="staff", actor=alice, note="Signed the form"
+    )
     guardian.refresh_from_db()
     assert guardian.consent_whatsapp is True and guardian.consent_sms is False
     assert (change.channel, change.granted, change.source, change.actor) == ("whatsapp", True, "staff", alice)
@@ -91,8 +107,10 @@ def test_registrar_records_consent_on_the_guardian_page(school, registrar, verif
     guardian.refresh_from_db()
     assert (guardian.consent_sms, guardian.consent_whatsapp, guardian.consent_email) == (True, False, True)
     changes = ConsentChange.objects.filter(guardian=guardian)
-    assert {(c.channel, c.source, c.actor_id) for c in changes} == {("sms", "staff", registrar.pk),
-                                                                    ("email", "staff", registrar.pk)}  # fmt: skip
+    assert {(c.channel, c.source, c.actor_id) for c in changes} == {
+        ("sms", "staff", registrar.pk),
+        ("email", "staff", registrar.pk),
+    }
     page = client.get(url).content.decode()
     assert "Paper form at enrolment" in page and "Withdrew" not in page
     # The student page links there and shows what was agreed.
@@ -101,11 +119,16 @@ def test_registrar_records_consent_on_the_guardian_page(school, registrar, verif
     assert url in detail and "Agreed to: SMS" in detail
 
 
-def test_teacher_cannot_record_consent_and_other_school_gets_404(school, other_school, teacher, charlie,
-                                                                 verified_client):  # fmt: skip
+def test_teacher_cannot_record_consent_and_other_school_gets_404(
+    school, other_school, teacher, charlie, verified_client
+):
     guardian = guardian_of(school)
-    assert verified_client(teacher).post(f"/s/greenfield/messages/guardians/{guardian.pk}/consent/",
-                                         {"sms": "on"}).status_code == 403  # fmt: skip
+    assert (
+        verified_client(teacher)
+        .post(f"/s/greenfield/messages/guardians/{guardian.pk}/consent/", {"sms": "on"})
+        .status_code
+        == 403
+    )
     response = verified_client(charlie).post(f"/s/riverside/messages/guardians/{guardian.pk}/consent/", {"sms": "on"})
     assert response.status_code == 404
     guardian.refresh_from_db()
@@ -181,8 +204,9 @@ def test_other_schools_message_is_404_on_every_page(school, other_school, charli
 # --- retry -----------------------------------------------------------------------------------
 
 
-def test_retry_of_a_failed_message_queues_a_new_one_and_enqueues_it(school, bursar, enqueued, verified_client,
-                                                                    django_capture_on_commit_callbacks):  # fmt: skip
+def test_retry_of_a_failed_message_queues_a_new_one_and_enqueues_it(
+    school, bursar, enqueued, verified_client, django_capture_on_commit_callbacks
+):
     guardian = guardian_of(school)
     Guardian.objects.filter(pk=guardian.pk).update(consent_sms=True, phone="+2348039999999")
     failed = make_message(school, guardian=guardian, status=Message.Status.FAILED)
@@ -273,8 +297,9 @@ def test_api_detail_has_the_history_and_other_school_gets_404(school, other_scho
     assert api.get("/api/v1/schools/riverside/messages/").json()["count"] == 0
 
 
-def test_api_retry_creates_a_new_message_or_explains_why_not(school, bursar, enqueued, api,
-                                                             django_capture_on_commit_callbacks):  # fmt: skip
+def test_api_retry_creates_a_new_message_or_explains_why_not(
+    school, bursar, enqueued, api, django_capture_on_commit_callbacks
+):
     guardian = guardian_of(school)
     Guardian.objects.filter(pk=guardian.pk).update(consent_sms=True)
     failed = make_message(school, status=Message.Status.FAILED)
@@ -293,8 +318,13 @@ def test_api_consent_reads_and_records(school, registrar, teacher, charlie, api)
     guardian = guardian_of(school)
     url = f"/api/v1/schools/greenfield/guardians/{guardian.pk}/consent/"
     api.force_authenticate(registrar)
-    assert api.get(url).json() == {"guardian_id": guardian.pk, "sms": False, "whatsapp": False, "email": False,
-                                   "history": []}  # fmt: skip
+    assert api.get(url).json() == {
+        "guardian_id": guardian.pk,
+        "sms": False,
+        "whatsapp": False,
+        "email": False,
+        "history": [],
+    }
     body = api.post(url, {"channel": "whatsapp", "granted": True, "note": "phoned"}, format="json").json()
     assert body["whatsapp"] is True and body["history"][0]["source"] == "staff"
     assert body["history"][0]["actor"] == registrar.get_username()
@@ -312,9 +342,12 @@ def test_api_consent_reads_and_records(school, registrar, teacher, charlie, api)
 def test_api_schema_describes_the_messaging_endpoints(school, alice, client):
     client.force_login(alice)
     schema = client.get("/api/schema/?format=json").json()
-    for path in ("/api/v1/schools/{school_slug}/messages/", "/api/v1/schools/{school_slug}/messages/{id}/",
-                 "/api/v1/schools/{school_slug}/messages/{id}/retry/",
-                 "/api/v1/schools/{school_slug}/guardians/{guardian_id}/consent/"):  # fmt: skip
+    for path in (
+        "/api/v1/schools/{school_slug}/messages/",
+        "/api/v1/schools/{school_slug}/messages/{id}/",
+        "/api/v1/schools/{school_slug}/messages/{id}/retry/",
+        "/api/v1/schools/{school_slug}/guardians/{guardian_id}/consent/",
+    ):
         assert path in schema["paths"], path
     params = {p["name"] for p in schema["paths"]["/api/v1/schools/{school_slug}/messages/"]["get"]["parameters"]}
     assert {"status", "channel", "type", "date_from", "date_to", "q", "page"} <= params

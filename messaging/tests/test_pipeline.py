@@ -18,8 +18,14 @@ from schools.tests import factories as f
 pytestmark = pytest.mark.django_db
 
 LAGOS = zoneinfo.ZoneInfo("Africa/Lagos")
-CONTEXT = {"student_name": "Ada Obi", "amount": "₦45,000.00", "receipt_number": "R-0001", "balance": "₦0.00",
-           "invoice_number": "INV-1", "paid_at": "3 March"}  # fmt: skip
+CONTEXT = {
+    "student_name": "Ada Obi",
+    "amount": "₦45,000.00",
+    "receipt_number": "R-0001",
+    "balance": "₦0.00",
+    "invoice_number": "INV-1",
+    "paid_at": "3 March",
+}
 
 
 def lagos(hour, minute, day=3):
@@ -128,9 +134,20 @@ def test_guardian_without_consent_on_any_channel_is_suppressed_logged_and_not_se
 def test_consent_withdrawn_after_queueing_suppresses_at_send_time(school, guardian, at):
     from messaging.tasks import send_message
 
-    message = pipeline._create(school=school, event=OutboxEvent(pk=1), guardian=guardian, student=None,
-                               channel="sms", type_="WELCOME", subject="", body="Hi", status="queued", reason="",
-                               urgent=False, send_after=None)  # fmt: skip
+    message = pipeline._create(
+        school=school,
+        event=OutboxEvent(pk=1),
+        guardian=guardian,
+        student=None,
+        channel="sms",
+        type_="WELCOME",
+        subject="",
+        body="Hi",
+        status="queued",
+        reason="",
+        urgent=False,
+        send_after=None,
+    )
     guardian.consent_sms = False
     guardian.save()
     assert send_message(message.pk) == "suppressed"
@@ -165,8 +182,9 @@ def test_quiet_hours_boundaries_in_school_time(
 
 
 def test_quiet_hours_follow_the_school_profile_and_may_not_cross_midnight(school):
-    SchoolProfile.objects.filter(school=school).update(quiet_hours_start=datetime.time(13, 0),
-                                                       quiet_hours_end=datetime.time(14, 0))  # fmt: skip
+    SchoolProfile.objects.filter(school=school).update(
+        quiet_hours_start=datetime.time(13, 0), quiet_hours_end=datetime.time(14, 0)
+    )
     assert pipeline.quiet_hours_end(school=school, now=lagos(12, 59)) is None
     assert pipeline.quiet_hours_end(school=school, now=lagos(13, 0)) == lagos(14, 0)
     assert pipeline.quiet_hours_end(school=school, now=lagos(14, 0)) is None
@@ -214,14 +232,19 @@ def test_deferred_message_is_released_when_the_window_ends(school, guardian, at,
     message.refresh_from_db()
     assert message.status == "delivered"
     assert list(message.history.values_list("status", flat=True)) == [
-        "deferred", "queued", "sending", "sent", "delivered"
-    ]  # fmt: skip
+        "deferred",
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+    ]
     with django_capture_on_commit_callbacks(execute=True):
         assert pipeline.release_deferred() == 0
 
 
-def test_send_deferred_messages_command_releases_due_messages(school, guardian, at, django_capture_on_commit_callbacks,
-                                                              capsys):  # fmt: skip
+def test_send_deferred_messages_command_releases_due_messages(
+    school, guardian, at, django_capture_on_commit_callbacks, capsys
+):
     at(lagos(22, 0))
     ask(school, django_capture_on_commit_callbacks)
     at(lagos(8, 0, day=4))
@@ -253,8 +276,9 @@ def test_redelivered_request_event_creates_nothing(school, guardian, at, django_
 def test_school_template_is_used_and_a_switched_off_one_suppresses(
     school, guardian, at, django_capture_on_commit_callbacks
 ):
-    MessageTemplate.objects.update_or_create(school=school, type="PAYMENT_RECEIPT", channel="sms",
-                                             defaults={"body": "Paid {{ amount }}. {{ school_name }}"})  # fmt: skip
+    MessageTemplate.objects.update_or_create(
+        school=school, type="PAYMENT_RECEIPT", channel="sms", defaults={"body": "Paid {{ amount }}. {{ school_name }}"}
+    )
     ask(school, django_capture_on_commit_callbacks, dedupe_key="a")
     # SMS text is kept to GSM-7 by the renderer, so the naira sign is spelt out
     assert Message.objects.for_school(school).get().body == "Paid NGN45,000.00. Greenfield Academy"
@@ -286,8 +310,9 @@ def test_missing_school_template_falls_back_to_the_default(school, guardian, at,
 
 
 def test_request_message_carries_optional_channel_and_urgency(school):
-    event = request_message(school=school, template="WELCOME", guardian_ids=[1], context={}, dedupe_key="x",
-                            channel="email", urgent=True)  # fmt: skip
+    event = request_message(
+        school=school, template="WELCOME", guardian_ids=[1], context={}, dedupe_key="x", channel="email", urgent=True
+    )
     assert event.payload["channel"] == "email" and event.payload["urgent"] is True
     plain = request_message(school=school, template="WELCOME", guardian_ids=[1], context={}, dedupe_key="y")
     assert plain.payload["channel"] is None and plain.payload["urgent"] is False
@@ -318,8 +343,12 @@ def test_many_requests_are_handled_as_one_batch_and_redelivery_adds_nothing(
         f.link(student, g)
         guardians.append(g)
     context = {"title": "Sports day", "message": "Friday at 9."}
-    events = [request_message(school=school, dedupe_key=f"b{g.pk}", guardian_ids=[g.pk], template="ANNOUNCEMENT",
-                              context=context) for g in guardians]  # fmt: skip
+    events = [
+        request_message(
+            school=school, dedupe_key=f"b{g.pk}", guardian_ids=[g.pk], template="ANNOUNCEMENT", context=context
+        )
+        for g in guardians
+    ]
     # when the worker takes them in one claim
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         worker.drain(batch_size=100)
@@ -338,8 +367,16 @@ def test_many_requests_are_handled_as_one_batch_and_redelivery_adds_nothing(
 def test_a_batch_with_a_message_made_meanwhile_still_makes_the_others(school, at, django_capture_on_commit_callbacks):
     # given two requests, one of whose messages a concurrent delivery already made
     guardians = [f.GuardianFactory(school=school, phone=f"+23480300001{i}", consent_sms=True) for i in range(2)]
-    events = [request_message(school=school, dedupe_key=f"c{g.pk}", guardian_ids=[g.pk], template="ANNOUNCEMENT",
-                              context={"title": "T", "body": "B"}) for g in guardians]  # fmt: skip
+    events = [
+        request_message(
+            school=school,
+            dedupe_key=f"c{g.pk}",
+            guardian_ids=[g.pk],
+            template="ANNOUNCEMENT",
+            context={"title": "T", "body": "B"},
+        )
+        for g in guardians
+    ]
     loaded = list(OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk"))
     with django_capture_on_commit_callbacks(execute=False):
         first = pipeline.handle_requests(loaded[:1])

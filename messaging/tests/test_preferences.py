@@ -97,9 +97,15 @@ def test_email_announcement_carries_the_guardians_own_link(school, guardian, dja
     guardian.consent_email = True
     guardian.save()
     with django_capture_on_commit_callbacks(execute=False):
-        request_message(school=school, template="ANNOUNCEMENT", guardian_ids=[guardian.pk], channel="email",
-                        urgent=True, dedupe_key="prefs-1",
-                        context={"title": "Mid-term break", "message": "School closes on Friday."})  # fmt: skip
+        request_message(
+            school=school,
+            template="ANNOUNCEMENT",
+            guardian_ids=[guardian.pk],
+            channel="email",
+            urgent=True,
+            dedupe_key="prefs-1",
+            context={"title": "Mid-term break", "message": "School closes on Friday."},
+        )
         worker.drain()
     message = Message.objects.for_school(school).get(guardian=guardian)
     assert message.channel == "email" and "Manage your messages: http" in message.body

@@ -47,8 +47,14 @@ def twilio(school, settings, monkeypatch):
         settings.TWILIO_API_BASE_URL = fake.base_url
         settings.WEBHOOK_BASE_URL = "https://app.classpoint.test"
         settings.DELIVERY_CALLBACK_URL = ""
-        secret = {"type": "twilio", "accountSid": fake.account_sid, "authToken": fake.auth_token,
-                  "from": "+15005550006", "messagingServiceSid": "", "whatsappEnabled": True}  # fmt: skip
+        secret = {
+            "type": "twilio",
+            "accountSid": fake.account_sid,
+            "authToken": fake.auth_token,
+            "from": "+15005550006",
+            "messagingServiceSid": "",
+            "whatsappEnabled": True,
+        }
         configure(school, "sms", "twilio-main", secret, monkeypatch)
         configure(school, "whatsapp", "twilio-wa", secret, monkeypatch)
         yield fake
@@ -62,9 +68,20 @@ def queued(school, channel="sms", to=None):
     guardian.consent_sms = guardian.consent_whatsapp = guardian.consent_email = True
     guardian.save()
     to = to or (guardian.email if channel == "email" else guardian.phone)
-    message = pipeline._create(school=school, event=OutboxEvent(pk=next(_events)), guardian=guardian, student=None,
-                               channel=channel, type_="WELCOME", subject="Welcome", body="Welcome to Greenfield.",
-                               status="queued", reason="", urgent=False, send_after=None)  # fmt: skip
+    message = pipeline._create(
+        school=school,
+        event=OutboxEvent(pk=next(_events)),
+        guardian=guardian,
+        student=None,
+        channel=channel,
+        type_="WELCOME",
+        subject="Welcome",
+        body="Welcome to Greenfield.",
+        status="queued",
+        reason="",
+        urgent=False,
+        send_after=None,
+    )
     Message.objects.filter(pk=message.pk).update(to_address=to)
     return message
 
@@ -83,8 +100,13 @@ def test_twilio_500_then_201_is_retried_then_sent(school, twilio, django_capture
     guardian.save()
     # when a message is requested through the whole pipeline
     with django_capture_on_commit_callbacks(execute=True):
-        request_message(school=school, template="WELCOME", guardian_ids=[guardian.pk], dedupe_key="welcome",
-                        context={"student_name": "Ada"})  # fmt: skip
+        request_message(
+            school=school,
+            template="WELCOME",
+            guardian_ids=[guardian.pk],
+            dedupe_key="welcome",
+            context={"student_name": "Ada"},
+        )
         worker.drain()
     # then the SDK called twice and the second answer counts
     message = Message.objects.for_school(school).get()
@@ -173,8 +195,18 @@ def test_whatsapp_goes_through_twilio_with_whatsapp_addresses(school, twilio):
 
 def test_messaging_service_sid_is_used_instead_of_a_from_number(school, twilio, monkeypatch):
     ProviderConfig.objects.for_school(school).filter(channel="sms").delete()
-    configure(school, "sms", "twilio-svc", {"type": "twilio", "accountSid": twilio.account_sid,
-              "authToken": twilio.auth_token, "messagingServiceSid": "MG123"}, monkeypatch)  # fmt: skip
+    configure(
+        school,
+        "sms",
+        "twilio-svc",
+        {
+            "type": "twilio",
+            "accountSid": twilio.account_sid,
+            "authToken": twilio.auth_token,
+            "messagingServiceSid": "MG123",
+        },
+        monkeypatch,
+    )
     message = queued(school)
     assert send_message(message.pk) == "sent"
     assert twilio.calls[0]["MessagingServiceSid"] == "MG123" and "From" not in twilio.calls[0]
@@ -182,8 +214,13 @@ def test_messaging_service_sid_is_used_instead_of_a_from_number(school, twilio, 
 
 def test_wrong_twilio_credentials_fail_with_an_actionable_reason(school, twilio, monkeypatch):
     ProviderConfig.objects.for_school(school).filter(channel="sms").delete()
-    configure(school, "sms", "twilio-bad", {"type": "twilio", "accountSid": twilio.account_sid,
-              "authToken": "wrong", "from": "+15005550006"}, monkeypatch)  # fmt: skip
+    configure(
+        school,
+        "sms",
+        "twilio-bad",
+        {"type": "twilio", "accountSid": twilio.account_sid, "authToken": "wrong", "from": "+15005550006"},
+        monkeypatch,
+    )
     message = queued(school)
     assert send_message(message.pk) == "failed"
     message.refresh_from_db()
@@ -219,8 +256,13 @@ def ses(school, settings, monkeypatch):
     settings.SES_ENDPOINT_URL = endpoint
     client = boto3.client("ses", region_name="us-east-1", endpoint_url=endpoint)
     client.verify_email_identity(EmailAddress="bursary@greenfield.test")
-    configure(school, "email", "ses-main", {"type": "ses", "region": "us-east-1", "from": "bursary@greenfield.test",
-                                            "subject": "Greenfield Academy"}, monkeypatch)  # fmt: skip
+    configure(
+        school,
+        "email",
+        "ses-main",
+        {"type": "ses", "region": "us-east-1", "from": "bursary@greenfield.test", "subject": "Greenfield Academy"},
+        monkeypatch,
+    )
     yield endpoint
     server.stop()
 
@@ -238,8 +280,9 @@ def test_ses_sends_email(school, ses):
 
 def test_ses_unverified_sender_is_a_permanent_failure(school, ses, monkeypatch):
     ProviderConfig.objects.for_school(school).filter(channel="email").delete()
-    configure(school, "email", "ses-other", {"type": "ses", "region": "us-east-1", "from": "who@nowhere.test"},
-              monkeypatch)  # fmt: skip
+    configure(
+        school, "email", "ses-other", {"type": "ses", "region": "us-east-1", "from": "who@nowhere.test"}, monkeypatch
+    )
     message = queued(school, channel="email")
     assert send_message(message.pk) == "failed"
     message.refresh_from_db()
@@ -263,8 +306,13 @@ def test_smtp_server_unreachable_is_retried_then_failed(school, monkeypatch):
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    configure(school, "email", "smtp-down", {"type": "smtp", "from": "o@g.test", "host": "127.0.0.1", "port": port,
-                                             "useTls": False}, monkeypatch)  # fmt: skip
+    configure(
+        school,
+        "email",
+        "smtp-down",
+        {"type": "smtp", "from": "o@g.test", "host": "127.0.0.1", "port": port, "useTls": False},
+        monkeypatch,
+    )
     message = queued(school, channel="email")
     assert send_message(message.pk) == "failed"
     message.refresh_from_db()

@@ -28,10 +28,15 @@ def _key_and_cert(common_name="sns.test.example"):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256())
-    )  # fmt: skip
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     return key, cert.public_bytes(serialization.Encoding.PEM)
 
 
@@ -68,18 +73,25 @@ def sign(message, key=KEY, version="1"):
 
 def notification(ses, topic=TOPIC, **extra):
     return {
-        "Type": "Notification", "MessageId": "11111111-2222", "TopicArn": topic, "Message": json.dumps(ses),
-        "Timestamp": "2026-11-23T15:00:00.000Z", **extra,
-    }  # fmt: skip
+        "Type": "Notification",
+        "MessageId": "11111111-2222",
+        "TopicArn": topic,
+        "Message": json.dumps(ses),
+        "Timestamp": "2026-11-23T15:00:00.000Z",
+        **extra,
+    }
 
 
 def bounce(address=BOUNCED, bounce_type="Permanent", message_id="ses-msg-1"):
     return {
         "notificationType": "Bounce",
-        "bounce": {"bounceType": bounce_type, "bounceSubType": "General",
-                   "bouncedRecipients": [{"emailAddress": address.lower()}]},
+        "bounce": {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": address.lower()}],
+        },
         "mail": {"messageId": message_id, "destination": [address.lower()]},
-    }  # fmt: skip
+    }
 
 
 def post(client, message):
@@ -97,10 +109,17 @@ def bounced_guardians(school, other_school):
 @pytest.fixture
 def ses_message(school, bounced_guardians):
     return Message.objects.create(
-        school=school, guardian=bounced_guardians[0], channel="email", template_type="ANNOUNCEMENT",
-        to_address=BOUNCED, body="Hello", idempotency_key="ses-1", status=Message.Status.SENT, provider="ses",
+        school=school,
+        guardian=bounced_guardians[0],
+        channel="email",
+        template_type="ANNOUNCEMENT",
+        to_address=BOUNCED,
+        body="Hello",
+        idempotency_key="ses-1",
+        status=Message.Status.SENT,
+        provider="ses",
         provider_message_id="ses-msg-1",
-    )  # fmt: skip
+    )
 
 
 def _consents(*guardians):
@@ -136,9 +155,10 @@ def test_transient_bounce_changes_nothing(client, bounced_guardians, ses_message
 
 def test_complaint_withdraws_email_consent(client, bounced_guardians, ses_message):
     complaint = {
-        "notificationType": "Complaint", "mail": {"messageId": "ses-msg-1"},
+        "notificationType": "Complaint",
+        "mail": {"messageId": "ses-msg-1"},
         "complaint": {"complainedRecipients": [{"emailAddress": BOUNCED}], "complaintFeedbackType": "abuse"},
-    }  # fmt: skip
+    }
     assert post(client, sign(notification(complaint, Subject="Amazon SES Email Event"))).status_code == 200
     assert _consents(*bounced_guardians) == [False, False, True]
     assert ConsentChange.objects.filter(source="bounce", note__contains="complaint (abuse)").count() == 2
@@ -165,8 +185,9 @@ def test_forged_signature_is_refused_and_changes_nothing(client, bounced_guardia
         "https://sns.test.example.attacker.example/cert.pem",
     ],
 )
-def test_certificate_from_an_unknown_host_is_refused_without_fetching(client, bounced_guardians, sns_settings,
-                                                                      cert_url):  # fmt: skip
+def test_certificate_from_an_unknown_host_is_refused_without_fetching(
+    client, bounced_guardians, sns_settings, cert_url
+):
     assert post(client, sign(notification(bounce()) | {"SigningCertURL": cert_url})).status_code == 403
     assert sns_settings == []
     assert _consents(*bounced_guardians) == [True, True, True]
@@ -186,10 +207,14 @@ def test_notification_from_another_topic_changes_nothing(client, bounced_guardia
 
 def subscription(topic=TOPIC):
     return {
-        "Type": "SubscriptionConfirmation", "MessageId": "sub-1", "Token": "tok", "TopicArn": topic,
-        "Message": "You have chosen to subscribe.", "Timestamp": "2026-11-23T15:00:00.000Z",
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "sub-1",
+        "Token": "tok",
+        "TopicArn": topic,
+        "Message": "You have chosen to subscribe.",
+        "Timestamp": "2026-11-23T15:00:00.000Z",
         "SubscribeURL": "https://sns.test.example/?Action=ConfirmSubscription&TopicArn=x&Token=tok",
-    }  # fmt: skip
+    }
 
 
 def test_subscription_is_confirmed_only_for_configured_topics(client, sns_settings, settings):

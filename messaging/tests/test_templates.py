@@ -21,19 +21,26 @@ def _fresh(school):
 
 
 def test_render_fills_the_types_variables_and_leaves_missing_ones_blank():
-    template = MessageTemplate(type=TemplateType.PAYMENT_RECEIPT, channel=Channel.EMAIL,
-                               subject="Receipt {{ receipt_number }}",
-                               body="Paid {{amount}} for {{ student_name }}.{{ balance }}")  # fmt: skip
-    subject, body = render(template=template, context={"receipt_number": "R-1", "amount": "₦5,000.00",
-                                                       "student_name": "Ada Obi"})  # fmt: skip
+    template = MessageTemplate(
+        type=TemplateType.PAYMENT_RECEIPT,
+        channel=Channel.EMAIL,
+        subject="Receipt {{ receipt_number }}",
+        body="Paid {{amount}} for {{ student_name }}.{{ balance }}",
+    )
+    subject, body = render(
+        template=template, context={"receipt_number": "R-1", "amount": "₦5,000.00", "student_name": "Ada Obi"}
+    )
     assert subject == "Receipt R-1"
     assert body == "Paid ₦5,000.00 for Ada Obi."
 
 
 def test_render_cannot_reach_context_values_outside_the_types_variables():
     # A template stored before validation existed, naming a value the request happened to carry.
-    template = MessageTemplate(type=TemplateType.ABSENCE_ALERT, channel=Channel.WHATSAPP,
-                               body="{{ student_name }}|{{ secret }}|{{ student_name.upper }}|{% debug %}")  # fmt: skip
+    template = MessageTemplate(
+        type=TemplateType.ABSENCE_ALERT,
+        channel=Channel.WHATSAPP,
+        body="{{ student_name }}|{{ secret }}|{{ student_name.upper }}|{% debug %}",
+    )
     _subject, body = render(template=template, context={"student_name": "Ada", "secret": "s3cr3t"})
     assert body == "Ada||{{ student_name.upper }}|{% debug %}"
 
@@ -57,11 +64,14 @@ def test_render_uses_the_templates_school_name_when_the_request_gave_none(school
 def test_overdue_notice_summarises_the_family_invoice_list_from_fees():
     body = "{{ total }} for {{ students }} ({{ invoice_count }}): {{ invoice_summary }}"
     template = MessageTemplate(type=TemplateType.OVERDUE_NOTICE, channel=Channel.WHATSAPP, body=body)
-    context = {"total": "₦9.00", "invoices": [
-        {"student": "Ada Obi", "invoice_number": "INV-1", "balance": "₦4.00"},
-        {"student": "Tunde Obi", "invoice_number": "INV-2", "balance": "₦3.00"},
-        {"student": "Ada Obi", "invoice_number": "INV-3", "balance": "₦2.00"},
-    ]}  # fmt: skip
+    context = {
+        "total": "₦9.00",
+        "invoices": [
+            {"student": "Ada Obi", "invoice_number": "INV-1", "balance": "₦4.00"},
+            {"student": "Tunde Obi", "invoice_number": "INV-2", "balance": "₦3.00"},
+            {"student": "Ada Obi", "invoice_number": "INV-3", "balance": "₦2.00"},
+        ],
+    }
     body = render(template=template, context=context)[1]
     assert (
         body == "₦9.00 for Ada Obi and Tunde Obi (3): INV-1 Ada Obi ₦4.00; INV-2 Tunde Obi ₦3.00; INV-3 Ada Obi ₦2.00"
@@ -170,8 +180,14 @@ def test_seeding_creates_the_missing_defaults_once(school):
 @pytest.mark.django_db
 def test_seeding_one_channel_keeps_what_the_school_wrote(school, other_school, alice):
     _fresh(school)
-    message_template_save(school=school, actor=alice, type="WELCOME", channel="sms", subject="",
-                          body="Our own welcome to {{ student_name }}")  # fmt: skip
+    message_template_save(
+        school=school,
+        actor=alice,
+        type="WELCOME",
+        channel="sms",
+        subject="",
+        body="Our own welcome to {{ student_name }}",
+    )
     before = MessageTemplate.objects.for_school(other_school).count()
     assert seed_default_message_templates(school, channel="sms") == len(TemplateType) - 1
     assert not MessageTemplate.objects.for_school(school).exclude(channel="sms").exists()
@@ -202,8 +218,14 @@ def test_saving_an_unknown_variable_is_refused_and_changes_nothing(school, alice
     seed_default_message_templates(school, channel="sms")
     audits = AuditLog.objects.filter(school=school).count()
     with pytest.raises(MessagingError) as exc:
-        message_template_save(school=school, actor=alice, type="RESULT_READY", channel="sms", subject="",
-                              body="Results: {{ result_link }} {{ fees_balance }}")  # fmt: skip
+        message_template_save(
+            school=school,
+            actor=alice,
+            type="RESULT_READY",
+            channel="sms",
+            subject="",
+            body="Results: {{ result_link }} {{ fees_balance }}",
+        )
     assert "fees_balance" in exc.value.fields["body"][0]
     template = MessageTemplate.objects.for_school(school).get(type="RESULT_READY", channel="sms")
     assert template.body == DEFAULTS[TemplateType.RESULT_READY][Channel.SMS][1]
@@ -215,10 +237,20 @@ def test_saving_a_change_is_audited_with_before_and_after(school, alice):
     _fresh(school)
     seed_default_message_templates(school, channel="sms")
     old = DEFAULTS[TemplateType.ABSENCE_ALERT][Channel.SMS][1]
-    template = message_template_save(school=school, actor=alice, type="ABSENCE_ALERT", channel="sms", subject="",
-                                     body="{{ student_name }} was absent on {{ date }}.", is_active=False)  # fmt: skip
-    assert (template.body, template.is_active, template.updated_by) == ("{{ student_name }} was absent on {{ date }}.",
-                                                                         False, alice)  # fmt: skip
+    template = message_template_save(
+        school=school,
+        actor=alice,
+        type="ABSENCE_ALERT",
+        channel="sms",
+        subject="",
+        body="{{ student_name }} was absent on {{ date }}.",
+        is_active=False,
+    )
+    assert (template.body, template.is_active, template.updated_by) == (
+        "{{ student_name }} was absent on {{ date }}.",
+        False,
+        alice,
+    )
     entry = AuditLog.objects.get(school=school, action="message_template.updated")
     assert entry.actor == alice and entry.target_id == str(template.pk)
     assert entry.changes["body"] == [old, "{{ student_name }} was absent on {{ date }}."]
@@ -277,14 +309,18 @@ def test_editor_shows_field_errors_and_saves_nothing(school, alice, verified_cli
 def test_live_preview_renders_sample_data_with_the_sms_segment_count(school, alice, verified_client):
     client = verified_client(alice)
     url = _edit_url("PAYMENT_RECEIPT", "sms") + "preview/"
-    response = client.post(url, {"body": "Paid {{ amount }} for {{ student_name }}. " + "x" * 150},
-                           HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.post(
+        url, {"body": "Paid {{ amount }} for {{ student_name }}. " + "x" * 150}, HTTP_HX_REQUEST="true"
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page
     assert "Paid NGN45,000.00 for Adaeze Okafor." in page
     assert "2 SMS segments" in page and "GSM-7" in page
-    assert not MessageTemplate.objects.for_school(school).filter(type="PAYMENT_RECEIPT", channel="sms",
-                                                                 body__startswith="Paid").exists()  # fmt: skip
+    assert (
+        not MessageTemplate.objects.for_school(school)
+        .filter(type="PAYMENT_RECEIPT", channel="sms", body__startswith="Paid")
+        .exists()
+    )
     refused = client.post(url, {"body": "{{ nope }}"}).content.decode()
     assert "would be refused" in refused and "Unknown variable “nope”" in refused
     assert client.get(url).status_code == 405

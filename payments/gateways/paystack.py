@@ -14,8 +14,9 @@ class PaystackGateway(Gateway):
     def _call(self, method, path, **kwargs):
         headers = {"Authorization": f"Bearer {self.secret()}"}
         try:
-            response = requests.request(method, settings.PAYSTACK_BASE_URL.rstrip("/") + path, headers=headers,
-                                        timeout=10, **kwargs)  # fmt: skip
+            response = requests.request(
+                method, settings.PAYSTACK_BASE_URL.rstrip("/") + path, headers=headers, timeout=10, **kwargs
+            )
             body = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise GatewayError("Paystack did not answer; try again shortly.") from exc
@@ -24,13 +25,23 @@ class PaystackGateway(Gateway):
         return body["data"]
 
     def initialize(self, intent, *, email, callback_url):
-        data = self._call("POST", "/transaction/initialize", json={
-            "email": email, "amount": intent.amount_minor, "currency": intent.currency,
-            "reference": intent.reference, "callback_url": callback_url,
-        })  # fmt: skip
+        data = self._call(
+            "POST",
+            "/transaction/initialize",
+            json={
+                "email": email,
+                "amount": intent.amount_minor,
+                "currency": intent.currency,
+                "reference": intent.reference,
+                "callback_url": callback_url,
+            },
+        )
         return data["authorization_url"]
 
     def verify(self, reference):
         data = self._call("GET", f"/transaction/verify/{reference}")
-        return {"status": data.get("status"), "amount_minor": int(data.get("amount", 0)),
-                "currency": str(data.get("currency", "")).upper()}  # fmt: skip
+        return {
+            "status": data.get("status"),
+            "amount_minor": int(data.get("amount", 0)),
+            "currency": str(data.get("currency", "")).upper(),
+        }

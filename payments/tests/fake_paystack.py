@@ -62,12 +62,24 @@ class FakePaystack:
                     return self._reply(404, {"status": False, "message": "Not found"})
                 if not body.get("email") or int(body.get("amount", 0)) <= 0:
                     return self._reply(400, {"status": False, "message": "Invalid email or amount"})
-                fake.transactions[body["reference"]] = {"amount": int(body["amount"]), "status": "abandoned",
-                                                        "currency": body.get("currency", "NGN"),
-                                                        "email": body["email"]}  # fmt: skip
-                self._reply(200, {"status": True, "message": "Authorization URL created", "data": {
-                    "authorization_url": f"{fake.base_url}/checkout/{body['reference']}",
-                    "access_code": "ac_" + body["reference"], "reference": body["reference"]}})  # fmt: skip
+                fake.transactions[body["reference"]] = {
+                    "amount": int(body["amount"]),
+                    "status": "abandoned",
+                    "currency": body.get("currency", "NGN"),
+                    "email": body["email"],
+                }
+                self._reply(
+                    200,
+                    {
+                        "status": True,
+                        "message": "Authorization URL created",
+                        "data": {
+                            "authorization_url": f"{fake.base_url}/checkout/{body['reference']}",
+                            "access_code": "ac_" + body["reference"],
+                            "reference": body["reference"],
+                        },
+                    },
+                )
 
             def do_GET(self):  # noqa: N802
                 fake.calls.append(("GET", self.path))
@@ -81,8 +93,18 @@ class FakePaystack:
                 tx = fake.transactions.get(match.group(1))
                 if tx is None:
                     return self._reply(400, {"status": False, "message": "Transaction reference not found"})
-                self._reply(200, {"status": True, "message": "Verification successful", "data": {
-                    "reference": match.group(1), "status": tx["status"], "amount": tx["amount"],
-                    "currency": tx["currency"]}})  # fmt: skip
+                self._reply(
+                    200,
+                    {
+                        "status": True,
+                        "message": "Verification successful",
+                        "data": {
+                            "reference": match.group(1),
+                            "status": tx["status"],
+                            "amount": tx["amount"],
+                            "currency": tx["currency"],
+                        },
+                    },
+                )
 
         return Handler

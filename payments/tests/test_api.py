@@ -7,7 +7,7 @@ from .test_payments import invoice  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_pay_link_counter_payment_transactions_and_receipts(school, bursar, api, invoice):  # noqa: F811
+def test_pay_link_counter_payment_transactions_and_receipts(school, bursar, api, invoice):
     api.force_authenticate(bursar)
     base = f"/api/v1/schools/greenfield/invoices/{invoice.pk}"
     link = api.post(f"{base}/pay-link/", {"gateway": "demo", "email": "mum@example.ng"})
@@ -23,10 +23,11 @@ def test_pay_link_counter_payment_transactions_and_receipts(school, bursar, api,
     assert api.get(f"/api/v1/schools/greenfield/invoices/{invoice.pk}/").json()["balance_minor"] == 7_500_000
 
 
-def test_bad_counter_payment_is_a_field_error(school, bursar, api, invoice):  # noqa: F811
+def test_bad_counter_payment_is_a_field_error(school, bursar, api, invoice):
     api.force_authenticate(bursar)
-    response = api.post(f"/api/v1/schools/greenfield/invoices/{invoice.pk}/payments/", {"kind": "cheque",
-                                                                                       "amount_minor": 0})  # fmt: skip
+    response = api.post(
+        f"/api/v1/schools/greenfield/invoices/{invoice.pk}/payments/", {"kind": "cheque", "amount_minor": 0}
+    )
     assert response.status_code == 400 and {"kind", "amount_minor"} <= set(response.json()["error"]["fields"])
 
 
@@ -35,7 +36,7 @@ def test_teacher_cannot_see_payments(school, teacher, api):
     assert api.get("/api/v1/schools/greenfield/transactions/").status_code == 403
 
 
-def test_reversal_after_partial_payment_restores_the_balance_once(school, bursar, api, invoice):  # noqa: F811
+def test_reversal_after_partial_payment_restores_the_balance_once(school, bursar, api, invoice):
     from fees import services as fees
     from fees.models import Invoice
 
@@ -59,7 +60,7 @@ def test_reversal_after_partial_payment_restores_the_balance_once(school, bursar
     assert again.status_code == 400 and again.json()["error"]["code"] == "not_reversible"
 
 
-def test_other_schools_transaction_cannot_be_reversed(school, other_school, bursar, api, invoice):  # noqa: F811
+def test_other_schools_transaction_cannot_be_reversed(school, other_school, bursar, api, invoice):
     from payments import services
     from payments.errors import PaymentsError
 
@@ -70,7 +71,7 @@ def test_other_schools_transaction_cannot_be_reversed(school, other_school, burs
     assert api.post(f"/api/v1/schools/riverside/transactions/{tx.pk}/reverse/", {"reason": "x"}).status_code == 404
 
 
-def test_payment_intents_are_listed_with_filters_and_scoped(school, other_school, bursar, charlie, api, invoice):  # noqa: F811
+def test_payment_intents_are_listed_with_filters_and_scoped(school, other_school, bursar, charlie, api, invoice):
     from payments import services
 
     services.intent_create(invoice=invoice, actor=bursar, gateway_name="demo", email="p@x.ng")

@@ -16,7 +16,7 @@ from .test_payments import invoice  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def _paid(invoice, actor, amount=4_000_000):  # noqa: F811
+def _paid(invoice, actor, amount=4_000_000):
     tx = services.transaction_record(invoice=invoice, kind="cash", amount_minor=amount, currency="NGN", actor=actor)
     worker.drain()
     return Receipt.objects.get(transaction=tx)
@@ -26,7 +26,7 @@ def _path(link):
     return "/" + link.split("/", 3)[3] if "://" in link else link
 
 
-def test_guardian_page_links_the_receipt_and_the_link_downloads_its_pdf(client, school, bursar, invoice):  # noqa: F811
+def test_guardian_page_links_the_receipt_and_the_link_downloads_its_pdf(client, school, bursar, invoice):
     # given a paid invoice with its receipt
     receipt = _paid(invoice, bursar)
     guardian = Guardian.objects.get(student_links__student=invoice.student)
@@ -42,7 +42,7 @@ def test_guardian_page_links_the_receipt_and_the_link_downloads_its_pdf(client, 
     assert receipt.number in download["Content-Disposition"]
 
 
-def test_receipt_of_another_invoice_is_404_through_this_link(client, school, bursar, invoice):  # noqa: F811
+def test_receipt_of_another_invoice_is_404_through_this_link(client, school, bursar, invoice):
     # given a second invoice of another pupil of the same school, paid, with its own receipt
     from schools.tests import factories as f
 
@@ -62,7 +62,7 @@ def test_receipt_of_another_invoice_is_404_through_this_link(client, school, bur
     assert response.status_code == 404
 
 
-def test_tampered_or_expired_receipt_link_is_404(client, school, bursar, invoice, settings):  # noqa: F811
+def test_tampered_or_expired_receipt_link_is_404(client, school, bursar, invoice, settings):
     receipt = _paid(invoice, bursar)
     guardian = Guardian.objects.get(student_links__student=invoice.student)
     page_path = _path(guardian_link(invoice=invoice, guardian=guardian))

@@ -13,8 +13,9 @@ from .test_payments import charge, deliver, invoice  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_unpaid_pay_links_are_abandoned_after_the_ttl_and_a_late_payment_still_credits(client, school, bursar,
-                                                                                     invoice, capsys):  # noqa: F811  # fmt: skip
+def test_unpaid_pay_links_are_abandoned_after_the_ttl_and_a_late_payment_still_credits(
+    client, school, bursar, invoice, capsys
+):
     old = services.intent_create(invoice=invoice, actor=bursar, gateway_name="demo", email="p@x.ng")
     fresh = services.intent_create(invoice=invoice, actor=bursar, gateway_name="demo", email="p@x.ng")
     PaymentIntent.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
@@ -37,7 +38,7 @@ def test_unpaid_pay_links_are_abandoned_after_the_ttl_and_a_late_payment_still_c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_pay_link_asks_the_gateway_with_no_transaction_open(school, bursar, invoice, monkeypatch):  # noqa: F811
+def test_a_pay_link_asks_the_gateway_with_no_transaction_open(school, bursar, invoice, monkeypatch):
     from django.db import connection
 
     from payments.gateways import DemoGateway
@@ -62,7 +63,7 @@ def test_a_pay_link_asks_the_gateway_with_no_transaction_open(school, bursar, in
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_gateway_refusing_a_pay_link_leaves_it_failed(school, bursar, invoice, monkeypatch):  # noqa: F811
+def test_a_gateway_refusing_a_pay_link_leaves_it_failed(school, bursar, invoice, monkeypatch):
     from payments.errors import PaymentsError
     from payments.gateways import DemoGateway, GatewayError
 

@@ -22,10 +22,17 @@ pytestmark = pytest.mark.django_db
 def invoice(school, bursar):
     term, group = school.current_term(), school.class_groups.get()
     item = fees.fee_item_create(school=school, actor=bursar, code="tuition", name="Tuition")
-    fees.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="JSS1",
-                             lines=[{"fee_item": item, "amount_minor": 10_000_000}])  # fmt: skip
-    draft = fees.invoice_create(school=school, actor=bursar, student=school.students.get(admission_number="GFA/0001"),
-                                term=term)  # fmt: skip
+    fees.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="JSS1",
+        lines=[{"fee_item": item, "amount_minor": 10_000_000}],
+    )
+    draft = fees.invoice_create(
+        school=school, actor=bursar, student=school.students.get(admission_number="GFA/0001"), term=term
+    )
     return fees.invoice_issue(invoice=draft, actor=bursar)
 
 
@@ -159,14 +166,23 @@ def test_200_concurrent_confirmations_get_receipts_1_to_200(school, bursar):
     # given 200 issued invoices
     term, group = school.current_term(), school.class_groups.get()
     item = fees.fee_item_create(school=school, actor=bursar, code="t", name="T")
-    fees.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="S",
-                             lines=[{"fee_item": item, "amount_minor": 5000}])  # fmt: skip
+    fees.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="S",
+        lines=[{"fee_item": item, "amount_minor": 5000}],
+    )
     invoices = []
     for i in range(200):
         student = Student.objects.create(school=school, admission_number=f"P{i}", first_name="P", last_name=str(i))
         f.enroll(student, term, group)
-        invoices.append(fees.invoice_issue(invoice=fees.invoice_create(school=school, actor=bursar, student=student,
-                                                                       term=term), actor=bursar))  # fmt: skip
+        invoices.append(
+            fees.invoice_issue(
+                invoice=fees.invoice_create(school=school, actor=bursar, student=student, term=term), actor=bursar
+            )
+        )
 
     def confirm(chunk):
         for inv in chunk:
@@ -190,8 +206,14 @@ def test_the_same_webhook_50_times_at_once_credits_once(school, bursar, live_ser
 
     term, group = school.current_term(), school.class_groups.get()
     item = fees.fee_item_create(school=school, actor=bursar, code="t", name="T")
-    fees.fee_schedule_create(school=school, actor=bursar, term=term, class_group=group, name="S",
-                             lines=[{"fee_item": item, "amount_minor": 10_000_000}])  # fmt: skip
+    fees.fee_schedule_create(
+        school=school,
+        actor=bursar,
+        term=term,
+        class_group=group,
+        name="S",
+        lines=[{"fee_item": item, "amount_minor": 10_000_000}],
+    )
     student = school.students.get(admission_number="GFA/0001")
     draft = fees.invoice_create(school=school, actor=bursar, student=student, term=term)
     inv = fees.invoice_issue(invoice=draft, actor=bursar)
@@ -207,8 +229,9 @@ def test_the_same_webhook_50_times_at_once_credits_once(school, bursar, live_ser
         # The test server's listen backlog is small; like a real gateway, retry a refused delivery.
         for attempt in range(10):
             try:
-                response = requests.post(f"{live_server.url}/payments/webhook/demo/", data=raw, headers=headers,
-                                         timeout=30)  # fmt: skip
+                response = requests.post(
+                    f"{live_server.url}/payments/webhook/demo/", data=raw, headers=headers, timeout=30
+                )
             except requests.ConnectionError:
                 time.sleep(0.05 * (attempt + 1))
                 continue

@@ -29,14 +29,25 @@ def paystack(settings, monkeypatch):
 
 
 def webhook(client, intent, *, amount, event_id="77"):
-    raw = json.dumps({"event": "charge.success", "data": {"id": event_id, "reference": intent.reference,
-                      "amount": amount, "currency": "NGN", "status": "success"}}).encode()  # fmt: skip
+    raw = json.dumps(
+        {
+            "event": "charge.success",
+            "data": {
+                "id": event_id,
+                "reference": intent.reference,
+                "amount": amount,
+                "currency": "NGN",
+                "status": "success",
+            },
+        }
+    ).encode()
     signature = hmac.new(b"sk_test_fake", raw, hashlib.sha512).hexdigest()
-    return client.post("/payments/webhook/paystack/", raw, content_type="application/json",
-                       HTTP_X_PAYSTACK_SIGNATURE=signature)  # fmt: skip
+    return client.post(
+        "/payments/webhook/paystack/", raw, content_type="application/json", HTTP_X_PAYSTACK_SIGNATURE=signature
+    )
 
 
-def test_paystack_checkout_webhook_and_verification_credit_the_invoice(client, school, bursar, invoice, paystack):  # noqa: F811
+def test_paystack_checkout_webhook_and_verification_credit_the_invoice(client, school, bursar, invoice, paystack):
     intent = services.intent_create(invoice=invoice, actor=bursar, gateway_name="paystack", email="mum@example.ng")
     assert intent.checkout_url == f"{paystack.base_url}/checkout/{intent.reference}"
     assert paystack.transactions[intent.reference]["amount"] == invoice.balance_minor
@@ -49,7 +60,7 @@ def test_paystack_checkout_webhook_and_verification_credit_the_invoice(client, s
     assert PaymentTransaction.objects.get().provider_reference == "77"
 
 
-def test_webhook_the_gateway_does_not_confirm_is_flagged_not_credited(client, school, bursar, invoice, paystack):  # noqa: F811
+def test_webhook_the_gateway_does_not_confirm_is_flagged_not_credited(client, school, bursar, invoice, paystack):
     intent = services.intent_create(invoice=invoice, actor=bursar, gateway_name="paystack", email="mum@example.ng")
     # A correctly signed event whose charge Paystack itself reports as not successful (e.g. replayed
     # from another environment sharing a key): verification catches it.
@@ -62,7 +73,7 @@ def test_webhook_the_gateway_does_not_confirm_is_flagged_not_credited(client, sc
     assert not OutboxEvent.objects.filter(event_type="payment.confirmed").exists()
 
 
-def test_verification_amount_mismatch_is_flagged(client, school, bursar, invoice, paystack):  # noqa: F811
+def test_verification_amount_mismatch_is_flagged(client, school, bursar, invoice, paystack):
     intent = services.intent_create(invoice=invoice, actor=bursar, gateway_name="paystack", email="mum@example.ng")
     paystack.pay(intent.reference, amount=100)
     webhook(client, intent, amount=intent.amount_minor)
@@ -72,7 +83,7 @@ def test_verification_amount_mismatch_is_flagged(client, school, bursar, invoice
     assert invoice.paid_minor == 0
 
 
-def test_gateway_outage_during_verification_retries_later_and_credits_once(client, bursar, invoice, paystack):  # noqa: F811
+def test_gateway_outage_during_verification_retries_later_and_credits_once(client, bursar, invoice, paystack):
     intent = services.intent_create(invoice=invoice, actor=bursar, gateway_name="paystack", email="mum@example.ng")
     paystack.pay(intent.reference)
     paystack.fail_verify = True
@@ -88,7 +99,7 @@ def test_gateway_outage_during_verification_retries_later_and_credits_once(clien
     assert invoice.status == "paid" and PaymentTransaction.objects.count() == 1
 
 
-def test_paystack_refusing_initialisation_is_a_clear_error(school, bursar, invoice, paystack, monkeypatch):  # noqa: F811
+def test_paystack_refusing_initialisation_is_a_clear_error(school, bursar, invoice, paystack, monkeypatch):
     from payments.errors import PaymentsError
 
     paystack.secret = "sk_other"  # our key is wrong: Paystack answers 401

@@ -12,7 +12,7 @@ from .test_payments import invoice  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_refused_api_proof_upload_leaves_no_file_behind(school, bursar, api, invoice):  # noqa: F811
+def test_refused_api_proof_upload_leaves_no_file_behind(school, bursar, api, invoice):
     # given an HTML page uploaded to the school's proof upload area
     key = default_storage.save(f"{proofs.upload_prefix(school)}/abc/slip.pdf", ContentFile(b"<html>not a slip</html>"))
     api.force_authenticate(bursar)

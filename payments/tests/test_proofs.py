@@ -28,12 +28,19 @@ def yesterday(school):
     return school.local_today() - datetime.timedelta(days=1)
 
 
-def submit(invoice, actor, amount=4_000_000, reference="", content=PNG, **extra):  # noqa: F811
-    return proofs.proof_submit_upload(invoice=invoice, actor=actor, uploaded=slip(content), amount_minor=amount,
-                                      paid_on=yesterday(invoice.school), bank_reference=reference, **extra)  # fmt: skip
+def submit(invoice, actor, amount=4_000_000, reference="", content=PNG, **extra):
+    return proofs.proof_submit_upload(
+        invoice=invoice,
+        actor=actor,
+        uploaded=slip(content),
+        amount_minor=amount,
+        paid_on=yesterday(invoice.school),
+        bank_reference=reference,
+        **extra,
+    )
 
 
-def test_submitted_proof_is_pending_and_credits_nothing(school, bursar, invoice):  # noqa: F811
+def test_submitted_proof_is_pending_and_credits_nothing(school, bursar, invoice):
     proof = submit(invoice, bursar, reference="GTB-1")
     assert proof.status == "pending" and proof.content_type == "image/png"
     assert proof.transaction.status == PaymentTransaction.Status.PENDING
@@ -43,7 +50,7 @@ def test_submitted_proof_is_pending_and_credits_nothing(school, bursar, invoice)
     assert not OutboxEvent.objects.filter(event_type="payment.confirmed").exists()
 
 
-def test_approval_credits_once_and_issues_a_receipt(school, bursar, alice, invoice):  # noqa: F811
+def test_approval_credits_once_and_issues_a_receipt(school, bursar, alice, invoice):
     proof = submit(invoice, bursar)
     proofs.proof_review(proof_id=proof.pk, school=school, actor=alice, approve=True)
     worker.drain()
@@ -57,7 +64,7 @@ def test_approval_credits_once_and_issues_a_receipt(school, bursar, alice, invoi
     assert AuditLog.objects.filter(action="payment_proof.approved", target_id=str(proof.pk)).count() == 1
 
 
-def test_rejection_needs_a_reason_and_tells_the_guardian(school, bursar, invoice):  # noqa: F811
+def test_rejection_needs_a_reason_and_tells_the_guardian(school, bursar, invoice):
     proof = submit(invoice, bursar)
     with pytest.raises(PaymentsError) as error:
         proofs.proof_review(proof_id=proof.pk, school=school, actor=bursar, approve=False, reason=" ")
@@ -83,33 +90,39 @@ def test_rejection_needs_a_reason_and_tells_the_guardian(school, bursar, invoice
         (b"", "invalid_file"),
     ],
 )
-def test_files_that_are_not_pdf_jpeg_or_png_are_refused_and_not_kept(school, bursar, invoice, content, code):  # noqa: F811
+def test_files_that_are_not_pdf_jpeg_or_png_are_refused_and_not_kept(school, bursar, invoice, content, code):
     with pytest.raises(PaymentsError) as error:
         submit(invoice, bursar, content=content)
     assert error.value.code == code and "file" in error.value.fields
     assert not PaymentProof.objects.exists() and not PaymentTransaction.objects.exists()
 
 
-def test_oversized_file_is_refused(school, bursar, invoice, settings):  # noqa: F811
+def test_oversized_file_is_refused(school, bursar, invoice, settings):
     settings.PROOF_MAX_BYTES = 1024
     with pytest.raises(PaymentsError) as error:
         submit(invoice, bursar, content=PDF + b"x" * 2048)
     assert error.value.code == "file_too_large"
 
 
-def test_bad_claims_are_field_errors(school, bursar, invoice):  # noqa: F811
+def test_bad_claims_are_field_errors(school, bursar, invoice):
     with pytest.raises(PaymentsError) as error:
-        proofs.proof_submit_upload(invoice=invoice, actor=bursar, uploaded=slip(), amount_minor=0,
-                                   paid_on=school.local_today())  # fmt: skip
+        proofs.proof_submit_upload(
+            invoice=invoice, actor=bursar, uploaded=slip(), amount_minor=0, paid_on=school.local_today()
+        )
     assert "amount_minor" in error.value.fields
     with pytest.raises(PaymentsError) as error:
-        proofs.proof_submit_upload(invoice=invoice, actor=bursar, uploaded=slip(), amount_minor=100,
-                                   paid_on=school.local_today() + datetime.timedelta(days=3))  # fmt: skip
+        proofs.proof_submit_upload(
+            invoice=invoice,
+            actor=bursar,
+            uploaded=slip(),
+            amount_minor=100,
+            paid_on=school.local_today() + datetime.timedelta(days=3),
+        )
     assert "paid_on" in error.value.fields
     assert not PaymentProof.objects.exists()
 
 
-def test_the_same_bank_reference_cannot_be_sent_twice_unless_rejected(school, bursar, invoice):  # noqa: F811
+def test_the_same_bank_reference_cannot_be_sent_twice_unless_rejected(school, bursar, invoice):
     first = submit(invoice, bursar, reference="ZEN-99")
     with pytest.raises(PaymentsError) as error:
         submit(invoice, bursar, reference="zen-99")
@@ -120,7 +133,7 @@ def test_the_same_bank_reference_cannot_be_sent_twice_unless_rejected(school, bu
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_reviewers_approving_at_once_credit_once(school, bursar, alice, invoice):  # noqa: F811
+def test_two_reviewers_approving_at_once_credit_once(school, bursar, alice, invoice):
     proof = submit(invoice, bursar)
 
     def approve(actor):
@@ -137,13 +150,20 @@ def test_two_reviewers_approving_at_once_credit_once(school, bursar, alice, invo
 # --- Workspace ---------------------------------------------------------------------------------
 
 
-def test_bursar_uploads_a_proof_and_approves_it_from_the_queue(school, bursar, verified_client, invoice):  # noqa: F811
+def test_bursar_uploads_a_proof_and_approves_it_from_the_queue(school, bursar, verified_client, invoice):
     client = verified_client(bursar)
     url = f"/s/greenfield/payments/invoices/{invoice.pk}/proof/"
     bad = client.post(url, {"file": slip(b"GIF89a...."), "amount": "40000", "paid_on": yesterday(school)})
     assert bad.status_code == 400 and "PDF, JPEG or PNG" in bad.content.decode()
-    response = client.post(url, {"file": slip(PDF, "slip.pdf"), "amount": "40,000.00",
-                                 "paid_on": yesterday(school).isoformat(), "bank_reference": "UBA-7"})  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "file": slip(PDF, "slip.pdf"),
+            "amount": "40,000.00",
+            "paid_on": yesterday(school).isoformat(),
+            "bank_reference": "UBA-7",
+        },
+    )
     proof = PaymentProof.objects.get()
     assert response.status_code == 302 and response.url.endswith(f"/proofs/{proof.pk}/")
     queue = client.get("/s/greenfield/payments/proofs/")
@@ -161,8 +181,9 @@ def test_bursar_uploads_a_proof_and_approves_it_from_the_queue(school, bursar, v
     assert invoice.paid_minor == 4_000_000
 
 
-def test_teacher_cannot_review_and_other_school_gets_404(school, other_school, bursar, teacher, charlie,
-                                                         verified_client, client, invoice):  # noqa: F811  # fmt: skip
+def test_teacher_cannot_review_and_other_school_gets_404(
+    school, other_school, bursar, teacher, charlie, verified_client, client, invoice
+):
     proof = submit(invoice, bursar)
     verified_client(teacher)
     assert client.get("/s/greenfield/payments/proofs/").status_code == 403
@@ -178,28 +199,36 @@ def test_teacher_cannot_review_and_other_school_gets_404(school, other_school, b
 # --- The guardian's secure link --------------------------------------------------------------
 
 
-def test_guardian_sends_a_proof_through_the_secure_link(client, school, bursar, invoice):  # noqa: F811
+def test_guardian_sends_a_proof_through_the_secure_link(client, school, bursar, invoice):
     guardian = invoice.student.guardian_links.get().guardian
     link = proofs.guardian_link(invoice=invoice, guardian=guardian)
     path = re.sub(r"^https?://[^/]+", "", link)
     page = client.get(path)
     assert page.status_code == 200 and invoice.number in page.content.decode()
-    response = client.post(path, {"action": "proof", "file": slip(), "amount": "40000",
-                                  "paid_on": yesterday(school).isoformat(), "payer_name": "Mrs A"})  # fmt: skip
+    response = client.post(
+        path,
+        {
+            "action": "proof",
+            "file": slip(),
+            "amount": "40000",
+            "paid_on": yesterday(school).isoformat(),
+            "payer_name": "Mrs A",
+        },
+    )
     assert response.status_code == 302
     proof = PaymentProof.objects.get()
     assert (proof.source, proof.guardian_id, proof.submitted_by) == ("guardian", guardian.pk, None)
     assert "waiting for review" in client.get(path).content.decode()
 
 
-def test_guardian_pays_online_from_the_secure_link(client, school, invoice):  # noqa: F811
+def test_guardian_pays_online_from_the_secure_link(client, school, invoice):
     guardian = invoice.student.guardian_links.get().guardian
     path = re.sub(r"^https?://[^/]+", "", proofs.guardian_link(invoice=invoice, guardian=guardian))
     response = client.post(path, {"action": "pay"})
     assert response.status_code == 302 and "/payments/demo/checkout/CP-" in response.url
 
 
-def test_forged_expired_or_unlinked_guardian_links_are_404(client, school, other_school, invoice, settings):  # noqa: F811
+def test_forged_expired_or_unlinked_guardian_links_are_404(client, school, other_school, invoice, settings):
     guardian = invoice.student.guardian_links.get().guardian
     path = re.sub(r"^https?://[^/]+", "", proofs.guardian_link(invoice=invoice, guardian=guardian))
     assert client.get(path[:-3] + "xx/").status_code == 404
@@ -213,16 +242,23 @@ def test_forged_expired_or_unlinked_guardian_links_are_404(client, school, other
 # --- API -------------------------------------------------------------------------------------
 
 
-def test_api_upload_url_submit_and_review(school, bursar, api, invoice):  # noqa: F811
+def test_api_upload_url_submit_and_review(school, bursar, api, invoice):
     api.force_authenticate(bursar)
     base = "/api/v1/schools/greenfield"
     target = api.post(f"{base}/proofs/upload-url/", {"file_name": "transfer.pdf"}).json()
     assert target["file_key"].startswith(f"proofs/{school.pk}/uploads/")
-    uploaded = api.post(target["url"].replace("http://127.0.0.1:8000", ""),
-                        {"file": SimpleUploadedFile("transfer.pdf", PDF)}, format="multipart")  # fmt: skip
+    uploaded = api.post(
+        target["url"].replace("http://127.0.0.1:8000", ""),
+        {"file": SimpleUploadedFile("transfer.pdf", PDF)},
+        format="multipart",
+    )
     assert uploaded.status_code == 201
-    body = {"file_key": target["file_key"], "amount_minor": 2_500_000, "paid_on": str(yesterday(school)),
-            "bank_reference": "FBN-12"}  # fmt: skip
+    body = {
+        "file_key": target["file_key"],
+        "amount_minor": 2_500_000,
+        "paid_on": str(yesterday(school)),
+        "bank_reference": "FBN-12",
+    }
     created = api.post(f"{base}/invoices/{invoice.pk}/proofs/", body, format="json")
     assert created.status_code == 201, created.json()
     proof_id = created.json()["id"]
@@ -238,7 +274,7 @@ def test_api_upload_url_submit_and_review(school, bursar, api, invoice):  # noqa
     assert api.get(f"{base}/invoices/{invoice.pk}/").json()["paid_minor"] == 2_500_000
 
 
-def test_api_submit_refuses_a_key_outside_the_school_and_a_non_slip(school, other_school, bursar, api, invoice):  # noqa: F811
+def test_api_submit_refuses_a_key_outside_the_school_and_a_non_slip(school, other_school, bursar, api, invoice):
     api.force_authenticate(bursar)
     url = f"/api/v1/schools/greenfield/invoices/{invoice.pk}/proofs/"
     body = {"amount_minor": 100, "paid_on": str(yesterday(school))}
@@ -249,7 +285,7 @@ def test_api_submit_refuses_a_key_outside_the_school_and_a_non_slip(school, othe
     assert evil.status_code == 400 and evil.json()["error"]["code"] == "unsupported_type"
 
 
-def test_api_other_school_proofs_are_404(school, other_school, bursar, charlie, api, invoice):  # noqa: F811
+def test_api_other_school_proofs_are_404(school, other_school, bursar, charlie, api, invoice):
     proof = submit(invoice, bursar)
     api.force_authenticate(charlie)
     for url in (f"proofs/{proof.pk}/", f"proofs/{proof.pk}/file-url/"):
@@ -259,7 +295,7 @@ def test_api_other_school_proofs_are_404(school, other_school, bursar, charlie, 
     assert api.get(f"/api/v1/schools/riverside/invoices/{invoice.pk}/proofs/").status_code == 404
 
 
-def test_invoice_page_lists_the_messages_asked_for_about_it(school, bursar, verified_client, invoice):  # noqa: F811
+def test_invoice_page_lists_the_messages_asked_for_about_it(school, bursar, verified_client, invoice):
     proof = submit(invoice, bursar)
     proofs.proof_review(proof_id=proof.pk, school=school, actor=bursar, approve=False, reason="Unreadable slip")
     page = verified_client(bursar).get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()

@@ -33,9 +33,8 @@ def stored_text(receipt):
         return text_of(handle.read())
 
 
-def pay(invoice, actor, amount_minor=4_000_000, kind="cash"):  # noqa: F811
-    tx = services.transaction_record(invoice=invoice, kind=kind, amount_minor=amount_minor, currency="NGN",
-                                     actor=actor)  # fmt: skip
+def pay(invoice, actor, amount_minor=4_000_000, kind="cash"):
+    tx = services.transaction_record(invoice=invoice, kind=kind, amount_minor=amount_minor, currency="NGN", actor=actor)
     worker.drain()
     return Receipt.objects.get(transaction=tx)
 
@@ -51,7 +50,7 @@ def follow(client, url):
     return response, body
 
 
-def test_confirmed_payment_stores_a_receipt_pdf_with_its_facts(school, bursar, invoice, media):  # noqa: F811
+def test_confirmed_payment_stores_a_receipt_pdf_with_its_facts(school, bursar, invoice, media):
     # given a school with an address on its profile
     school.profile.address = "12 Unity Road, Ikeja"
     school.profile.save()
@@ -61,14 +60,22 @@ def test_confirmed_payment_stores_a_receipt_pdf_with_its_facts(school, bursar, i
     assert receipt.pdf_key.startswith(f"receipts/{school.pk}/") and receipt.pdf_key.endswith(f"{receipt.number}.pdf")
     assert files_under(media) == [media / receipt.pdf_key]
     text = stored_text(receipt)
-    for expected in (receipt.number, "GFAPupil", "GFA/0001", invoice.number, "40,000.00", "Cash", "Greenfield Academy",
-                     "12 Unity Road, Ikeja"):  # fmt: skip
+    for expected in (
+        receipt.number,
+        "GFAPupil",
+        "GFA/0001",
+        invoice.number,
+        "40,000.00",
+        "Cash",
+        "Greenfield Academy",
+        "12 Unity Road, Ikeja",
+    ):
         assert expected in text, expected
     assert "Balance after this payment" in text and "60,000.00" in text
     assert "VOID" not in text
 
 
-def test_receipt_shows_the_balance_right_after_its_own_payment(school, bursar, invoice):  # noqa: F811
+def test_receipt_shows_the_balance_right_after_its_own_payment(school, bursar, invoice):
     first = pay(invoice, bursar, 3_000_000)
     second = pay(invoice, bursar, 2_000_000)
     # the first receipt, rendered again after the second payment, still shows its own moment
@@ -79,7 +86,7 @@ def test_receipt_shows_the_balance_right_after_its_own_payment(school, bursar, i
     assert "50,000.00" in stored_text(second)
 
 
-def test_redelivered_payment_confirmed_keeps_one_file_and_one_message(school, bursar, invoice, media):  # noqa: F811
+def test_redelivered_payment_confirmed_keeps_one_file_and_one_message(school, bursar, invoice, media):
     receipt = pay(invoice, bursar)
     event = OutboxEvent.objects.get(event_type="payment.confirmed")
     # when the same event is handled again (at-least-once delivery)
@@ -102,7 +109,7 @@ def test_redelivered_payment_confirmed_keeps_one_file_and_one_message(school, bu
     assert context["paid_at"] == f"{paid_at.day} {paid_at:%b %Y, %H:%M}"
 
 
-def test_no_message_is_requested_for_a_student_without_guardians(school, bursar, invoice):  # noqa: F811
+def test_no_message_is_requested_for_a_student_without_guardians(school, bursar, invoice):
     invoice.student.guardian_links.all().delete()
     receipt = pay(invoice, bursar)
     assert receipt.pdf_key
@@ -111,8 +118,13 @@ def test_no_message_is_requested_for_a_student_without_guardians(school, bursar,
     ).exists()
 
 
-def test_reversed_payment_renders_its_receipt_again_stamped_void(school, bursar, invoice, media,  # noqa: F811
-                                                                 django_capture_on_commit_callbacks):  # fmt: skip
+def test_reversed_payment_renders_its_receipt_again_stamped_void(
+    school,
+    bursar,
+    invoice,
+    media,
+    django_capture_on_commit_callbacks,
+):
     receipt = pay(invoice, bursar)
     before = receipt.pdf_key
     # when the bursar reverses the payment and the outbox is drained
@@ -131,7 +143,7 @@ def test_reversed_payment_renders_its_receipt_again_stamped_void(school, bursar,
     assert Receipt.objects.get(pk=receipt.pk).pdf_key == receipt.pdf_key
 
 
-def test_staff_link_redirects_to_a_working_link_that_expires(school, bursar, invoice, verified_client, settings):  # noqa: F811
+def test_staff_link_redirects_to_a_working_link_that_expires(school, bursar, invoice, verified_client, settings):
     receipt = pay(invoice, bursar)
     client = verified_client(bursar)
     response = client.get(f"/s/greenfield/payments/receipts/{receipt.pk}/pdf/")
@@ -148,7 +160,7 @@ def test_staff_link_redirects_to_a_working_link_that_expires(school, bursar, inv
     assert expired.status_code == 404
 
 
-def test_staff_link_renders_a_missing_pdf_first(school, bursar, invoice, verified_client):  # noqa: F811
+def test_staff_link_renders_a_missing_pdf_first(school, bursar, invoice, verified_client):
     receipt = pay(invoice, bursar)
     Receipt.objects.filter(pk=receipt.pk).update(pdf_key="")
     response = verified_client(bursar).get(f"/s/greenfield/payments/receipts/{receipt.pk}/pdf/")
@@ -157,14 +169,14 @@ def test_staff_link_renders_a_missing_pdf_first(school, bursar, invoice, verifie
     assert receipt.pdf_key and default_storage.exists(receipt.pdf_key)
 
 
-def test_invoice_page_links_the_pdf_and_each_receipt(school, bursar, invoice, verified_client):  # noqa: F811
+def test_invoice_page_links_the_pdf_and_each_receipt(school, bursar, invoice, verified_client):
     receipt = pay(invoice, bursar)
     page = verified_client(bursar).get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
     assert f"/s/greenfield/fees/invoices/{invoice.pk}/pdf/" in page
     assert f'href="/s/greenfield/payments/receipts/{receipt.pk}/pdf/"' in page
 
 
-def test_download_url_api_gives_an_expiring_link_and_renders_when_missing(school, bursar, invoice, api):  # noqa: F811
+def test_download_url_api_gives_an_expiring_link_and_renders_when_missing(school, bursar, invoice, api):
     receipt = pay(invoice, bursar)
     Receipt.objects.filter(pk=receipt.pk).update(pdf_key="")
     api.force_authenticate(bursar)
@@ -179,8 +191,15 @@ def test_download_url_api_gives_an_expiring_link_and_renders_when_missing(school
     assert served.status_code == 200 and receipt.number in text_of(body)
 
 
-def test_other_schools_receipt_is_404_in_workspace_and_api(school, other_school, bursar, charlie, invoice,  # noqa: F811
-                                                           verified_client, api):  # fmt: skip
+def test_other_schools_receipt_is_404_in_workspace_and_api(
+    school,
+    other_school,
+    bursar,
+    charlie,
+    invoice,
+    verified_client,
+    api,
+):
     receipt = pay(invoice, bursar)
     client = verified_client(charlie)
     assert client.get(f"/s/riverside/payments/receipts/{receipt.pk}/pdf/").status_code == 404
@@ -190,7 +209,7 @@ def test_other_schools_receipt_is_404_in_workspace_and_api(school, other_school,
     assert api.get(f"/api/v1/schools/greenfield/receipts/{receipt.pk}/download-url/").status_code == 404
 
 
-def test_teacher_cannot_fetch_a_receipt_pdf(school, bursar, teacher, invoice, verified_client, api):  # noqa: F811
+def test_teacher_cannot_fetch_a_receipt_pdf(school, bursar, teacher, invoice, verified_client, api):
     receipt = pay(invoice, bursar)
     assert verified_client(teacher).get(f"/s/greenfield/payments/receipts/{receipt.pk}/pdf/").status_code == 403
     api.force_authenticate(teacher)
@@ -199,7 +218,7 @@ def test_teacher_cannot_fetch_a_receipt_pdf(school, bursar, teacher, invoice, ve
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_first_downloads_store_one_file(school, bursar, invoice, media):  # noqa: F811
+def test_concurrent_first_downloads_store_one_file(school, bursar, invoice, media):
     from classpoint.testing import run_concurrently
 
     receipt = pay(invoice, bursar)
@@ -212,7 +231,7 @@ def test_concurrent_first_downloads_store_one_file(school, bursar, invoice, medi
     assert files_under(media) == [media / receipt.pdf_key]
 
 
-def test_receipt_pdf_takes_the_same_queries_however_many_payments(school, bursar, invoice):  # noqa: F811
+def test_receipt_pdf_takes_the_same_queries_however_many_payments(school, bursar, invoice):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

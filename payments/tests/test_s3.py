@@ -16,8 +16,13 @@ from .test_proofs import PDF
 pytestmark = pytest.mark.django_db
 
 
-def test_slip_uploaded_by_presigned_post_is_reviewed_and_the_receipt_pdf_lands_in_s3(s3, school, bursar, api,  # noqa: F811
-                                                                                   invoice):  # noqa: F811  # fmt: skip
+def test_slip_uploaded_by_presigned_post_is_reviewed_and_the_receipt_pdf_lands_in_s3(
+    s3,
+    school,
+    bursar,
+    api,
+    invoice,
+):
     api.force_authenticate(bursar)
     base = "/api/v1/schools/greenfield"
     target = api.post(f"{base}/proofs/upload-url/", {"file_name": "slip.pdf"}).json()
@@ -25,9 +30,11 @@ def test_slip_uploaded_by_presigned_post_is_reviewed_and_the_receipt_pdf_lands_i
     uploaded = requests.post(target["url"], data=target["fields"], files={"file": ("slip.pdf", PDF)}, timeout=10)
     assert uploaded.status_code in (200, 201, 204), uploaded.text
     paid_on = str(school.local_today() - datetime.timedelta(days=1))
-    proof = api.post(f"{base}/invoices/{invoice.pk}/proofs/",
-                     {"file_key": target["file_key"], "amount_minor": 3_000_000, "paid_on": paid_on},
-                     format="json").json()  # fmt: skip
+    proof = api.post(
+        f"{base}/invoices/{invoice.pk}/proofs/",
+        {"file_key": target["file_key"], "amount_minor": 3_000_000, "paid_on": paid_on},
+        format="json",
+    ).json()
     assert proof["content_type"] == "application/pdf" and proof["size_bytes"] == len(PDF)
     slip = requests.get(api.get(f"{base}/proofs/{proof['id']}/file-url/").json()["url"], timeout=10)
     assert slip.status_code == 200 and slip.content == PDF

@@ -131,7 +131,7 @@ def test_the_database_refuses_a_second_credit_for_one_intent(school, invoice, in
 # --- An event acts on its own gateway's payments only --------------------------------------
 
 
-def test_a_demo_event_does_not_settle_a_paystack_payment(client, school, bursar, invoice, paystack):  # noqa: F811
+def test_a_demo_event_does_not_settle_a_paystack_payment(client, school, bursar, invoice, paystack):
     # given a Paystack pay link that Paystack says was never paid
     intent = services.intent_create(invoice=invoice, actor=bursar, gateway_name="paystack", email="m@example.ng")
     # when a correctly signed demo-gateway event names its reference

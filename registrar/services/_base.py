@@ -84,15 +84,23 @@ def store_document(application, *, kind, upload, content_type, via, actor, store
     name = default_storage.save(new_key(f"applications/{school.pk}/{application.pk}", upload.name or kind), upload)
     stored.append(name)
     document = ApplicationDocument(
-        school=school, application=application, kind=kind, original_name=(upload.name or "")[:200],
-        content_type=content_type, size=upload.size, uploaded_via=via,
-    )  # fmt: skip
+        school=school,
+        application=application,
+        kind=kind,
+        original_name=(upload.name or "")[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_via=via,
+    )
     document.file.name = name
     document.save()
     ApplicationEvent.objects.create(
-        school=school, application=application, kind=ApplicationEvent.Kind.DOCUMENT, actor=user_or_none(actor),
+        school=school,
+        application=application,
+        kind=ApplicationEvent.Kind.DOCUMENT,
+        actor=user_or_none(actor),
         note=f"{checklist.kind_label(kind)} received ({ApplicationDocument.Via(via).label.lower()}).",
-    )  # fmt: skip
+    )
     return document
 
 
@@ -106,8 +114,9 @@ def recount_missing(application):
 def recount_duplicates(application):
     application.open_duplicates = (
         DuplicateFlag.objects.for_school(application.school)
-        .filter(application=application, status=DuplicateFlag.Status.OPEN).count()
-    )  # fmt: skip
+        .filter(application=application, status=DuplicateFlag.Status.OPEN)
+        .count()
+    )
     Application.objects.for_school(application.school).filter(pk=application.pk).update(
         open_duplicates=application.open_duplicates
     )
@@ -115,19 +124,30 @@ def recount_duplicates(application):
 
 def guardian_ids(application):
     return list(
-        ApplicationGuardian.objects.for_school(application.school).filter(application=application)
-        .order_by("-is_primary", "id").values_list("guardian_id", flat=True)
-    )  # fmt: skip
+        ApplicationGuardian.objects.for_school(application.school)
+        .filter(application=application)
+        .order_by("-is_primary", "id")
+        .values_list("guardian_id", flat=True)
+    )
 
 
 def message_context(application, **extra):
-    return {"school_name": application.school.name, "applicant_name": application.full_name,
-            "reference": application.reference, **extra}  # fmt: skip
+    return {
+        "school_name": application.school.name,
+        "applicant_name": application.full_name,
+        "reference": application.reference,
+        **extra,
+    }
 
 
 def status_payload(application, from_status, to_status, event):
-    return {"application_id": application.pk, "reference": application.reference, "from": from_status,
-            "to": to_status, "event_id": event.pk}  # fmt: skip
+    return {
+        "application_id": application.pk,
+        "reference": application.reference,
+        "from": from_status,
+        "to": to_status,
+        "event_id": event.pk,
+    }
 
 
 def move(application, to_status, *, actor, note="", fields=()):
@@ -140,13 +160,28 @@ def move(application, to_status, *, actor, note="", fields=()):
     application.status_changed_at = now
     application.save(update_fields=["status", "status_changed_at", "updated_at", *fields])
     event = ApplicationEvent.objects.create(
-        school=application.school, application=application, kind=ApplicationEvent.Kind.STATUS,
-        from_status=from_status, to_status=to_status, note=note, actor=user_or_none(actor), at=now,
-    )  # fmt: skip
-    audit(school=application.school, actor=actor, action="application.status_changed", target=application,
-          changes={"from": from_status, "to": to_status, "note": note})  # fmt: skip
-    emit(school=application.school, event_type="selfreg.status.updated", dedupe_key=f"selfreg.status:{event.pk}",
-         payload=status_payload(application, from_status, to_status, event))  # fmt: skip
+        school=application.school,
+        application=application,
+        kind=ApplicationEvent.Kind.STATUS,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        actor=user_or_none(actor),
+        at=now,
+    )
+    audit(
+        school=application.school,
+        actor=actor,
+        action="application.status_changed",
+        target=application,
+        changes={"from": from_status, "to": to_status, "note": note},
+    )
+    emit(
+        school=application.school,
+        event_type="selfreg.status.updated",
+        dedupe_key=f"selfreg.status:{event.pk}",
+        payload=status_payload(application, from_status, to_status, event),
+    )
     return event
 
 

@@ -21,10 +21,16 @@ def _admit(application, *, actor, status):
 
     school = application.school
     student = student_create(
-        school=school, actor=actor, admission_number=next_admission_number(school=school),
-        first_name=application.first_name, last_name=application.last_name, other_names=application.other_names,
-        date_of_birth=application.date_of_birth, gender=application.gender, status=status,
-    )  # fmt: skip
+        school=school,
+        actor=actor,
+        admission_number=next_admission_number(school=school),
+        first_name=application.first_name,
+        last_name=application.last_name,
+        other_names=application.other_names,
+        date_of_birth=application.date_of_birth,
+        gender=application.gender,
+        status=status,
+    )
     links_ = ApplicationGuardian.objects.for_school(school).filter(application=application).select_related("guardian")
     for link in links_.order_by("-is_primary", "id"):
         guardian_link(student=student, guardian=link.guardian, is_primary=link.is_primary, actor=actor)
@@ -83,16 +89,24 @@ def application_approve(*, application, actor, send_invoice=False, send_autopay_
         else:
             pay_note = ""
         ApplicationEvent.objects.create(
-            school=app.school, application=app, kind=ApplicationEvent.Kind.INVOICE, actor=user_or_none(actor),
-            note=(f"Invoice {invoice.number} issued for {format_money(invoice.total_minor, invoice.currency)} "
-                  f"({app.placed_class_group}); admission number {app.student.admission_number}.{pay_note}"),
-        )  # fmt: skip
+            school=app.school,
+            application=app,
+            kind=ApplicationEvent.Kind.INVOICE,
+            actor=user_or_none(actor),
+            note=(
+                f"Invoice {invoice.number} issued for {format_money(invoice.total_minor, invoice.currency)} "
+                f"({app.placed_class_group}); admission number {app.student.admission_number}.{pay_note}"
+            ),
+        )
     request_message(
-        school=app.school, template="APPLICATION_APPROVED", guardian_ids=guardian_ids(app), reason="selfreg.approved",
+        school=app.school,
+        template="APPLICATION_APPROVED",
+        guardian_ids=guardian_ids(app),
+        reason="selfreg.approved",
         student_id=app.student_id,
         context=message_context(app, class_name=app.placed_class_group.name, status_link=links.status_url(app)),
         dedupe_key=f"application-approved:{app.pk}",
-    )  # fmt: skip
+    )
     return app
 
 
@@ -118,8 +132,13 @@ def application_convert(*, application, actor, send_welcome=False):
     if app.student_id:
         student = school.students.select_for_update().get(pk=app.student_id)
         if student.status != Student.Status.ACTIVE:
-            audit(school=school, actor=actor, action="student.updated", target=student,
-                  changes={"status": [student.status, Student.Status.ACTIVE]})  # fmt: skip
+            audit(
+                school=school,
+                actor=actor,
+                action="student.updated",
+                target=student,
+                changes={"status": [student.status, Student.Status.ACTIVE]},
+            )
             student.status = Student.Status.ACTIVE
             student.save(update_fields=["status", "updated_at"])
     else:
@@ -127,23 +146,52 @@ def application_convert(*, application, actor, send_welcome=False):
     enrolled = school.enrollments.filter(student=student, term=term, status=Enrollment.Status.ACTIVE).exists()
     if not enrolled:
         # The placement held this seat (counted when it was placed); enrolling turns it into the enrollment.
-        enrollment_create(school=school, actor=actor, student=student, term=term, class_group=group,
-                          check_capacity=False)  # fmt: skip
+        enrollment_create(
+            school=school, actor=actor, student=student, term=term, class_group=group, check_capacity=False
+        )
     seats_move_to_student(application=app, student=student)
     carried = ApplicationDocument.objects.for_school(school).filter(application=app).update(student=student)
     app.converted_at = timezone.now()
-    move(app, S.CONVERTED, actor=actor, fields=["student", "converted_at"],
-         note=f"Enrolled as {student.admission_number} in {group} for {term}.")  # fmt: skip
-    emit(school=school, event_type="selfreg.converted", dedupe_key=f"selfreg.converted:{app.pk}",
-         payload={"application_id": app.pk, "reference": app.reference, "student_id": student.pk,
-                  "class_group_id": group.pk, "term_id": term.pk})  # fmt: skip
-    audit(school=school, actor=actor, action="application.converted", target=app,
-          changes={"student": student.admission_number, "class_group": group.name, "term": str(term),
-                   "documents": carried, "welcome": bool(send_welcome)})  # fmt: skip
+    move(
+        app,
+        S.CONVERTED,
+        actor=actor,
+        fields=["student", "converted_at"],
+        note=f"Enrolled as {student.admission_number} in {group} for {term}.",
+    )
+    emit(
+        school=school,
+        event_type="selfreg.converted",
+        dedupe_key=f"selfreg.converted:{app.pk}",
+        payload={
+            "application_id": app.pk,
+            "reference": app.reference,
+            "student_id": student.pk,
+            "class_group_id": group.pk,
+            "term_id": term.pk,
+        },
+    )
+    audit(
+        school=school,
+        actor=actor,
+        action="application.converted",
+        target=app,
+        changes={
+            "student": student.admission_number,
+            "class_group": group.name,
+            "term": str(term),
+            "documents": carried,
+            "welcome": bool(send_welcome),
+        },
+    )
     if send_welcome:
         request_message(
-            school=school, template="WELCOME", guardian_ids=guardian_ids(app), student_id=student.pk,
+            school=school,
+            template="WELCOME",
+            guardian_ids=guardian_ids(app),
+            student_id=student.pk,
             context={"school_name": school.name, "student_name": student.full_name, "class_name": group.name},
-            dedupe_key=f"welcome:{student.pk}", reason="selfreg.converted",
-        )  # fmt: skip
+            dedupe_key=f"welcome:{student.pk}",
+            reason="selfreg.converted",
+        )
     return student

@@ -24,11 +24,17 @@ def document_add(*, application, kind, upload, via, actor=None):
     app = lock(application)
     check_open(app, "documents can no longer be added.")
     with stored_files() as stored:
-        document = store_document(app, kind=kind, upload=upload, content_type=content_type, via=via, actor=actor,
-                                  stored=stored)  # fmt: skip
+        document = store_document(
+            app, kind=kind, upload=upload, content_type=content_type, via=via, actor=actor, stored=stored
+        )
         recount_missing(app)
-        audit(school=app.school, actor=actor, action="application.document_added", target=app,
-              changes={"kind": kind, "via": via, "content_type": content_type, "size": document.size})  # fmt: skip
+        audit(
+            school=app.school,
+            actor=actor,
+            action="application.document_added",
+            target=app,
+            changes={"kind": kind, "via": via, "content_type": content_type, "size": document.size},
+        )
     return document
 
 
@@ -50,11 +56,18 @@ def document_review(*, document, actor, status, note=""):
     document.save(update_fields=["status", "note", "reviewed_by", "reviewed_at"])
     verdict = "verified" if status == ApplicationDocument.Status.VERIFIED else f"rejected: {note}"
     ApplicationEvent.objects.create(
-        school=app.school, application=app, kind=ApplicationEvent.Kind.DOCUMENT, actor=user_or_none(actor),
+        school=app.school,
+        application=app,
+        kind=ApplicationEvent.Kind.DOCUMENT,
+        actor=user_or_none(actor),
         note=f"{checklist.kind_label(document.kind)} {verdict}",
-    )  # fmt: skip
+    )
     recount_missing(app)
-    audit(school=app.school, actor=actor, action="application.document_reviewed", target=app,
-          changes={"document_id": document.pk, "kind": document.kind, "status": [previous, status],
-                   "note": note})  # fmt: skip
+    audit(
+        school=app.school,
+        actor=actor,
+        action="application.document_reviewed",
+        target=app,
+        changes={"document_id": document.pk, "kind": document.kind, "status": [previous, status], "note": note},
+    )
     return document

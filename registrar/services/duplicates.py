@@ -37,20 +37,27 @@ def duplicate_resolve(*, flag, actor, action):
     flag.status = DuplicateFlag.Status.MERGED if action == "merge" else DuplicateFlag.Status.DISMISSED
     flag.resolved_by, flag.resolved_at = user_or_none(actor), timezone.now()
     flag.save(update_fields=["status", "resolved_by", "resolved_at"])
-    ApplicationEvent.objects.create(school=school, application=app, kind=ApplicationEvent.Kind.DUPLICATE,
-                                    actor=user_or_none(actor), note=note)  # fmt: skip
+    ApplicationEvent.objects.create(
+        school=school, application=app, kind=ApplicationEvent.Kind.DUPLICATE, actor=user_or_none(actor), note=note
+    )
     recount_duplicates(app)
-    audit(school=school, actor=actor, action=f"application.duplicate_{flag.status}", target=app,
-          changes={"flag_id": flag.pk, "other_application": flag.other_application_id,
-                   "student": flag.student_id})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action=f"application.duplicate_{flag.status}",
+        target=app,
+        changes={"flag_id": flag.pk, "other_application": flag.other_application_id, "student": flag.student_id},
+    )
     return flag
 
 
 def _merge(app, flag, *, actor):
     school = app.school
     if app.status not in OPEN_STATUSES or (app.status == S.APPROVED and app.student_id):
-        message = (f"{app.reference} is {app.get_status_display().lower()}: it cannot be merged away. "
-                   f"Dismiss the flag, or reject the application.")  # fmt: skip
+        message = (
+            f"{app.reference} is {app.get_status_display().lower()}: it cannot be merged away. "
+            f"Dismiss the flag, or reject the application."
+        )
         raise RegistrarError(message, code="cannot_merge", fields={"action": [message]})
     other = None
     if flag.other_application_id:
@@ -59,27 +66,43 @@ def _merge(app, flag, *, actor):
     if other is not None and other.status in OPEN_STATUSES:
         target = other.reference
         moved = docs.update(application=other)
-        known = set(ApplicationGuardian.objects.for_school(school).filter(application=other)
-                    .values_list("guardian_id", flat=True))  # fmt: skip
+        known = set(
+            ApplicationGuardian.objects.for_school(school)
+            .filter(application=other)
+            .values_list("guardian_id", flat=True)
+        )
         for link in (
             ApplicationGuardian.objects.for_school(school).filter(application=app).exclude(guardian_id__in=known)
         ):
             ApplicationGuardian.objects.create(
-                school=school, application=other, guardian_id=link.guardian_id, is_primary=False,
-                first_name=link.first_name, last_name=link.last_name, relationship=link.relationship,
-                phone=link.phone, email=link.email, consent_sms=link.consent_sms,
-                consent_whatsapp=link.consent_whatsapp, consent_email=link.consent_email,
-            )  # fmt: skip
+                school=school,
+                application=other,
+                guardian_id=link.guardian_id,
+                is_primary=False,
+                first_name=link.first_name,
+                last_name=link.last_name,
+                relationship=link.relationship,
+                phone=link.phone,
+                email=link.email,
+                consent_sms=link.consent_sms,
+                consent_whatsapp=link.consent_whatsapp,
+                consent_email=link.consent_email,
+            )
         ApplicationEvent.objects.create(
-            school=school, application=other, kind=ApplicationEvent.Kind.DUPLICATE, actor=user_or_none(actor),
+            school=school,
+            application=other,
+            kind=ApplicationEvent.Kind.DUPLICATE,
+            actor=user_or_none(actor),
             note=f"{app.reference} merged into this application ({moved} document(s) moved).",
-        )  # fmt: skip
+        )
         recount_missing(other)
     else:
         student = flag.student or (other.student if other is not None else None)
         if student is None:
-            message = (f"{other.reference} is {other.get_status_display().lower()}: there is nothing open to merge "
-                       f"into. Dismiss the flag instead.")  # fmt: skip
+            message = (
+                f"{other.reference} is {other.get_status_display().lower()}: there is nothing open to merge "
+                f"into. Dismiss the flag instead."
+            )
             raise RegistrarError(message, code="cannot_merge", fields={"action": [message]})
         target = f"student {student.admission_number}"
         moved = docs.update(student=student)

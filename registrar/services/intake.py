@@ -71,14 +71,21 @@ def _years_before(day, years):
 def _clean_applicant(school, data, errors):
     p = "applicant."
     out = {
-        "first_name": _text(data, "first_name", errors, p + "first_name", max_length=80,
-                            required_message="Enter the child's first name."),
-        "last_name": _text(data, "last_name", errors, p + "last_name", max_length=80,
-                           required_message="Enter the child's surname."),
+        "first_name": _text(
+            data,
+            "first_name",
+            errors,
+            p + "first_name",
+            max_length=80,
+            required_message="Enter the child's first name.",
+        ),
+        "last_name": _text(
+            data, "last_name", errors, p + "last_name", max_length=80, required_message="Enter the child's surname."
+        ),
         "other_names": _text(data, "other_names", errors, p + "other_names", max_length=120),
         "previous_school": _text(data, "previous_school", errors, p + "previous_school", max_length=200),
         "notes": _text(data, "notes", errors, p + "notes", max_length=2000),
-    }  # fmt: skip
+    }
     today = school.local_today()
     born = _date(data.get("date_of_birth"))
     if born is None:
@@ -124,13 +131,26 @@ def _clean_guardians(school, guardians, errors):
     for index, data in enumerate(guardians):
         p = f"guardians.{index}."
         g = {
-            "first_name": _text(data, "first_name", errors, p + "first_name", max_length=80,
-                                required_message="Enter the guardian's first name."),
-            "last_name": _text(data, "last_name", errors, p + "last_name", max_length=80,
-                               required_message="Enter the guardian's surname."),
+            "first_name": _text(
+                data,
+                "first_name",
+                errors,
+                p + "first_name",
+                max_length=80,
+                required_message="Enter the guardian's first name.",
+            ),
+            "last_name": _text(
+                data,
+                "last_name",
+                errors,
+                p + "last_name",
+                max_length=80,
+                required_message="Enter the guardian's surname.",
+            ),
             "relationship": _text(data, "relationship", errors, p + "relationship", max_length=40),
-            "phone": "", "email": "",
-        }  # fmt: skip
+            "phone": "",
+            "email": "",
+        }
         try:
             g["phone"] = normalize_phone(str(data.get("phone") or ""), school.country)
         except ValueError as exc:
@@ -176,13 +196,25 @@ def _new_guardian(school, g, *, actor, reference):
     from schools.services import guardian_create
 
     guardian = guardian_create(
-        school=school, actor=actor, first_name=g["first_name"], last_name=g["last_name"],
-        relationship=g["relationship"], phone=g["phone"], email=g["email"], preferred_channel=g["preferred_channel"],
-    )  # fmt: skip
+        school=school,
+        actor=actor,
+        first_name=g["first_name"],
+        last_name=g["last_name"],
+        relationship=g["relationship"],
+        phone=g["phone"],
+        email=g["email"],
+        preferred_channel=g["preferred_channel"],
+    )
     for channel in ("sms", "whatsapp", "email"):
         if g[f"consent_{channel}"]:
-            consent_set(guardian=guardian, channel=channel, granted=True, source="form", actor=actor,
-                        note=f"Given on application {reference}")  # fmt: skip
+            consent_set(
+                guardian=guardian,
+                channel=channel,
+                granted=True,
+                source="form",
+                actor=actor,
+                note=f"Given on application {reference}",
+            )
     return guardian
 
 
@@ -197,28 +229,45 @@ def _flag_duplicates(application, guardian_ids):
     }
     flags = []
     others = (
-        Application.objects.for_school(school).filter(**same_child, guardians__guardian_id__in=guardian_ids)
-        .exclude(pk=application.pk).exclude(status=S.WITHDRAWN).distinct().order_by("submitted_at", "id")
-    )  # fmt: skip
+        Application.objects.for_school(school)
+        .filter(**same_child, guardians__guardian_id__in=guardian_ids)
+        .exclude(pk=application.pk)
+        .exclude(status=S.WITHDRAWN)
+        .distinct()
+        .order_by("submitted_at", "id")
+    )
     for other in others:
-        reason = (f"Same child (names and date of birth) and same guardian as {other.reference}, "
-                  f"which is {other.get_status_display().lower()}.")  # fmt: skip
+        reason = (
+            f"Same child (names and date of birth) and same guardian as {other.reference}, "
+            f"which is {other.get_status_display().lower()}."
+        )
         flags.append(DuplicateFlag(school=school, application=application, other_application=other, reason=reason))
     shares_a_guardian = StudentGuardian.objects.filter(student_id=OuterRef("pk"), guardian_id__in=guardian_ids)
     students = (
-        Student.objects.for_school(school).filter(**same_child)
-        .annotate(shared=Exists(shares_a_guardian)).order_by("id")
-    )  # fmt: skip
+        Student.objects.for_school(school)
+        .filter(**same_child)
+        .annotate(shared=Exists(shares_a_guardian))
+        .order_by("id")
+    )
     for student in students:
-        reason = (f"{student.full_name} ({student.admission_number}), a {student.get_status_display().lower()} "
-                  f"student, has the same names and date of birth"
-                  f"{' and the same guardian' if student.shared else ''}.")  # fmt: skip
+        reason = (
+            f"{student.full_name} ({student.admission_number}), a {student.get_status_display().lower()} "
+            f"student, has the same names and date of birth"
+            f"{' and the same guardian' if student.shared else ''}."
+        )
         flags.append(DuplicateFlag(school=school, application=application, student=student, reason=reason[:300]))
     DuplicateFlag.objects.bulk_create(flags)
     ApplicationEvent.objects.bulk_create(
-        [ApplicationEvent(school=school, application=application, kind=ApplicationEvent.Kind.DUPLICATE,
-                          note=f"Possible duplicate: {flag.reason}") for flag in flags]
-    )  # fmt: skip
+        [
+            ApplicationEvent(
+                school=school,
+                application=application,
+                kind=ApplicationEvent.Kind.DUPLICATE,
+                note=f"Possible duplicate: {flag.reason}",
+            )
+            for flag in flags
+        ]
+    )
     application.open_duplicates = len(flags)
     return flags
 
@@ -275,37 +324,83 @@ def application_submit(*, school, applicant, guardians, documents=(), source, ac
     now = timezone.now()
     reference = f"APP-{next_value(school=school, key='application'):06d}"
     application = Application.objects.create(
-        school=school, reference=reference, status=S.PENDING, source=source, submitted_at=now, status_changed_at=now,
-        created_by=user_or_none(actor), **child,
-    )  # fmt: skip
+        school=school,
+        reference=reference,
+        status=S.PENDING,
+        source=source,
+        submitted_at=now,
+        status_changed_at=now,
+        created_by=user_or_none(actor),
+        **child,
+    )
     used = []
     for index, g in enumerate(people):
         guardian = _match_guardian(school, g, used) or _new_guardian(school, g, actor=actor, reference=reference)
         used.append(guardian.pk)
         ApplicationGuardian.objects.create(
-            school=school, application=application, guardian=guardian, is_primary=index == 0,
-            **{k: g[k] for k in ("first_name", "last_name", "relationship", "phone", "email", "consent_sms",
-                                 "consent_whatsapp", "consent_email")},
-        )  # fmt: skip
+            school=school,
+            application=application,
+            guardian=guardian,
+            is_primary=index == 0,
+            **{
+                k: g[k]
+                for k in (
+                    "first_name",
+                    "last_name",
+                    "relationship",
+                    "phone",
+                    "email",
+                    "consent_sms",
+                    "consent_whatsapp",
+                    "consent_email",
+                )
+            },
+        )
     application.search_text = _search_text(application, people)
     event = ApplicationEvent.objects.create(
-        school=school, application=application, kind=ApplicationEvent.Kind.STATUS, to_status=S.PENDING, at=now,
-        actor=user_or_none(actor), note=f"Received ({Application.Source(source).label.lower()}).",
-    )  # fmt: skip
+        school=school,
+        application=application,
+        kind=ApplicationEvent.Kind.STATUS,
+        to_status=S.PENDING,
+        at=now,
+        actor=user_or_none(actor),
+        note=f"Received ({Application.Source(source).label.lower()}).",
+    )
     _flag_duplicates(application, used)
     with stored_files() as stored:
         for kind, upload, content_type in uploads:
-            store_document(application, kind=kind, upload=upload, content_type=content_type,
-                           via=_VIA_FOR_SOURCE[source], actor=actor, stored=stored)  # fmt: skip
+            store_document(
+                application,
+                kind=kind,
+                upload=upload,
+                content_type=content_type,
+                via=_VIA_FOR_SOURCE[source],
+                actor=actor,
+                stored=stored,
+            )
         missing = checklist.missing_documents_for(application)
         application.missing_documents = len(missing)
         application.save(update_fields=["search_text", "open_duplicates", "missing_documents"])
-        audit(school=school, actor=actor, action="application.submitted", target=application,
-              changes={"source": source, "class_level": application.class_level, "guardians": len(people),
-                       "documents": len(uploads), "missing_documents": missing,
-                       "possible_duplicates": application.open_duplicates})  # fmt: skip
-        emit(school=school, event_type="selfreg.status.updated", dedupe_key=f"selfreg.status:{event.pk}",
-             payload=status_payload(application, "", S.PENDING, event))  # fmt: skip
+        audit(
+            school=school,
+            actor=actor,
+            action="application.submitted",
+            target=application,
+            changes={
+                "source": source,
+                "class_level": application.class_level,
+                "guardians": len(people),
+                "documents": len(uploads),
+                "missing_documents": missing,
+                "possible_duplicates": application.open_duplicates,
+            },
+        )
+        emit(
+            school=school,
+            event_type="selfreg.status.updated",
+            dedupe_key=f"selfreg.status:{event.pk}",
+            payload=status_payload(application, "", S.PENDING, event),
+        )
         if _confirmation_allowed(school, source, now):
             context = message_context(
                 application, class_name=application.class_level, status_link=links.status_url(application)

@@ -54,10 +54,7 @@ def requirement_levels(*, school):
     """The levels the checklist offers: the school's class levels, then any level that still has
     rules although no class group teaches it any more (so they can be seen and removed)."""
     levels = class_levels(school=school)
-    ruled = (
-        DocumentRequirement.objects.for_school(school).exclude(level="")
-        .values_list("level", flat=True).distinct()
-    )  # fmt: skip
+    ruled = DocumentRequirement.objects.for_school(school).exclude(level="").values_list("level", flat=True).distinct()
     return levels + sorted(set(ruled) - set(levels))
 
 
@@ -114,17 +111,21 @@ def recount_open_applications(*, school):
     The applications are locked first, so a document arriving meanwhile (which locks its
     application too) is counted either by its own recount or by this one."""
     apps = list(
-        Application.objects.for_school(school).filter(status__in=OPEN_STATUSES).order_by("pk")
-        .select_for_update().values_list("pk", "class_level", "missing_documents")
-    )  # fmt: skip
+        Application.objects.for_school(school)
+        .filter(status__in=OPEN_STATUSES)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "class_level", "missing_documents")
+    )
     if not apps:
         return 0
     required = {level: checklist.requirements_for(school=school, level=level) for level in {a[1] for a in apps}}
     sent = set(
         ApplicationDocument.objects.for_school(school)
         .filter(application__status__in=OPEN_STATUSES, status__in=checklist.COUNTED)
-        .values_list("application_id", "kind").distinct()
-    )  # fmt: skip
+        .values_list("application_id", "kind")
+        .distinct()
+    )
     by_count = {}
     for pk, level, before in apps:
         count = sum(1 for kind in required[level] if (pk, kind) not in sent)
@@ -155,9 +156,17 @@ def document_requirements_set(*, school, actor, requirements):
         [DocumentRequirement(school=school, level=level, kind=kind, is_required=True) for level, kind in pairs]
     )
     changed = recount_open_applications(school=school)
-    audit(school=school, actor=actor, action="registrar.document_requirements_set", target_label="Documents checklist",
-          changes={"before": [_describe(r) for r in before], "after": [_describe(r) for r in after],
-                   "recounted_applications": changed})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="registrar.document_requirements_set",
+        target_label="Documents checklist",
+        changes={
+            "before": [_describe(r) for r in before],
+            "after": [_describe(r) for r in after],
+            "recounted_applications": changed,
+        },
+    )
     return changed
 
 
@@ -227,8 +236,9 @@ def admission_number_preview(*, school, pattern=None):
     """The number the next conversion would get with `pattern` (default: the saved one), without
     taking it: the counter is read, not advanced, and numbers already held by students are skipped
     as the real numbering skips them. RegistrarError if the pattern is not valid."""
-    pattern = clean_admission_pattern(school=school, pattern=current_pattern(school=school) if pattern is None
-                                      else pattern)  # fmt: skip
+    pattern = clean_admission_pattern(
+        school=school, pattern=current_pattern(school=school) if pattern is None else pattern
+    )
     year, start = admission_year(school=school), _current_seq(school) + 1
     candidates = [
         render_admission_number(pattern, year=year, seq=seq, slug=school.slug)
@@ -249,8 +259,13 @@ def admission_pattern_set(*, school, actor, pattern):
         return profile
     profile.admission_number_pattern = pattern
     profile.save(update_fields=["admission_number_pattern"])
-    audit(school=school, actor=actor, action="registrar.admission_pattern_set", target=profile,
-          changes={PATTERN_FIELD: [previous, pattern]})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="registrar.admission_pattern_set",
+        target=profile,
+        changes={PATTERN_FIELD: [previous, pattern]},
+    )
     return profile
 
 
@@ -265,9 +280,13 @@ def settings_summary(*, school):
         # A pattern saved in the admin before these rules: conversion may still use it, so say why
         # it would be refused today rather than hide it.
         problems = exc.fields.get(PATTERN_FIELD, [exc.message])
-    return {"levels": levels, "requirements": current_requirements(school=school, levels=levels),
-            "admission_number_pattern": pattern, "next_admission_number": preview,
-            "pattern_problems": problems}  # fmt: skip
+    return {
+        "levels": levels,
+        "requirements": current_requirements(school=school, levels=levels),
+        "admission_number_pattern": pattern,
+        "next_admission_number": preview,
+        "pattern_problems": problems,
+    }
 
 
 __all__ = [

@@ -65,14 +65,20 @@ def _unwind_admission(application, *, actor, to_status):
         except FeesError as exc:
             if exc.code != "has_payments":
                 raise
-            message = (f"Invoice {invoice.number} has payments on it: refund or reverse them first, then "
-                       f"mark the application {label(to_status).lower()}.")  # fmt: skip
+            message = (
+                f"Invoice {invoice.number} has payments on it: refund or reverse them first, then "
+                f"mark the application {label(to_status).lower()}."
+            )
             raise RegistrarError(message, code="has_payments", fields={"to_status": [message]}) from exc
     student.status = Student.Status.WITHDRAWN
     student.save(update_fields=["status", "updated_at"])
-    audit(school=school, actor=actor, action="student.withdrawn", target=student,
-          changes={"application": application.reference,
-                   "invoice_voided": invoice.number if invoice else None})  # fmt: skip
+    audit(
+        school=school,
+        actor=actor,
+        action="student.withdrawn",
+        target=student,
+        changes={"application": application.reference, "invoice_voided": invoice.number if invoice else None},
+    )
 
 
 @transaction.atomic
@@ -106,11 +112,13 @@ def application_transition(*, application, to_status, actor, note="", needs_info
     if to_status == S.NEEDS_INFO:
         # Each request for more has its own message (the key names this move's history row).
         request_message(
-            school=app.school, template="APPLICATION_NEEDS_INFO", guardian_ids=guardian_ids(app),
+            school=app.school,
+            template="APPLICATION_NEEDS_INFO",
+            guardian_ids=guardian_ids(app),
             context=message_context(app, note="; ".join(app.needs_info_items), status_link=links.needs_info_url(app)),
             dedupe_key=f"application-needs-info:{event.pk}",
             reason="selfreg.needs_info",
-        )  # fmt: skip
+        )
     return app
 
 
@@ -134,8 +142,15 @@ def needs_info_reply(*, application, documents_in):
         raise RegistrarError(message, code="not_waiting", fields={"documents": [message]})
     with stored_files() as stored:
         for kind, upload, content_type in uploads:
-            store_document(app, kind=kind, upload=upload, content_type=content_type,
-                           via=ApplicationDocument.Via.LINK, actor=None, stored=stored)  # fmt: skip
+            store_document(
+                app,
+                kind=kind,
+                upload=upload,
+                content_type=content_type,
+                via=ApplicationDocument.Via.LINK,
+                actor=None,
+                stored=stored,
+            )
         recount_missing(app)
         app.needs_info_items = []
         move(app, S.IN_REVIEW, actor=None, note="Guardian sent the requested documents", fields=["needs_info_items"])

@@ -25,26 +25,41 @@ def upload(content=PDF, name="birth-certificate.pdf", content_type="application/
 
 def applicant(**overrides):
     return {
-        "first_name": "Chinedu", "last_name": "Bello", "other_names": "", "gender": "male", "class_level": "JSS 1",
-        "date_of_birth": datetime.date(2014, 3, 21), "previous_school": "Bright Stars Primary", **overrides,
-    }  # fmt: skip
+        "first_name": "Chinedu",
+        "last_name": "Bello",
+        "other_names": "",
+        "gender": "male",
+        "class_level": "JSS 1",
+        "date_of_birth": datetime.date(2014, 3, 21),
+        "previous_school": "Bright Stars Primary",
+        **overrides,
+    }
 
 
 def guardian(**overrides):
     n = next(_phones)
     return {
-        "first_name": "Amina", "last_name": "Bello", "relationship": "Mother", "phone": f"+234805{5000000 + n}",
-        "email": f"amina{n}@example.ng", "consent_sms": True, "consent_whatsapp": False, "consent_email": True,
+        "first_name": "Amina",
+        "last_name": "Bello",
+        "relationship": "Mother",
+        "phone": f"+234805{5000000 + n}",
+        "email": f"amina{n}@example.ng",
+        "consent_sms": True,
+        "consent_whatsapp": False,
+        "consent_email": True,
         **overrides,
-    }  # fmt: skip
+    }
 
 
 def submit(school, *, child=None, guardians=None, documents=(), source="staff", actor=None):
     return services.application_submit(
-        school=school, applicant=child or applicant(), documents=documents,
+        school=school,
+        applicant=child or applicant(),
+        documents=documents,
         guardians=[guardian()] if guardians is None else guardians,
-        source=source, actor=actor,
-    )  # fmt: skip
+        source=source,
+        actor=actor,
+    )
 
 
 def place(application, class_group=None):
@@ -85,9 +100,13 @@ def fee_schedule(school, class_group, amount_minor=15_000_000, term=None):
 
     item = fees.fee_item_create(school=school, actor=None, code=f"tuition-{class_group.pk}", name="Tuition")
     return fees.fee_schedule_create(
-        school=school, actor=None, term=term or school.current_term(), name=f"{class_group} fees",
-        class_group=class_group, lines=[{"fee_item": item, "amount_minor": amount_minor}],
-    )  # fmt: skip
+        school=school,
+        actor=None,
+        term=term or school.current_term(),
+        name=f"{class_group} fees",
+        class_group=class_group,
+        lines=[{"fee_item": item, "amount_minor": amount_minor}],
+    )
 
 
 def apply_on_public_form(page, base, *, first_name="Adaeze", last_name="Nwosu", guardian="Chioma"):

@@ -21,10 +21,16 @@ def reg_api(api, registrar):
 
 def payload(**applicant):
     return {
-        "applicant": {"first_name": "Chinedu", "last_name": "Bello", "date_of_birth": "2014-03-21", "gender": "male",
-                      "class_level": "JSS 1", **applicant},
+        "applicant": {
+            "first_name": "Chinedu",
+            "last_name": "Bello",
+            "date_of_birth": "2014-03-21",
+            "gender": "male",
+            "class_level": "JSS 1",
+            **applicant,
+        },
         "guardians": [{"first_name": "Amina", "last_name": "Bello", "phone": "08055550101", "consent_sms": True}],
-    }  # fmt: skip
+    }
 
 
 def test_integrator_creates_an_application_once_per_idempotency_key(school, reg_api):
@@ -121,7 +127,8 @@ def test_documents_upload_list_and_review(school, reg_api):
     url = f"{BASE}/applications/{application.pk}/documents/"
     refused = reg_api.post(url, {"kind": "photo", "file": rf.upload(rf.PDF, "photo.pdf")}, format="multipart")
     assert refused.status_code == 400 and refused.json()["error"]["fields"] == {
-        "file": ["The passport photo must be a JPEG or PNG image."]}  # fmt: skip
+        "file": ["The passport photo must be a JPEG or PNG image."]
+    }
     created = reg_api.post(url, {"kind": "birth_certificate", "file": rf.upload()}, format="multipart")
     assert created.status_code == 201, created.json()
     document = created.json()
@@ -158,12 +165,17 @@ def test_another_schools_admin_gets_404_everywhere(school, other_school, charlie
     api.force_authenticate(charlie)
     app_url = f"{BASE}/applications/{application.pk}"
     for method, path in [
-        ("get", f"{BASE}/applications/"), ("get", f"{app_url}/"), ("post", f"{app_url}/transition/"),
-        ("post", f"{app_url}/place/"), ("post", f"{app_url}/approve/"), ("post", f"{app_url}/convert/"),
+        ("get", f"{BASE}/applications/"),
+        ("get", f"{app_url}/"),
+        ("post", f"{app_url}/transition/"),
+        ("post", f"{app_url}/place/"),
+        ("post", f"{app_url}/approve/"),
+        ("post", f"{app_url}/convert/"),
         ("get", f"{app_url}/documents/"),
         ("post", f"{BASE}/applications/{document.application_id}/documents/{document.pk}/review/"),
-        ("get", f"{BASE}/duplicates/"), ("post", f"{BASE}/duplicates/{flag.pk}/resolve/"),
-    ]:  # fmt: skip
+        ("get", f"{BASE}/duplicates/"),
+        ("post", f"{BASE}/duplicates/{flag.pk}/resolve/"),
+    ]:
         assert getattr(api, method)(path, {"to_status": "in_review"}).status_code == 404, path
     # Riverside's own API does not reach Greenfield's ids either.
     riverside = "/api/v1/schools/riverside"
@@ -209,9 +221,15 @@ def test_list_and_detail_cost_the_same_queries_however_many_rows(school, reg_api
     first = rf.submit(school, documents=[("birth_certificate", rf.upload())])
     few_list, few_detail = cost(f"{BASE}/applications/"), cost(f"{BASE}/applications/{first.pk}/")
     for n in range(4):
-        rf.submit(school, guardians=[rf.guardian(), rf.guardian(first_name=f"G{n}")],
-                  documents=[("photo", rf.upload(rf.PNG, "p.png", "image/png"))])  # fmt: skip
-    busy = rf.submit(school, guardians=[rf.guardian(), rf.guardian()],
-                     documents=[("birth_certificate", rf.upload()), ("last_report", rf.upload())])  # fmt: skip
+        rf.submit(
+            school,
+            guardians=[rf.guardian(), rf.guardian(first_name=f"G{n}")],
+            documents=[("photo", rf.upload(rf.PNG, "p.png", "image/png"))],
+        )
+    busy = rf.submit(
+        school,
+        guardians=[rf.guardian(), rf.guardian()],
+        documents=[("birth_certificate", rf.upload()), ("last_report", rf.upload())],
+    )
     assert cost(f"{BASE}/applications/") == few_list
     assert cost(f"{BASE}/applications/{busy.pk}/") == few_detail

@@ -22,8 +22,20 @@ HX_BOARD = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "board"}
 _seq = iter(range(1, 100_000))
 
 
-def make_application(school, *, status=S.PENDING, first_name=None, last_name="Okafor", level="JSS 1", age_hours=1,
-                     changed_hours=None, phone="", email="", duplicates=0, missing=0):  # fmt: skip
+def make_application(
+    school,
+    *,
+    status=S.PENDING,
+    first_name=None,
+    last_name="Okafor",
+    level="JSS 1",
+    age_hours=1,
+    changed_hours=None,
+    phone="",
+    email="",
+    duplicates=0,
+    missing=0,
+):
     """An application as the board sees it (the intake service has its own tests): a row, a
     guardian and the search text the service would write."""
     n = next(_seq)
@@ -34,17 +46,32 @@ def make_application(school, *, status=S.PENDING, first_name=None, last_name="Ok
         school=school, phone=phone or f"+23480{40000000 + n}", email=email or f"g{n}@example.ng"
     )
     application = Application.objects.create(
-        school=school, reference=reference, status=status, first_name=first_name, last_name=last_name,
-        date_of_birth=datetime.date(2014, 1, 1), gender="female", class_level=level,
+        school=school,
+        reference=reference,
+        status=status,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=datetime.date(2014, 1, 1),
+        gender="female",
+        class_level=level,
         submitted_at=now - datetime.timedelta(hours=age_hours),
         status_changed_at=now - datetime.timedelta(hours=age_hours if changed_hours is None else changed_hours),
-        open_duplicates=duplicates, missing_documents=missing,
-        search_text=" ".join([first_name, last_name, reference, guardian.phone, "0" + guardian.phone[4:],
-                              guardian.email]).lower(),
-    )  # fmt: skip
-    ApplicationGuardian.objects.create(school=school, application=application, guardian=guardian, is_primary=True,
-                                       first_name=guardian.first_name, last_name=guardian.last_name,
-                                       phone=guardian.phone, email=guardian.email)  # fmt: skip
+        open_duplicates=duplicates,
+        missing_documents=missing,
+        search_text=" ".join(
+            [first_name, last_name, reference, guardian.phone, "0" + guardian.phone[4:], guardian.email]
+        ).lower(),
+    )
+    ApplicationGuardian.objects.create(
+        school=school,
+        application=application,
+        guardian=guardian,
+        is_primary=True,
+        first_name=guardian.first_name,
+        last_name=guardian.last_name,
+        phone=guardian.phone,
+        email=guardian.email,
+    )
     return application
 
 
@@ -78,8 +105,15 @@ def test_board_has_a_column_per_status_with_counts(school, reg):
     response = reg.get(BOARD)
     # then every status has its column and its count
     assert response.status_code == 200
-    assert counts(response) == {"pending": 3, "in_review": 2, "needs_info": 1, "approved": 0, "converted": 1,
-                                "rejected": 0, "withdrawn": 0}  # fmt: skip
+    assert counts(response) == {
+        "pending": 3,
+        "in_review": 2,
+        "needs_info": 1,
+        "approved": 0,
+        "converted": 1,
+        "rejected": 0,
+        "withdrawn": 0,
+    }
     assert len(card_ids(response, "pending")) == 3
     body = response.content.decode()
     for label in ("Pending", "In review", "Needs info", "Approved", "Enrolled", "Rejected", "Withdrawn"):
@@ -238,8 +272,9 @@ def test_filter_by_status_shows_that_column_alone(school, reg):
     assert list(counts(response)) == ["in_review"]
 
 
-@pytest.mark.parametrize("query", ["Zainab", "zainab okafor", "APP-", "+2348099990001", "0809 999 0001",
-                                   "zainab.mum@example.ng"])  # fmt: skip
+@pytest.mark.parametrize(
+    "query", ["Zainab", "zainab okafor", "APP-", "+2348099990001", "0809 999 0001", "zainab.mum@example.ng"]
+)
 def test_search_by_name_reference_phone_or_email(school, reg, query):
     wanted = make_application(school, first_name="Zainab", phone="+2348099990001", email="zainab.mum@example.ng")
     other = make_application(school, first_name="Tunde")
@@ -296,8 +331,9 @@ def test_a_refused_move_says_why_and_changes_nothing(school, reg):
 
 def test_a_move_without_javascript_comes_back_to_the_filtered_board(school, reg):
     app = make_application(school)
-    response = reg.post(BOARD + f"{app.pk}/move/",
-                        {"to_status": "in_review", "origin": "board", "back": "q=child&stale=&evil=1"})  # fmt: skip
+    response = reg.post(
+        BOARD + f"{app.pk}/move/", {"to_status": "in_review", "origin": "board", "back": "q=child&stale=&evil=1"}
+    )
     assert response.status_code == 302 and response["Location"] == BOARD + "?q=child"
     page = reg.get(response["Location"])
     assert "moved to In review" in page.content.decode()
@@ -333,8 +369,11 @@ def test_bulk_needs_info_requires_what_is_missing_and_moves_nothing_without_it(s
     assert set(Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("status", flat=True)) == {
         S.IN_REVIEW
     }
-    response = reg.post(BOARD + "bulk/", {"ids": [a.pk for a in apps], "to_status": "needs_info",
-                                          "other_items": "Birth certificate"}, **HX)  # fmt: skip
+    response = reg.post(
+        BOARD + "bulk/",
+        {"ids": [a.pk for a in apps], "to_status": "needs_info", "other_items": "Birth certificate"},
+        **HX,
+    )
     assert response.status_code == 200
     for app in apps:
         app.refresh_from_db()

@@ -46,13 +46,23 @@ def admissions_set_up(school):
     group, term = school.class_groups.get(), school.current_term()
     item = fees.fee_item_create(school=school, actor=None, code="tuition", name="Tuition")
     fees.fee_schedule_create(
-        school=school, actor=None, term=term, name="JSS 1A, first term", class_group=group,
+        school=school,
+        actor=None,
+        term=term,
+        name="JSS 1A, first term",
+        class_group=group,
         lines=[{"fee_item": item, "amount_minor": 12_000_000, "due_date": school.local_today() + 14 * DAY}],
-    )  # fmt: skip
+    )
     academics.slot_create(
-        school=school, actor=None, term=term, class_group=group, subject="Mathematics", weekday=1,
-        start_time=datetime.time(9), end_time=datetime.time(10),
-    )  # fmt: skip
+        school=school,
+        actor=None,
+        term=term,
+        class_group=group,
+        subject="Mathematics",
+        weekday=1,
+        start_time=datetime.time(9),
+        end_time=datetime.time(10),
+    )
     return group
 
 
@@ -169,9 +179,17 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     panel.get_by_role("tab", name="History").click()
     settled(page)
     history = panel.locator("ol.timeline").inner_text()
-    for line in ("Submitted", "Pending → In review", "In review → Approved", "Approved → Enrolled",
-                 f"Invoice {invoice.number} issued for ₦120,000.00", "Application received by SMS",
-                 "Invoice issued by SMS", "Payment ₦120,000.00", "Welcome by SMS"):  # fmt: skip
+    for line in (
+        "Submitted",
+        "Pending → In review",
+        "In review → Approved",
+        "Approved → Enrolled",
+        f"Invoice {invoice.number} issued for ₦120,000.00",
+        "Application received by SMS",
+        "Invoice issued by SMS",
+        "Payment ₦120,000.00",
+        "Welcome by SMS",
+    ):
         assert line in history, f"{line!r} not in the History tab:\n{history}"
     assert history.index("In review → Approved") < history.index("Payment ₦120,000.00")
     assert history.index("Payment ₦120,000.00") < history.index("Approved → Enrolled")

@@ -84,8 +84,9 @@ def test_each_tile_links_to_the_filtered_list_behind_it(school, alice, verified_
     assert tile_link(body, "needs_info") == "/s/greenfield/registrar/?status=needs_info"
     assert tile_link(body, "approved") == "/s/greenfield/registrar/?status=approved"
     assert tile_link(body, "enrollments") == "/s/greenfield/registrar/?status=converted"
-    assert tile_link(body, "revenue") == (f"/s/greenfield/audit/?action_prefix=payment.&date_from={start}"
-                                          f"&date_to={today}")  # fmt: skip
+    assert tile_link(body, "revenue") == (
+        f"/s/greenfield/audit/?action_prefix=payment.&date_from={start}&date_to={today}"
+    )
     assert tile_link(body, "outstanding") == "/s/greenfield/fees/invoices/"
     assert tile_link(body, "overdue") == "/s/greenfield/fees/defaulters/"
     assert tile_link(body, "failed_messages") == f"/s/greenfield/messages/?status=failed&date_from={start}"
@@ -128,7 +129,7 @@ def test_past_days_are_read_from_the_sinks(school, alice, verified_client):
     assert tile(client.get("/s/greenfield/?period=90").content.decode(), "leads") == "Leads 111 last 90 days"
 
 
-def test_today_is_computed_live_not_read_from_a_sink(school, alice, bursar, verified_client, invoice):  # noqa: F811
+def test_today_is_computed_live_not_read_from_a_sink(school, alice, bursar, verified_client, invoice):
     from payments import services as payments
 
     # a stale sink row for today (say, an operator ran the command at noon) is ignored
@@ -153,8 +154,14 @@ def test_now_figures_and_rail_count_the_queues(school, alice, verified_client):
     application(school, now, status="needs_info")
     application(school, old, status="approved")  # stale too: approved is still open
     application(school, old, status="converted")  # closed: never stale
-    Message.objects.create(school=school, channel="sms", template_type="INVOICE_ISSUED", to_address="+2348030000000",
-                           status="failed", idempotency_key="k1")  # fmt: skip
+    Message.objects.create(
+        school=school,
+        channel="sms",
+        template_type="INVOICE_ISSUED",
+        to_address="+2348030000000",
+        status="failed",
+        idempotency_key="k1",
+    )
     OutboxEvent.objects.create(school=school, event_type="invoice.issued", dead_at=now, last_error="boom")
     body = verified_client(alice).get("/s/greenfield/").content.decode()
     assert tile(body, "in_review") == "In review 1 now" and tile(body, "needs_info") == "Needs info 1 now"
@@ -227,8 +234,12 @@ def test_api_returns_the_same_summary(school, alice, api):
     assert data["today"] == school.local_today().isoformat() and data["series"][-1]["day"] == data["today"]
     tiles = {t["key"]: t for t in data["tiles"]}
     assert tiles["leads"]["value"] == 4 and tiles["leads"]["url"].startswith("/s/greenfield/registrar/?from=")
-    assert tiles["conversion_rate"] == {**tiles["conversion_rate"], "value": 25.0, "unit": "percent",
-                                        "display": "25.0%"}  # fmt: skip
+    assert tiles["conversion_rate"] == {
+        **tiles["conversion_rate"],
+        "value": 25.0,
+        "unit": "percent",
+        "display": "25.0%",
+    }
     assert tiles["revenue"]["value"] == 300_000 and tiles["revenue"]["display"] == "₦3,000.00"
     assert {item["key"] for item in data["rail"]} == {"stale", "proofs", "failed_messages", "dead_events"}
     assert next(i for i in data["rail"] if i["key"] == "dead_events")["url"] is None

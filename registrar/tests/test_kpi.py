@@ -33,23 +33,36 @@ def at(school, day, hour, minute=0):
 
 def application(school, submitted_at, **fields):
     return Application.objects.create(
-        school=school, reference=f"APP-{next(_refs):06d}", first_name="Tobi", last_name="Okafor",
-        date_of_birth=datetime.date(2014, 1, 2), gender="male", class_level="JSS 1", submitted_at=submitted_at,
-        status_changed_at=submitted_at, **fields,
-    )  # fmt: skip
+        school=school,
+        reference=f"APP-{next(_refs):06d}",
+        first_name="Tobi",
+        last_name="Okafor",
+        date_of_birth=datetime.date(2014, 1, 2),
+        gender="male",
+        class_level="JSS 1",
+        submitted_at=submitted_at,
+        status_changed_at=submitted_at,
+        **fields,
+    )
 
 
 def move(app, to_status, moment, from_status="pending"):
-    return ApplicationEvent.objects.create(school=app.school, application=app, kind="status",
-                                           from_status=from_status, to_status=to_status, at=moment)  # fmt: skip
+    return ApplicationEvent.objects.create(
+        school=app.school, application=app, kind="status", from_status=from_status, to_status=to_status, at=moment
+    )
 
 
-def pay(invoice, amount_minor, moment, *, allocate=True):  # noqa: F811
+def pay(invoice, amount_minor, moment, *, allocate=True):
     """A payment confirmed at `moment` and, like fees' handler does, applied to the invoice then."""
     tx = PaymentTransaction.objects.create(
-        school=invoice.school, invoice=invoice, kind="cash", amount_minor=amount_minor, currency="NGN",
-        status="confirmed", confirmed_at=moment,
-    )  # fmt: skip
+        school=invoice.school,
+        invoice=invoice,
+        kind="cash",
+        amount_minor=amount_minor,
+        currency="NGN",
+        status="confirmed",
+        confirmed_at=moment,
+    )
     if allocate:
         fees.invoice_apply_payment(invoice_id=invoice.pk, transaction_id=tx.pk, amount_minor=amount_minor)
         Allocation.objects.filter(transaction_id=tx.pk).update(created_at=moment)
@@ -64,7 +77,7 @@ def lima(school):
 
 
 @pytest.fixture
-def story(lima, other_school, invoice):  # noqa: F811
+def story(lima, other_school, invoice):
     """Ten days ago at Greenfield (in Lima): applications and moves on both sides of local midnight,
     an invoice issued five days before, part-paid that evening, paid off after midnight, and a
     payment confirmed and reversed the same day. Riverside does the same things on the same day."""
@@ -82,8 +95,9 @@ def story(lima, other_school, invoice):  # noqa: F811
     move(a3, "converted", at(school, day - DAY1, 23, 59), "approved")
     move(a3, "withdrawn", at(school, day + DAY1, 0, 30))
     move(a1, "pending", at(school, day, 13))  # not a KPI move
-    ApplicationEvent.objects.create(school=school, application=a1, kind="note", to_status="approved",
-                                    at=at(school, day, 14))  # fmt: skip
+    ApplicationEvent.objects.create(
+        school=school, application=a1, kind="note", to_status="approved", at=at(school, day, 14)
+    )
 
     Invoice.objects.filter(pk=invoice.pk).update(issue_date=day - 5 * DAY1, due_date=day - 2 * DAY1)
     pay(invoice, 4_000_000, at(school, day, 23, 30))
@@ -100,8 +114,14 @@ def story(lima, other_school, invoice):  # noqa: F811
 def _riverside_invoice(other_school):
     term, group = other_school.current_term(), other_school.class_groups.get()
     item = fees.fee_item_create(school=other_school, actor=None, code="tuition", name="Tuition")
-    fees.fee_schedule_create(school=other_school, actor=None, term=term, class_group=group, name="JSS1",
-                             lines=[{"fee_item": item, "amount_minor": 2_000_000}])  # fmt: skip
+    fees.fee_schedule_create(
+        school=other_school,
+        actor=None,
+        term=term,
+        class_group=group,
+        name="JSS1",
+        lines=[{"fee_item": item, "amount_minor": 2_000_000}],
+    )
     draft = fees.invoice_create(school=other_school, actor=None, student=other_school.students.get(), term=term)
     return fees.invoice_issue(invoice=draft, actor=None)
 
@@ -120,12 +140,24 @@ def test_a_day_is_counted_between_the_schools_own_midnights(story):
     # when it is aggregated
     registration, revenue = kpi.kpi_aggregate(school=school, day=day)
     # then the funnel counts what happened between Lima's midnights, moves by their target status
-    assert _funnel(registration) == {"leads": 2, "in_review": 2, "needs_info": 1, "approved": 1, "converted": 0,
-                                     "rejected": 1, "withdrawn": 0}  # fmt: skip
+    assert _funnel(registration) == {
+        "leads": 2,
+        "in_review": 2,
+        "needs_info": 1,
+        "approved": 1,
+        "converted": 0,
+        "rejected": 1,
+        "withdrawn": 0,
+    }
     # and money: 40,000 + 10,000 confirmed, the 10,000 reversed the same day; the invoice owes 60,000
     # at the end of the day and has been overdue since its due date two days before
-    assert _money(revenue) == {"collected_minor": 4_000_000, "payments": 2, "invoiced_minor": 0,
-                               "outstanding_minor": 6_000_000, "overdue_invoices": 1}  # fmt: skip
+    assert _money(revenue) == {
+        "collected_minor": 4_000_000,
+        "payments": 2,
+        "invoiced_minor": 0,
+        "outstanding_minor": 6_000_000,
+        "overdue_invoices": 1,
+    }
     assert revenue.currency == "NGN" and registration.school_id == school.pk
 
 
@@ -136,11 +168,21 @@ def test_the_days_around_it_get_what_crossed_midnight(story):
     assert before.leads == 1 and before.converted == 1
     assert after.leads == 1 and after.withdrawn == 1
     # paid off after midnight: nothing outstanding, no longer overdue
-    assert _money(after_money) == {"collected_minor": 6_000_000, "payments": 1, "invoiced_minor": 0,
-                                   "outstanding_minor": 0, "overdue_invoices": 0}  # fmt: skip
+    assert _money(after_money) == {
+        "collected_minor": 6_000_000,
+        "payments": 1,
+        "invoiced_minor": 0,
+        "outstanding_minor": 0,
+        "overdue_invoices": 0,
+    }
     _, issued = kpi.kpi_aggregate(school=school, day=day - 5 * DAY1)
-    assert _money(issued) == {"collected_minor": 0, "payments": 0, "invoiced_minor": 10_000_000,
-                              "outstanding_minor": 10_000_000, "overdue_invoices": 0}  # fmt: skip
+    assert _money(issued) == {
+        "collected_minor": 0,
+        "payments": 0,
+        "invoiced_minor": 10_000_000,
+        "outstanding_minor": 10_000_000,
+        "overdue_invoices": 0,
+    }
     _, past_due = kpi.kpi_aggregate(school=school, day=day - DAY1)
     assert past_due.overdue_invoices == 1 and past_due.outstanding_minor == 10_000_000
     _, due_day = kpi.kpi_aggregate(school=school, day=day - 2 * DAY1)
@@ -165,9 +207,14 @@ def test_backfill_writes_every_day_of_the_range_as_single_days_would(story):
     school, day = story["school"], story["day"]
     start, end = day - 7 * DAY1, day + 2 * DAY1
     assert kpi.kpi_backfill(school=school, start=start, end=end) == 10
-    ranged = {r.day: (_funnel(r), _money(m)) for r, m in zip(
-        RegistrationKpiDaily.objects.for_school(school).order_by("day"),
-        RevenueDaily.objects.for_school(school).order_by("day"), strict=True)}  # fmt: skip
+    ranged = {
+        r.day: (_funnel(r), _money(m))
+        for r, m in zip(
+            RegistrationKpiDaily.objects.for_school(school).order_by("day"),
+            RevenueDaily.objects.for_school(school).order_by("day"),
+            strict=True,
+        )
+    }
     assert sorted(ranged) == [start + i * DAY1 for i in range(10)]
     for one_day in ranged:
         registration, revenue = kpi.kpi_aggregate(school=school, day=one_day)
@@ -194,12 +241,14 @@ def test_future_days_and_upside_down_ranges_are_refused(lima):
     assert not RegistrationKpiDaily.objects.exists()
 
 
-def test_a_reversal_through_payments_is_taken_off_the_day_it_happened(school, bursar, invoice):  # noqa: F811
+def test_a_reversal_through_payments_is_taken_off_the_day_it_happened(school, bursar, invoice):
     # given two counter payments today, one of them reversed by the bursar
-    kept = payments.transaction_record(invoice=invoice, kind="cash", amount_minor=4_000_000, currency="NGN",
-                                       actor=bursar)  # fmt: skip
-    bounced = payments.transaction_record(invoice=invoice, kind="cash", amount_minor=1_000_000, currency="NGN",
-                                          actor=bursar)  # fmt: skip
+    kept = payments.transaction_record(
+        invoice=invoice, kind="cash", amount_minor=4_000_000, currency="NGN", actor=bursar
+    )
+    bounced = payments.transaction_record(
+        invoice=invoice, kind="cash", amount_minor=1_000_000, currency="NGN", actor=bursar
+    )
     worker.drain()
     payments.transaction_reverse(transaction_id=bounced.pk, school=school, actor=bursar, reason="bounced")
     worker.drain()
@@ -233,16 +282,19 @@ def test_command_defaults_to_each_schools_yesterday(lima, other_school):
     out = _run()
     lines = out.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        f"greenfield {lima.local_today() - DAY1}", f"riverside {other_school.local_today() - DAY1}"
-    ]  # fmt: skip
+        f"greenfield {lima.local_today() - DAY1}",
+        f"riverside {other_school.local_today() - DAY1}",
+    ]
     assert RegistrationKpiDaily.objects.for_school(lima).get().day == lima.local_today() - DAY1
 
 
 def test_command_backfills_a_range(story):
     school, day = story["school"], story["day"]
     out = _run("--from", (day - DAY1).isoformat(), "--to", (day + DAY1).isoformat(), "--school", "greenfield")
-    assert out.strip() == f"greenfield {day - DAY1} to {day + DAY1}: 3 days written; 4 leads, 1 enrolled, " \
-                          "₦100,000.00 collected"  # fmt: skip
+    assert (
+        out.strip() == f"greenfield {day - DAY1} to {day + DAY1}: 3 days written; 4 leads, 1 enrolled, "
+        "₦100,000.00 collected"
+    )
     assert RevenueDaily.objects.for_school(school).count() == 3
     # --from alone runs to yesterday
     _run("--from", (day - DAY1).isoformat(), "--school", "greenfield")
@@ -305,8 +357,9 @@ def test_schedule_waits_for_the_hour_before_catching_up(school, other_school, se
     settings.KPI_AGGREGATE_LOCAL_HOUR = 2
     # 00:30 in Lagos: yesterday is missing everywhere, but the night's late work may still land
     assert kpi.kpi_aggregate_due_schools(now=datetime.datetime(2026, 3, 9, 23, 30, tzinfo=datetime.UTC)) == {
-        "aggregated": [], "failed": []
-    }  # fmt: skip
+        "aggregated": [],
+        "failed": [],
+    }
     assert not RegistrationKpiDaily.objects.exists()
 
 
@@ -328,7 +381,7 @@ def test_schedule_skips_suspended_schools_and_survives_one_failure(school, other
     assert not RegistrationKpiDaily.objects.for_school(third).exists()
 
 
-def test_demo_backfill_covers_the_last_year(school, bursar, invoice):  # noqa: F811
+def test_demo_backfill_covers_the_last_year(school, bursar, invoice):
     payments.transaction_record(invoice=invoice, kind="cash", amount_minor=1_000_000, currency="NGN", actor=bursar)
     assert kpi.kpi_seed_demo(school=school) == 365
     rows = RevenueDaily.objects.for_school(school)

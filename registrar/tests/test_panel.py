@@ -78,8 +78,9 @@ def test_overview_shows_the_applicant_guardians_with_consent_and_the_allowed_mov
 # --- Moves from the panel -----------------------------------------------------------------------------
 
 
-def test_needs_info_from_the_panel_needs_the_missing_items_and_tells_the_family(school, reg, registrar,
-                                                                                needs_birth_certificate):  # fmt: skip
+def test_needs_info_from_the_panel_needs_the_missing_items_and_tells_the_family(
+    school, reg, registrar, needs_birth_certificate
+):
     app = rf.in_status(school, S.IN_REVIEW, registrar)
     # the form comes pre-ticked with what is missing
     body = reg.get(url(app), {"move": "needs_info"}).content.decode()
@@ -92,8 +93,12 @@ def test_needs_info_from_the_panel_needs_the_missing_items_and_tells_the_family(
     app.refresh_from_db()
     assert app.status == S.IN_REVIEW
     # with the items: moved, and the family asked
-    data = {"origin": "panel", "to_status": "needs_info", "items": ["birth_certificate"],
-            "other_items": "Immunisation card"}  # fmt: skip
+    data = {
+        "origin": "panel",
+        "to_status": "needs_info",
+        "items": ["birth_certificate"],
+        "other_items": "Immunisation card",
+    }
     response = reg.post(url(app, "move/"), data, **HX)
     assert response.status_code == 200 and response["HX-Trigger"] == "registrar-changed"
     assert "Moved to Needs info." in response.content.decode()
@@ -161,8 +166,7 @@ def test_another_applications_duplicate_flag_is_404(school, reg, registrar):
 # --- Documents -----------------------------------------------------------------------------------------
 
 
-def test_docs_checklist_shows_what_is_missing_and_offers_to_ask_for_it(school, reg, registrar,
-                                                                         needs_birth_certificate):  # fmt: skip
+def test_docs_checklist_shows_what_is_missing_and_offers_to_ask_for_it(school, reg, registrar, needs_birth_certificate):
     DocumentRequirement.objects.create(school=school, level="JSS 1", kind="photo")
     app = rf.in_status(school, S.IN_REVIEW, registrar, documents=[("photo", rf.upload(rf.PNG, "me.png", "image/png"))])
     body = reg.get(url(app), {"tab": "docs"}).content.decode()
@@ -170,8 +174,11 @@ def test_docs_checklist_shows_what_is_missing_and_offers_to_ask_for_it(school, r
     assert '<span>Passport photo</span>: <span class="badge badge-received">Received</span>' in body
     assert re.search(r'id="rm-birth_certificate" name="items" value="birth_certificate" checked', body)
     assert not re.search(r'id="rm-photo" name="items" value="photo" checked', body)
-    response = reg.post(url(app, "move/"), {"origin": "panel", "tab": "docs", "to_status": "needs_info",
-                                            "items": ["birth_certificate"]}, **HX)  # fmt: skip
+    response = reg.post(
+        url(app, "move/"),
+        {"origin": "panel", "tab": "docs", "to_status": "needs_info", "items": ["birth_certificate"]},
+        **HX,
+    )
     assert response.status_code == 200
     assert re.search(r'id="tab-docs"[^>]*aria-selected="true"', response.content.decode())
     app.refresh_from_db()
@@ -203,8 +210,9 @@ def test_a_document_opens_through_a_short_lived_signed_link(school, reg, registr
     file_response = reg.get(location[len(settings.SITE_URL.rstrip("/")) :])
     assert file_response.status_code == 200
     assert b"".join(file_response.streaming_content).startswith(b"%PDF-")
-    assert AuditLog.objects.filter(school=school, action="application.document_viewed", actor=registrar,
-                                   changes__document_id=document.pk).exists()  # fmt: skip
+    assert AuditLog.objects.filter(
+        school=school, action="application.document_viewed", actor=registrar, changes__document_id=document.pk
+    ).exists()
 
 
 def test_verify_and_reject_a_document(school, reg, registrar):
@@ -372,8 +380,7 @@ def test_history_is_one_timeline_of_events_messages_and_payments(school, reg, re
     app = rf.in_status(school, S.IN_REVIEW, registrar)
     rf.services.application_approve(application=app, actor=registrar, send_invoice=True)
     app.refresh_from_db()
-    payments.transaction_record(invoice=app.invoice, kind="cash", amount_minor=1_000_000, currency="NGN",
-                                actor=bursar)  # fmt: skip
+    payments.transaction_record(invoice=app.invoice, kind="cash", amount_minor=1_000_000, currency="NGN", actor=bursar)
     worker.drain()  # messaging sends what was asked for
     body = reg.get(url(app), {"tab": "history"}).content.decode()
     items = re.findall(r'<li class="timeline-(\w+)">', body)
@@ -390,9 +397,18 @@ def test_history_is_one_timeline_of_events_messages_and_payments(school, reg, re
 def test_another_schools_application_is_404_on_every_panel_route(school, other_school, reg, registrar):
     theirs = rf.submit(other_school, documents=[("birth_certificate", rf.upload())])
     document = ApplicationDocument.objects.get(application=theirs)
-    for method, rest in [("get", ""), ("get", f"documents/{document.pk}/"), ("post", "move/"), ("post", "approve/"),
-                         ("post", "convert/"), ("post", "place/"), ("post", "place/preview/"), ("post", "documents/"),
-                         ("post", f"documents/{document.pk}/review/"), ("post", "duplicates/1/resolve/")]:  # fmt: skip
+    for method, rest in [
+        ("get", ""),
+        ("get", f"documents/{document.pk}/"),
+        ("post", "move/"),
+        ("post", "approve/"),
+        ("post", "convert/"),
+        ("post", "place/"),
+        ("post", "place/preview/"),
+        ("post", "documents/"),
+        ("post", f"documents/{document.pk}/review/"),
+        ("post", "duplicates/1/resolve/"),
+    ]:
         response = getattr(reg, method)(url(theirs, rest), {"origin": "panel", "to_status": "rejected"})
         assert response.status_code == 404, (method, rest, response.status_code)
     theirs.refresh_from_db()
@@ -434,12 +450,19 @@ def test_every_id_is_unique_and_every_label_points_at_something(school, reg, reg
     # given an application with a document, a duplicate, a timetable and a fee schedule
     family = rf.guardian()
     rf.submit(school, guardians=[family])
-    app = rf.in_status(school, S.IN_REVIEW, registrar, guardians=[family],
-                       documents=[("photo", rf.upload(rf.PNG, "p.png", "image/png"))])  # fmt: skip
+    app = rf.in_status(
+        school,
+        S.IN_REVIEW,
+        registrar,
+        guardians=[family],
+        documents=[("photo", rf.upload(rf.PNG, "p.png", "image/png"))],
+    )
     timetable.slot(school)
     pages = [reg.get("/s/greenfield/registrar/"), reg.get("/s/greenfield/registrar/", {"from": "bad"})]
-    pages += [reg.get(url(app), {"tab": tab, "move": "needs_info"}) for tab in ("overview", "docs", "class", "fees",
-                                                                                "history")]  # fmt: skip
+    pages += [
+        reg.get(url(app), {"tab": tab, "move": "needs_info"})
+        for tab in ("overview", "docs", "class", "fees", "history")
+    ]
     pages.append(reg.post(url(app, "move/"), {"origin": "panel", "to_status": "needs_info"}))
     for response in pages:
         parsed = _Ids()

@@ -28,11 +28,20 @@ def _fresh_rate_limits():
 
 def form_data(**overrides):
     data = {
-        "first_name": "Chinedu", "last_name": "Bello", "date_of_birth": "2014-03-21", "gender": "male",
-        "class_level": "JSS 1", "previous_school": "Bright Stars", "g1_first_name": "Amina", "g1_last_name": "Bello",
-        "g1_relationship": "Mother", "g1_phone": "0805 555 0101", "g1_email": "amina@example.ng",
-        "g1_consent_sms": "on", "website": "",
-    }  # fmt: skip
+        "first_name": "Chinedu",
+        "last_name": "Bello",
+        "date_of_birth": "2014-03-21",
+        "gender": "male",
+        "class_level": "JSS 1",
+        "previous_school": "Bright Stars",
+        "g1_first_name": "Amina",
+        "g1_last_name": "Bello",
+        "g1_relationship": "Mother",
+        "g1_phone": "0805 555 0101",
+        "g1_email": "amina@example.ng",
+        "g1_consent_sms": "on",
+        "website": "",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -240,8 +249,9 @@ def _path(url):
 def test_needs_info_link_round_trip(client, school, registrar):
     # given a registrar asks for the birth certificate
     application = rf.in_status(school, S.IN_REVIEW, registrar)
-    services.application_transition(application=application, to_status=S.NEEDS_INFO, actor=registrar,
-                                    needs_info_items=["Birth certificate"])  # fmt: skip
+    services.application_transition(
+        application=application, to_status=S.NEEDS_INFO, actor=registrar, needs_info_items=["Birth certificate"]
+    )
     request = OutboxEvent.objects.get(payload__template="APPLICATION_NEEDS_INFO")
     link = _path(request.payload["context"]["status_link"])
     # when the guardian opens the link
@@ -271,8 +281,13 @@ def test_forged_expired_or_foreign_links_get_a_friendly_404(client, school, othe
     application = rf.in_status(school, S.NEEDS_INFO, registrar)
     link = _path(links.needs_info_url(application))
     assert client.get(link).status_code == 200
-    for path in (link[:-6] + "xxxxx/", link.replace("/greenfield/", "/riverside/"), URL + "more/x/",
-                 URL + "status/x/", URL + "received/x/"):  # fmt: skip
+    for path in (
+        link[:-6] + "xxxxx/",
+        link.replace("/greenfield/", "/riverside/"),
+        URL + "more/x/",
+        URL + "status/x/",
+        URL + "received/x/",
+    ):
         response = client.get(path)
         assert response.status_code == 404 and "does not work any more" in response.content.decode()
         assert "Greenfield" not in response.content.decode()

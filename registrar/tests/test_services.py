@@ -50,12 +50,18 @@ def test_references_are_gapless_per_school(school, other_school):
 
 def test_a_refused_application_writes_nothing_and_uses_no_number(school):
     with pytest.raises(RegistrarError) as refused:
-        rf.submit(school, child=rf.applicant(first_name=" ", date_of_birth="2099-01-01", class_level="SS 9"),
-                  guardians=[rf.guardian(phone="12", email="not-an-email")])  # fmt: skip
+        rf.submit(
+            school,
+            child=rf.applicant(first_name=" ", date_of_birth="2099-01-01", class_level="SS 9"),
+            guardians=[rf.guardian(phone="12", email="not-an-email")],
+        )
     assert set(refused.value.fields) == {
-        "applicant.first_name", "applicant.date_of_birth", "applicant.class_level", "guardians.0.phone",
+        "applicant.first_name",
+        "applicant.date_of_birth",
+        "applicant.class_level",
+        "guardians.0.phone",
         "guardians.0.email",
-    }  # fmt: skip
+    }
     assert "JSS 1" in refused.value.fields["applicant.class_level"][0]
     assert not Application.objects.exists() and not OutboxEvent.objects.filter(event_type__startswith="selfreg")
     assert rf.submit(school).reference == "APP-000001"
@@ -74,8 +80,11 @@ def test_date_of_birth_is_checked(school, born, message):
 
 
 def test_guardians_one_or_two_each_reachable(school):
-    for guardians, field in (([], "guardians"), ([rf.guardian()] * 3, "guardians"),
-                             ([rf.guardian(phone="", email="")], "guardians.0.phone")):  # fmt: skip
+    for guardians, field in (
+        ([], "guardians"),
+        ([rf.guardian()] * 3, "guardians"),
+        ([rf.guardian(phone="", email="")], "guardians.0.phone"),
+    ):
         with pytest.raises(RegistrarError) as refused:
             rf.submit(school, guardians=guardians)
         assert field in refused.value.fields
@@ -86,8 +95,10 @@ def test_guardians_one_or_two_each_reachable(school):
 
 
 def test_new_guardian_is_created_with_the_forms_consent(school):
-    application = rf.submit(school, guardians=[rf.guardian(phone="0805 111 2222", email="Amina@Example.NG",
-                                                           consent_sms=True, consent_email=False)])  # fmt: skip
+    application = rf.submit(
+        school,
+        guardians=[rf.guardian(phone="0805 111 2222", email="Amina@Example.NG", consent_sms=True, consent_email=False)],
+    )
     link = application.guardians.get()
     guardian = link.guardian
     assert (guardian.phone, guardian.email) == ("+2348051112222", "amina@example.ng")
@@ -99,10 +110,12 @@ def test_new_guardian_is_created_with_the_forms_consent(school):
 
 
 def test_an_existing_family_is_matched_by_phone_then_email_and_not_overwritten(school):
-    known = f.GuardianFactory(school=school, first_name="Ngozi", phone="+2348031230000", email="ngozi@example.ng",
-                              consent_sms=False)  # fmt: skip
-    by_phone = rf.submit(school, guardians=[rf.guardian(first_name="N.", phone="0803 123 0000", email="x@example.ng",
-                                                        consent_sms=True)])  # fmt: skip
+    known = f.GuardianFactory(
+        school=school, first_name="Ngozi", phone="+2348031230000", email="ngozi@example.ng", consent_sms=False
+    )
+    by_phone = rf.submit(
+        school, guardians=[rf.guardian(first_name="N.", phone="0803 123 0000", email="x@example.ng", consent_sms=True)]
+    )
     by_email = rf.submit(school, guardians=[rf.guardian(phone="", email="NGOZI@example.ng")])
     for application in (by_phone, by_email):
         assert application.guardians.get().guardian_id == known.pk
@@ -115,8 +128,10 @@ def test_an_existing_family_is_matched_by_phone_then_email_and_not_overwritten(s
 
 
 def test_two_guardians_sharing_an_email_get_two_guardian_rows(school):
-    application = rf.submit(school, guardians=[rf.guardian(email="family@example.ng"),
-                                               rf.guardian(first_name="Musa", email="family@example.ng")])  # fmt: skip
+    application = rf.submit(
+        school,
+        guardians=[rf.guardian(email="family@example.ng"), rf.guardian(first_name="Musa", email="family@example.ng")],
+    )
     assert len(set(application.guardians.values_list("guardian_id", flat=True))) == 2
 
 
@@ -154,17 +169,23 @@ def test_no_flag_for_another_family_another_birthday_or_a_withdrawn_application(
     assert rf.submit(school).open_duplicates == 0  # same child, another family (new phone and email)
     mother = first.guardians.get()
     same_family = {"phone": mother.phone, "email": mother.email}
-    other_day = rf.submit(school, child=rf.applicant(date_of_birth=datetime.date(2014, 3, 22)),
-                          guardians=[rf.guardian(**same_family)])  # fmt: skip
+    other_day = rf.submit(
+        school, child=rf.applicant(date_of_birth=datetime.date(2014, 3, 22)), guardians=[rf.guardian(**same_family)]
+    )
     assert other_day.open_duplicates == 0
     services.application_transition(application=first, to_status=S.WITHDRAWN, actor=registrar)
-    assert rf.submit(school, guardians=[rf.guardian(**same_family)]).duplicate_flags.filter(
-        other_application=first).count() == 0  # fmt: skip
+    assert (
+        rf.submit(school, guardians=[rf.guardian(**same_family)])
+        .duplicate_flags.filter(other_application=first)
+        .count()
+        == 0
+    )
 
 
 def test_an_existing_student_is_flagged_with_or_without_a_shared_guardian(school):
-    student = f.StudentFactory(school=school, first_name="Chinedu", last_name="Bello",
-                               date_of_birth=datetime.date(2014, 3, 21))  # fmt: skip
+    student = f.StudentFactory(
+        school=school, first_name="Chinedu", last_name="Bello", date_of_birth=datetime.date(2014, 3, 21)
+    )
     parent = f.GuardianFactory(school=school)
     f.link(student, parent)
     mine = rf.submit(school, guardians=[rf.guardian(phone=parent.phone)])
@@ -201,8 +222,9 @@ def test_merging_withdraws_the_duplicate_into_the_first_application(school, regi
 
 
 def test_merging_into_an_existing_student_hands_over_the_documents(school, registrar):
-    student = f.StudentFactory(school=school, first_name="Chinedu", last_name="Bello",
-                               date_of_birth=datetime.date(2014, 3, 21))  # fmt: skip
+    student = f.StudentFactory(
+        school=school, first_name="Chinedu", last_name="Bello", date_of_birth=datetime.date(2014, 3, 21)
+    )
     application = rf.submit(school, documents=[("photo", rf.upload(rf.PNG, "me.png", "image/png"))])
     services.duplicate_resolve(flag=application.duplicate_flags.get(), actor=registrar, action="merge")
     application.refresh_from_db()
@@ -215,8 +237,13 @@ def test_merging_into_an_existing_student_hands_over_the_documents(school, regis
 
 def test_documents_are_judged_by_their_first_bytes_and_size(school, registrar):
     application = rf.submit(school)
-    kept = services.document_add(application=application, kind="birth_certificate", via="staff", actor=registrar,
-                                 upload=rf.upload(rf.JPEG, "scan.pdf", "application/pdf"))  # fmt: skip
+    kept = services.document_add(
+        application=application,
+        kind="birth_certificate",
+        via="staff",
+        actor=registrar,
+        upload=rf.upload(rf.JPEG, "scan.pdf", "application/pdf"),
+    )
     assert kept.content_type == "image/jpeg" and default_storage.exists(kept.file.name)
     refused = [
         ("birth_certificate", rf.upload(rf.EXE, "cert.pdf"), "unsupported_type"),
@@ -269,8 +296,9 @@ def test_the_checklist_follows_the_schools_requirements_per_level(school, regist
 def test_closed_applications_take_no_documents(school, registrar):
     application = rf.in_status(school, S.REJECTED, registrar)
     with pytest.raises(RegistrarError) as refused:
-        services.document_add(application=application, kind="photo", via="staff",
-                              upload=rf.upload(rf.PNG, "p.png", "image/png"))  # fmt: skip
+        services.document_add(
+            application=application, kind="photo", via="staff", upload=rf.upload(rf.PNG, "p.png", "image/png")
+        )
     assert refused.value.code == "application_closed"
 
 
@@ -300,15 +328,17 @@ def test_approval_with_invoice_admits_the_student_and_issues_the_invoice(school,
     second = rf.guardian(first_name="Musa")
     application = rf.in_status(school, S.IN_REVIEW, registrar, guardians=[rf.guardian(), second])
     # when
-    approved = services.application_approve(application=application, actor=registrar, send_invoice=True,
-                                            send_autopay_link=True)  # fmt: skip
+    approved = services.application_approve(
+        application=application, actor=registrar, send_invoice=True, send_autopay_link=True
+    )
     # then
     assert approved.status == S.APPROVED
     student = Student.objects.get(pk=approved.student_id)
     assert student.status == Student.Status.ADMITTED and student.admission_number == "GREENFIELD/2026/001"
     links = StudentGuardian.objects.filter(student=student).order_by("-is_primary")
-    assert [link.guardian_id for link in links] == list(approved.guardians.order_by("-is_primary", "id")
-                                                        .values_list("guardian_id", flat=True))  # fmt: skip
+    assert [link.guardian_id for link in links] == list(
+        approved.guardians.order_by("-is_primary", "id").values_list("guardian_id", flat=True)
+    )
     assert links[0].is_primary and not links[1].is_primary
     invoice = Invoice.objects.get(pk=approved.invoice_id)
     assert invoice.status == "issued" and invoice.number.startswith("INV-") and invoice.total_minor == 15_000_000
@@ -355,8 +385,13 @@ def test_admission_numbers_skip_numbers_already_taken(school):
 def test_conversion_enrolls_the_student_with_family_seats_and_documents(school, registrar):
     sibling = Student.objects.for_school(school).get(admission_number="GFA/0001")
     parent = sibling.guardian_links.get().guardian
-    application = rf.in_status(school, S.APPROVED, registrar, guardians=[rf.guardian(phone=parent.phone)],
-                               documents=[("birth_certificate", rf.upload())])  # fmt: skip
+    application = rf.in_status(
+        school,
+        S.APPROVED,
+        registrar,
+        guardians=[rf.guardian(phone=parent.phone)],
+        documents=[("birth_certificate", rf.upload())],
+    )
     student = services.application_convert(application=application, actor=registrar, send_welcome=True)
     application.refresh_from_db()
     assert application.status == S.CONVERTED and application.student == student and application.converted_at
@@ -375,12 +410,22 @@ def test_conversion_enrolls_the_student_with_family_seats_and_documents(school, 
 def test_converting_twice_returns_the_same_student_and_creates_nothing(school, registrar):
     application = rf.in_status(school, S.APPROVED, registrar)
     student = services.application_convert(application=application, actor=registrar)
-    counts = (Student.objects.count(), Enrollment.objects.count(), ApplicationEvent.objects.count(),
-              OutboxEvent.objects.count(), AuditLog.objects.count())  # fmt: skip
+    counts = (
+        Student.objects.count(),
+        Enrollment.objects.count(),
+        ApplicationEvent.objects.count(),
+        OutboxEvent.objects.count(),
+        AuditLog.objects.count(),
+    )
     again = services.application_convert(application=application, actor=registrar, send_welcome=True)
     assert again == student
-    assert counts == (Student.objects.count(), Enrollment.objects.count(), ApplicationEvent.objects.count(),
-                      OutboxEvent.objects.count(), AuditLog.objects.count())  # fmt: skip
+    assert counts == (
+        Student.objects.count(),
+        Enrollment.objects.count(),
+        ApplicationEvent.objects.count(),
+        OutboxEvent.objects.count(),
+        AuditLog.objects.count(),
+    )
 
 
 def test_converting_an_admitted_student_activates_them(school, registrar):
@@ -399,10 +444,16 @@ def test_conversion_moves_the_applicants_timetable_seats(school, registrar):
     from academics.placement import application_place
 
     group = school.class_groups.order_by("id").first()
-    slot = ScheduleSlot.objects.create(school=school, term=school.current_term(), class_group=group, subject="Maths",
-                                       weekday=1, start_time=datetime.time(8), end_time=datetime.time(9))  # fmt: skip
-    application = services.application_transition(application=rf.submit(school), to_status=S.IN_REVIEW,
-                                                  actor=registrar)  # fmt: skip
+    slot = ScheduleSlot.objects.create(
+        school=school,
+        term=school.current_term(),
+        class_group=group,
+        subject="Maths",
+        weekday=1,
+        start_time=datetime.time(8),
+        end_time=datetime.time(9),
+    )
+    application = services.application_transition(application=rf.submit(school), to_status=S.IN_REVIEW, actor=registrar)
     application_place(application=application, actor=registrar, class_group=group, slot_ids=[slot.pk])
     application = services.application_approve(application=application, actor=registrar)
     student = services.application_convert(application=application, actor=registrar)
@@ -414,8 +465,15 @@ def test_rejecting_gives_the_timetable_seats_back(school, registrar):
     from academics.placement import application_place
 
     group = school.class_groups.order_by("id").first()
-    slot = ScheduleSlot.objects.create(school=school, term=school.current_term(), class_group=group, subject="Maths",
-                                       weekday=2, start_time=datetime.time(8), end_time=datetime.time(9))  # fmt: skip
+    slot = ScheduleSlot.objects.create(
+        school=school,
+        term=school.current_term(),
+        class_group=group,
+        subject="Maths",
+        weekday=2,
+        start_time=datetime.time(8),
+        end_time=datetime.time(9),
+    )
     application = rf.submit(school)
     application_place(application=application, actor=registrar, class_group=group, slot_ids=[slot.pk])
     services.application_transition(application=application, to_status=S.REJECTED, actor=registrar)

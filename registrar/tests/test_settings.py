@@ -85,8 +85,9 @@ def test_saving_the_checklist_recounts_open_applications_but_not_enrolled_ones(s
     # given an enrolled application, an open one without documents and one with a birth certificate
     enrolled = rf.in_status(school, S.CONVERTED, registrar)
     bare = rf.submit(school, child=rf.applicant(first_name="Ada"))
-    with_certificate = rf.submit(school, child=rf.applicant(first_name="Bola"),
-                                 documents=[("birth_certificate", rf.upload())])  # fmt: skip
+    with_certificate = rf.submit(
+        school, child=rf.applicant(first_name="Bola"), documents=[("birth_certificate", rf.upload())]
+    )
     assert {a.missing_documents for a in (enrolled, bare, with_certificate)} == {0}
     # when the registrar requires a birth certificate from everyone and a photo from JSS 1
     response = reg.post(DOCUMENTS, {"require-birth_certificate": [""], "require-photo": ["JSS 1"]})
@@ -167,8 +168,11 @@ def test_the_recount_costs_the_same_queries_however_many_applications(school, re
     rf.submit(school, child=rf.applicant(first_name="Femi", class_level="JSS 2"))
     few = cost([("", "photo")])
     for n in range(8):
-        rf.submit(school, child=rf.applicant(first_name=f"Child{n}", class_level="JSS 2" if n % 2 else "JSS 1"),
-                  documents=[("photo", rf.upload(rf.PNG, "p.png", "image/png"))] if n % 3 == 0 else ())  # fmt: skip
+        rf.submit(
+            school,
+            child=rf.applicant(first_name=f"Child{n}", class_level="JSS 2" if n % 2 else "JSS 1"),
+            documents=[("photo", rf.upload(rf.PNG, "p.png", "image/png"))] if n % 3 == 0 else (),
+        )
     assert cost([("", "birth_certificate")]) == few
     missing = sorted(Application.objects.for_school(school).values_list("missing_documents", flat=True))
     assert missing == [1] * 10
@@ -285,14 +289,18 @@ def test_api_round_trip(school, api, registrar):
     assert body["levels"] == ["JSS 1"] and body["requirements"] == []
     assert body["admission_number_pattern"] == "{YEAR}/{SEQ:4}" and body["next_admission_number"].endswith("/0001")
     # when an integrator replaces both
-    wanted = {"requirements": [{"level": "JSS 1", "kind": "photo"}, {"level": "", "kind": "birth_certificate"}],
-              "admission_number_pattern": "GFA-{SEQ:5}"}  # fmt: skip
+    wanted = {
+        "requirements": [{"level": "JSS 1", "kind": "photo"}, {"level": "", "kind": "birth_certificate"}],
+        "admission_number_pattern": "GFA-{SEQ:5}",
+    }
     response = api.put(API, wanted, format="json")
     # then the answer is what a later GET reads, and the open application was recounted
     assert response.status_code == 200, response.json()
     assert response.json() == api.get(API).json()
-    assert response.json()["requirements"] == [{"level": "", "kind": "birth_certificate"},
-                                               {"level": "JSS 1", "kind": "photo"}]  # fmt: skip
+    assert response.json()["requirements"] == [
+        {"level": "", "kind": "birth_certificate"},
+        {"level": "JSS 1", "kind": "photo"},
+    ]
     assert response.json()["next_admission_number"] == "GFA-00001"
     application.refresh_from_db()
     assert application.missing_documents == 2
@@ -301,14 +309,20 @@ def test_api_round_trip(school, api, registrar):
 def test_api_reports_every_bad_field_and_saves_nothing(school, api, registrar):
     api.force_authenticate(registrar)
     DocumentRequirement.objects.create(school=school, level="", kind="photo")
-    response = api.put(API, {"requirements": [{"level": "", "kind": "birth_certificate"},
-                                              {"level": "SS 9", "kind": "photo"}],
-                             "admission_number_pattern": "{YEAR}"}, format="json")  # fmt: skip
+    response = api.put(
+        API,
+        {
+            "requirements": [{"level": "", "kind": "birth_certificate"}, {"level": "SS 9", "kind": "photo"}],
+            "admission_number_pattern": "{YEAR}",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     fields = response.json()["error"]["fields"]
     assert set(fields) == {"requirements.1.level", "admission_number_pattern"}
-    bad_kind = api.put(API, {"requirements": [{"level": "", "kind": "passport"}], "admission_number_pattern": "{SEQ}"},
-                       format="json")  # fmt: skip
+    bad_kind = api.put(
+        API, {"requirements": [{"level": "", "kind": "passport"}], "admission_number_pattern": "{SEQ}"}, format="json"
+    )
     assert bad_kind.status_code == 400 and set(bad_kind.json()["error"]["fields"]) == {"requirements.0.kind"}
     assert rules(school) == [("", "photo", True)] and pattern_of(school) == "{YEAR}/{SEQ:4}"
 

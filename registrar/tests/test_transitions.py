@@ -19,9 +19,14 @@ pytestmark = pytest.mark.django_db
 S = Application.Status
 OPEN = [S.PENDING, S.IN_REVIEW, S.NEEDS_INFO, S.APPROVED]
 ALLOWED = {
-    (S.PENDING, S.IN_REVIEW), (S.IN_REVIEW, S.NEEDS_INFO), (S.IN_REVIEW, S.APPROVED), (S.NEEDS_INFO, S.IN_REVIEW),
-    (S.APPROVED, S.CONVERTED), *((s, S.REJECTED) for s in OPEN), *((s, S.WITHDRAWN) for s in OPEN),
-}  # fmt: skip
+    (S.PENDING, S.IN_REVIEW),
+    (S.IN_REVIEW, S.NEEDS_INFO),
+    (S.IN_REVIEW, S.APPROVED),
+    (S.NEEDS_INFO, S.IN_REVIEW),
+    (S.APPROVED, S.CONVERTED),
+    *((s, S.REJECTED) for s in OPEN),
+    *((s, S.WITHDRAWN) for s in OPEN),
+}
 MATRIX = list(itertools.product(S.values, S.values))
 
 
@@ -37,8 +42,13 @@ def test_every_allowed_move_is_recorded_audited_and_emitted(school, registrar, f
     application = rf.in_status(school, from_status, registrar)
     events_before = ApplicationEvent.objects.filter(application=application, kind="status").count()
     # when
-    moved = services.application_transition(application=application, to_status=to_status, actor=registrar,
-                                             note="checked", needs_info_items=["Last school report"])  # fmt: skip
+    moved = services.application_transition(
+        application=application,
+        to_status=to_status,
+        actor=registrar,
+        note="checked",
+        needs_info_items=["Last school report"],
+    )
     # then
     application.refresh_from_db()
     assert moved.status == application.status == to_status
@@ -46,11 +56,17 @@ def test_every_allowed_move_is_recorded_audited_and_emitted(school, registrar, f
     assert ApplicationEvent.objects.filter(application=application, kind="status").count() == events_before + 1
     assert (event.from_status, event.to_status, event.actor) == (from_status, to_status, registrar)
     assert application.status_changed_at == event.at
-    assert AuditLog.objects.filter(action="application.status_changed", target_id=str(application.pk),
-                                   changes__to=to_status).exists()  # fmt: skip
+    assert AuditLog.objects.filter(
+        action="application.status_changed", target_id=str(application.pk), changes__to=to_status
+    ).exists()
     emitted = OutboxEvent.objects.get(event_type="selfreg.status.updated", payload__event_id=event.pk)
-    assert emitted.payload == {"application_id": application.pk, "reference": application.reference,
-                               "from": from_status, "to": to_status, "event_id": event.pk}  # fmt: skip
+    assert emitted.payload == {
+        "application_id": application.pk,
+        "reference": application.reference,
+        "from": from_status,
+        "to": to_status,
+        "event_id": event.pk,
+    }
     converted = OutboxEvent.objects.filter(event_type="selfreg.converted", payload__application_id=application.pk)
     assert converted.exists() == (to_status == S.CONVERTED)
 
@@ -63,8 +79,9 @@ def test_every_other_move_is_refused_naming_both_statuses(school, registrar, fro
     outbox = OutboxEvent.objects.count()
     # when
     with pytest.raises(RegistrarError) as refused:
-        services.application_transition(application=application, to_status=to_status, actor=registrar,
-                                         needs_info_items=["Photo"])  # fmt: skip
+        services.application_transition(
+            application=application, to_status=to_status, actor=registrar, needs_info_items=["Photo"]
+        )
     # then
     assert refused.value.code == "invalid_transition"
     assert f"from {label(from_status)} to {label(to_status)}" in refused.value.message
@@ -86,8 +103,9 @@ def test_needs_info_needs_a_list_of_what_is_missing(school, registrar):
     application = rf.in_status(school, S.IN_REVIEW, registrar)
     for items in (None, [], ["  "], ""):
         with pytest.raises(RegistrarError) as refused:
-            services.application_transition(application=application, to_status=S.NEEDS_INFO, actor=registrar,
-                                             needs_info_items=items)  # fmt: skip
+            services.application_transition(
+                application=application, to_status=S.NEEDS_INFO, actor=registrar, needs_info_items=items
+            )
         assert "needs_info_items" in refused.value.fields
     application.refresh_from_db()
     assert application.status == S.IN_REVIEW
@@ -97,8 +115,12 @@ def test_needs_info_asks_the_family_with_the_documented_variables_and_an_upload_
     from messaging.rendering import VARIABLES
 
     application = rf.in_status(school, S.IN_REVIEW, registrar)
-    services.application_transition(application=application, to_status=S.NEEDS_INFO, actor=registrar,
-                                    needs_info_items=["birth_certificate", "Passport photo", " "])  # fmt: skip
+    services.application_transition(
+        application=application,
+        to_status=S.NEEDS_INFO,
+        actor=registrar,
+        needs_info_items=["birth_certificate", "Passport photo", " "],
+    )
     request = OutboxEvent.objects.get(event_type="messaging.requested", payload__template="APPLICATION_NEEDS_INFO")
     context = request.payload["context"]
     assert set(context) <= set(VARIABLES["APPLICATION_NEEDS_INFO"])
@@ -115,8 +137,7 @@ def test_needs_info_asks_the_family_with_the_documented_variables_and_an_upload_
 
 
 def test_approving_needs_a_placement(school, registrar):
-    application = services.application_transition(application=rf.submit(school), to_status=S.IN_REVIEW,
-                                                  actor=registrar)  # fmt: skip
+    application = services.application_transition(application=rf.submit(school), to_status=S.IN_REVIEW, actor=registrar)
     with pytest.raises(RegistrarError) as refused:
         services.application_transition(application=application, to_status=S.APPROVED, actor=registrar)
     assert refused.value.fields == {"placement": ["Place the applicant in a class first."]}

@@ -21,10 +21,27 @@ class ImportJobOutput(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "file_name", "file_key", "mode", "status", "message", "total_rows", "processed_rows", "percent",
-            "created_count", "updated_count", "unchanged_count", "failed_count", "warning_count", "extra_headers",
-            "first_errors", "has_errors_report", "created_at", "started_at", "finished_at",
-        ]  # fmt: skip
+            "id",
+            "file_name",
+            "file_key",
+            "mode",
+            "status",
+            "message",
+            "total_rows",
+            "processed_rows",
+            "percent",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "failed_count",
+            "warning_count",
+            "extra_headers",
+            "first_errors",
+            "has_errors_report",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
     def get_has_errors_report(self, job) -> bool:
         return bool(job.errors_key)

@@ -40,24 +40,64 @@ def _guardian_columns(n):
     bare = {"phone": ("Phone", "Phone number", "GSM"), "email": ("Email", "Email address")} if n == 1 else {}
     fields = [
         # key, header suffix, description, example, other suffixes
-        ("first_name", "first name", "First name of the parent or guardian.", ("Ngozi", "Emeka"),
-         ("given name", "forename")),
-        ("last_name", "last name", "Surname of the parent or guardian.", ("Okafor", "Okafor"),
-         ("surname", "family name")),
-        ("relationship", "relationship", "How they are related to the student, e.g. Mother, Father or Uncle.",
-         ("Mother", "Father"), ("relation", "relationship to student")),
-        ("phone", "phone", "Mobile number; numbers without a country code are read as local numbers.",
-         ("08031234567", "08051234567"), ("phone number", "mobile", "mobile number", "telephone", "GSM")),
+        (
+            "first_name",
+            "first name",
+            "First name of the parent or guardian.",
+            ("Ngozi", "Emeka"),
+            ("given name", "forename"),
+        ),
+        (
+            "last_name",
+            "last name",
+            "Surname of the parent or guardian.",
+            ("Okafor", "Okafor"),
+            ("surname", "family name"),
+        ),
+        (
+            "relationship",
+            "relationship",
+            "How they are related to the student, e.g. Mother, Father or Uncle.",
+            ("Mother", "Father"),
+            ("relation", "relationship to student"),
+        ),
+        (
+            "phone",
+            "phone",
+            "Mobile number; numbers without a country code are read as local numbers.",
+            ("08031234567", "08051234567"),
+            ("phone number", "mobile", "mobile number", "telephone", "GSM"),
+        ),
         ("email", "email", "Email address.", ("ngozi.okafor@example.com", ""), ("email address",)),
-        ("channel", "preferred channel", "SMS, WhatsApp or Email; leave blank for SMS (or Email if there is no phone).",
-         ("WhatsApp", ""), ("channel", "contact channel", "preferred contact")),
-        ("consent_sms", "consents to SMS", "Yes if they agreed to receive school messages by SMS; blank means No.",
-         ("Yes", "Yes"), ("SMS consent", "consent to SMS")),
-        ("consent_whatsapp", "consents to WhatsApp", "Yes if they agreed to receive school messages on WhatsApp.",
-         ("Yes", "No"), ("WhatsApp consent", "consent to WhatsApp")),
-        ("consent_email", "consents to email", "Yes if they agreed to receive school messages by email.",
-         ("No", "No"), ("email consent", "consent to email")),
-    ]  # fmt: skip
+        (
+            "channel",
+            "preferred channel",
+            "SMS, WhatsApp or Email; leave blank for SMS (or Email if there is no phone).",
+            ("WhatsApp", ""),
+            ("channel", "contact channel", "preferred contact"),
+        ),
+        (
+            "consent_sms",
+            "consents to SMS",
+            "Yes if they agreed to receive school messages by SMS; blank means No.",
+            ("Yes", "Yes"),
+            ("SMS consent", "consent to SMS"),
+        ),
+        (
+            "consent_whatsapp",
+            "consents to WhatsApp",
+            "Yes if they agreed to receive school messages on WhatsApp.",
+            ("Yes", "No"),
+            ("WhatsApp consent", "consent to WhatsApp"),
+        ),
+        (
+            "consent_email",
+            "consents to email",
+            "Yes if they agreed to receive school messages by email.",
+            ("No", "No"),
+            ("email consent", "consent to email"),
+        ),
+    ]
     columns = []
     for key, suffix, description, examples, others in fields:
         header = f"Guardian {n} {suffix}"
@@ -68,21 +108,47 @@ def _guardian_columns(n):
 
 
 COLUMNS = [
-    Column("admission_number", "Admission number", True, "The student's admission number; it must be unique in the "
-           "school and is how a later import finds the same student.", "ADM/2024/001",
-           ("Admission no", "Adm no", "Adm number", "Admission", "Reg number", "Reg no", "Registration number",
-            "Student number")),
+    Column(
+        "admission_number",
+        "Admission number",
+        True,
+        "The student's admission number; it must be unique in the "
+        "school and is how a later import finds the same student.",
+        "ADM/2024/001",
+        (
+            "Admission no",
+            "Adm no",
+            "Adm number",
+            "Admission",
+            "Reg number",
+            "Reg no",
+            "Registration number",
+            "Student number",
+        ),
+    ),
     Column("first_name", "First name", True, "The student's first name.", "Chiamaka", ("Given name", "Forename")),
     Column("last_name", "Last name", True, "The student's surname.", "Okafor", ("Surname", "Family name")),
     Column("other_names", "Other names", False, "Middle names, if any.", "Adaeze", ("Middle name", "Middle names")),
-    Column("date_of_birth", "Date of birth", False, "Day first, e.g. 14/03/2014, or 2014-03-14.", "14/03/2014",
-           ("DOB", "Birth date", "Birthday")),
+    Column(
+        "date_of_birth",
+        "Date of birth",
+        False,
+        "Day first, e.g. 14/03/2014, or 2014-03-14.",
+        "14/03/2014",
+        ("DOB", "Birth date", "Birthday"),
+    ),
     Column("gender", "Gender", False, "Female or Male (F or M also work); may be left blank.", "Female", ("Sex",)),
-    Column("class_group", "Class", True, "The class for the current term, written as it is named in Classpoint.",
-           "JSS 1A", ("Class name", "Arm", "Class arm", "Class group", "Form")),
+    Column(
+        "class_group",
+        "Class",
+        True,
+        "The class for the current term, written as it is named in Classpoint.",
+        "JSS 1A",
+        ("Class name", "Arm", "Class arm", "Class group", "Form"),
+    ),
     *_guardian_columns(1),
     *_guardian_columns(2),
-]  # fmt: skip
+]
 
 
 def _normalise_header(text):
@@ -120,16 +186,22 @@ def _fallback_decode(exc):
 codecs.register_error(_FALLBACK_ERRORS, _fallback_decode)
 
 _NOT_CSV = (
-    (b"PK\x03\x04", "This looks like an Excel workbook, not a CSV file: open it in Excel, use Save as CSV "
-                    "(choose “CSV UTF-8” if offered) and upload the new file."),
-    (b"\xd0\xcf\x11\xe0", "This looks like an old Excel workbook (.xls), not a CSV file: open it in Excel, "
-                          "use Save as CSV and upload the new file."),
+    (
+        b"PK\x03\x04",
+        "This looks like an Excel workbook, not a CSV file: open it in Excel, use Save as CSV "
+        "(choose “CSV UTF-8” if offered) and upload the new file.",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "This looks like an old Excel workbook (.xls), not a CSV file: open it in Excel, "
+        "use Save as CSV and upload the new file.",
+    ),
     (b"%PDF", "This is a PDF document, not a CSV file: upload the student list saved as CSV from your spreadsheet."),
     (b"\x89PNG", "This is an image, not a CSV file: upload the student list saved as CSV from your spreadsheet."),
     (b"\xff\xd8", "This is an image, not a CSV file: upload the student list saved as CSV from your spreadsheet."),
     (b"\xff\xfe", "This file is saved as Unicode text (UTF-16): save it from your spreadsheet as CSV UTF-8 instead."),
     (b"\xfe\xff", "This file is saved as Unicode text (UTF-16): save it from your spreadsheet as CSV UTF-8 instead."),
-)  # fmt: skip
+)
 _BINARY = "This does not look like a CSV file (it contains binary data): save your spreadsheet as CSV and upload that."
 
 

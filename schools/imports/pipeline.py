@@ -32,9 +32,16 @@ FIRST_ERRORS_KEPT = 20
 ERRORS_HEADER = ["Row", "Column", "Value", "Problem", "Severity"]
 STUDENT_FIELDS = ("first_name", "last_name", "other_names", "date_of_birth", "gender")
 GUARDIAN_FIELDS = (
-    "first_name", "last_name", "relationship", "phone", "email", "preferred_channel",
-    "consent_sms", "consent_whatsapp", "consent_email",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "relationship",
+    "phone",
+    "email",
+    "preferred_channel",
+    "consent_sms",
+    "consent_whatsapp",
+    "consent_email",
+)
 
 
 class _Rollback(Exception):
@@ -133,10 +140,13 @@ def _process(job, handle):
             chunk.clear()
             ImportJob.objects.filter(pk=job.pk).update(
                 processed_rows=F("processed_rows") + len(outcomes) + pending_failed[0],
-                created_count=counts["created"], updated_count=counts["updated"],
-                unchanged_count=counts["unchanged"], failed_count=counts["failed"],
-                warning_count=counts["warnings"], first_errors=first_errors,
-            )  # fmt: skip
+                created_count=counts["created"],
+                updated_count=counts["updated"],
+                unchanged_count=counts["unchanged"],
+                failed_count=counts["failed"],
+                warning_count=counts["warnings"],
+                first_errors=first_errors,
+            )
             pending_failed[0] = 0
 
         pending_failed = [0]
@@ -174,9 +184,11 @@ def _process(job, handle):
         held_back.close()
         if pending_failed[0]:
             ImportJob.objects.filter(pk=job.pk).update(
-                processed_rows=F("processed_rows") + pending_failed[0], failed_count=counts["failed"],
-                warning_count=counts["warnings"], first_errors=first_errors,
-            )  # fmt: skip
+                processed_rows=F("processed_rows") + pending_failed[0],
+                failed_count=counts["failed"],
+                warning_count=counts["warnings"],
+                first_errors=first_errors,
+            )
         errors_key = ""
         if problems_written:
             report.seek(0)
@@ -186,13 +198,18 @@ def _process(job, handle):
             )
     job.refresh_from_db()
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.SUCCEEDED, finished_at=timezone.now(), errors_key=errors_key,
+        status=ImportJob.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        errors_key=errors_key,
         total_rows=job.processed_rows,
-    )  # fmt: skip
+    )
     audit(
-        school=school, actor=job.created_by, action="import.finished", target=job,
+        school=school,
+        actor=job.created_by,
+        action="import.finished",
+        target=job,
         changes={"mode": job.mode, "file": job.file_name, **counts},
-    )  # fmt: skip
+    )
 
 
 def _apply_chunk(job, term, groups, rows, touched):

@@ -18,17 +18,36 @@ from .csvfile import COLUMNS
 HEADERS = {c.key: c.header for c in COLUMNS}
 MAX_CELL = 200
 GUARDIAN_FIELDS = (
-    "first_name", "last_name", "relationship", "phone", "email", "channel",
-    "consent_sms", "consent_whatsapp", "consent_email",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "relationship",
+    "phone",
+    "email",
+    "channel",
+    "consent_sms",
+    "consent_whatsapp",
+    "consent_email",
+)
 GENDERS = {"f": "female", "female": "female", "girl": "female", "m": "male", "male": "male", "boy": "male"}
 CHANNELS = {"sms": "sms", "text": "sms", "textmessage": "sms", "whatsapp": "whatsapp", "email": "email"}
 CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", "email": "Email"}
 YES = frozenset({"yes", "y", "true", "1", "x"})
 NO = frozenset({"no", "n", "false", "0", ""})
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]  # fmt: skip
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 MONTH_WORDS = {m.lower(): i for i, m in enumerate(MONTHS, 1)} | {m[:3].lower(): i for i, m in enumerate(MONTHS, 1)}
 MONTH_WORDS["sept"] = 9
 DATE_HINT = "Use a date like 25/12/2014 or 2014-12-25."

@@ -51,11 +51,15 @@ def import_job_create(*, school, actor, file_key, mode, file_name=""):
             "Unknown file.", code="unknown_file", fields={"file_key": ["Nothing was uploaded there yet."]}
         )
     job = ImportJob.objects.create(
-        school=school, created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        file_key=file_key, file_name=(file_name or file_key.rsplit("/", 1)[-1])[:255], mode=mode,
-    )  # fmt: skip
-    audit(school=school, actor=actor, action="import.requested", target=job,
-          changes={"file": job.file_name, "mode": mode})  # fmt: skip
+        school=school,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        file_key=file_key,
+        file_name=(file_name or file_key.rsplit("/", 1)[-1])[:255],
+        mode=mode,
+    )
+    audit(
+        school=school, actor=actor, action="import.requested", target=job, changes={"file": job.file_name, "mode": mode}
+    )
     emit(school=school, event_type="import.requested", payload={"import_job_id": job.pk}, dedupe_key=f"import:{job.pk}")
     return job
 

@@ -24,7 +24,7 @@ def test_provision_school_from_the_admin(platform_client):
             "timezone": "Africa/Lagos",
             "currency": "NGN",
             "country": "NG",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     assert School.objects.get(slug="hilltop").domains.get().hostname == "hilltop.classpoint.ng"
@@ -40,7 +40,7 @@ def test_admin_provision_shows_field_errors_and_creates_nothing(platform_client,
             "timezone": "Africa/Lagos",
             "currency": "NGN",
             "country": "NG",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 200 and "already exists" in response.content.decode()
     assert School.objects.count() == 1

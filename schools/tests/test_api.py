@@ -252,8 +252,12 @@ def test_a_full_class_refuses_another_enrollment_counting_placed_applicants(inte
     group = ClassGroup.objects.create(school=school, name="JSS 1C", level="JSS 1", capacity=2)
     term = school.current_term()
     enrolled = school.enrollments.first()
-    assert integrator.patch(f"/api/v1/schools/greenfield/enrollments/{enrolled.pk}/",
-                            {"class_group_id": group.pk}).status_code == 200  # fmt: skip
+    assert (
+        integrator.patch(
+            f"/api/v1/schools/greenfield/enrollments/{enrolled.pk}/", {"class_group_id": group.pk}
+        ).status_code
+        == 200
+    )
     applicant = place(submit(school), class_group=group)
     newcomer = Student.objects.create(school=school, admission_number="GFA/NEW1", first_name="New", last_name="Pupil")
     # when another pupil is enrolled there

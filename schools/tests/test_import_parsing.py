@@ -14,8 +14,15 @@ from schools.imports.rows import RowValidator
 
 TODAY = datetime.date(2025, 6, 15)
 CLASSES = ["JSS 1A", "JSS 1B", "SS 2 Science"]
-HEADER = ["Admission number", "First name", "Last name", "Class", "Guardian 1 first name", "Guardian 1 last name",
-          "Guardian 1 phone"]  # fmt: skip
+HEADER = [
+    "Admission number",
+    "First name",
+    "Last name",
+    "Class",
+    "Guardian 1 first name",
+    "Guardian 1 last name",
+    "Guardian 1 phone",
+]
 
 
 def csv_bytes(rows, *, delimiter=",", encoding="utf-8", bom=False):
@@ -148,12 +155,18 @@ def test_header_row_without_any_required_column_is_rejected():
 
 @pytest.mark.parametrize(
     "data, expected",
-    [(b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old Excel"),
-     (b"%PDF-1.7\n", "PDF"), (b"\x89PNG\r\n\x1a\n", "image"), (b"\xff\xd8\xff\xe0", "image"),
-     ("Admission number\tClass\r\n".encode("utf-16"), "UTF-16"),
-     (b"Admission number,Class\r\nA1\x00\x00,JSS 1A\r\n", "binary data"),
-     (b"", "empty"), (b" \r\n\r\n\t\r\n", "no header row")],
-)  # fmt: skip
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old Excel"),
+        (b"%PDF-1.7\n", "PDF"),
+        (b"\x89PNG\r\n\x1a\n", "image"),
+        (b"\xff\xd8\xff\xe0", "image"),
+        ("Admission number\tClass\r\n".encode("utf-16"), "UTF-16"),
+        (b"Admission number,Class\r\nA1\x00\x00,JSS 1A\r\n", "binary data"),
+        (b"", "empty"),
+        (b" \r\n\r\n\t\r\n", "no header row"),
+    ],
+)
 def test_files_that_are_not_csv_are_rejected(data, expected):
     with pytest.raises(CsvFileError) as exc:
         open_csv(io.BytesIO(data), max_rows=9)
@@ -215,10 +228,18 @@ def test_header_aliases_never_collide_between_columns():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [('=HYPERLINK("http://x.example","click")', '\'=HYPERLINK("http://x.example","click")'),
-     ("+2348031234567", "'+2348031234567"), ("-1", "'-1"), ("@SUM(A1:A2)", "'@SUM(A1:A2)"), ("\tx", "'\tx"),
-     ("\rx", "'\rx"), ("Ada = Obi", "Ada = Obi"), (42, "42"), (None, "")],
-)  # fmt: skip
+    [
+        ('=HYPERLINK("http://x.example","click")', '\'=HYPERLINK("http://x.example","click")'),
+        ("+2348031234567", "'+2348031234567"),
+        ("-1", "'-1"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Ada = Obi", "Ada = Obi"),
+        (42, "42"),
+        (None, ""),
+    ],
+)
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
 
@@ -238,8 +259,11 @@ def test_template_reads_back_and_its_example_row_is_valid():
     assert problems == [] and clean.date_of_birth == datetime.date(2014, 3, 14) and len(clean.guardians) == 2
     assert csvfile.template_descriptions()[0] == ("Admission number", True, COLUMNS[0].description)
     assert [h for h, required, _ in csvfile.template_descriptions() if required] == [
-        "Admission number", "First name", "Last name", "Class"
-    ]  # fmt: skip
+        "Admission number",
+        "First name",
+        "Last name",
+        "Class",
+    ]
 
 
 # --- checking rows -----------------------------------------------------------------------------------------------
@@ -247,16 +271,28 @@ def test_template_reads_back_and_its_example_row_is_valid():
 
 def test_valid_row_is_cleaned():
     values = row(
-        other_names="Adaeze", date_of_birth="2014-03-14", gender="Girl", class_group="jss1a",
-        guardian1_first_name="Ngozi", guardian1_last_name="Okafor", guardian1_phone="0803 123 4567",
-        guardian1_email="Ngozi.Okafor@Example.COM", guardian1_consent_sms="Y", guardian1_consent_whatsapp="x",
-        guardian2_first_name="Emeka", guardian2_last_name="Okafor", guardian2_email="emeka@example.com",
-    )  # fmt: skip
+        other_names="Adaeze",
+        date_of_birth="2014-03-14",
+        gender="Girl",
+        class_group="jss1a",
+        guardian1_first_name="Ngozi",
+        guardian1_last_name="Okafor",
+        guardian1_phone="0803 123 4567",
+        guardian1_email="Ngozi.Okafor@Example.COM",
+        guardian1_consent_sms="Y",
+        guardian1_consent_whatsapp="x",
+        guardian2_first_name="Emeka",
+        guardian2_last_name="Okafor",
+        guardian2_email="emeka@example.com",
+    )
     clean, problems = validator().validate(7, values)
     assert problems == []
     assert (clean.row, clean.class_group_name, clean.gender, clean.date_of_birth) == (
-        7, "JSS 1A", "female", datetime.date(2014, 3, 14)
-    )  # fmt: skip
+        7,
+        "JSS 1A",
+        "female",
+        datetime.date(2014, 3, 14),
+    )
     first, second = clean.guardians
     assert (first.phone, first.email, first.preferred_channel) == ("+2348031234567", "ngozi.okafor@example.com", "sms")
     assert (first.consent_sms, first.consent_whatsapp, first.consent_email) == (True, True, False)
@@ -294,13 +330,24 @@ def test_duplicate_admission_numbers_name_the_first_row():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("2014-03-25", "2014-03-25"), ("2014/3/25", "2014-03-25"), ("25/3/2014", "2014-03-25"),
-     ("25-03-2014", "2014-03-25"), ("25.03.2014", "2014-03-25"), ("05/05/2014", "2014-05-05"),
-     ("25/03/14", "2014-03-25"), ("14/06/25", "2025-06-14"),
-     ("16/06/25", "1925-06-16"),  # 2025-06-16 would be tomorrow
-     ("12 Mar 2014", "2014-03-12"), ("12 March 2014", "2014-03-12"), ("Mar 12, 2014", "2014-03-12"),
-     ("12-Mar-14", "2014-03-12"), ("1st sept 2014", "2014-09-01"), ("2014-03-25 00:00:00", "2014-03-25")],
-)  # fmt: skip
+    [
+        ("2014-03-25", "2014-03-25"),
+        ("2014/3/25", "2014-03-25"),
+        ("25/3/2014", "2014-03-25"),
+        ("25-03-2014", "2014-03-25"),
+        ("25.03.2014", "2014-03-25"),
+        ("05/05/2014", "2014-05-05"),
+        ("25/03/14", "2014-03-25"),
+        ("14/06/25", "2025-06-14"),
+        ("16/06/25", "1925-06-16"),  # 2025-06-16 would be tomorrow
+        ("12 Mar 2014", "2014-03-12"),
+        ("12 March 2014", "2014-03-12"),
+        ("Mar 12, 2014", "2014-03-12"),
+        ("12-Mar-14", "2014-03-12"),
+        ("1st sept 2014", "2014-09-01"),
+        ("2014-03-25 00:00:00", "2014-03-25"),
+    ],
+)
 def test_dates_people_type_are_accepted(raw, expected):
     clean, problems = validator().validate(2, row(date_of_birth=raw))
     assert problems == [] and clean.date_of_birth == datetime.date.fromisoformat(expected)
@@ -344,9 +391,12 @@ def test_unknown_gender_is_an_error():
 
 @pytest.mark.parametrize(
     "raw, message",
-    [("JS 1A", "Unknown class “JS 1A”. Did you mean “JSS 1A”?"), ("Primary 4", "Unknown class “Primary 4”."),
-     ("ss2 sciense", "Unknown class “ss2 sciense”. Did you mean “SS 2 Science”?")],
-)  # fmt: skip
+    [
+        ("JS 1A", "Unknown class “JS 1A”. Did you mean “JSS 1A”?"),
+        ("Primary 4", "Unknown class “Primary 4”."),
+        ("ss2 sciense", "Unknown class “ss2 sciense”. Did you mean “SS 2 Science”?"),
+    ],
+)
 def test_unknown_class_suggests_a_close_one(raw, message):
     assert problems_of(row(class_group=raw))[1] == {("Class", message, "error")}
 
@@ -368,13 +418,19 @@ def guardian(**cells):
         ({"phone": ""}, "Guardian 1 phone", "Give Guardian 1 a phone number or an email address."),
         ({"email": "ngozi@"}, "Guardian 1 email", "Enter a valid email address, e.g. ngozi.okafor@example.com."),
         ({"channel": "pigeon"}, "Guardian 1 preferred channel", "Use SMS, WhatsApp or Email, or leave it blank."),
-        ({"channel": "Email"}, "Guardian 1 preferred channel",
-         "Email needs Guardian 1 email: add the address or choose SMS."),
-        ({"phone": "", "email": "n@example.com", "channel": "WhatsApp"}, "Guardian 1 preferred channel",
-         "WhatsApp needs Guardian 1 phone: add the number or choose Email."),
+        (
+            {"channel": "Email"},
+            "Guardian 1 preferred channel",
+            "Email needs Guardian 1 email: add the address or choose SMS.",
+        ),
+        (
+            {"phone": "", "email": "n@example.com", "channel": "WhatsApp"},
+            "Guardian 1 preferred channel",
+            "WhatsApp needs Guardian 1 phone: add the number or choose Email.",
+        ),
         ({"consent_sms": "maybe"}, "Guardian 1 consents to SMS", "Use Yes or No; blank means No."),
     ],
-)  # fmt: skip
+)
 def test_guardian_problems(cells, column, message):
     clean, found = problems_of(guardian(**cells))
     assert clean is None and found == {(column, message, "error")}
@@ -386,9 +442,20 @@ def test_guardian_problem_carries_the_raw_value():
 
 
 @pytest.mark.parametrize(
-    "raw, expected", [("Yes", True), ("y", True), ("TRUE", True), ("1", True), ("X", True), ("no", False),
-                      ("N", False), ("false", False), ("0", False), ("", False)]
-)  # fmt: skip
+    "raw, expected",
+    [
+        ("Yes", True),
+        ("y", True),
+        ("TRUE", True),
+        ("1", True),
+        ("X", True),
+        ("no", False),
+        ("N", False),
+        ("false", False),
+        ("0", False),
+        ("", False),
+    ],
+)
 def test_consent_values(raw, expected):
     clean, _ = validator().validate(2, guardian(consent_whatsapp=raw, channel="whats app"))
     assert clean.guardians[0].consent_whatsapp is expected and clean.guardians[0].preferred_channel == "whatsapp"

@@ -15,10 +15,19 @@ from schools.models import ImportJob, Student
 pytestmark = pytest.mark.django_db
 
 HEADER = [
-    "Admission number", "First name", "Last name", "Date of birth", "Gender", "Class",
-    "Guardian 1 first name", "Guardian 1 last name", "Guardian 1 relationship", "Guardian 1 phone",
-    "Guardian 1 email", "Guardian 1 consents to SMS",
-]  # fmt: skip
+    "Admission number",
+    "First name",
+    "Last name",
+    "Date of birth",
+    "Gender",
+    "Class",
+    "Guardian 1 first name",
+    "Guardian 1 last name",
+    "Guardian 1 relationship",
+    "Guardian 1 phone",
+    "Guardian 1 email",
+    "Guardian 1 consents to SMS",
+]
 
 
 def make_csv(rows, header=HEADER, delimiter=",", encoding="utf-8", bom=False):
@@ -32,10 +41,22 @@ def make_csv(rows, header=HEADER, delimiter=",", encoding="utf-8", bom=False):
 
 def roll(n=3, start=1, klass="GFA JSS 1A"):
     return [
-        [f"IMP/{i:04d}", f"Pupil{i}", "Okafor" if i % 2 else "Bello", "25/12/2014", "f", klass, "Ngozi",
-         "Okafor" if i % 2 else "Bello", "Mother", f"0803 111 {i // 2:04d}", "", "yes"]
+        [
+            f"IMP/{i:04d}",
+            f"Pupil{i}",
+            "Okafor" if i % 2 else "Bello",
+            "25/12/2014",
+            "f",
+            klass,
+            "Ngozi",
+            "Okafor" if i % 2 else "Bello",
+            "Mother",
+            f"0803 111 {i // 2:04d}",
+            "",
+            "yes",
+        ]
         for i in range(start, start + n)
-    ]  # fmt: skip
+    ]
 
 
 def run_import(school, data, mode="import", name="roll.csv"):
@@ -131,8 +152,9 @@ def test_semicolons_bom_and_windows_1252_names(school):
 
 def test_excel_workbook_is_refused_at_upload(school):
     with pytest.raises(SchoolsError, match="Excel"):
-        import_job_from_upload(school=school, actor=None, uploaded=ContentFile(b"PK\x03\x04rest", name="roll.xlsx"),
-                               mode="import")  # fmt: skip
+        import_job_from_upload(
+            school=school, actor=None, uploaded=ContentFile(b"PK\x03\x04rest", name="roll.xlsx"), mode="import"
+        )
     assert not ImportJob.objects.exists()
 
 

@@ -22,18 +22,27 @@ def s3(settings):
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                 aws_secret_access_key="test").create_bucket(Bucket=BUCKET)  # fmt: skip
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).create_bucket(Bucket=BUCKET)
     settings.STORAGE_BACKEND = "s3"
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {"bucket_name": BUCKET, "endpoint_url": endpoint, "region_name": "us-east-1",
-                        "access_key": "test", "secret_key": "test", "querystring_auth": True,
-                        "querystring_expire": 300, "file_overwrite": False, "default_acl": None},
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "access_key": "test",
+                "secret_key": "test",
+                "querystring_auth": True,
+                "querystring_expire": 300,
+                "file_overwrite": False,
+                "default_acl": None,
+            },
         },
-    }  # fmt: skip
+    }
     yield endpoint
     server.stop()
 

@@ -8,5 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = sweep()
-        self.stdout.write(f"Released {result['released']} deferred message(s); "
-                          f"failed {result['stuck_failed']} interrupted send(s).")  # fmt: skip
+        self.stdout.write(
+            f"Released {result['released']} deferred message(s); failed {result['stuck_failed']} interrupted send(s)."
+        )

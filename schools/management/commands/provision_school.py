@@ -18,9 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         try:
             school, link = school_provision(
-                slug=o["slug"], name=o["name"], admin_email=o["admin_email"], timezone=o["timezone"],
-                currency=o["currency"], country=o["country"],
-            )  # fmt: skip
+                slug=o["slug"],
+                name=o["name"],
+                admin_email=o["admin_email"],
+                timezone=o["timezone"],
+                currency=o["currency"],
+                country=o["country"],
+            )
         except SchoolsError as exc:
             details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
             raise CommandError(f"{exc.message} {details}") from exc

@@ -24,14 +24,53 @@ from schools.models import (
 User = get_user_model()
 DEMO_PASSWORD = "classpoint-demo"
 FIRST = [
-    "Adaeze", "Chinedu", "Tobi", "Ifeoma", "Emeka", "Ngozi", "Olumide", "Funke", "Ibrahim", "Aisha", "Kelechi",
-    "Zainab", "Segun", "Bisi", "Uche", "Amaka", "Tunde", "Halima", "Femi", "Chioma", "Musa", "Yetunde", "Obinna",
+    "Adaeze",
+    "Chinedu",
+    "Tobi",
+    "Ifeoma",
+    "Emeka",
+    "Ngozi",
+    "Olumide",
+    "Funke",
+    "Ibrahim",
+    "Aisha",
+    "Kelechi",
+    "Zainab",
+    "Segun",
+    "Bisi",
+    "Uche",
+    "Amaka",
+    "Tunde",
+    "Halima",
+    "Femi",
+    "Chioma",
+    "Musa",
+    "Yetunde",
+    "Obinna",
     "Fatima",
-]  # fmt: skip
+]
 LAST = [
-    "Okafor", "Adeyemi", "Bello", "Eze", "Ogunleye", "Nwosu", "Abubakar", "Olawale", "Chukwu", "Balogun", "Okonkwo",
-    "Adebayo", "Usman", "Onyeka", "Afolabi", "Ibekwe", "Lawal", "Nnamdi", "Oyelaran", "Danjuma",
-]  # fmt: skip
+    "Okafor",
+    "Adeyemi",
+    "Bello",
+    "Eze",
+    "Ogunleye",
+    "Nwosu",
+    "Abubakar",
+    "Olawale",
+    "Chukwu",
+    "Balogun",
+    "Okonkwo",
+    "Adebayo",
+    "Usman",
+    "Onyeka",
+    "Afolabi",
+    "Ibekwe",
+    "Lawal",
+    "Nnamdi",
+    "Oyelaran",
+    "Danjuma",
+]
 LEVELS = ["JSS 1", "JSS 2", "JSS 3", "SS 1", "SS 2", "SS 3"]
 ROLES = ["school_admin", "registrar", "bursar", "teacher", "viewer"]
 
@@ -60,8 +99,9 @@ class Command(BaseCommand):
         riverside_admin = User.objects.get(email="admin@riverside.demo")
         logins.append(("riverside school_admin", riverside_admin.email))
         # The registrar also works at Riverside, so the school switcher has something to switch.
-        services.membership_grant(school=riverside, user=User.objects.get(email="registrar@greenfield.demo"),
-                                  role_key="registrar")  # fmt: skip
+        services.membership_grant(
+            school=riverside, user=User.objects.get(email="registrar@greenfield.demo"), role_key="registrar"
+        )
         for email in ("admin@greenfield.demo", "admin@riverside.demo"):
             user = User.objects.get(email=email)
             if not user.has_usable_password():
@@ -88,8 +128,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Admissions: {applications} applications on the registrar board, a JSS 1 timetable.")
         self.stdout.write(f"Dashboard: {kpi_days} past days of KPI sinks written for Greenfield (today is live).")
         if invoiced:
-            self.stdout.write(f"Fees: {invoiced} JSS 1 invoices issued for the current term, a few part-paid, "
-                              "two bank-transfer proofs waiting for review.")  # fmt: skip
+            self.stdout.write(
+                f"Fees: {invoiced} JSS 1 invoices issued for the current term, a few part-paid, "
+                "two bank-transfer proofs waiting for review."
+            )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         logins.insert(1, ("greenfield school_admin", "admin@greenfield.demo"))
         for label, email in logins:
@@ -120,9 +162,12 @@ class Command(BaseCommand):
         if session is None:
             school.sessions.filter(is_current=True).update(is_current=False)
             session = AcademicSession.objects.create(
-                school=school, name=f"{start_year}/{start_year + 1}", start_date=datetime.date(start_year, 9, 8),
-                end_date=datetime.date(start_year + 1, 7, 24), is_current=True,
-            )  # fmt: skip
+                school=school,
+                name=f"{start_year}/{start_year + 1}",
+                start_date=datetime.date(start_year, 9, 8),
+                end_date=datetime.date(start_year + 1, 7, 24),
+                is_current=True,
+            )
         terms = [
             ("First term", datetime.date(start_year, 9, 8), datetime.date(start_year, 12, 18)),
             ("Second term", datetime.date(start_year + 1, 1, 6), datetime.date(start_year + 1, 4, 2)),
@@ -133,9 +178,11 @@ class Command(BaseCommand):
         )
         for name, start, end in terms:
             Term.objects.get_or_create(
-                school=school, session=session, name=name,
+                school=school,
+                session=session,
+                name=name,
                 defaults={"start_date": start, "end_date": end, "is_current": False},
-            )  # fmt: skip
+            )
         if not school.terms.filter(is_current=True).exists():
             school.terms.filter(session=session, name=current_name).update(is_current=True)
         teachers = list(school.staff.all())
@@ -148,15 +195,16 @@ class Command(BaseCommand):
                     last_name=LAST[(i * 7) % len(LAST)],
                     title="Teacher",
                     email=f"teacher{i + 1}@{school.slug}.demo",
-                )  # fmt: skip
+                )
             )
         index = 0
         for level in LEVELS:
             for arm in "ABC"[:classes_per_level]:
                 ClassGroup.objects.get_or_create(
-                    school=school, name=f"{level}{arm}",
+                    school=school,
+                    name=f"{level}{arm}",
                     defaults={"level": level, "capacity": 60, "form_teacher": teachers[index]},
-                )  # fmt: skip
+                )
                 index += 1
 
     @transaction.atomic
@@ -189,23 +237,30 @@ class Command(BaseCommand):
             if family is None or rng.random() > 0.25:  # about one in four shares the previous family
                 last = rng.choice(LAST)
                 mother = Guardian(
-                    school=school, first_name=rng.choice(FIRST), last_name=last, relationship="Mother",
+                    school=school,
+                    first_name=rng.choice(FIRST),
+                    last_name=last,
+                    relationship="Mother",
                     phone=f"+23480{rng.randrange(10_000_000, 99_999_999)}",
                     email=f"{last.lower()}.{rng.randrange(1000, 9999)}@example.ng",
                     preferred_channel=rng.choice(["sms", "whatsapp", "email"]),
                     # Most families agreed to messages on admission; about one in twelve did not, so
                     # the message log also shows suppressed messages.
-                    consent_sms=rng.random() > 0.08, consent_whatsapp=rng.random() > 0.4,
+                    consent_sms=rng.random() > 0.08,
+                    consent_whatsapp=rng.random() > 0.4,
                     consent_email=rng.random() > 0.3,
-                )  # fmt: skip
+                )
                 new_guardians.append(mother)
                 family = (last, mother)
             last, guardian = family
             student = Student(
-                school=school, admission_number=number, first_name=rng.choice(FIRST), last_name=last,
+                school=school,
+                admission_number=number,
+                first_name=rng.choice(FIRST),
+                last_name=last,
                 gender=rng.choice(["female", "male"]),
                 date_of_birth=datetime.date(2008 + rng.randrange(0, 7), rng.randrange(1, 13), rng.randrange(1, 29)),
-            )  # fmt: skip
+            )
             new_students.append(student)
             families.append(guardian)
         Guardian.objects.bulk_create(new_guardians, batch_size=500)
@@ -222,7 +277,7 @@ class Command(BaseCommand):
                 [
                     Enrollment(school=school, student=s, term=term, class_group=groups[i % len(groups)])
                     for i, s in enumerate(new_students)
-                ],  # fmt: skip
+                ],
                 batch_size=500,
             )
         return len(new_students)
@@ -238,21 +293,34 @@ class Command(BaseCommand):
         if term is None or FeeItem.objects.for_school(school).exists():
             return 0
         items = {
-            code: fees.fee_item_create(school=school, actor=None, code=code, name=name, category=category,
-                                       default_amount_minor=amount)  # fmt: skip
+            code: fees.fee_item_create(
+                school=school, actor=None, code=code, name=name, category=category, default_amount_minor=amount
+            )
             for code, name, category, amount in [
-                ("tuition", "Tuition", "tuition", 18_500_000), ("levy", "Development levy", "other", 2_500_000),
-                ("books", "Books", "books", 3_200_000), ("bus", "School bus", "transport", 4_000_000),
+                ("tuition", "Tuition", "tuition", 18_500_000),
+                ("levy", "Development levy", "other", 2_500_000),
+                ("books", "Books", "books", 3_200_000),
+                ("bus", "School bus", "transport", 4_000_000),
             ]
-        }  # fmt: skip
+        }
         for level in LEVELS:
             fees.fee_schedule_create(
-                school=school, actor=None, term=term, level=level, name=f"{level}, {term.name}",
-                lines=[{"fee_item": items["tuition"], "amount_minor": 18_500_000 + 1_000_000 * LEVELS.index(level),
-                        "due_date": term.start_date}, {"fee_item": items["levy"], "amount_minor": 2_500_000},
-                       {"fee_item": items["books"], "amount_minor": 3_200_000},
-                       {"fee_item": items["bus"], "amount_minor": 4_000_000, "optional": True}],
-            )  # fmt: skip
+                school=school,
+                actor=None,
+                term=term,
+                level=level,
+                name=f"{level}, {term.name}",
+                lines=[
+                    {
+                        "fee_item": items["tuition"],
+                        "amount_minor": 18_500_000 + 1_000_000 * LEVELS.index(level),
+                        "due_date": term.start_date,
+                    },
+                    {"fee_item": items["levy"], "amount_minor": 2_500_000},
+                    {"fee_item": items["books"], "amount_minor": 3_200_000},
+                    {"fee_item": items["bus"], "amount_minor": 4_000_000, "optional": True},
+                ],
+            )
         count = 0
         students = school.students.filter(
             enrollments__term=term, enrollments__class_group__level="JSS 1", enrollments__status="active"
@@ -295,11 +363,16 @@ class Command(BaseCommand):
         link = invoice.student.guardian_links.select_related("guardian").first()
         slip = SimpleUploadedFile("transfer-slip.png", _demo_slip_png(), content_type="image/png")
         proofs.proof_submit_upload(
-            invoice=invoice, actor=None, uploaded=slip, amount_minor=invoice.balance_minor,
-            paid_on=invoice.school.local_today() - datetime.timedelta(days=1), bank_reference=f"DEMO-TRF-{invoice.pk}",
+            invoice=invoice,
+            actor=None,
+            uploaded=slip,
+            amount_minor=invoice.balance_minor,
+            paid_on=invoice.school.local_today() - datetime.timedelta(days=1),
+            bank_reference=f"DEMO-TRF-{invoice.pk}",
             payer_name=f"{link.guardian.first_name} {link.guardian.last_name}" if link else "",
-            source="guardian", guardian=link.guardian if link else None,
-        )  # fmt: skip
+            source="guardian",
+            guardian=link.guardian if link else None,
+        )
 
 
 def _demo_slip_png(width=240, height=120):
