@@ -9,7 +9,10 @@ from . import services
 def allocate_payment(event):
     p = event.payload
     services.invoice_apply_payment(
-        invoice_id=p["invoice_id"], transaction_id=p["transaction_id"], amount_minor=p["amount_minor"]
+        school=event.school,
+        invoice_id=p["invoice_id"],
+        transaction_id=p["transaction_id"],
+        amount_minor=p["amount_minor"],
     )
 
 
@@ -20,7 +23,11 @@ def start_batch(event):
 
     from .models import InvoiceBatch
 
-    if InvoiceBatch.objects.filter(pk=event.payload["batch_id"], status=InvoiceBatch.Status.PENDING).exists():
+    if (
+        InvoiceBatch.objects.for_school(event.school_id)
+        .filter(pk=event.payload["batch_id"], status=InvoiceBatch.Status.PENDING)
+        .exists()
+    ):
         # Its own task: a school-wide run must not hold up the outbox. The claim makes reruns no-ops.
         async_task(
             "fees.tasks.run_invoice_batch",
@@ -33,14 +40,16 @@ def start_batch(event):
 @handles("payment.reversed")
 def restore_balance(event):
     p = event.payload
-    services.invoice_reverse_payment(invoice_id=p["invoice_id"], transaction_id=p["transaction_id"])
+    services.invoice_reverse_payment(
+        school=event.school, invoice_id=p["invoice_id"], transaction_id=p["transaction_id"]
+    )
 
 
 @handles("invoice.issued")
 def tell_guardians_invoice_issued(event):
     from .notices import request_invoice_issued
 
-    request_invoice_issued(invoice_id=event.payload["invoice_id"])
+    request_invoice_issued(school=event.school, invoice_id=event.payload["invoice_id"])
 
 
 @handles("invoice.overdue")
@@ -48,5 +57,8 @@ def tell_guardians_invoice_overdue(event):
     from .notices import request_overdue_notice
 
     request_overdue_notice(
-        invoice_id=event.payload["invoice_id"], days_overdue=event.payload.get("days_overdue"), event_id=event.pk
+        school=event.school,
+        invoice_id=event.payload["invoice_id"],
+        days_overdue=event.payload.get("days_overdue"),
+        event_id=event.pk,
     )

@@ -20,16 +20,18 @@ def _guardians(invoice):
     )
 
 
-def _invoice(invoice_id):
-    return Invoice.objects.select_related("school", "student", "term__session").filter(pk=invoice_id).first()
+def _invoice(school, invoice_id):
+    # Within the event's school only: a payload naming another school's invoice messages no one.
+    found = Invoice.objects.for_school(school).select_related("school", "student", "term__session")
+    return found.filter(pk=invoice_id).first()
 
 
 @transaction.atomic
-def request_invoice_issued(*, invoice_id):
+def request_invoice_issued(*, school, invoice_id):
     """INVOICE_ISSUED to each guardian of the student, once per invoice and guardian."""
     from payments.proofs import guardian_link
 
-    invoice = _invoice(invoice_id)
+    invoice = _invoice(school, invoice_id)
     if invoice is None or not invoice.is_payable:
         return 0
     student = invoice.student
@@ -61,13 +63,13 @@ def request_invoice_issued(*, invoice_id):
 
 
 @transaction.atomic
-def request_overdue_notice(*, invoice_id, days_overdue=None, event_id=None):
+def request_overdue_notice(*, school, invoice_id, days_overdue=None, event_id=None):
     """OVERDUE_NOTICE about one invoice (the daily scan's reminder) to the student's primary
     guardian, in the same shape as the family reminders so one template serves both. Nothing if
     the invoice was paid or voided since the scan."""
     from payments.proofs import guardian_link
 
-    invoice = _invoice(invoice_id)
+    invoice = _invoice(school, invoice_id)
     if invoice is None or not invoice.has_balance_to_pay:
         return 0
     links = _guardians(invoice)

@@ -1,5 +1,7 @@
 """Every write to fees: keyword-only, atomic, audited; events emitted inside the transaction."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -21,6 +23,8 @@ from .models import (
     InvoiceDiscount,
     InvoiceLine,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _same_school(school, **objects):
@@ -263,14 +267,30 @@ def invoice_void(*, invoice, actor, reason):
     return invoice
 
 
+def _log_foreign_invoice(what, school, invoice_id):
+    # Events carry the school they belong to; a payload naming another school's invoice is a bug or
+    # a forgery, and acting on it would move money across schools.
+    log.warning(
+        "ignored a %s for invoice %s: not an invoice of school %s, the event's",
+        what,
+        invoice_id,
+        getattr(school, "pk", school),
+    )
+
+
 @transaction.atomic
-def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=None):
+def invoice_apply_payment(*, school, invoice_id, transaction_id, amount_minor, actor=None):
     """Apply a confirmed payment to its invoice once (the Allocation's unique transaction id), under
     a row lock on the invoice, filling instalments oldest first. Money beyond the balance (or paid on
-    a void invoice) becomes the family's credit, recorded once per transaction."""
+    a void invoice) becomes the family's credit, recorded once per transaction. An invoice outside
+    `school` (the event's) is left alone."""
     if Allocation.objects.filter(transaction_id=transaction_id).exists():
         return None
-    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice_id)
+    invoices = Invoice.objects.for_school(school).select_for_update(of=("self",)).select_related("school")
+    invoice = invoices.filter(pk=invoice_id).first()
+    if invoice is None:
+        _log_foreign_invoice("payment", school, invoice_id)
+        return None
     if Allocation.objects.filter(transaction_id=transaction_id).exists():  # a concurrent delivery got here first
         return None
     due = 0 if invoice.status == Invoice.Status.VOID else max(invoice.balance_minor, 0)
@@ -310,18 +330,26 @@ def invoice_apply_payment(*, invoice_id, transaction_id, amount_minor, actor=Non
 
 
 @transaction.atomic
-def invoice_reverse_payment(*, invoice_id, transaction_id, actor=None):
+def invoice_reverse_payment(*, school, invoice_id, transaction_id, actor=None):
     """Undo what a reversed payment applied, once: the reversal's Allocation carries the negated
     transaction id (transaction ids are positive), so a redelivery finds it and does nothing.
     Instalments give back from the newest filled. What the invoice no longer holds of the payment
     (an overpayment, or paid moved to credit since) comes out of the family's credit."""
-    original = Allocation.objects.filter(transaction_id=transaction_id).first()
-    if original is None or Allocation.objects.filter(transaction_id=-transaction_id).exists():
+    original = (
+        Allocation.objects.for_school(school).filter(transaction_id=transaction_id, invoice_id=invoice_id).first()
+    )
+    if original is None:
+        if Allocation.objects.filter(transaction_id=transaction_id).exclude(school=school).exists():
+            _log_foreign_invoice("reversal", school, invoice_id)
         return None
-    student_id = Invoice.objects.filter(pk=invoice_id).values_list("student_id", flat=True).get()
+    if Allocation.objects.filter(transaction_id=-transaction_id).exists():
+        return None
+    student_id = Invoice.objects.for_school(school).filter(pk=invoice_id).values_list("student_id", flat=True).get()
     guardian_id = credit.family_of(school=original.school_id, student_id=student_id)
     credit.lock_family(school=original.school_id, guardian_id=guardian_id, student_id=student_id)
-    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice_id)
+    invoice = (
+        Invoice.objects.for_school(school).select_for_update(of=("self",)).select_related("school").get(pk=invoice_id)
+    )
     if Allocation.objects.filter(transaction_id=-transaction_id).exists():
         return None
     restored = min(original.amount_minor, invoice.paid_minor)

@@ -22,7 +22,7 @@ def process_webhook(event):
 
 @handles("payment.confirmed")
 def issue_receipt(event):
-    services.receipt_issue(transaction_id=event.payload["transaction_id"])
+    services.receipt_issue(school=event.school, transaction_id=event.payload["transaction_id"])
 
 
 @handles("payment.confirmed")

@@ -337,12 +337,16 @@ def transaction_record(
 
 
 @transaction.atomic
-def receipt_issue(*, transaction_id):
-    """One receipt per confirmed transaction, numbered from the school's gapless counter."""
-    existing = Receipt.objects.filter(transaction_id=transaction_id).first()
+def receipt_issue(*, school, transaction_id):
+    """One receipt per confirmed transaction, numbered from the school's gapless counter. A
+    transaction outside `school` (the event's) gets none: its own school's event issues it."""
+    existing = Receipt.objects.for_school(school).filter(transaction_id=transaction_id).first()
     if existing:
         return existing
-    tx = PaymentTransaction.objects.select_related("school").get(pk=transaction_id)
+    tx = PaymentTransaction.objects.for_school(school).select_related("school").filter(pk=transaction_id).first()
+    if tx is None:
+        log.warning("no receipt for transaction %s: not a transaction of school %s", transaction_id, school.pk)
+        return None
     if tx.status != PaymentTransaction.Status.CONFIRMED:
         return None
     school = tx.school

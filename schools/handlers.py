@@ -9,7 +9,11 @@ from .models import ImportJob
 
 @handles("import.requested")
 def start_import(event):
-    job = ImportJob.objects.filter(pk=event.payload["import_job_id"], status=ImportJob.Status.PENDING).first()
+    job = (
+        ImportJob.objects.for_school(event.school_id)
+        .filter(pk=event.payload["import_job_id"], status=ImportJob.Status.PENDING)
+        .first()
+    )
     if job is None:  # already running or done: a repeated delivery
         return
     # The import itself runs as its own task, so a long file never holds up the outbox. The task

@@ -183,7 +183,7 @@ def test_reversing_an_overpaid_payment_takes_the_credit_back_once(school, bursar
     # when the payment is reversed, and the reversal delivered twice
     payments.transaction_reverse(transaction_id=tx.pk, school=school, actor=bursar, reason="cheque bounced")
     drain()
-    services.invoice_reverse_payment(invoice_id=a.pk, transaction_id=tx.pk)
+    services.invoice_reverse_payment(school=school, invoice_id=a.pk, transaction_id=tx.pk)
     # then the invoice owes everything again and the credit is gone, once
     a.refresh_from_db()
     assert (a.status, a.paid_minor) == ("issued", 0)

@@ -51,7 +51,8 @@ def test_reversal_after_partial_payment_restores_the_balance_once(school, bursar
     reversed_ = api.post(f"{base}/transactions/{first['id']}/reverse/", {"reason": "cheque bounced"})
     assert reversed_.status_code == 200 and reversed_.json()["status"] == "reversed"
     worker.drain()
-    fees.invoice_reverse_payment(invoice_id=invoice.pk, transaction_id=first["id"])  # a redelivery: no-op
+    # a redelivery: no-op
+    fees.invoice_reverse_payment(school=school, invoice_id=invoice.pk, transaction_id=first["id"])
     inv = Invoice.objects.get(pk=invoice.pk)
     assert (inv.status, inv.paid_minor, inv.balance_minor) == ("partially_paid", 2_000_000, 8_000_000)
     receipts = {r["transaction_id"]: r["is_void"] for r in api.get(f"{base}/receipts/").json()["results"]}

@@ -187,7 +187,7 @@ def test_200_concurrent_confirmations_get_receipts_1_to_200(school, bursar):
     def confirm(chunk):
         for inv in chunk:
             tx = services.transaction_record(invoice=inv, kind="cash", amount_minor=5000, currency="NGN", actor=None)
-            services.receipt_issue(transaction_id=tx.pk)
+            services.receipt_issue(school=school, transaction_id=tx.pk)
 
     # when ten clerks confirm payments at the same time
     errors = run_concurrently(confirm, [invoices[i::10] for i in range(10)])

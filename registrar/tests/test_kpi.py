@@ -64,7 +64,9 @@ def pay(invoice, amount_minor, moment, *, allocate=True):
         confirmed_at=moment,
     )
     if allocate:
-        fees.invoice_apply_payment(invoice_id=invoice.pk, transaction_id=tx.pk, amount_minor=amount_minor)
+        fees.invoice_apply_payment(
+            school=invoice.school, invoice_id=invoice.pk, transaction_id=tx.pk, amount_minor=amount_minor
+        )
         Allocation.objects.filter(transaction_id=tx.pk).update(created_at=moment)
     return tx
 

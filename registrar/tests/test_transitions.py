@@ -166,7 +166,7 @@ def test_rejecting_an_admitted_application_with_money_paid_is_refused(school, re
     from fees.services import invoice_apply_payment
 
     application = _approved_with_invoice(school, registrar)
-    invoice_apply_payment(invoice_id=application.invoice_id, transaction_id=4242, amount_minor=1_000_000)
+    invoice_apply_payment(school=school, invoice_id=application.invoice_id, transaction_id=4242, amount_minor=1_000_000)
     with pytest.raises(RegistrarError) as refused:
         services.application_transition(application=application, to_status=S.REJECTED, actor=registrar)
     assert refused.value.code == "has_payments" and "refund" in refused.value.message
