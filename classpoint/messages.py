@@ -8,6 +8,7 @@ in the outbox like any other, so nothing asked for is lost.
 
 from django.db import models
 
+from classpoint.labels import code_label
 from classpoint.outbox import emit, emit_many
 
 EVENT = "messaging.requested"
@@ -33,8 +34,6 @@ class TemplateType(models.TextChoices):
 
 def template_label(code):
     """A message type in words (the choice's label; an unknown code's words)."""
-    from classpoint.labels import code_label
-
     return TemplateType(code).label if code in TemplateType.values else code_label(code)
 
 

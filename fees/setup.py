@@ -13,6 +13,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 
 from classpoint.audit import audit
+from schools.models import SchoolProfile
 
 from .errors import FeesError
 from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, InvoiceLine, SiblingDiscount
@@ -309,8 +310,6 @@ MAX_DUE_DAYS = 365
 def invoice_due_days_set(*, school, actor, days):
     """How many days a family gets to pay an invoice issued after its schedule's due date (see
     fees.dues). Counts for invoices issued from now on."""
-    from schools.models import SchoolProfile
-
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_DUE_DAYS:
         message = f"Enter a whole number of days from 0 to {MAX_DUE_DAYS}."
         raise FeesError("Check the days to pay.", fields={"invoice_due_days": [message]})

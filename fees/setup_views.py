@@ -16,6 +16,7 @@ from classpoint.bounds import OUT_OF_RANGE_DATE, date_in_range
 from classpoint.tenancy import school_view
 
 from . import services, setup
+from .dues import due_days
 from .errors import FeesError
 from .models import FeeItem, FeeSchedule, SiblingDiscount
 
@@ -542,8 +543,6 @@ class DueDaysForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @school_view(perm="fees.view")
 def due_dates(request):
-    from .dues import due_days
-
     school = request.school
     can_manage = _can_manage(request)
     if request.method == "POST" and not can_manage:

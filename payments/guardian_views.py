@@ -14,6 +14,7 @@ from . import proofs, services
 from .errors import PaymentsError
 from .forms import ProofForm, add_service_errors
 from .models import PaymentProof, PaymentTransaction, Receipt
+from .receipt_views import receipt_pdf_link
 
 
 def _open(token):
@@ -49,8 +50,6 @@ def _open(token):
 def guardian_receipt(request, token, receipt_id):
     """A receipt's PDF for the guardian: the same signed, expiring link as the invoice page, so it
     opens without an account and reaches only the receipts of that invoice (any other id is 404)."""
-    from .receipt_views import receipt_pdf_link
-
     school, invoice, _guardian = _open(token)
     receipt = Receipt.objects.for_school(school).filter(pk=receipt_id, transaction__invoice=invoice).first()
     if receipt is None:

@@ -1,5 +1,7 @@
 from rest_framework.pagination import PageNumberPagination
 
+from classpoint.bounds import MAX_BIGINT
+
 
 class Pagination(PageNumberPagination):
     page_size = 50
@@ -9,8 +11,6 @@ class Pagination(PageNumberPagination):
     def get_schema_operation_parameters(self, view):
         # What the paginator accepts: a page past the last (or past any number) is a 404, a larger
         # page size is cut to the maximum. Said in the schema so that every integer input is bounded.
-        from classpoint.bounds import MAX_BIGINT
-
         limits = {self.page_query_param: (1, MAX_BIGINT), self.page_size_query_param: (1, self.max_page_size)}
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
