@@ -56,9 +56,12 @@ worker: install
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The layers contract (pyproject.toml, docs/architecture.md) is part of lint: an import that
+# goes up a layer, or across between siblings, fails here and in CI.
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff format .
