@@ -49,10 +49,3 @@ class SlotForm(forms.Form):
             for name, errors in self.errors.items()
             for error in errors
         ]
-
-    def add_service_errors(self, exc):
-        for name, errors in exc.fields.items():
-            for error in errors:
-                self.add_error(name if name in self.fields else None, error)
-        if not exc.fields:
-            self.add_error(None, exc.message)

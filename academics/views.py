@@ -15,13 +15,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import parse_id
+from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
+from schools.seats import class_group_seats
 
 from . import selectors, services
 from .errors import AcademicsError
 from .forms import SlotForm
 from .models import ScheduleSlot
-from .placement import class_group_seats
 
 READ = "students.view"
 MANAGE = "academics.manage_timetable"
@@ -147,7 +148,7 @@ def _slot_page(request, slot):
                     saved = services.slot_update(slot=slot, actor=request.user, **data)
                     messages.success(request, f"{services.describe(saved)} saved.")
             except AcademicsError as exc:
-                form.add_service_errors(exc)
+                apply_domain_error(form, exc)
                 conflicts, checked, status = exc.conflicts, bool(exc.conflicts), exc.status_code
             else:
                 return redirect(_grid_url(school, saved.term, saved.class_group))

@@ -2,7 +2,7 @@
 filtered, with a CSV export. Platform-level entries (no school) are for the Django admin only.
 
 The kernel imports no domain app: pages of other apps are named by URL name, and money in `changes`
-is formatted here with the currency code."""
+is shown with the currency code rather than a symbol."""
 
 import datetime
 import json
@@ -11,18 +11,17 @@ from django import forms
 from django.apps import apps
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from schools.imports.csvfile import neutralise, write_csv
-
 from .audit import audit
 from .bounds import DateFormField, parse_id
+from .csvfile import csv_download
 from .labels import action_label
 from .models import AuditLog
+from .money import format_money
 from .tenancy import school_view
 
 PER_PAGE = 50
@@ -42,19 +41,13 @@ TARGET_PAGES = {
 }
 
 
-def format_minor(amount_minor, currency):
-    sign = "-" if amount_minor < 0 else ""
-    major, minor = divmod(abs(int(amount_minor)), 100)
-    return f"{sign}{currency} {major:,}.{minor:02d}"
-
-
 def _show(key, value, currency):
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None or value == "":
         return "—"
     if isinstance(value, int) and key.endswith("_minor"):
-        return format_minor(value, currency)
+        return format_money(value, currency, symbol=False)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_show(k, v, currency)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
@@ -249,20 +242,6 @@ CSV_HEADER = [
 ]
 
 
-class _Lines:
-    """A file whose writes are kept until taken, so rows written by the CSV writer can be streamed."""
-
-    def __init__(self):
-        self.parts = []
-
-    def write(self, text):
-        self.parts.append(text)
-
-    def take(self):
-        text, self.parts = "".join(self.parts), []
-        return text
-
-
 def _csv_rows(entries, school):
     tz = school.tzinfo
     shown = 0
@@ -285,23 +264,6 @@ def _csv_rows(entries, school):
         ]
 
 
-def _csv_stream(entries, school):
-    import csv
-
-    out = _Lines()
-    out.write("\ufeff")  # Excel reads the file as UTF-8 only with the mark
-    write_csv(out, [f"When ({school.timezone})", *CSV_HEADER], [])
-    yield out.take()
-    # write_csv writes a whole file in one call; the rows go through the same cell rule (neutralise),
-    # a chunk at a time, so 50,000 rows never sit in memory.
-    writer = csv.writer(out)
-    for number, row in enumerate(_csv_rows(entries, school), 1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if number % 500 == 0:
-            yield out.take()
-    yield out.take()
-
-
 def _csv_response(request, entries, filters):
     school = request.school
     audit(
@@ -310,6 +272,8 @@ def _csv_response(request, entries, filters):
         action="audit_log.exported",
         changes={key: str(value) for key, value in filters.items()},
     )
-    response = StreamingHttpResponse(_csv_stream(entries, school), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-log-{school.slug}-{school.local_today()}.csv"'
-    return response
+    return csv_download(
+        f"audit-log-{school.slug}-{school.local_today()}.csv",
+        [f"When ({school.timezone})", *CSV_HEADER],
+        _csv_rows(entries, school),
+    )

@@ -1,4 +1,4 @@
-from schools.models import Membership
+from .tenancy import membership_model
 
 
 def workspace(request):
@@ -11,7 +11,10 @@ def workspace(request):
         if not user or not user.is_authenticated:
             return []
         return list(
-            Membership.objects.filter(user=user, is_active=True).select_related("school").order_by("school__name")
+            membership_model()
+            .objects.filter(user=user, is_active=True)
+            .select_related("school")
+            .order_by("school__name")
         )
 
     return {

@@ -58,6 +58,14 @@ INSTALLED_APPS = [
     "messaging",
     "academics",
 ]
+# The tenant models, named the way AUTH_USER_MODEL names the user: the kernel resolves them through
+# the app registry (classpoint.tenancy) and never imports the app that defines them.
+CLASSPOINT_MEMBERSHIP_MODEL = "schools.Membership"
+CLASSPOINT_SCHOOL_DOMAIN_MODEL = "schools.SchoolDomain"
+# The order `seed_demo` runs each app's demo seeder in (classpoint/demo.py): the layers, bottom up
+# (pyproject.toml's import-linter contract), so every seeder finds what the layers below it made.
+# Siblings on one layer (fees | academics, payments | messaging) may come in either order.
+CLASSPOINT_DEMO_ORDER = ["schools", "academics", "fees", "payments", "messaging", "registrar"]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",

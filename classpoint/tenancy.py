@@ -3,6 +3,7 @@ user may see it. A user who is not a member gets 404, exactly as for a school th
 
 import functools
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
@@ -28,18 +29,32 @@ _GLOBAL_PREFIXES = (
 )
 
 
+@functools.cache
+def _tenant_model(setting):
+    """The model a setting names ("schools.Membership"), as get_user_model() reads AUTH_USER_MODEL:
+    the kernel names the app that defines its tenants only in settings. Before the app registry is
+    ready get_model raises, so only a resolved model is ever cached."""
+    return apps.get_model(getattr(settings, setting))
+
+
+def membership_model():
+    return _tenant_model("CLASSPOINT_MEMBERSHIP_MODEL")
+
+
+def school_domain_model():
+    return _tenant_model("CLASSPOINT_SCHOOL_DOMAIN_MODEL")
+
+
 def school_for_hostname(hostname):
     """The active-or-suspended school owning this hostname, or None. Cached briefly: every request
     on a custom domain asks."""
-    from schools.models import SchoolDomain
-
     hostname = (hostname or "").lower().split(":")[0].rstrip(".")
     if not hostname:
         return None
     key = f"school-host:{hostname}"
     slug = cache.get(key)
     if slug is None:
-        domain = SchoolDomain.objects.select_related("school").filter(hostname=hostname).first()
+        domain = school_domain_model().objects.select_related("school").filter(hostname=hostname).first()
         slug = domain.school.slug if domain else ""
         cache.set(key, slug, HOST_CACHE_SECONDS)
     return slug or None
@@ -72,12 +87,13 @@ class SchoolHostMiddleware:
 
 def membership_for(user, slug):
     """The user's active membership in the school with this slug, with school and role, or None."""
-    from schools.models import Membership
-
     if not user.is_authenticated:
         return None
     return (
-        Membership.objects.select_related("school", "role").filter(user=user, school__slug=slug, is_active=True).first()
+        membership_model()
+        .objects.select_related("school", "role")
+        .filter(user=user, school__slug=slug, is_active=True)
+        .first()
     )
 
 

@@ -3,10 +3,6 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from messaging import preferences as messaging_preferences
-from registrar import kpi_api
-from schools import api as schools_api
-
 from . import accounts, audit_api, audit_views, files, health, metrics, views
 
 api_v1 = [
@@ -17,8 +13,7 @@ api_v1 = [
     path("schools/<slug:school_slug>/", include("academics.api_urls")),
     path("schools/<slug:school_slug>/", include("registrar.api_urls")),
     path("schools/<slug:school_slug>/audit-log/", audit_api.AuditLogApi.as_view(), name="api-audit-log"),
-    path("schools/<slug:school_slug>/kpi/summary/", kpi_api.KpiSummaryApi.as_view(), name="api-kpi-summary"),
-    path("platform/schools/", schools_api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
+    path("platform/schools/", include("schools.platform_api_urls")),
 ]
 
 urlpatterns = [
@@ -34,7 +29,9 @@ urlpatterns = [
     path("files/upload/<str:token>/", csrf_exempt(files.signed_upload_view), name="signed-upload"),
     path("payments/", include("payments.urls")),
     path("messaging/callbacks/", include("messaging.callback_urls")),
-    path("messaging/preferences/<str:token>/", messaging_preferences.preferences_view, name="messaging-preferences"),
+    path("messaging/preferences/", include("messaging.preference_urls")),
+    # The school home is the registrar's dashboard (it reads every domain); the schools' pages follow.
+    path("s/<slug:slug>/", include("registrar.home_urls")),
     path("s/<slug:slug>/", include("schools.urls")),
     path("s/<slug:slug>/fees/", include("fees.urls")),
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),

@@ -1,16 +1,16 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from schools.models import Membership
-
 from .api.errors import json_404, json_500
+from .tenancy import membership_model
 
 
 @login_required
 def workspace_home(request):
     """Pick a school (the switcher submits ?school=<slug>); with one membership go straight to it."""
     memberships = list(
-        Membership.objects.filter(user=request.user, is_active=True)
+        membership_model()
+        .objects.filter(user=request.user, is_active=True)
         .select_related("school", "role")
         .order_by("school__name")
     )

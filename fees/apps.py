@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class FeesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "fees"
+
+    def ready(self):
+        from . import demo  # noqa: F401  (registers this app's part of the demo, classpoint/demo.py)

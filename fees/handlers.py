@@ -43,22 +43,3 @@ def restore_balance(event):
     services.invoice_reverse_payment(
         school=event.school, invoice_id=p["invoice_id"], transaction_id=p["transaction_id"]
     )
-
-
-@handles("invoice.issued")
-def tell_guardians_invoice_issued(event):
-    from .notices import request_invoice_issued
-
-    request_invoice_issued(school=event.school, invoice_id=event.payload["invoice_id"])
-
-
-@handles("invoice.overdue")
-def tell_guardians_invoice_overdue(event):
-    from .notices import request_overdue_notice
-
-    request_overdue_notice(
-        school=event.school,
-        invoice_id=event.payload["invoice_id"],
-        days_overdue=event.payload.get("days_overdue"),
-        event_id=event.pk,
-    )

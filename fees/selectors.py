@@ -2,7 +2,7 @@
 
 from django.db.models import Q, Sum
 
-from .models import Invoice
+from .models import Allocation, Invoice
 
 
 def invoices_list(*, school, term_id=None, class_group_id=None, status="", overdue=False, q=""):
@@ -18,6 +18,19 @@ def invoices_list(*, school, term_id=None, class_group_id=None, status="", overd
     for word in (q or "").lower().split()[:4]:
         invoices = invoices.filter(Q(number__icontains=word) | Q(student__search_text__contains=word))
     return invoices.order_by("-created_at", "-id")
+
+
+def invoice_of_school(*, school, invoice_id):
+    """One invoice of `school` with its student, class and term, or None: another school's id finds
+    nothing. For the apps above fees (payments' invoice actions and notices)."""
+    invoices = Invoice.objects.for_school(school).select_related("school", "student", "class_group", "term__session")
+    return invoices.filter(pk=invoice_id).first()
+
+
+def transactions_applied(*, school, transaction_ids):
+    """The ids among `transaction_ids` that fees has credited to their invoice (an Allocation each)."""
+    allocations = Allocation.objects.for_school(school).filter(transaction_id__in=list(transaction_ids))
+    return set(allocations.values_list("transaction_id", flat=True))
 
 
 def invoice_totals(invoices):

@@ -13,15 +13,10 @@ from classpoint.bounds import parse_id, search_text
 from classpoint.messages import mentions_invoice, requested_for_student
 from classpoint.models import AuditLog
 from classpoint.tenancy import school_view
-from payments import services as payments
-from payments.errors import PaymentsError
-from payments.models import PaymentTransaction
-from payments.proofs import guardian_link
 
 from . import batches, selectors, services
 from .errors import FeesError
-from .models import Allocation, Invoice, InvoiceBatch
-from .money import to_minor
+from .models import Invoice, InvoiceBatch
 
 
 @require_GET
@@ -64,12 +59,6 @@ def invoices_list(request):
     return render(request, template, context)
 
 
-class CounterPaymentForm(forms.Form):
-    kind = forms.ChoiceField(label="Paid by", choices=[("cash", "Cash"), ("pos", "POS")])
-    amount = forms.DecimalField(label="Amount", min_value=0.01, max_digits=14, decimal_places=2)
-    reference = forms.CharField(label="POS slip reference (optional)", required=False, max_length=128)
-
-
 def _invoice(request, invoice_id):
     invoice = (
         Invoice.objects.for_school(request.school)
@@ -83,62 +72,23 @@ def _invoice(request, invoice_id):
     return invoice
 
 
-def _payments(school, invoice):
-    """The invoice's transactions, each marked with what the outbox has still to do for it: a
-    confirmed payment is credited (its Allocation) and receipted a moment after it is recorded."""
-    transactions = list(
-        PaymentTransaction.objects.for_school(school)
-        .filter(invoice=invoice)
-        .select_related("receipt", "proof")
-        .order_by("-created_at")
-    )
-    confirmed = [tx.pk for tx in transactions if tx.status == PaymentTransaction.Status.CONFIRMED]
-    applied = set(
-        Allocation.objects.for_school(school)
-        .filter(transaction_id__in=confirmed)
-        .values_list("transaction_id", flat=True)
-    )
-    for tx in transactions:
-        tx.being_applied = tx.pk in confirmed and tx.pk not in applied
-        tx.receipt_due = tx.pk in confirmed and not hasattr(tx, "receipt")
-    return {
-        "transactions": transactions,
-        "applying_minor": sum(tx.amount_minor for tx in transactions if tx.being_applied),
-        "settling": any(tx.being_applied or tx.receipt_due for tx in transactions),
-    }
-
-
 @require_GET
-@vary_on_headers("HX-Request")
 @school_view(perm="fees.view")
 def invoice_detail(request, invoice_id):
+    """The invoice page. Its payments (the section, the pay-link and counter-payment forms, the
+    guardians' secure links) are payments' own, drawn by its `payments_panel` template tags and
+    posting to its URLs: fees knows nothing of payments beyond those tag names."""
     invoice = _invoice(request, invoice_id)
-    if request.htmx and request.GET.get("part") == "payments":
-        context = {
-            "invoice": invoice,
-            "fragment": True,
-            "intents": invoice.payment_intents.order_by("-created_at")[:5],
-            "can_refund": request.membership.has_perm("payments.refund"),
-            **_payments(request.school, invoice),
-        }
-        return render(request, "fees/partials/invoice_payments.html", context)
     context = {
         "invoice": invoice,
-        **_payments(request.school, invoice),
-        "intents": invoice.payment_intents.order_by("-created_at")[:5],
         "history": AuditLog.objects.filter(
             school=request.school, target_type="fees.invoice", target_id=str(invoice.pk)
         ).order_by("-created_at")[:20],
-        "payment_form": CounterPaymentForm(),
         "can_manage": request.membership.has_perm("fees.manage"),
-        "can_refund": request.membership.has_perm("payments.refund"),
     }
     if invoice.number:
         requested = requested_for_student(school=request.school, student_id=invoice.student_id)
         context["message_requests"] = [event for event in requested if mentions_invoice(event, invoice.number)]
-    if invoice.has_balance_to_pay and request.membership.has_perm("fees.manage"):
-        guardians = [link.guardian for link in invoice.student.guardian_links.select_related("guardian")]
-        context["guardian_links"] = [(g, guardian_link(invoice=invoice, guardian=g)) for g in guardians]
     return render(request, "fees/invoice_detail.html", context)
 
 
@@ -153,41 +103,9 @@ def invoice_action(request, invoice_id, action):
         elif action == "void":
             services.invoice_void(invoice=invoice, actor=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, "Invoice void.")
-        elif action == "pay-link":
-            intent = payments.intent_create(
-                invoice=invoice, actor=request.user, email=request.user.email or "payer@example.ng"
-            )
-            messages.success(request, f"Pay link ready: {intent.checkout_url}")
-        elif action == "payment":
-            form = CounterPaymentForm(request.POST)
-            if not form.is_valid():
-                for field, errors in form.errors.items():
-                    messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}")
-                return redirect("invoice-detail", request.school.slug, invoice.pk)
-            d = form.cleaned_data
-            payments.transaction_record(
-                invoice=invoice,
-                kind=d["kind"],
-                amount_minor=to_minor(d["amount"]),
-                currency=invoice.currency,
-                actor=request.user,
-                gateway=f"counter-{d['kind']}" if d["reference"] else "",
-                provider_reference=d["reference"] or None,
-            )
-            messages.success(request, "Payment recorded; the receipt follows.")
-        elif action == "reverse":
-            if not request.membership.has_perm("payments.refund"):
-                return render(request, "403.html", status=403)
-            tx_id = parse_id(request.POST.get("transaction", ""))
-            if tx_id is None or not invoice.transactions.filter(pk=tx_id).exists():
-                raise Http404("No such payment")
-            payments.transaction_reverse(
-                transaction_id=tx_id, school=request.school, actor=request.user, reason=request.POST.get("reason", "")
-            )
-            messages.success(request, "Payment reversed; the receipt is void and the balance is restored.")
         else:
             raise Http404("No such action")
-    except (FeesError, PaymentsError) as exc:
+    except FeesError as exc:
         detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
         messages.error(request, f"{exc.message} {detail}".strip())
     return redirect("invoice-detail", request.school.slug, invoice.pk)

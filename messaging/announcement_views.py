@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.bounds import DateTimeFormField, IdsChoiceField
+from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
 from schools.models import ClassGroup
 
@@ -88,9 +89,7 @@ def announcement_new(request):
                 guardian_list_id=chosen_list.pk if chosen_list else None,
             )
         except MessagingError as exc:
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            apply_domain_error(form, exc)
         else:
             when = " It will be published at the time chosen." if scheduled else " Publish it when ready."
             messages.success(request, "Announcement saved." + when)

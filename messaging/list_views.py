@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
 from schools.models import Guardian
 from schools.phones import normalize_phone
@@ -68,14 +69,6 @@ def _guardian_list(request, list_id):
     if found is None:
         raise Http404("No such list")
     return found
-
-
-def _show_errors(form, exc):
-    for field, errors in exc.fields.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-    if not exc.fields:
-        form.add_error(None, exc.message)
 
 
 def _found_guardians(request, guardian_list, q):
@@ -142,7 +135,7 @@ def list_new(request):
                 contacts=data["contacts"],
             )
         except MessagingError as exc:
-            _show_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             count = item.guardians.count()
             messages.success(request, f"List “{item.name}” saved with {count} guardian{'' if count == 1 else 's'}.")
@@ -166,7 +159,7 @@ def list_detail(request, list_id):
                 description=form.cleaned_data["description"],
             )
         except MessagingError as exc:
-            _show_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, "List saved.")
             return redirect("guardian-list", request.school.slug, guardian_list.pk)
@@ -188,7 +181,7 @@ def list_members_add(request, list_id):
             contacts=add_form.cleaned_data.get("contacts", ""),
         )
     except MessagingError as exc:
-        _show_errors(add_form, exc)
+        apply_domain_error(add_form, exc)
         return _detail(request, guardian_list, add_form=add_form, status=400)
     if added:
         messages.success(request, f"{added} guardian{' was' if added == 1 else 's were'} added to the list.")

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
 
 from . import rendering
@@ -133,11 +134,7 @@ def template_edit(request, template_type, channel):
                 is_active=d["is_active"],
             )
         except MessagingError as exc:
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, f"{template_type.label} ({channel.label}) saved.")
             return redirect("message-templates", school.slug)

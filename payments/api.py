@@ -11,10 +11,9 @@ from classpoint.api.fields import AmountMinorField, IdFilter
 from classpoint.api.views import SchoolApiView
 from fees.models import Invoice
 
-from . import services
+from . import selectors, services
 from .documents import pdf_is_current
 from .models import PaymentIntent, PaymentTransaction, Receipt
-from .receipt_views import receipt_pdf_link
 
 
 class IntentOutput(serializers.ModelSerializer):
@@ -79,8 +78,7 @@ class IntentListApi(SchoolApiView):
 
     @extend_schema(responses={200: IntentOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
     def get(self, request, school_slug):
-        queryset = PaymentIntent.objects.for_school(self.school).order_by("-created_at", "-id")
-        return paginated(self, queryset, IntentOutput, IntentFilter)
+        return paginated(self, selectors.intents_list(school=self.school), IntentOutput, IntentFilter)
 
 
 class TransactionOutput(serializers.ModelSerializer):
@@ -171,10 +169,7 @@ class TransactionListApi(SchoolApiView):
 
     @extend_schema(responses={200: TransactionOutput(many=True), **READ_ERRORS}, filters=True, tags=["payments"])
     def get(self, request, school_slug):
-        queryset = (
-            PaymentTransaction.objects.for_school(self.school).select_related("receipt").order_by("-created_at", "-id")
-        )
-        return paginated(self, queryset, TransactionOutput, TransactionFilter)
+        return paginated(self, selectors.transactions_list(school=self.school), TransactionOutput, TransactionFilter)
 
 
 class ReceiptOutput(serializers.ModelSerializer):
@@ -195,7 +190,7 @@ class ReceiptListApi(SchoolApiView):
 
     @extend_schema(responses={200: ReceiptOutput(many=True), **READ_ERRORS}, tags=["payments"])
     def get(self, request, school_slug):
-        return paginated(self, Receipt.objects.for_school(self.school).order_by("-issued_at", "-id"), ReceiptOutput)
+        return paginated(self, selectors.receipts_list(school=self.school), ReceiptOutput)
 
 
 class ReceiptDownloadUrlApi(SchoolApiView):
@@ -209,7 +204,7 @@ class ReceiptDownloadUrlApi(SchoolApiView):
     )
     def get(self, request, school_slug, pk):
         receipt = scoped_get(Receipt.objects.for_school(self.school), pk)
-        url, expires_at = receipt_pdf_link(receipt)
+        url, expires_at = services.receipt_pdf_link(receipt=receipt)
         return Response({"url": url, "expires_at": expires_at})
 
 

@@ -35,6 +35,14 @@ class ProofForm(forms.Form):
         }
 
 
+class CounterPaymentForm(forms.Form):
+    """Cash or a POS slip taken at the bursar's desk (the invoice page's "Record payment")."""
+
+    kind = forms.ChoiceField(label="Paid by", choices=[("cash", "Cash"), ("pos", "POS")])
+    amount = forms.DecimalField(label="Amount", min_value=0.01, max_digits=14, decimal_places=2)
+    reference = forms.CharField(label="POS slip reference (optional)", required=False, max_length=128)
+
+
 FIELD_FOR = {"amount_minor": "amount", "file_key": "file"}
 
 

@@ -10,11 +10,10 @@ from django.views.decorators.http import require_http_methods
 from fees.models import Invoice
 from schools.models import Guardian, School, StudentGuardian
 
-from . import proofs, services
+from . import proofs, selectors, services
 from .errors import PaymentsError
 from .forms import ProofForm, add_service_errors
-from .models import PaymentProof, PaymentTransaction, Receipt
-from .receipt_views import receipt_pdf_link
+from .models import PaymentProof, Receipt
 
 
 def _open(token):
@@ -54,7 +53,7 @@ def guardian_receipt(request, token, receipt_id):
     receipt = Receipt.objects.for_school(school).filter(pk=receipt_id, transaction__invoice=invoice).first()
     if receipt is None:
         raise Http404("No such receipt")
-    url, _expires_at = receipt_pdf_link(receipt)
+    url, _expires_at = services.receipt_pdf_link(receipt=receipt)
     return redirect(url)
 
 
@@ -107,11 +106,8 @@ def guardian_invoice(request, token):
         "form": form,
         "token": token,
         "payable": invoice.has_balance_to_pay,
-        "proofs": PaymentProof.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:10],
-        "pending_proof": PaymentProof.objects.for_school(school).filter(invoice=invoice, status="pending").first(),
-        "payments": PaymentTransaction.objects.for_school(school)
-        .filter(invoice=invoice, status=PaymentTransaction.Status.CONFIRMED)
-        .select_related("receipt")
-        .order_by("-confirmed_at"),
+        "proofs": selectors.invoice_proofs(school=school, invoice=invoice),
+        "pending_proof": selectors.invoice_pending_proof(school=school, invoice=invoice),
+        "payments": selectors.invoice_confirmed_payments(school=school, invoice=invoice),
     }
     return render(request, "payments/guardian_invoice.html", context, status=status)

@@ -7,7 +7,7 @@ receipt and the guardians' message stay done and the retry only renders."""
 
 from classpoint.outbox import handles
 
-from . import services
+from . import notices, services
 from .models import Receipt
 
 
@@ -46,3 +46,19 @@ def void_receipt_pdf(event):
     receipt = _receipt(event)
     if receipt is not None:
         services.receipt_render_pdf(receipt_id=receipt.pk)
+
+
+# Fees issues and chases invoices; the guardians' notices carry payments' pay link, so payments asks for them.
+@handles("invoice.issued")
+def tell_guardians_invoice_issued(event):
+    notices.request_invoice_issued(school=event.school, invoice_id=event.payload["invoice_id"])
+
+
+@handles("invoice.overdue")
+def tell_guardians_invoice_overdue(event):
+    notices.request_overdue_notice(
+        school=event.school,
+        invoice_id=event.payload["invoice_id"],
+        days_overdue=event.payload.get("days_overdue"),
+        event_id=event.pk,
+    )

@@ -3,17 +3,16 @@ transaction that credits nothing; a bursar approves it (then `payment.confirmed`
 for any payment) or rejects it with a reason the guardian is told."""
 
 from django.conf import settings
-from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
+from classpoint import links
 from classpoint.audit import audit
 from classpoint.files import new_key, sniff_type
 from classpoint.messages import request_message
+from classpoint.money import format_money
 from classpoint.outbox import emit
-from fees.money import format_money
 from schools.models import StudentGuardian
 
 from .errors import PaymentsError
@@ -281,14 +280,11 @@ def _tell_rejected(*, proof, invoice, reason):
 def guardian_link(*, invoice, guardian):
     """A URL a guardian can open without an account to see one invoice, pay it online or send a
     transfer proof. Signed (not stored), bound to school, invoice and guardian; it expires."""
-    token = signing.dumps({"s": invoice.school_id, "i": invoice.pk, "g": guardian.pk}, salt=_LINK_SALT, compress=True)
-    return settings.SITE_URL.rstrip("/") + reverse("guardian-invoice", args=[token])
+    token = links.sign({"s": invoice.school_id, "i": invoice.pk, "g": guardian.pk}, salt=_LINK_SALT)
+    return links.absolute_url("guardian-invoice", token)
 
 
 def guardian_link_open(token):
     """(school_id, invoice_id, guardian_id) from a link token, or None if forged or expired."""
-    try:
-        data = signing.loads(token, salt=_LINK_SALT, max_age=settings.GUARDIAN_LINK_MAX_AGE_DAYS * 86400)
-    except signing.BadSignature:  # includes SignatureExpired
-        return None
-    return data["s"], data["i"], data["g"]
+    max_age = settings.GUARDIAN_LINK_MAX_AGE_DAYS * 86400
+    return links.verify(token, salt=_LINK_SALT, max_age=max_age, keys=("s", "i", "g"))

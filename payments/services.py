@@ -12,9 +12,12 @@ from django.utils import timezone
 
 from classpoint.audit import audit
 from classpoint.counters import next_value
+from classpoint.files import download_url
+from classpoint.money import format_money
 from classpoint.outbox import emit
 from classpoint.secrets import SecretNotFound
 
+from .documents import pdf_filename, pdf_is_current
 from .errors import PaymentsError
 from .gateways import GatewayError, get_gateway
 from .models import PaymentIntent, PaymentTransaction, Receipt, WebhookEvent
@@ -436,12 +439,19 @@ def receipt_render_pdf(*, receipt_id, force=False):
     return receipt
 
 
+def receipt_pdf_link(*, receipt):
+    """(url, expires_at) of the receipt's current PDF, rendering and storing it first when it is
+    missing or stale (a reversal since): a download must not wait for the outbox handler."""
+    if not pdf_is_current(receipt):
+        receipt = receipt_render_pdf(receipt_id=receipt.pk)
+    return download_url(receipt.pdf_key, filename=pdf_filename(receipt))
+
+
 @transaction.atomic
 def receipt_request_message(*, receipt_id):
     """Ask messaging to send PAYMENT_RECEIPT to the student's guardians: once per receipt (the
     dedupe key), never for a receipt already void, and not at all for a student with no guardian."""
     from classpoint.messages import request_message
-    from fees.money import format_money
 
     from .documents import balance_after
 

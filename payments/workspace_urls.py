@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import receipt_views, workspace_views
+from . import invoice_views, receipt_views, workspace_views
 
 urlpatterns = [
     path("proofs/", workspace_views.proofs_queue, name="proofs-queue"),
@@ -10,5 +10,10 @@ urlpatterns = [
     path("proofs/<int:proof_id>/file/", workspace_views.proof_file, name="proof-file"),
     path("proofs/<int:proof_id>/review/", workspace_views.proof_review, name="proof-review"),
     path("invoices/<int:invoice_id>/proof/", workspace_views.proof_upload, name="proof-upload"),
+    # The payments part of fees' invoice page (payments/templatetags/payments_panel.py).
+    path("invoices/<int:invoice_id>/payments/", invoice_views.invoice_payments, name="invoice-payments"),
+    path("invoices/<int:invoice_id>/pay-link/", invoice_views.invoice_pay_link, name="invoice-pay-link"),
+    path("invoices/<int:invoice_id>/payment/", invoice_views.invoice_payment_record, name="invoice-payment"),
+    path("invoices/<int:invoice_id>/reverse/", invoice_views.invoice_payment_reverse, name="invoice-payment-reverse"),
     path("receipts/<int:receipt_id>/pdf/", receipt_views.receipt_pdf, name="receipt-pdf"),
 ]

@@ -8,28 +8,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from classpoint.files import download_url
 from classpoint.tenancy import school_view
-from fees.models import Invoice
+from fees import selectors as fees_selectors
 
-from . import proofs
+from . import proofs, selectors
 from .errors import PaymentsError
 from .forms import ProofForm, add_service_errors
 from .models import PaymentProof
 
 
 def _proof(request, proof_id):
-    proof = (
-        PaymentProof.objects.for_school(request.school)
-        .select_related(
-            "invoice__student",
-            "invoice__class_group",
-            "transaction__receipt",
-            "guardian",
-            "submitted_by",
-            "reviewed_by",
-        )
-        .filter(pk=proof_id)
-        .first()
-    )
+    proof = selectors.proof_of_school(school=request.school, proof_id=proof_id)
     if proof is None:
         raise Http404("No such proof")
     return proof
@@ -38,16 +26,10 @@ def _proof(request, proof_id):
 @require_GET
 @school_view(perm="payments.review_proofs")
 def proofs_queue(request):
-    """Waiting proofs oldest first (first come, first reviewed); decided ones newest first."""
     status = request.GET.get("status", "pending")
     status = status if status in PaymentProof.Status.values else "pending"
-    queryset = PaymentProof.objects.for_school(request.school).filter(status=status)
-    queryset = queryset.select_related("invoice__student", "invoice__class_group", "reviewed_by")
-    queryset = (
-        queryset.order_by("created_at", "id") if status == "pending" else queryset.order_by("-reviewed_at", "-id")
-    )
-    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
-    pending = PaymentProof.objects.for_school(request.school).filter(status="pending").count()
+    page = Paginator(selectors.proofs_queue(school=request.school, status=status), 25).get_page(request.GET.get("page"))
+    pending = selectors.proofs_pending_count(school=request.school)
     context = {"page": page, "status": status, "statuses": PaymentProof.Status.choices, "pending": pending}
     return render(request, "payments/proofs_queue.html", context)
 
@@ -56,12 +38,7 @@ def proofs_queue(request):
 @school_view(perm="payments.review_proofs")
 def proof_detail(request, proof_id):
     proof = _proof(request, proof_id)
-    others = (
-        PaymentProof.objects.for_school(request.school)
-        .filter(invoice=proof.invoice)
-        .exclude(pk=proof.pk)
-        .order_by("-created_at")[:10]
-    )
+    others = selectors.invoice_proofs(school=request.school, invoice=proof.invoice, exclude=proof)
     return render(request, "payments/proof_detail.html", {"proof": proof, "invoice": proof.invoice, "others": others})
 
 
@@ -105,7 +82,7 @@ def proof_review(request, proof_id):
 @school_view(perm="fees.manage")
 def proof_upload(request, invoice_id):
     """A bursar attaches a slip a guardian brought or emailed; it joins the review queue."""
-    invoice = Invoice.objects.for_school(request.school).select_related("student", "term").filter(pk=invoice_id).first()
+    invoice = fees_selectors.invoice_of_school(school=request.school, invoice_id=invoice_id)
     if invoice is None:
         raise Http404("No such invoice")
     form = ProofForm(request.POST or None, request.FILES or None)

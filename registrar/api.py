@@ -32,6 +32,7 @@ from .models import (
     DocumentKind,
     DuplicateFlag,
 )
+from .placement import application_place
 from .transitions import allowed_moves
 
 PERM = "registrar.manage_applications"
@@ -400,8 +401,6 @@ class ApplicationPlaceApi(SchoolApiView):
         "placement). A clash answers 409 naming who and which slot.",
     )
     def post(self, request, school_slug, pk):
-        from academics.placement import application_place
-
         application = scoped_get(_applications(self.school), pk)
         v = _valid(PlaceInput, request.data)
         group = _in_school(self.school.class_groups, v["class_group_id"], "class_group_id")

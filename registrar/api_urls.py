@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, settings_api
+from . import api, kpi_api, settings_api
 
 urlpatterns = [
     path("applications/", api.ApplicationListApi.as_view(), name="api-applications"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("admission-settings/", settings_api.AdmissionSettingsApi.as_view(), name="api-admission-settings"),
     path("duplicates/", api.DuplicateListApi.as_view(), name="api-application-duplicates"),
     path("duplicates/<int:pk>/resolve/", api.DuplicateResolveApi.as_view(), name="api-application-duplicate-resolve"),
+    path("kpi/summary/", kpi_api.KpiSummaryApi.as_view(), name="api-kpi-summary"),
 ]

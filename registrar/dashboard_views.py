@@ -13,8 +13,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.money import currency_symbol, format_money
 from classpoint.tenancy import school_view
-from fees.money import SYMBOLS, format_money
 from schools.models import Student
 
 from . import kpi
@@ -138,7 +138,7 @@ def _nice_ceiling(value):
 
 def _short_money(amount_minor, currency):
     major = amount_minor / 100
-    symbol = SYMBOLS.get(currency, currency + " ")
+    symbol = currency_symbol(currency)
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(major) >= size:
             return f"{symbol}{major / size:.3g}{suffix}"

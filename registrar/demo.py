@@ -1,8 +1,9 @@
-"""Demo admissions for `seed_demo`: the documents each level needs, a JSS 1 timetable with two clubs
-that clash and a small one, and a season of applications in every column of the board, submitted
-over the last seven weeks, so the board, the panel and the dashboard's charts have something real to
-show. Everything goes through the same services staff and families use; nothing is written behind
-their back except the back-dating of when things happened."""
+"""The registrar's part of the demo (`seed_demo`, the top layer, so it runs last): the documents
+each level needs and a season of applications in every column of the board, submitted over the last
+seven weeks and placed in the JSS 1 timetable the academics' part made, so the board, the panel and
+the dashboard's charts have something real to show; then the dashboard's past days, written into the
+KPI sinks from everything the demo holds. Everything goes through the same services staff and
+families use; nothing is written behind their back except the back-dating of when things happened."""
 
 import datetime
 import random
@@ -11,7 +12,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from academics.errors import AcademicsError
+from academics.models import ScheduleSlot
+from classpoint.demo import demo_png, seeds_demo
+
+from .kpi import kpi_seed_demo
 from .models import Application, ApplicationEvent, DocumentKind, DocumentRequirement
+from .placement import application_place
+from .services import application_approve, application_convert, application_submit, application_transition
 
 FIRST = [
     "Amaka",
@@ -70,13 +78,18 @@ PLAN = [
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _png():
-    from schools.management.commands.seed_demo import _demo_slip_png
+@seeds_demo
+def seed_registrar(context):
+    school = context.school
+    applications = seed_applications(school=school, registrar=context.staff["registrar"])
+    if applications:
+        context.say(f"Admissions: {applications} applications on the registrar board, a JSS 1 timetable.")
+    # Last: the dashboard's past days are read from the KPI sinks, written from the data above.
+    kpi_days = kpi_seed_demo(school=school)
+    context.say(f"Dashboard: {kpi_days} past days of KPI sinks written for Greenfield (today is live).")
 
-    return _demo_slip_png(80, 100)
 
-
-def seed_registrar_demo(*, school, registrar):
+def seed_applications(*, school, registrar):
     """Idempotent: a school that already has applications is left as it is. Returns how many were made."""
     if Application.objects.for_school(school).exists():
         return 0
@@ -84,7 +97,8 @@ def seed_registrar_demo(*, school, registrar):
     if term is None:
         return 0
     _requirements(school)
-    slots = _timetable(school, term, registrar)
+    groups = school.class_groups.filter(level="JSS 1").order_by("name")
+    slots = list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
     rng = random.Random(f"{school.slug}-applications")
     made = 0
     index = 0
@@ -113,66 +127,7 @@ def _requirements(school):
         DocumentRequirement.objects.get_or_create(school=school, level=level, kind=kind)
 
 
-def _timetable(school, term, actor):
-    """JSS 1 lessons for each arm, plus two Wednesday clubs that overlap (placing an applicant in
-    both shows the clash) and a small one with two seats (the third applicant is told it is full)."""
-    from academics.models import ScheduleSlot
-    from academics.services import slot_create
-
-    groups = list(school.class_groups.filter(level="JSS 1").order_by("name"))
-    if not groups or ScheduleSlot.objects.for_school(school).filter(term=term).exists():
-        return list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
-    teachers = list(school.staff.order_by("id"))
-    lessons = [("Mathematics", 8, 9), ("English Studies", 9, 10), ("Basic Science", 10, 11), ("Social Studies", 11, 12)]
-    t = datetime.time
-    for g_index, group in enumerate(groups):
-        for weekday in range(1, 6):
-            for l_index, (subject, start, end) in enumerate(lessons):
-                teacher = teachers[(g_index * 2 + l_index + weekday) % len(teachers)] if teachers else None
-                # Rotate so no teacher is in two rooms at once: arm A's and arm B's teachers differ per hour.
-                slot_create(
-                    school=school,
-                    actor=actor,
-                    term=term,
-                    class_group=group,
-                    subject=subject,
-                    weekday=weekday,
-                    start_time=t(start),
-                    end_time=t(end),
-                    teacher=teacher,
-                    room=f"{group.name} room",
-                )
-    first = groups[0]
-    slot_create(
-        school=school,
-        actor=actor,
-        term=term,
-        class_group=first,
-        subject="French club",
-        weekday=3,
-        start_time=t(14),
-        end_time=t(15),
-        room="Language lab",
-        capacity=2,
-    )
-    slot_create(
-        school=school,
-        actor=actor,
-        term=term,
-        class_group=first,
-        subject="Robotics club",
-        weekday=4,
-        start_time=t(14),
-        end_time=t(15, 30),
-        room="Science lab",
-        capacity=12,
-    )
-    return list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
-
-
 def _apply(school, rng, index, *, with_documents):
-    from .services import application_submit
-
     last = rng.choice(LAST)
     born = datetime.date(2014, 1, 1) + datetime.timedelta(days=rng.randint(0, 900))
     documents = []
@@ -181,7 +136,7 @@ def _apply(school, rng, index, *, with_documents):
             (DocumentKind.BIRTH_CERTIFICATE, SimpleUploadedFile("birth-certificate.pdf", PDF, "application/pdf"))
         ]
         if rng.random() < 0.7:
-            documents.append((DocumentKind.PHOTO, SimpleUploadedFile("photo.png", _png(), "image/png")))
+            documents.append((DocumentKind.PHOTO, SimpleUploadedFile("photo.png", demo_png(80, 100), "image/png")))
     return application_submit(
         school=school,
         source=Application.Source.FORM,
@@ -209,11 +164,6 @@ def _apply(school, rng, index, *, with_documents):
 
 
 def _walk(application, final, *, registrar, slots, rng):
-    from academics.errors import AcademicsError
-    from academics.placement import application_place
-
-    from .services import application_approve, application_convert, application_transition
-
     if final == "pending":
         return
     if final == "withdrawn":
@@ -273,8 +223,6 @@ def _back_date(application, *, days_ago, rng):
 
 
 def _again(school, original):
-    from .services import application_submit
-
     guardian = original.guardians.order_by("id").first()
     application_submit(
         school=school,

@@ -197,17 +197,10 @@ class ApplicationForm(AccessibleForm):
     def documents(self):
         return [(kind, self.cleaned_data.get(kind)) for kind in FORM_DOCUMENTS if self.cleaned_data.get(kind)]
 
-    def add_service_errors(self, exc):
-        """Put a RegistrarError's field messages beside the inputs (service names -> form names)."""
-        for field, messages in exc.fields.items():
-            name = _form_name(field)
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
-        if not exc.fields:
-            self.add_error(None, exc.message)
 
-
-def _form_name(field):
+def form_field_name(field):
+    """The form input a service's field name points at (`guardians.1.phone` -> `g2_phone`), for
+    `apply_domain_error(..., rename=form_field_name)`."""
     parts = field.split(".")
     if parts[0] == "applicant" and len(parts) == 2:
         return parts[1]
@@ -236,11 +229,3 @@ class MoreDocumentsForm(AccessibleForm):
 
     def documents(self):
         return [(kind, self.cleaned_data.get(kind)) for kind in DocumentKind.values if self.cleaned_data.get(kind)]
-
-    def add_service_errors(self, exc):
-        for field, messages in exc.fields.items():
-            name = _form_name(field)
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
-        if not exc.fields:
-            self.add_error(None, exc.message)

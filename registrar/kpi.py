@@ -36,8 +36,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classpoint.models import OutboxEvent
+from classpoint.money import format_money
 from fees.models import Allocation, Invoice, OwingDelta
-from fees.money import format_money
 from messaging.models import Message
 from payments.models import PaymentProof, PaymentTransaction
 from schools.models import School

@@ -3,8 +3,8 @@ application, and expiring. The needs-info link lets them send what the school as
 link shows where the application stands."""
 
 from django.conf import settings
-from django.core import signing
-from django.urls import reverse
+
+from classpoint.links import absolute_url, sign, verify
 
 _NEEDS_INFO_SALT = "classpoint.registrar.needs-info-link"
 _STATUS_SALT = "classpoint.registrar.status-link"
@@ -14,22 +14,16 @@ RECEIVED_MAX_AGE_SECONDS = 24 * 3600
 
 
 def _token(application, salt):
-    return signing.dumps({"s": application.school_id, "a": application.pk}, salt=salt, compress=True)
+    return sign({"s": application.school_id, "a": application.pk}, salt=salt)
 
 
 def _open(token, *, salt, max_age_seconds):
     """(school_id, application_id), or None for a forged, damaged or expired token."""
-    try:
-        data = signing.loads(token, salt=salt, max_age=max_age_seconds)
-    except signing.BadSignature:  # includes SignatureExpired
-        return None
-    if not isinstance(data, dict) or not {"s", "a"} <= data.keys():
-        return None
-    return data["s"], data["a"]
+    return verify(token, salt=salt, max_age=max_age_seconds, keys=("s", "a"))
 
 
 def _absolute(name, school, token):
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=[school.slug, token])
+    return absolute_url(name, school.slug, token)
 
 
 def needs_info_url(application):

@@ -14,15 +14,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from academics.placement import application_place, class_group_seats, placement_conflicts
 from classpoint.audit import audit
 from classpoint.bounds import parse_id
 from classpoint.errors import DomainError
 from classpoint.files import download_url
 from classpoint.tenancy import school_view
+from schools.seats import class_group_seats
 
 from . import selectors
 from .models import Application, ApplicationDocument, DocumentKind, DuplicateFlag
+from .placement import application_place, placement_conflicts
 from .services import (
     application_approve,
     application_convert,

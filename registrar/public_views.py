@@ -13,12 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from classpoint import ratelimit
+from classpoint.forms import apply_domain_error
 from classpoint.net import client_ip
 from schools.models import School
 
 from . import links
 from .errors import RegistrarError
-from .forms import ApplicationForm, MoreDocumentsForm
+from .forms import ApplicationForm, MoreDocumentsForm, form_field_name
 from .models import Application
 from .services import application_submit, class_levels, needs_info_reply
 
@@ -113,7 +114,7 @@ def apply(request, slug):
             except RegistrarError as exc:
                 # A typo the family can fix does not use up its allowance.
                 ratelimit.give_back(_rate_key(request, school))
-                form.add_service_errors(exc)
+                apply_domain_error(form, exc, rename=form_field_name)
                 status = 400
             else:
                 return redirect("application-received", slug=school.slug, token=links.received_token(application))
@@ -166,7 +167,7 @@ def application_more(request, slug, token):
             except RegistrarError as exc:
                 if exc.code == "not_waiting":
                     return _invalid_link(request)
-                form.add_service_errors(exc)
+                apply_domain_error(form, exc, rename=form_field_name)
                 status = 400
             else:
                 page = reverse("application-status", args=[slug, links.status_token(application)])

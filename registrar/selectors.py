@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from academics.models import ScheduleSlot, SlotSeat
 from classpoint.bounds import date_in_range, parse_id
-from fees.money import format_money
+from classpoint.money import format_money
 from messaging.models import Message
 from payments.models import PaymentIntent, PaymentTransaction
 from payments.proofs import guardian_link

@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
+from classpoint.forms import apply_domain_error
+
 from . import services
 from .errors import SchoolsError
 from .models import (
@@ -81,9 +83,7 @@ class SchoolAdmin(admin.ModelAdmin):
             try:
                 school, link = services.school_provision(actor=request.user, **form.cleaned_data)
             except SchoolsError as exc:
-                for field, errors in exc.fields.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, f"{school.name} is provisioned. Invitation link for the admin: {link}")
                 return redirect(reverse("admin:schools_school_change", args=[school.pk]))

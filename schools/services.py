@@ -38,6 +38,7 @@ from .models import (
 )
 from .phones import normalize_phone
 from .roles import DEFAULT_ROLES
+from .seats import class_group_seats, lock_class_group
 
 User = get_user_model()
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -512,10 +513,9 @@ def _check_room(*, term, class_group, student):
     """A class never takes more pupils than its capacity, counting the applicants the registrar has
     placed in it as well as its enrollments. The class group's row lock serialises this with
     concurrent enrollments and placements (which take the same lock), so two requests never both
-    take the last seat."""
-    from academics.placement import class_group_seats  # one transaction must cover both: DESIGN's rule
-
-    ClassGroup.objects.select_for_update().filter(pk=class_group.pk).first()
+    take the last seat. The placed applicants are counted by the registrar's own counter, registered
+    with schools/seats.py: schools never imports the layers above it."""
+    lock_class_group(class_group)
     taken, capacity = class_group_seats(class_group=class_group, term=term, exclude_student=student)
     if taken >= capacity:
         message = (

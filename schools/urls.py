@@ -1,13 +1,9 @@
 from django.urls import path
 
-from registrar import dashboard_views
-
 from . import views
 from .imports import views as imports
 
 urlpatterns = [
-    # The school home is the KPI dashboard (a plain home for members without dashboard.view).
-    path("", dashboard_views.school_home, name="school-home"),
     path("students/", views.students_list, name="students-list"),
     path("students/<int:student_id>/", views.student_detail, name="student-detail"),
     path("imports/", imports.imports_page, name="imports"),

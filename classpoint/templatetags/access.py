@@ -2,7 +2,7 @@
 
 from django import template
 
-from schools.models import Membership
+from classpoint.tenancy import membership_model
 
 register = template.Library()
 
@@ -14,4 +14,4 @@ def can(membership, code):
     Deferring to `has_perm` keeps a link and the view it leads to answering the same question the same
     way. Only a membership answers: a user's own `has_perm` is Django's site-wide system, which knows
     nothing of the member's role at this school."""
-    return isinstance(membership, Membership) and membership.has_perm(code)
+    return isinstance(membership, membership_model()) and membership.has_perm(code)

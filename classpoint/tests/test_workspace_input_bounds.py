@@ -234,7 +234,7 @@ def test_a_filter_date_past_any_school_day_is_a_field_error(school, alice, verif
 @pytest.mark.django_db
 def test_reversing_a_payment_that_names_no_id_is_a_404(school, alice, verified_client, invoice):
     response = verified_client(alice).post(
-        f"/s/greenfield/fees/invoices/{invoice.pk}/reverse/", {"transaction": "²", "reason": "typo"}
+        f"/s/greenfield/payments/invoices/{invoice.pk}/reverse/", {"transaction": "²", "reason": "typo"}
     )
     assert response.status_code == 404
 

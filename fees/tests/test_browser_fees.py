@@ -26,7 +26,7 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     from classpoint.outbox import worker
     from fees.models import Invoice
     from payments.models import PaymentProof, Receipt
-    from schools.management.commands.seed_demo import _demo_slip_png
+    from classpoint.demo import demo_png
 
     settings.SITE_URL = live_server.url  # the demo gateway posts its webhook back to us
     bursar.set_password("correct-horse-battery")
@@ -86,7 +86,7 @@ def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar
     link = page.locator("input[aria-label^='Secure link for']").first.input_value()
     guardian.goto(link)
     guardian.get_by_label("Transfer slip (PDF, JPEG or PNG)").set_input_files(
-        {"name": "slip.png", "mimeType": "image/png", "buffer": _demo_slip_png()}
+        {"name": "slip.png", "mimeType": "image/png", "buffer": demo_png()}
     )
     guardian.get_by_label("Amount transferred").fill("50,000")
     guardian.get_by_label("Date of the transfer").fill((today - datetime.timedelta(days=1)).isoformat())

@@ -6,7 +6,6 @@ from classpoint.models import OutboxEvent
 from classpoint.outbox import emit, worker
 from fees import services
 from fees.models import Allocation, Invoice
-from messaging.models import Message
 from payments import services as payments
 
 pytestmark = pytest.mark.django_db
@@ -77,17 +76,3 @@ def test_payment_reversed_of_one_school_naming_another_schools_payment_restores_
     # then Riverside's invoice stays paid and no reversal is recorded
     assert snapshot(riverside_invoice) == before
     assert not Allocation.objects.filter(transaction_id=-tx.pk).exists()
-
-
-@pytest.mark.parametrize("event_type", ["invoice.issued", "invoice.overdue"])
-def test_invoice_notice_of_one_school_naming_another_schools_invoice_messages_no_one(
-    school, other_school, riverside_invoice, event_type
-):
-    # given Riverside's issued invoice, its own notice already sent
-    drain()
-    before = Message.objects.count()
-    # when a Greenfield event asks for a notice about it
-    emit(school=school, event_type=event_type, payload={"invoice_id": riverside_invoice.pk, "days_overdue": 3})
-    drain()
-    # then no guardian of either school is messaged
-    assert Message.objects.count() == before

@@ -30,7 +30,7 @@ def invoice(school, bursar):
 
 def _record(client, invoice, amount="20000"):
     return client.post(
-        f"/s/greenfield/fees/invoices/{invoice.pk}/payment/", {"kind": "cash", "amount": amount}, follow=True
+        f"/s/greenfield/payments/invoices/{invoice.pk}/payment/", {"kind": "cash", "amount": amount}, follow=True
     )
 
 
@@ -50,7 +50,7 @@ def test_recorded_payment_shows_at_once_as_being_applied(school, bursar, verifie
 def test_payments_fragment_stops_polling_once_the_receipt_exists(school, bursar, verified_client, invoice):
     client = verified_client(bursar)
     _record(client, invoice)
-    url = f"/s/greenfield/fees/invoices/{invoice.pk}/?part=payments"
+    url = f"/s/greenfield/payments/invoices/{invoice.pk}/payments/"
     pending = client.get(url, HTTP_HX_REQUEST="true")
     assert pending.status_code == 200 and 'hx-trigger="every 2s"' in pending.content.decode()
     assert "<html" not in pending.content.decode() and pending["Vary"].count("HX-Request")
@@ -74,6 +74,6 @@ def test_full_page_after_crediting_has_no_poll(school, bursar, verified_client, 
 
 def test_payments_fragment_of_another_schools_invoice_is_404(school, other_school, charlie, verified_client, invoice):
     response = verified_client(charlie).get(
-        f"/s/greenfield/fees/invoices/{invoice.pk}/?part=payments", HTTP_HX_REQUEST="true"
+        f"/s/greenfield/payments/invoices/{invoice.pk}/payments/", HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 404

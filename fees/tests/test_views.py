@@ -12,7 +12,8 @@ def test_bursar_finds_an_invoice_records_a_payment_and_sees_the_receipt(school, 
     body = listing.content.decode()
     assert listing.status_code == 200 and invoice.number in body and "₦100,000.00" in body
     response = client.post(
-        f"/s/greenfield/fees/invoices/{invoice.pk}/payment/", {"kind": "cash", "amount": "40000.00", "reference": ""}
+        f"/s/greenfield/payments/invoices/{invoice.pk}/payment/",
+        {"kind": "cash", "amount": "40000.00", "reference": ""},
     )
     assert response.status_code == 302
     worker.drain()
@@ -42,7 +43,7 @@ def test_bursar_reverses_a_payment_from_the_invoice_page(school, bursar, verifie
     tx = services.transaction_record(invoice=invoice, kind="cash", amount_minor=1_000_000, currency="NGN", actor=bursar)
     worker.drain()
     client = verified_client(bursar)
-    client.post(f"/s/greenfield/fees/invoices/{invoice.pk}/reverse/", {"transaction": tx.pk, "reason": "refund"})
+    client.post(f"/s/greenfield/payments/invoices/{invoice.pk}/reverse/", {"transaction": tx.pk, "reason": "refund"})
     worker.drain()
     page = client.get(f"/s/greenfield/fees/invoices/{invoice.pk}/").content.decode()
     assert "Reversed" in page and "(void)" in page and "invoice.payment_reversed" in page

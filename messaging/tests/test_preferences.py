@@ -111,3 +111,12 @@ def test_email_announcement_carries_the_guardians_own_link(school, guardian, dja
     assert message.channel == "email" and "Manage your messages: http" in message.body
     link = message.body.rsplit("Manage your messages: ", 1)[1].strip()
     assert preferences.preferences_link_open(token_of(link)) == (school.pk, guardian.pk)
+
+
+def test_links_signed_before_the_kernel_helper_still_open(client, school, guardian):
+    # Links in inboxes were made with signing.dumps under this salt: the same token format still opens.
+    legacy = signing.dumps({"s": school.pk, "g": guardian.pk}, salt="messaging.preferences", compress=True)
+    assert preferences.preferences_link_open(legacy) == (school.pk, guardian.pk)
+    assert client.get(f"/messaging/preferences/{legacy}/").status_code == 200
+    fresh = token_of(preferences.preferences_link(school=school, guardian=guardian))
+    assert signing.loads(fresh, salt="messaging.preferences") == {"s": school.pk, "g": guardian.pk}

@@ -117,7 +117,7 @@ def test_a_reused_reference_before_the_receipt_exists_names_the_transaction(scho
 def test_workspace_shows_the_duplicate_reference_message(school, bursar, verified_client):
     invoice = issued_invoice(school, bursar, "GFA/0001")
     client = verified_client(bursar)
-    url = f"/s/greenfield/fees/invoices/{invoice.pk}/payment/"
+    url = f"/s/greenfield/payments/invoices/{invoice.pk}/payment/"
     client.post(url, {"kind": "pos", "amount": "100.00", "reference": "POS-9"})
     worker.drain()
     receipt = PaymentTransaction.objects.for_school(school).get().receipt
@@ -140,7 +140,7 @@ def test_no_route_takes_money_for_an_invoice_that_is_not_issued(school, bursar, 
         f"/api/v1/schools/greenfield/invoices/{invoice.pk}/payments/", {"kind": "cash", "amount_minor": 100}
     )
     page = verified_client(bursar).post(
-        f"/s/greenfield/fees/invoices/{invoice.pk}/payment/",
+        f"/s/greenfield/payments/invoices/{invoice.pk}/payment/",
         {"kind": "cash", "amount": "100.00", "reference": ""},
         follow=True,
     )
@@ -233,7 +233,7 @@ def test_no_route_makes_a_pay_link_or_takes_a_proof_for_an_invoice_that_is_not_i
         f"{base}/proofs/", {"file_key": key, "amount_minor": 100, "paid_on": str(yesterday(school))}, format="json"
     )
     staff = verified_client(bursar)
-    staff_link = staff.post(f"/s/greenfield/fees/invoices/{invoice.pk}/pay-link/", follow=True)
+    staff_link = staff.post(f"/s/greenfield/payments/invoices/{invoice.pk}/pay-link/", follow=True)
     staff_proof = staff.post(f"/s/greenfield/payments/invoices/{invoice.pk}/proof/", {**claim, "file": slip()})
     guardian_pay = client.post(guardian_page, {"action": "pay"})
     guardian_proof = client.post(guardian_page, {"action": "proof", "file": slip(), **claim})

@@ -3,8 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
+from academics.seats import seats_move_to_student
 from classpoint.audit import audit
 from classpoint.messages import request_message
+from classpoint.money import format_money
 from classpoint.outbox import emit
 from schools.models import Student
 
@@ -65,8 +67,6 @@ def application_approve(*, application, actor, send_invoice=False, send_autopay_
     admitted (status "admitted", admission number) and the first invoice issued in the same
     transaction; `send_autopay_link` makes sure that invoice can be paid online at once from the
     link in its message (INVOICE_ISSUED carries each guardian's pay-now link: one message, not two)."""
-    from fees.money import format_money
-
     app = lock(application)
     check_move(app.status, S.APPROVED)
     if send_autopay_link and not send_invoice:
@@ -116,7 +116,6 @@ def application_convert(*, application, actor, send_welcome=False):
     guardians, enrolled in the placed class for the term, holding the applicant's timetable seats
     and documents. Idempotent: converting a converted application returns its student and creates
     nothing (concurrent calls wait on the application's row lock and find it converted)."""
-    from academics.placement import seats_move_to_student
     from schools.models import Enrollment
     from schools.services import enrollment_create
 

@@ -64,7 +64,7 @@ def submit(school, *, child=None, guardians=None, documents=(), source="staff", 
 
 def place(application, class_group=None):
     """Placed in the school's first class group (a test shortcut for the Class tab: the placement
-    rules have their own tests in academics)."""
+    rules have their own tests in test_placement.py)."""
     group = class_group or application.school.class_groups.order_by("id").first()
     Application.objects.for_school(application.school).filter(pk=application.pk).update(
         placed_class_group=group, placed_at=timezone.now()

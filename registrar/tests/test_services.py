@@ -441,7 +441,7 @@ def test_converting_an_admitted_student_activates_them(school, registrar):
 
 def test_conversion_moves_the_applicants_timetable_seats(school, registrar):
     from academics.models import ScheduleSlot, SlotSeat
-    from academics.placement import application_place
+    from registrar.placement import application_place
 
     group = school.class_groups.order_by("id").first()
     slot = ScheduleSlot.objects.create(
@@ -462,7 +462,7 @@ def test_conversion_moves_the_applicants_timetable_seats(school, registrar):
 
 def test_rejecting_gives_the_timetable_seats_back(school, registrar):
     from academics.models import ScheduleSlot, SlotSeat
-    from academics.placement import application_place
+    from registrar.placement import application_place
 
     group = school.class_groups.order_by("id").first()
     slot = ScheduleSlot.objects.create(

@@ -1,4 +1,4 @@
-"""Read an uploaded students CSV as a stream of (row number, values), and write CSVs that are safe to open.
+"""Read an uploaded students CSV as a stream of (row number, values), and write its template.
 
 Spreadsheets export CSV in many shapes: Excel on Windows writes Windows-1252 unless told "CSV UTF-8",
 European locales separate with semicolons, "Unicode text" is tab separated, and people rename headers.
@@ -10,6 +10,8 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+
+from classpoint.csvfile import write_csv
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")  # in order of preference when the header line has as many of each
@@ -378,22 +380,6 @@ def open_csv(binary_file, *, max_rows: int) -> CsvReader:
         delimiter=delimiter,
         encoding=encoding,
     )
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """A cell for a CSV we write: a leading quote stops spreadsheets from running it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def write_csv(text_file, header: list[str], rows) -> None:
-    writer = csv.writer(text_file)
-    writer.writerow([neutralise(cell) for cell in header])
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
 
 
 def template_csv() -> str:

@@ -20,10 +20,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from classpoint.audit import audit
+from classpoint.csvfile import SafeWriter
 from classpoint.files import new_key
 
 from ..models import Enrollment, Guardian, ImportJob, Student, StudentGuardian
-from .csvfile import CsvFileError, neutralise, open_csv
+from .csvfile import CsvFileError, open_csv
 from .rows import RowProblem, RowValidator
 
 log = logging.getLogger(__name__)
@@ -114,15 +115,15 @@ def _process(job, handle):
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8") as report:
         problems_written = 0
         chunk = []
-        writer = csv.writer(report)
+        # Cells echo what the uploader typed: SafeWriter neutralises them so a spreadsheet never runs a formula.
+        writer = SafeWriter(report)
 
         def report_problems(problems):
             nonlocal problems_written
             if not problems_written:
                 writer.writerow(ERRORS_HEADER)
             for p in problems:
-                # Cells echo what the uploader typed: neutralise them so a spreadsheet never runs a formula.
-                writer.writerow([neutralise(x) for x in (p.row, p.column, p.value, p.message, p.severity)])
+                writer.writerow([p.row, p.column, p.value, p.message, p.severity])
             problems_written += len(problems)
             for p in problems:
                 # Errors (rows not applied) are what people must fix: warnings only fill spare places.
@@ -152,7 +153,7 @@ def _process(job, handle):
         pending_failed = [0]
         touched_guardians = set()
         held_back = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8")
-        held_writer = csv.writer(held_back)
+        held_writer = csv.writer(held_back)  # a scratch file read back below: cells are neutralised when reported
         for row_number, values in reader:
             clean, problems = validator.validate(row_number, values)
             if not validator.day_first_confirmed:

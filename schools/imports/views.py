@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.files import download_url
+from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
 
 from ..errors import SchoolsError
@@ -46,9 +47,7 @@ def imports_page(request):
                 school=school, actor=request.user, uploaded=form.cleaned_data["file"], mode=form.cleaned_data["mode"]
             )
         except SchoolsError as exc:
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            apply_domain_error(form, exc)
         else:
             messages.success(
                 request, f"“{job.file_name}” is being {'checked' if job.mode == 'dry_run' else 'imported'}."

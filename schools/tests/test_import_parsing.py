@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 
 from schools.imports import csvfile
-from schools.imports.csvfile import COLUMNS, SAMPLE_BYTES, CsvFileError, neutralise, open_csv, write_csv
+from schools.imports.csvfile import COLUMNS, SAMPLE_BYTES, CsvFileError, open_csv
 from schools.imports.rows import RowValidator
 
 TODAY = datetime.date(2025, 6, 15)
@@ -224,30 +224,6 @@ def test_header_aliases_never_collide_between_columns():
 
 
 # --- writing files -----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
-        ('=HYPERLINK("http://x.example","click")', '\'=HYPERLINK("http://x.example","click")'),
-        ("+2348031234567", "'+2348031234567"),
-        ("-1", "'-1"),
-        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("Ada = Obi", "Ada = Obi"),
-        (42, "42"),
-        (None, ""),
-    ],
-)
-def test_neutralise(value, expected):
-    assert neutralise(value) == expected
-
-
-def test_write_csv_neutralises_every_cell():
-    out = io.StringIO()
-    write_csv(out, ["Row", "=Problem"], [[2, "=1+1"], [3, "fine"]])
-    assert list(csv.reader(io.StringIO(out.getvalue()))) == [["Row", "'=Problem"], ["2", "'=1+1"], ["3", "fine"]]
 
 
 def test_template_reads_back_and_its_example_row_is_valid():

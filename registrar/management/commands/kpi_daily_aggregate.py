@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
 
-from fees.money import format_money
+from classpoint.money import format_money
 from registrar.kpi import kpi_aggregate, kpi_backfill
 from registrar.models import RegistrationKpiDaily, RevenueDaily
 from schools.models import School

@@ -1,14 +1,17 @@
-"""What fees asks messaging to tell guardians about an invoice: the context is built here, from
-what is true now, as plain values (messaging never reads fees' tables). One request per guardian,
-because each carries that guardian's own secure link to view and pay."""
+"""What payments asks messaging to tell guardians about an invoice fees issued or found overdue
+(`invoice.issued`, `invoice.overdue`): the notice carries each guardian's own secure link to view
+and pay, which is payments', so payments asks for it (fees, below payments, cannot make the link).
+The context is built here, from what is true now, as plain values (messaging never reads fees'
+tables). One request per guardian, because each carries that guardian's own link."""
 
 from django.db import transaction
 
 from classpoint.messages import request_message
+from classpoint.money import format_money
+from fees import selectors as fees_selectors
 from schools.models import StudentGuardian
 
-from .models import Invoice
-from .money import format_money
+from .proofs import guardian_link
 
 
 def _guardians(invoice):
@@ -20,18 +23,11 @@ def _guardians(invoice):
     )
 
 
-def _invoice(school, invoice_id):
-    # Within the event's school only: a payload naming another school's invoice messages no one.
-    found = Invoice.objects.for_school(school).select_related("school", "student", "term__session")
-    return found.filter(pk=invoice_id).first()
-
-
 @transaction.atomic
 def request_invoice_issued(*, school, invoice_id):
     """INVOICE_ISSUED to each guardian of the student, once per invoice and guardian."""
-    from payments.proofs import guardian_link
-
-    invoice = _invoice(school, invoice_id)
+    # Within the event's school only: a payload naming another school's invoice messages no one.
+    invoice = fees_selectors.invoice_of_school(school=school, invoice_id=invoice_id)
     if invoice is None or not invoice.is_payable:
         return 0
     student = invoice.student
@@ -65,11 +61,9 @@ def request_invoice_issued(*, school, invoice_id):
 @transaction.atomic
 def request_overdue_notice(*, school, invoice_id, days_overdue=None, event_id=None):
     """OVERDUE_NOTICE about one invoice (the daily scan's reminder) to the student's primary
-    guardian, in the same shape as the family reminders so one template serves both. Nothing if
+    guardian, in the same shape as fees' family reminders so one template serves both. Nothing if
     the invoice was paid or voided since the scan."""
-    from payments.proofs import guardian_link
-
-    invoice = _invoice(school, invoice_id)
+    invoice = fees_selectors.invoice_of_school(school=school, invoice_id=invoice_id)
     if invoice is None or not invoice.has_balance_to_pay:
         return 0
     links = _guardians(invoice)

@@ -1,11 +1,17 @@
+"""The invoice notices payments asks for on fees' events (`invoice.issued`, `invoice.overdue`): each
+guardian's message carries their own secure pay link."""
+
 import pytest
 
 from classpoint.models import OutboxEvent
-from classpoint.outbox import worker
+from classpoint.outbox import emit, worker
 from fees.collections import overdue_scan
 from fees.models import Invoice
-from payments.tests.test_payments import invoice as issued_invoice  # noqa: F401  (fixture)
+from fees.tests.test_handlers import drain, riverside_invoice  # noqa: F401  (fixture)
+from messaging.models import Message
 from schools.tests import factories as f
+
+from .test_payments import invoice as issued_invoice  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +41,17 @@ def test_the_overdue_scan_asks_for_one_notice_per_overdue_invoice(school, bursar
     notice = requests("OVERDUE_NOTICE")
     assert len(notice) == 1
     assert notice[0].payload["context"]["invoices"][0]["invoice_number"] == issued_invoice.number
+
+
+@pytest.mark.parametrize("event_type", ["invoice.issued", "invoice.overdue"])
+def test_invoice_notice_of_one_school_naming_another_schools_invoice_messages_no_one(
+    school, other_school, riverside_invoice, event_type
+):
+    # given Riverside's issued invoice, its own notice already sent
+    drain()
+    before = Message.objects.count()
+    # when a Greenfield event asks for a notice about it
+    emit(school=school, event_type=event_type, payload={"invoice_id": riverside_invoice.pk, "days_overdue": 3})
+    drain()
+    # then no guardian of either school is messaged
+    assert Message.objects.count() == before

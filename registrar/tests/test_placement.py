@@ -2,13 +2,15 @@ import pytest
 
 from academics.errors import AcademicsError
 from academics.models import SlotSeat
-from academics.placement import application_place, class_group_seats, placement_conflicts, seats_move_to_student
+from academics.seats import seats_move_to_student
+from academics.tests.factories import application, next_term, slot, staff
 from classpoint.models import AuditLog
 from classpoint.testing import run_concurrently
 from registrar.models import Application, ApplicationEvent
+from registrar.placement import application_place, placement_conflicts
+from schools.seats import class_group_seats
+from schools.services import enrollment_create
 from schools.tests import factories as f
-
-from .factories import application, next_term, slot, staff
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -231,3 +233,28 @@ def test_fifty_concurrent_placements_into_a_slots_last_seat_exactly_one_wins(sch
     assert SlotSeat.objects.filter(slot=lesson).count() == 1
     assert len(errors) == 49 and all(getattr(e, "code", None) == "conflict" for e in errors), errors[:3]
     assert {e.message for e in errors} == {"GFA JSS 1A Mathematics on Monday 09:00–10:00 is full: 1 of 1 seats taken."}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_enrolments_and_placements_racing_for_the_last_seat_exactly_one_wins(school, alice, group):
+    # given one seat left in the class (one pupil enrolled, capacity 2), ten applicants to place and
+    # ten pupils to enrol in it, all at once
+    group.capacity = 2
+    group.save()
+    term = school.current_term()
+    applicants = [application(school, first_name=f"Applicant{n}") for n in range(10)]
+    pupils = [f.StudentFactory(school=school) for _ in range(10)]
+
+    def take(who):
+        if isinstance(who, Application):
+            application_place(application=who, actor=alice, class_group=group)
+        else:
+            enrollment_create(school=school, actor=alice, student=who, term=term, class_group=group)
+
+    # when
+    errors = run_concurrently(take, [who for pair in zip(applicants, pupils, strict=True) for who in pair])
+    # then the one seat went to one of them; the placements and the enrolments counted each other
+    assert len(errors) == 19, errors[:3]
+    assert {getattr(e, "code", None) for e in errors} <= {"conflict", "class_full"}, errors[:3]
+    assert class_group_seats(class_group=group, term=term) == (2, 2)

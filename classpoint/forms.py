@@ -1,0 +1,24 @@
+"""What every workspace form needs from the kernel: showing a service's domain error on the form."""
+
+from collections.abc import Callable, Mapping
+
+from .errors import DomainError
+
+
+def apply_domain_error(
+    form, error: DomainError, *, rename: Mapping[str, str] | Callable[[str], str] | None = None
+) -> None:
+    """Show `error` on `form`: each message of `error.fields` beside the input it names, the rest at
+    the top of the form (non-field errors). Services name fields by what they take (`amount_minor`,
+    `guardians.0.phone`); `rename` maps those to the form's names, as a dict or a function.
+
+    An error that names no field still says why: its message goes at the top, so a refused form
+    never comes back without a word."""
+    for name, messages in error.fields.items():
+        if rename is not None:
+            name = rename(name) if callable(rename) else rename.get(name, name)
+        target = name if name in form.fields else None
+        for message in [messages] if isinstance(messages, str) else messages:
+            form.add_error(target, message)
+    if not error.fields:
+        form.add_error(None, error.message)

@@ -1,0 +1,110 @@
+"""Reads for payments' pages, API and template tags: an invoice's payments as staff and guardians
+see them, its pay links and secure links, the proof queue, the API's lists. Every query starts
+from the school."""
+
+from fees import selectors as fees_selectors
+
+from .models import PaymentIntent, PaymentProof, PaymentTransaction, Receipt
+from .proofs import guardian_link
+
+
+def invoice_payments(*, school, invoice):
+    """What the invoice page's payments section shows: the invoice's transactions newest first,
+    each marked with what the outbox has still to do for it (a confirmed payment is credited, its
+    Allocation in fees, and receipted a moment after it is recorded), the money being applied, whether
+    anything is still settling (the section then polls itself), and the latest pay links."""
+    transactions = list(
+        PaymentTransaction.objects.for_school(school)
+        .filter(invoice=invoice)
+        .select_related("receipt", "proof")
+        .order_by("-created_at")
+    )
+    confirmed = [tx.pk for tx in transactions if tx.status == PaymentTransaction.Status.CONFIRMED]
+    applied = fees_selectors.transactions_applied(school=school, transaction_ids=confirmed)
+    for tx in transactions:
+        tx.being_applied = tx.pk in confirmed and tx.pk not in applied
+        tx.receipt_due = tx.pk in confirmed and not hasattr(tx, "receipt")
+    return {
+        "transactions": transactions,
+        "applying_minor": sum(tx.amount_minor for tx in transactions if tx.being_applied),
+        "settling": any(tx.being_applied or tx.receipt_due for tx in transactions),
+        "intents": invoice_intents(school=school, invoice=invoice),
+    }
+
+
+def invoice_intents(*, school, invoice, limit=5):
+    """The invoice's latest pay links, newest first."""
+    return PaymentIntent.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:limit]
+
+
+def invoice_guardian_links(*, invoice):
+    """(guardian, secure link) for each guardian of the invoice's student: the link that lets them
+    see and pay this invoice without an account."""
+    links = invoice.student.guardian_links.select_related("guardian")
+    return [(link.guardian, guardian_link(invoice=invoice, guardian=link.guardian)) for link in links]
+
+
+def invoice_confirmed_payments(*, school, invoice):
+    """The invoice's confirmed payments with their receipts, latest first (the guardian's page)."""
+    return (
+        PaymentTransaction.objects.for_school(school)
+        .filter(invoice=invoice, status=PaymentTransaction.Status.CONFIRMED)
+        .select_related("receipt")
+        .order_by("-confirmed_at")
+    )
+
+
+def invoice_proofs(*, school, invoice, exclude=None, limit=10):
+    """Transfer proofs sent for the invoice, newest first (`exclude`: the one being looked at)."""
+    proofs = PaymentProof.objects.for_school(school).filter(invoice=invoice)
+    if exclude is not None:
+        proofs = proofs.exclude(pk=exclude.pk)
+    return proofs.order_by("-created_at")[:limit]
+
+
+def invoice_pending_proof(*, school, invoice):
+    """The invoice's proof waiting for review, if any."""
+    return PaymentProof.objects.for_school(school).filter(invoice=invoice, status=PaymentProof.Status.PENDING).first()
+
+
+def proof_of_school(*, school, proof_id):
+    """One proof of `school` with what its review page shows, or None."""
+    return (
+        PaymentProof.objects.for_school(school)
+        .select_related(
+            "invoice__student",
+            "invoice__class_group",
+            "transaction__receipt",
+            "guardian",
+            "submitted_by",
+            "reviewed_by",
+        )
+        .filter(pk=proof_id)
+        .first()
+    )
+
+
+def proofs_queue(*, school, status):
+    """Proofs in one status: waiting ones oldest first (first come, first reviewed), decided ones
+    newest first."""
+    proofs = PaymentProof.objects.for_school(school).filter(status=status)
+    proofs = proofs.select_related("invoice__student", "invoice__class_group", "reviewed_by")
+    if status == PaymentProof.Status.PENDING:
+        return proofs.order_by("created_at", "id")
+    return proofs.order_by("-reviewed_at", "-id")
+
+
+def proofs_pending_count(*, school):
+    return PaymentProof.objects.for_school(school).filter(status=PaymentProof.Status.PENDING).count()
+
+
+def intents_list(*, school):
+    return PaymentIntent.objects.for_school(school).order_by("-created_at", "-id")
+
+
+def transactions_list(*, school):
+    return PaymentTransaction.objects.for_school(school).select_related("receipt").order_by("-created_at", "-id")
+
+
+def receipts_list(*, school):
+    return Receipt.objects.for_school(school).order_by("-issued_at", "-id")

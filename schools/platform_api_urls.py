@@ -1,0 +1,9 @@
+"""The platform operators' API, mounted at /api/v1/platform/schools/ (see classpoint/urls.py)."""
+
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("", api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
+]
