@@ -37,9 +37,7 @@ def _school_models():
 
 def test_every_model_holding_a_school_is_scoped_or_says_why():
     unexplained = [
-        m._meta.label
-        for m in _school_models()
-        if not issubclass(m, SchoolScoped) and m._meta.label not in NOT_SCOPED
+        m._meta.label for m in _school_models() if not issubclass(m, SchoolScoped) and m._meta.label not in NOT_SCOPED
     ]
     assert not unexplained, f"school-holding models neither SchoolScoped nor listed with a reason: {unexplained}"
 
