@@ -41,6 +41,17 @@ def _media_root(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _unscoped_test_body():
+    """A test's own body builds and inspects several schools' rows, so it runs unscoped; every
+    request it makes, every outbox handler and every task opens its own scope as in production,
+    so request code that forgets its school fails here (classpoint/scoping.py)."""
+    from classpoint.scoping import unscoped
+
+    with unscoped(reason="test setup and assertions span schools"):
+        yield
+
+
 @pytest.fixture
 def school(db):
     school = f.provision("greenfield", "Greenfield Academy")

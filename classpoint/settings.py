@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "classpoint.middleware.RequestIdMiddleware",
+    # Every request's school-scoped queries run in a scope (classpoint/scoping.py).
+    "classpoint.scoping.RequestScopeMiddleware",
     "classpoint.middleware.BodySizeLimitMiddleware",
     "classpoint.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

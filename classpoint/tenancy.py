@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .metrics import TENANT_ACCESS_DENIED
+from .scoping import enter_school
 
 HOST_CACHE_SECONDS = 60
 # Paths that are never tenant pages, whatever host they arrive on.
@@ -105,6 +106,8 @@ def resolve_school(request, slug):
         raise Http404("No such school")
     request.school = membership.school
     request.membership = membership
+    # From here the request's school-scoped queries answer for this school only.
+    enter_school(membership.school)
     return membership
 
 

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, Sum
 from classpoint.audit import audit
 from classpoint.messages import request_messages_once
 from classpoint.outbox import emit_many
+from classpoint.scoping import unscoped
 from schools.models import StudentGuardian
 
 from .models import Invoice, OwingDelta
@@ -148,6 +149,7 @@ def _named(grouped):
     return sorted(totals, key=lambda t: (t["class_group__name"] is None, t["class_group__name"] or ""))
 
 
+@unscoped(reason="compaction folds every school's owing deltas in one sweep")
 def compact_owing_totals():
     """Fold the running totals to one row per (school, term, class, due date), dropping keys that
     owe nothing. Safe beside writers (they only append; rows appended meanwhile are left for the

@@ -17,6 +17,7 @@ from classpoint.audit import audit
 from classpoint.messages import request_messages_once
 from classpoint.models import OutboxEvent
 from classpoint.outbox import emit
+from classpoint.scoping import for_school, unscoped
 from schools.models import ClassGroup, Enrollment, Guardian, Student, StudentGuardian
 
 from .errors import MessagingError
@@ -177,18 +178,20 @@ def announcement_publish(*, announcement, actor):
     return locked
 
 
+@unscoped(reason="the every-minute schedule finds due announcements in every school")
 def publish_due(*, now=None):
     """The every-minute schedule: publish the announcements whose time has come. Returns how many."""
     now = now or timezone.now()
     due = (
-        Announcement.objects.filter(published_at__isnull=True, scheduled_for__lte=now)  # unscoped: across schools
+        Announcement.objects.filter(published_at__isnull=True, scheduled_for__lte=now)
         .order_by("scheduled_for", "id")
-        .values_list("pk", flat=True)[:500]
+        .values_list("pk", "school_id")[:500]
     )
     published = 0
-    for pk in list(due):
+    for pk, school_id in list(due):
         try:
-            announcement_publish(announcement=Announcement.objects.get(pk=pk), actor=None)
+            with for_school(school_id):
+                announcement_publish(announcement=Announcement.objects.get(pk=pk), actor=None)
         except MessagingError:  # published by hand in the meantime
             continue
         published += 1

@@ -15,6 +15,7 @@ from prometheus_client import Counter
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from classpoint.scoping import enter_school, enter_schools, unscoped
 from classpoint.secrets import SecretNotFound, get_secret, secret_name
 from schools.models import Guardian, School
 
@@ -74,11 +75,13 @@ def twilio_status(request):
     """Twilio reports a message's progress; a status only ever moves forward (messaging.status)."""
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
     # Provider ids are unique per provider across schools; the message tells us whose secret signs.
-    message = (
-        Message.objects.filter(provider="twilio", provider_message_id=sid).first() if sid else None
-    )  # unscoped: the sid names the school
+    message = None
+    if sid:
+        with unscoped(reason="a provider's message id is unique across schools and names the school"):
+            message = Message.objects.filter(provider="twilio", provider_message_id=sid).first()
     config = None
     if message is not None:
+        enter_school(message.school_id)
         config = ProviderConfig.objects.for_school(message.school_id).filter(channel=message.channel).first()
     secret = _twilio_secret(config.secret_key) if config else None
     # An unknown message cannot be verified either: the same 403, so a forger learns nothing.
@@ -114,8 +117,8 @@ def _matches(secret, post):
 def _inbound_configs(request):
     """The provider configs (every school, SMS or WhatsApp) whose secret the request is from and
     signed with; empty when it verifies against none."""
-    # unscoped: an inbound reply names an account and number, not a school; the configs using them find the schools.
-    configs = list(ProviderConfig.objects.filter(is_active=True, channel__in=[Channel.SMS, Channel.WHATSAPP]))
+    with unscoped(reason="an inbound reply names an account and number, not a school; the configs find the schools"):
+        configs = list(ProviderConfig.objects.filter(is_active=True, channel__in=[Channel.SMS, Channel.WHATSAPP]))
     verified = set()
     for key in {c.secret_key for c in configs}:
         secret = _twilio_secret(key)
@@ -150,6 +153,8 @@ def twilio_inbound(request):
     phone = sender.removeprefix("whatsapp:")
     keyword = request.POST.get("Body", "").strip().strip(".!").upper()
     school_ids = {c.school_id for c in configs if c.channel == channel} or {c.school_id for c in configs}
+    # The reply speaks for the schools whose account it verified against, and for no other.
+    enter_schools(sorted(school_ids))
     guardians = list(Guardian.objects.filter(school_id__in=school_ids, phone=phone)) if phone else []
     if keyword in STOP_WORDS or keyword in START_WORDS:
         granted = keyword in START_WORDS

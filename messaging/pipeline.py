@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from classpoint.scoping import unscoped
 from schools.models import Guardian, SchoolProfile, Student, StudentGuardian
 
 from . import metrics
@@ -360,6 +361,7 @@ def enqueue_many(message_ids):
     transaction.on_commit(start)
 
 
+@unscoped(reason="a sweep across every school's deferred messages")
 def release_deferred(*, now=None, batch_size=500):
     """Queue and send the deferred messages whose quiet hours are over. Returns how many.
 
@@ -369,7 +371,7 @@ def release_deferred(*, now=None, batch_size=500):
     released = 0
     while True:
         with transaction.atomic():
-            due = Message.objects.filter(status=S.DEFERRED, send_after__lte=now)  # unscoped: a sweep across schools
+            due = Message.objects.filter(status=S.DEFERRED, send_after__lte=now)
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True)
             rows = list(due.order_by("send_after", "id").values_list("id", "school_id", "channel")[:batch_size])

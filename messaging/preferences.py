@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from classpoint import links
+from classpoint.scoping import enter_school
 from schools.models import Guardian, School
 
 from .consent import consent_set
@@ -36,7 +37,11 @@ def _open(token):
         raise Http404("This link is not valid or has expired")
     school_id, guardian_id = opened
     school = School.objects.filter(pk=school_id, status=School.Status.ACTIVE).first()
-    guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first() if school else None
+    if school is None:
+        raise Http404("This link is not valid")
+    # The signed link names the school: the rest of the request is scoped to it.
+    enter_school(school)
+    guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first()
     if guardian is None:
         raise Http404("This link is not valid")
     return school, guardian

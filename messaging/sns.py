@@ -25,6 +25,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from classpoint.scoping import enter_school, unscoped
 from schools.models import Guardian
 
 from .callbacks import CALLBACKS
@@ -202,22 +203,22 @@ def _notification(message):
     suppress(addresses=addresses, note=note)
     if kind == "Bounce" and mail.get("messageId"):
         # SES message ids are unique across schools, like Twilio's.
-        sent = Message.objects.filter(
-            provider="ses", provider_message_id=str(mail["messageId"])
-        ).first()  # unscoped: SES ids are global
+        with unscoped(reason="SES message ids are unique across schools"):
+            sent = Message.objects.filter(provider="ses", provider_message_id=str(mail["messageId"])).first()
         if sent is not None:
+            enter_school(sent.school_id)
             advance(sent, S.UNDELIVERED, note=note, error=note)
     CALLBACKS.labels("ses", kind.lower()).inc()
     return _respond("OK")
 
 
+@unscoped(reason="a bounced address is bad for every school that holds it")
 def suppress(*, addresses, note):
     """Withdraw email consent from every guardian, in any school, at one of `addresses`. Returns how
     many guardians changed (one already opted out is not recorded again)."""
     changed = 0
     for address in dict.fromkeys(a.lower() for a in addresses):
         # Every school: the address itself bounced, whoever wrote it down.
-        # unscoped: a bounced address is bad for every school that holds it.
         for guardian in Guardian.objects.filter(email__iexact=address).order_by("pk"):
             change = consent_set(
                 guardian=guardian, channel=Channel.EMAIL, granted=False, source=ConsentChange.Source.BOUNCE, note=note

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from classpoint.scoping import for_school, unscoped
+
 from . import metrics
 from .models import Message, MessageStatusChange
 from .pipeline import has_consent, quiet_hours_end, release_deferred
@@ -92,8 +94,10 @@ def send_messages(message_ids):
     """Send these messages one after another (the django-q task the pipeline queues). Returns
     {id: final status}. Past its time budget the task queues the rest as a new task and stops."""
     deadline = time.monotonic() + settings.MESSAGING_SEND_TASK_TIMEOUT / 3
-    loaded = Message.objects.select_related("school", "guardian").filter(pk__in=message_ids)
-    messages = {m.pk: m for m in loaded}
+    # A task carries messages of any school (the deferred sweep mixes them); each is sent inside
+    # its own school's scope below.
+    with unscoped(reason="a send task's ids name their messages, and each message its school"):
+        messages = {m.pk: m for m in Message.objects.select_related("school", "guardian").filter(pk__in=message_ids)}
     ids = [pk for pk in dict.fromkeys(message_ids) if pk in messages]
     shared = _Shared()
     done = []
@@ -104,7 +108,8 @@ def send_messages(message_ids):
 
                 enqueue_many(ids[n:])
                 break
-            _send_one(messages[pk], shared)
+            with for_school(messages[pk].school_id):
+                _send_one(messages[pk], shared)
             done.append(pk)
     finally:
         _record_pending(shared)
@@ -270,15 +275,17 @@ def _send_with_retries(message, provider, shared):
     return message.status
 
 
+@unscoped(reason="a sweep across every school's deferred messages")
 def release_deferred_messages():
     return release_deferred()
 
 
+@unscoped(reason="a sweep across every school's interrupted sends")
 def fail_stuck_sends(*, now=None):
     """Messages left "sending" longer than a send task can run were interrupted (a killed worker
     whose task will not come back): fail them with the reason, never send them again."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.MESSAGING_SEND_TASK_TIMEOUT * 2)
-    stuck = Message.objects.filter(status=S.SENDING, updated_at__lt=cutoff)  # unscoped: a sweep across schools
+    stuck = Message.objects.filter(status=S.SENDING, updated_at__lt=cutoff)
     failed = 0
     for message in stuck.order_by("id")[:500]:
         if advance(message, S.FAILED, note=INTERRUPTED[:300], status_reason=INTERRUPTED[:300], error=INTERRUPTED):
@@ -287,6 +294,7 @@ def fail_stuck_sends(*, now=None):
     return failed
 
 
+@unscoped(reason="the every-minute sweep spans schools")
 def sweep():
     """The every-minute schedule: release what quiet hours held, fail sends a dead worker left."""
     return {"released": release_deferred(), "stuck_failed": fail_stuck_sends()}

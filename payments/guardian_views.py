@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from classpoint.scoping import enter_school
 from fees.models import Invoice
 from schools.models import Guardian, School, StudentGuardian
 
@@ -24,6 +25,8 @@ def _open(token):
     school = School.objects.filter(pk=school_id, status=School.Status.ACTIVE).first()
     if school is None:
         raise Http404("This link is not valid")
+    # The signed link names the school: the rest of the request is scoped to it.
+    enter_school(school)
     invoice = (
         Invoice.objects.for_school(school)
         .select_related("student", "term__session", "class_group")

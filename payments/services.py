@@ -15,6 +15,7 @@ from classpoint.counters import next_value
 from classpoint.files import download_url
 from classpoint.money import format_money
 from classpoint.outbox import emit
+from classpoint.scoping import unscoped
 from classpoint.secrets import SecretNotFound
 
 from .documents import pdf_filename, pdf_is_current
@@ -92,12 +93,13 @@ def _intent_failed(intent, actor, problem):
     audit(school=intent.school, actor=actor, action="payment_intent.failed", target=intent, changes=changes)
 
 
+@unscoped(reason="an operator sweep across every school's pay links")
 def intents_abandon_stale(*, now=None, batch_size=1000):
     """Pay links left unpaid past PAYMENT_INTENT_TTL_HOURS become ABANDONED, so the invoice page and
     reports stop showing them as in progress. Only the status changes: a webhook that arrives late
     for one still credits (the money was taken), and the intent then reads SUCCEEDED."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.PAYMENT_INTENT_TTL_HOURS)
-    stale = PaymentIntent.objects.filter(  # unscoped: an operator sweep across every school
+    stale = PaymentIntent.objects.filter(
         status__in=[PaymentIntent.Status.INITIATED, PaymentIntent.Status.PENDING], created_at__lt=cutoff
     )
     total = 0
@@ -112,10 +114,12 @@ def intents_abandon_stale(*, now=None, batch_size=1000):
 def webhook_receive(*, gateway, payload):
     """Store a correctly signed webhook once and hand it to the outbox. Returns (event, is_new)."""
     data = gateway.parse_event(payload)
-    # Unscoped by school (the school is what we are finding out), but only this gateway's pay links.
-    intent = (
-        PaymentIntent.objects.filter(gateway=gateway.name, reference=data.reference).select_related("school").first()
-    )
+    with unscoped(reason="the school is what a webhook's reference tells us; only this gateway's pay links"):
+        intent = (
+            PaymentIntent.objects.filter(gateway=gateway.name, reference=data.reference)
+            .select_related("school")
+            .first()
+        )
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from classpoint.models import OutboxEvent
 from classpoint.money import format_money
+from classpoint.scoping import for_school, unscoped
 from fees.models import Allocation, Invoice, OwingDelta
 from messaging.models import Message
 from payments.models import PaymentProof, PaymentTransaction
@@ -300,9 +301,10 @@ def kpi_aggregate_due_schools(now=None):
     yesterdays = {s.pk: now.astimezone(s.tzinfo).date() - DAY for s in schools}
     # Across schools on purpose: this job serves all of them, two queries for the lot.
     days = set(yesterdays.values())
-    written = set(RegistrationKpiDaily.objects.filter(day__in=days).values_list("school_id", "day")) & set(
-        RevenueDaily.objects.filter(day__in=days).values_list("school_id", "day")
-    )
+    with unscoped(reason="which schools already have their day: one look across all of them"):
+        written = set(RegistrationKpiDaily.objects.filter(day__in=days).values_list("school_id", "day")) & set(
+            RevenueDaily.objects.filter(day__in=days).values_list("school_id", "day")
+        )
     done, failed = [], []
     for school in schools:
         local_hour = now.astimezone(school.tzinfo).hour
@@ -310,7 +312,8 @@ def kpi_aggregate_due_schools(now=None):
         if not (local_hour == hour or (local_hour > hour and missing)):
             continue
         try:
-            kpi_aggregate(school=school, day=yesterdays[school.pk])
+            with for_school(school):
+                kpi_aggregate(school=school, day=yesterdays[school.pk])
             done.append(school.slug)
         except Exception:  # noqa: BLE001 - one school's failure must not leave every other school without its day
             logger.exception("KPI aggregation failed for %s", school.slug)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from classpoint import ratelimit
 from classpoint.forms import apply_domain_error
 from classpoint.net import client_ip
+from classpoint.scoping import enter_school
 from schools.models import School
 
 from . import links
@@ -40,6 +41,8 @@ def _school(slug):
     school = School.objects.filter(slug=slug, status=School.Status.ACTIVE).first()
     if school is None:
         raise Http404("No such school")
+    # A public page is one school's: the slug named it, so the rest of the request is scoped to it.
+    enter_school(school)
     return school
 
 
@@ -55,6 +58,7 @@ def _application(slug, opened):
     school = School.objects.filter(pk=school_id, slug=slug, status=School.Status.ACTIVE).first()
     if school is None:
         return None
+    enter_school(school)
     return Application.objects.for_school(school).select_related("school").filter(pk=application_id).first()
 
 

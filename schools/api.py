@@ -11,6 +11,7 @@ from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
 from classpoint.api.fields import DateField, IdField, IdFilter, IsoDateTimeFilter
 from classpoint.api.views import ApiView, SchoolApiView
 from classpoint.audit import record_access
+from classpoint.scoping import enter_platform
 
 from . import services
 from .models import ClassGroup, Enrollment, Guardian, School, Student, Term
@@ -471,6 +472,7 @@ class PlatformApiView(ApiView):
     def check_tenant(self, request, **kwargs):
         if not request.user.is_staff:
             raise PermissionDenied("Platform admins only.")
+        enter_platform(reason="the platform API lists and provisions schools")
 
 
 class PlatformSchoolsApi(PlatformApiView):

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models import Value as V
 from django.db.models.functions import Concat, Lower
 from django.utils import timezone as dj_timezone
+from django_scopes import ScopedManager
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 RESERVED_SLUGS = frozenset(
@@ -61,6 +62,8 @@ class SchoolScopedQuerySet(models.QuerySet):
         return self.filter(school=school)
 
 
+# The default manager of every school's model is scoped (classpoint/scoping.py): in a request it
+# answers only for the request's school, and it refuses a query made before the school is known.
 SchoolScopedManager = models.Manager.from_queryset(SchoolScopedQuerySet)
 
 
@@ -69,7 +72,7 @@ class SchoolScoped(models.Model):
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
 
-    objects = SchoolScopedManager()
+    objects = ScopedManager(school="school", _manager_class=SchoolScopedManager)
 
     class Meta:
         abstract = True

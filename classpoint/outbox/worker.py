@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..models import OutboxEvent, OutboxTypeStats, WorkerHeartbeat
+from ..scoping import for_school, unscoped
 from .registry import handlers_for, is_batch_type
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,18 @@ def claim_batch(*, worker, batch_size):
     return events
 
 
+def _event_scope(school_id):
+    """A handler acts inside its event's school: its school-scoped queries answer for that school
+    only, so a row id from another school finds nothing. A platform event (no school) spans schools."""
+    if school_id is None:
+        return unscoped(reason="a platform event belongs to no one school")
+    return for_school(school_id)
+
+
 def _run_handlers(event):
     batch = is_batch_type(event.event_type)
     for handler in handlers_for(event.event_type):
-        with transaction.atomic():
+        with _event_scope(event.school_id), transaction.atomic():
             handler([event] if batch else event)
 
 
@@ -74,13 +83,13 @@ def _run_batches(events):
         else:
             singles.append(event)
     done = []
-    for (event_type, _school_id), group in groups.items():
+    for (event_type, school_id), group in groups.items():
         if len(group) == 1:
             singles.extend(group)
             continue
         try:
             for handler in handlers_for(event_type):
-                with transaction.atomic():
+                with _event_scope(school_id), transaction.atomic():
                     handler(group)
         except Exception as exc:  # noqa: BLE001 - retried event by event below, where the error is kept
             log.warning("outbox batch of %s %s events failed, retrying one by one: %s", len(group), event_type, exc)

@@ -9,7 +9,6 @@ later is covered without anyone remembering; a new path argument name must be ad
 
 import io
 import re
-import time
 from html.parser import HTMLParser
 
 import pytest
@@ -141,7 +140,7 @@ def test_no_workspace_route_answers_hostile_input_with_a_500(demo, verified_clie
     client.raise_request_exception = False
     ids, owners = _ids(demo)
     routes = [route for route, _name in all_routes() if not route.startswith(SKIP_PREFIXES)]
-    started, failures, seen = time.monotonic(), [], set()
+    failures, seen = [], set()
     requests = 0
 
     def check(send, url, data, what):
@@ -185,12 +184,11 @@ def test_no_workspace_route_answers_hostile_input_with_a_500(demo, verified_clie
             for field in shapes.values():
                 for value in FIELD_VALUES:
                     check(send, target, {**form["fields"], field: value}, f"{field}={value!r} (a form on {url})")
-    elapsed = time.monotonic() - started
     # then
     assert not failures, f"{len(failures)} answers were 5xx:\n" + "\n".join(failures)
-    # and the walk covered the workspaces and stays quick enough to run with every test run
+    # and the walk covered the workspaces (its speed is not a test's business: timing depends on
+    # the machine's load)
     assert len(seen) > 30 and requests > 1000
-    assert elapsed < 45, f"{requests} requests took {elapsed:.0f}s"
 
 
 # --- The examples the walker found, one by one ------------------------------------------------

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from classpoint.demo import DEMO_PASSWORD, DemoContext, demo_seeders
+from classpoint.scoping import unscoped
 
 
 class Command(BaseCommand):
@@ -10,6 +11,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--students", type=int, default=600)
 
+    @unscoped(reason="the demo builds two schools' data")
     def handle(self, *args, students, **options):
         if settings.IS_PRODUCTION:
             raise CommandError("seed_demo prints passwords and is for dev only (CLASSPOINT_ENV=dev).")

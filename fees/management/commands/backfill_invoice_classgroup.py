@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from classpoint.audit import audit
+from classpoint.scoping import unscoped
 from fees.models import Invoice
 from schools.models import Enrollment, School
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--school", help="one school's slug (default: all)")
         parser.add_argument("--dry-run", action="store_true")
 
+    @unscoped(reason="an operator's backfill, one school or all of them")
     def handle(self, *args, school=None, dry_run=False, **options):
         schools = School.objects.all()
         if school:

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from classpoint.scoping import unscoped
 from fees.collections import overdue_scan
 from schools.models import School
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--school", help="one school's slug (default: every active school)")
         parser.add_argument("--date", help="YYYY-MM-DD to treat as today (default: each school's local date)")
 
+    @unscoped(reason="an operator's scan, one school or all of them")
     def handle(self, *args, school=None, date=None, **options):
         try:
             today = datetime.date.fromisoformat(date) if date else None

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from classpoint.scoping import unscoped
 from messaging.defaults import seed_default_message_templates
 from messaging.errors import MessagingError
 from messaging.models import Channel
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--school", required=True, help="the school's slug")
         parser.add_argument("--channel", choices=Channel.values, help="one channel (default: every channel)")
 
+    @unscoped(reason="an operator command naming its school by slug")
     def handle(self, *args, school, channel=None, **options):
         target = School.objects.filter(slug=school).first()
         if target is None:

@@ -4,6 +4,7 @@ command line (one OVERDUE_NOTICE request per family, at most one per family per 
 from django.core.management.base import BaseCommand, CommandError
 
 from classpoint.bounds import parse_id
+from classpoint.scoping import unscoped
 from fees.collections import reminders_request
 from schools.models import ClassGroup, School
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--school", required=True, help="The school's slug.")
         parser.add_argument("--class-group", help="Only this class (its name or id).")
 
+    @unscoped(reason="an operator command naming its school by slug")
     def handle(self, *args, school, class_group=None, **options):
         found = School.objects.filter(slug=school).first()
         if found is None:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
 
 from classpoint.money import format_money
+from classpoint.scoping import unscoped
 from registrar.kpi import kpi_aggregate, kpi_backfill
 from registrar.models import RegistrationKpiDaily, RevenueDaily
 from schools.models import School
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", help="last day of the range (default: each school's yesterday)")
         parser.add_argument("--school", help="one school's slug (default: every active school)")
 
+    @unscoped(reason="an operator's aggregation, one school or all of them")
     def handle(self, *args, date=None, start=None, end=None, school=None, **options):
         if date and (start or end):
             raise CommandError("Give either --date or --from/--to, not both.")
