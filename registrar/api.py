@@ -310,7 +310,7 @@ class ApplicationListApi(SchoolApiView):
     read_perm = PERM
     write_perm = PERM
     # Read by the schema generator only (filter parameters); requests start from the school.
-    queryset = Application.objects.for_school(None).none()
+    queryset = Application.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ApplicationFilter
 

@@ -118,3 +118,17 @@ def test_the_demo_seeds_in_the_scope_a_fresh_process_has(db):
     with scope():
         call_command("seed_demo", "--students", "12", stdout=io.StringIO())
     assert Student.objects.filter(school__slug="greenfield").exists()
+
+
+def test_the_urlconf_loads_in_a_fresh_process_with_scopes_on():
+    """Class-level querysets (a filter's placeholder) are built at import, outside any request: in
+    a fresh process, where nothing is unscoped, they must not touch a scoped manager's rows."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
