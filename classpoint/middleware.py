@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from .context import client_ip_var, request_id_var
+from .errors import ApiErrorCode
 from .net import client_ip
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -49,7 +50,7 @@ class BodySizeLimitMiddleware:
             return JsonResponse(
                 {
                     "error": {
-                        "code": "payload_too_large",
+                        "code": ApiErrorCode.PAYLOAD_TOO_LARGE,
                         "message": f"The request body is larger than {settings.CLASSPOINT_MAX_BODY_BYTES} bytes.",
                         "fields": {},
                     }
@@ -74,29 +75,45 @@ class RefuseNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        field = self._query_field_with_nul(request)
+        if field is not None:
+            return self._refuse(request, field)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Form fields are read once the view is known: a provider's webhook (csrf-exempt: it is
+        # signed instead) reads and verifies its raw body, which parsing the form here would consume.
+        if getattr(view_func, "csrf_exempt", False):
+            return None
         try:
-            field = self._field_with_nul(request)
+            field = self._form_field_with_nul(request)
         except MultiPartParserError:
             # A broken upload body: a 400 of its own, not a server error.
             return render(request, "400.html", status=400)
         if field is not None:
-            message = "This field holds a character that cannot be stored (NUL)."
-            if request.path.startswith("/api/"):
-                body = {
-                    "error": {
-                        "code": "invalid",
-                        "message": "The request has invalid fields.",
-                        "fields": {field: [message]},
-                    }
-                }
-                return JsonResponse(body, status=400)
-            return render(request, "400.html", {"field": field, "message": message}, status=400)
-        return self.get_response(request)
+            return self._refuse(request, field)
+        return None
 
-    def _field_with_nul(self, request):
+    def _refuse(self, request, field):
+        message = "This field holds a character that cannot be stored (NUL)."
+        if request.path.startswith("/api/"):
+            body = {
+                "error": {
+                    "code": ApiErrorCode.INVALID,
+                    "message": "The request has invalid fields.",
+                    "fields": {field: [message]},
+                }
+            }
+            return JsonResponse(body, status=400)
+        return render(request, "400.html", {"field": field, "message": message}, status=400)
+
+    def _query_field_with_nul(self, request):
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 return key.replace("\x00", "")
+        return None
+
+    def _form_field_with_nul(self, request):
         if (
             request.method == "POST"
             and request.content_type in self.FORM_TYPES

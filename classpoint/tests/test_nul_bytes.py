@@ -68,3 +68,12 @@ def test_a_nul_byte_in_any_api_query_parameter_is_a_documented_400(school, alice
     response = api.get("/api/v1/schools/greenfield/receipts/", {"anything": "a\x00b"})
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["anything"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/payments/webhook/demo/", "/messaging/callbacks/ses/sns/"])
+def test_a_form_posted_to_a_signed_webhook_is_refused_not_a_500(client, url):
+    """A webhook reads and verifies its raw body; the NUL check parsing a multipart form first used
+    that body up, and a scanner's form post to a webhook was a 500."""
+    response = client.post(url, {"field": "value"})
+    assert response.status_code in (400, 401, 403), response.status_code
