@@ -7,7 +7,23 @@ workspace shows the same sentences beside the fields they concern.
 
 from dataclasses import dataclass
 
-from classpoint.errors import DomainError
+from classpoint.errors import DomainError, ErrorCode
+
+
+class AcademicsErrorCode(ErrorCode):
+    ACADEMICS_INVALID = "academics_invalid"  # a slot's fields, each named in `fields`
+    CONFLICT = "conflict"  # 409: the timetable is in the way; `fields` say who and which slot
+    SLOT_IN_USE = "slot_in_use"  # 409: pupils are seated in the slot
+    NOT_EDITABLE = "not_editable"  # a slot field that cannot be changed
+    INVALID_SLOT_IDS = "invalid_slot_ids"  # slot ids that are not numbers
+    SLOT_NOT_FOUND = "slot_not_found"  # no such slot in this school
+    SLOT_IN_OTHER_TERM = "slot_in_other_term"
+    STUDENT_NOT_FOUND = "student_not_found"  # no such student in this school
+    # Placing an applicant (registrar/placement.py raises the timetable's error).
+    NOT_OPEN = "not_open"  # the application is no longer open to placement
+    NO_TERM = "no_term"  # the school has no current term
+    CLASS_GROUP_REQUIRED = "class_group_required"
+    CLASS_GROUP_NOT_FOUND = "class_group_not_found"  # no such class group in this school
 
 
 @dataclass(frozen=True)
@@ -27,9 +43,10 @@ class Conflict:
 class AcademicsError(DomainError):
     """Raised by academics services; the message is safe to show, `fields` point at the inputs."""
 
-    code = "academics_invalid"
+    codes = AcademicsErrorCode
+    code = AcademicsErrorCode.ACADEMICS_INVALID
     # Codes that describe the timetable's state rather than the request's shape.
-    CONFLICT_CODES = frozenset({"conflict", "slot_in_use"})
+    CONFLICT_CODES = frozenset({AcademicsErrorCode.CONFLICT, AcademicsErrorCode.SLOT_IN_USE})
 
     def __init__(self, message, *, code=None, fields=None, conflicts=()):
         super().__init__(message, code=code, fields=fields)
@@ -42,4 +59,4 @@ class AcademicsError(DomainError):
         for conflict in conflicts:
             fields.setdefault(conflict.field or "non_field_errors", []).append(conflict.message)
         message = " ".join(conflict.message for conflict in conflicts)
-        return cls(message, code="conflict", fields=fields, conflicts=conflicts)
+        return cls(message, code=AcademicsErrorCode.CONFLICT, fields=fields, conflicts=conflicts)

@@ -41,11 +41,3 @@ class SlotForm(forms.Form):
             teachers |= Q(pk=slot.teacher_id)
         self.fields["teacher"].queryset = school.staff.filter(teachers)
         self.fields["capacity"].widget.attrs["inputmode"] = "numeric"
-
-    def summary(self):
-        """Every error on the page, for the summary at the top (each also shows beside its input)."""
-        return [
-            (self.fields[name].label if name in self.fields else "", error)
-            for name, errors in self.errors.items()
-            for error in errors
-        ]

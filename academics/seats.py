@@ -11,7 +11,7 @@ placements never wait on each other in a circle); the caller counts and writes o
 
 from django.db.models import Count, Q
 
-from .errors import AcademicsError, Conflict
+from .errors import AcademicsError, AcademicsErrorCode, Conflict
 from .models import ScheduleSlot, SlotSeat
 from .services import NOT_HERE, describe, span
 
@@ -27,18 +27,27 @@ def chosen_slots(*, school_id, term, slot_ids, lock=False):
     try:
         ids = sorted({int(pk) for pk in slot_ids or ()})
     except (TypeError, ValueError):
-        raise AcademicsError("Invalid slots.", fields={"slot_ids": ["Give slot ids as numbers."]}) from None
+        raise AcademicsError(
+            "Invalid slots.",
+            code=AcademicsErrorCode.INVALID_SLOT_IDS,
+            fields={"slot_ids": ["Give slot ids as numbers."]},
+        ) from None
     slots = ScheduleSlot.objects.filter(school_id=school_id, pk__in=ids)
     if lock:
         slots = slots.select_for_update(of=("self",))
     slots = list(slots.select_related("class_group", "teacher").order_by("id"))
     missing = sorted(set(ids) - {slot.pk for slot in slots})
     if missing:
-        raise AcademicsError(NOT_HERE, fields={"slot_ids": [f"Slot {pk}: {NOT_HERE}" for pk in missing]})
+        raise AcademicsError(
+            NOT_HERE,
+            code=AcademicsErrorCode.SLOT_NOT_FOUND,
+            fields={"slot_ids": [f"Slot {pk}: {NOT_HERE}" for pk in missing]},
+        )
     elsewhere = [slot for slot in slots if slot.term_id != term.pk]
     if elsewhere:
         raise AcademicsError(
             "Slots of another term.",
+            code=AcademicsErrorCode.SLOT_IN_OTHER_TERM,
             fields={
                 "slot_ids": [
                     f"{describe(slot)} is in another term; this application is for {term}." for slot in elsewhere
@@ -103,7 +112,7 @@ def seats_move_to_student(*, application, student):
     """On conversion (inside its transaction): the applicant's seats become the student's, keeping the
     link to the application. A seat the student already holds in the same slot is not doubled."""
     if student.school_id != application.school_id:
-        raise AcademicsError(NOT_HERE, fields={"student": [NOT_HERE]})
+        raise AcademicsError(NOT_HERE, code=AcademicsErrorCode.STUDENT_NOT_FOUND, fields={"student": [NOT_HERE]})
     seats = SlotSeat.objects.filter(school_id=application.school_id, application=application)
     held = SlotSeat.objects.filter(school_id=application.school_id, student=student).exclude(application=application)
     seats.filter(slot_id__in=held.values("slot_id")).delete()

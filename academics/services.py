@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from classpoint.audit import audit
 
-from .errors import AcademicsError, Conflict
+from .errors import AcademicsError, AcademicsErrorCode, Conflict
 from .models import ScheduleSlot, SlotSeat, Weekday
 
 # Constraint name -> (conflict kind, the input it concerns).
@@ -137,7 +137,7 @@ def _validate(
     if capacity is not None and not 1 <= capacity <= MAX_SLOT_CAPACITY:
         bad("capacity", f"A slot seats 1 to {MAX_SLOT_CAPACITY:,}; leave it empty to use the class's capacity.")
     if fields:
-        raise AcademicsError("The slot has invalid fields.", fields=fields)
+        raise AcademicsError("The slot has invalid fields.", code=AcademicsErrorCode.ACADEMICS_INVALID, fields=fields)
 
 
 def _where(values):
@@ -249,7 +249,11 @@ def slot_update(*, slot, actor, **changes):
     """Change any of EDITABLE (assigning a teacher is `teacher=staff`, removing one `teacher=None`)."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise AcademicsError("These cannot be changed.", fields={name: ["This cannot be changed."] for name in unknown})
+        raise AcademicsError(
+            "These cannot be changed.",
+            code=AcademicsErrorCode.NOT_EDITABLE,
+            fields={name: ["This cannot be changed."] for name in unknown},
+        )
     school = slot.school
     locked = (
         ScheduleSlot.objects.for_school(school)
@@ -267,11 +271,11 @@ def slot_update(*, slot, actor, **changes):
     if taken:
         if values["term"].pk != locked.term_id:
             message = f"{taken} seats are taken in this slot; it stays in its term."
-            raise AcademicsError(message, code="slot_in_use", fields={"term": [message]})
+            raise AcademicsError(message, code=AcademicsErrorCode.SLOT_IN_USE, fields={"term": [message]})
         limit = values["capacity"] if values["capacity"] is not None else values["class_group"].capacity
         if limit < taken:
             message = f"{taken} seats are taken; the slot cannot seat fewer."
-            raise AcademicsError(message, code="slot_in_use", fields={"capacity": [message]})
+            raise AcademicsError(message, code=AcademicsErrorCode.SLOT_IN_USE, fields={"capacity": [message]})
         if moved:
             conflicts += _seated_time_conflicts(school=school, slot=locked, values=values)
     if conflicts:
@@ -296,7 +300,8 @@ def slot_delete(*, slot, actor):
     if taken:
         seats = "1 seat is" if taken == 1 else f"{taken} seats are"
         raise AcademicsError(
-            f"{seats} taken in {describe(locked)}; place those pupils elsewhere first.", code="slot_in_use"
+            f"{seats} taken in {describe(locked)}; place those pupils elsewhere first.",
+            code=AcademicsErrorCode.SLOT_IN_USE,
         )
     audit(school=school, actor=actor, action="schedule_slot.deleted", target=locked, changes=_snapshot(locked))
     locked.delete()

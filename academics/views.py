@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import parse_id
-from classpoint.forms import apply_domain_error
+from classpoint.forms import apply_domain_error, error_summary
 from classpoint.tenancy import school_view
 from schools.seats import class_group_seats
 
@@ -154,7 +154,7 @@ def _slot_page(request, slot):
                 return redirect(_grid_url(school, saved.term, saved.class_group))
     if form.errors and status == 200:
         status = 400
-    context = {"form": form, "slot": slot, "conflicts": conflicts, "checked": checked, "summary": form.summary()}
+    context = {"form": form, "slot": slot, "conflicts": conflicts, "checked": checked, "summary": error_summary(form)}
     if slot is not None:
         context["seats_taken"] = slot.seats.count()
     return render(request, "academics/slot_form.html", context, status=status)

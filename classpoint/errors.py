@@ -16,7 +16,7 @@ class ApiErrorCode(ErrorCode):
     """Codes the shared API plumbing answers, whatever the endpoint."""
 
     INVALID = "invalid"
-    MALFORMED_REQUEST = "malformed_request"
+    MALFORMED_REQUEST = "malformed_request"  # DRF's ParseError: a body that does not parse
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"
     PERMISSION_DENIED = "permission_denied"
@@ -25,11 +25,21 @@ class ApiErrorCode(ErrorCode):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    REQUEST_TOO_LARGE = "request_too_large"
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # BodySizeLimitMiddleware, from Content-Length
     THROTTLED = "throttled"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    INVALID_UPLOAD = "invalid_upload"  # a file refused by the signed upload target
     SERVER_ERROR = "server_error"
+    # DRF's bare APIException, and any exception whose code is not one of the above: the handler
+    # answers this rather than a code no integrator was told about.
+    ERROR = "error"
+
+
+class KernelErrorCode(ErrorCode):
+    """Codes of the kernel's own domain errors."""
+
+    SECRET_NOT_FOUND = "secret_not_found"
 
 
 class DomainError(Exception):

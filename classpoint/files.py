@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .errors import ApiErrorCode
+
 _DOWNLOAD_SALT = "classpoint.files.download"
 _UPLOAD_SALT = "classpoint.files.upload"
 
@@ -171,9 +173,9 @@ def signed_upload_view(request, token):
     from classpoint.api.errors import error_body
 
     if request.method != "POST":
-        return JsonResponse(error_body("method_not_allowed", "POST the file here."), status=405)
+        return JsonResponse(error_body(ApiErrorCode.METHOD_NOT_ALLOWED, "POST the file here."), status=405)
     try:
         name = accept_signed_upload(token, request.FILES.get("file"))
     except ValueError as exc:
-        return JsonResponse(error_body("invalid_upload", str(exc), {"file": [str(exc)]}), status=400)
+        return JsonResponse(error_body(ApiErrorCode.INVALID_UPLOAD, str(exc), {"file": [str(exc)]}), status=400)
     return JsonResponse({"file_key": name}, status=201)

@@ -1,6 +1,7 @@
-"""What every workspace form needs from the kernel: showing a service's domain error on the form."""
+"""What every workspace form needs from the kernel: showing a service's domain error on the form, and
+every error of a form in the summary at its top."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .errors import DomainError
 
@@ -22,3 +23,15 @@ def apply_domain_error(
             form.add_error(target, message)
     if not error.fields:
         form.add_error(None, error.message)
+
+
+def error_summary(form, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """Every error on the page as (label, message) for the summary at the top of a form (each also
+    shows beside its input); a non-field error has no label. `extra` adds errors the form does not
+    hold (rows of a formset-like table)."""
+    items = [
+        (form.fields[name].label if name in form.fields else "", error)
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+    return items + list(extra)

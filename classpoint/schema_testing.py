@@ -14,6 +14,7 @@ fails: every endpoint is documented.
 """
 
 import json
+import threading
 from functools import cache
 
 import pytest
@@ -22,8 +23,18 @@ API_PREFIX = "/api/v1/"
 _seen = {"responses": 0, "operations": set()}
 
 
-@cache
+# Concurrency tests answer from many threads at once: the first schema is built once, by one of them
+# (drf-spectacular's generator is not safe to run in parallel).
+_building = threading.Lock()
+
+
 def schema():
+    with _building:
+        return _schema()
+
+
+@cache
+def _schema():
     """The schema as /api/schema/?format=json serves it (rendered: lazy strings resolved)."""
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -31,11 +42,16 @@ def schema():
     return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
 
 
-@cache
 def openapi():
+    with _building:
+        return _openapi()
+
+
+@cache
+def _openapi():
     from openapi_core import OpenAPI
 
-    return OpenAPI.from_dict(schema())
+    return OpenAPI.from_dict(_schema())
 
 
 class _Request:

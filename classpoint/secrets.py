@@ -14,14 +14,15 @@ import time
 
 from django.conf import settings
 
-from .errors import DomainError
+from .errors import DomainError, KernelErrorCode
 
 _CACHE_SECONDS = 300
 _cache = {}
 
 
 class SecretNotFound(DomainError):
-    code = "secret_not_found"
+    codes = KernelErrorCode
+    code = KernelErrorCode.SECRET_NOT_FOUND
 
 
 def secret_name(kind, key):
@@ -39,7 +40,7 @@ def _decode(raw):
 def _from_env(name):
     var = re.sub(r"[^A-Za-z0-9]+", "_", name).upper()
     if var not in os.environ:
-        raise SecretNotFound(f"Secret {name} is not configured (set {var}).")
+        raise SecretNotFound(f"Secret {name} is not configured (set {var}).", code=KernelErrorCode.SECRET_NOT_FOUND)
     return _decode(os.environ[var])
 
 
@@ -48,9 +49,11 @@ def _from_file(name):
         with open(settings.SECRETS_FILE, encoding="utf-8") as handle:
             data = json.load(handle)
     except FileNotFoundError as exc:
-        raise SecretNotFound(f"Secrets file {settings.SECRETS_FILE} does not exist.") from exc
+        raise SecretNotFound(
+            f"Secrets file {settings.SECRETS_FILE} does not exist.", code=KernelErrorCode.SECRET_NOT_FOUND
+        ) from exc
     if name not in data:
-        raise SecretNotFound(f"Secret {name} is not in the secrets file.")
+        raise SecretNotFound(f"Secret {name} is not in the secrets file.", code=KernelErrorCode.SECRET_NOT_FOUND)
     return data[name]
 
 
@@ -64,7 +67,9 @@ def _from_aws(name):
     try:
         response = client.get_secret_value(SecretId=name)
     except ClientError as exc:
-        raise SecretNotFound(f"Secret {name} could not be read from Secrets Manager.") from exc
+        raise SecretNotFound(
+            f"Secret {name} could not be read from Secrets Manager.", code=KernelErrorCode.SECRET_NOT_FOUND
+        ) from exc
     return _decode(response.get("SecretString"))
 
 

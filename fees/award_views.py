@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classpoint.bounds import date_in_range, parse_id
+from classpoint.forms import apply_domain_error
+from classpoint.money import format_money
 from classpoint.tenancy import school_view
 
 from . import awards, credit, instalments, selectors
@@ -90,10 +92,7 @@ def awards_page(request):
                     amount_minor=to_minor(d["amount"]) if d["amount"] is not None else None,
                 )
             except FeesError as exc:
-                for field, errors in exc.fields.items():
-                    target = form.FIELDS.get(field, field)
-                    for error in errors:
-                        form.add_error(target if target in form.fields else None, error)
+                apply_domain_error(form, exc, rename=form.FIELDS)
             else:
                 messages.success(request, "Award requested; someone who approves awards will decide on it.")
                 return redirect("fee-awards", school.slug)
@@ -190,8 +189,6 @@ def invoice_apply_credit(request, invoice_id):
     invoice = _invoice(request, invoice_id)
     try:
         applied = credit.invoice_apply_credit(invoice=invoice, actor=request.user)
-        from .money import format_money
-
         messages.success(request, f"{format_money(applied, invoice.currency)} of family credit applied.")
     except FeesError as exc:
         messages.error(request, _error_text(exc))

@@ -18,8 +18,8 @@ from django.utils import timezone
 from classpoint.audit import audit
 
 from . import credit, discounts
-from .errors import FeesError
-from .instalments import settle
+from .errors import FeesError, FeesErrorCode
+from .instalments import invoice_settle
 from .models import CreditEntry, FeeItem, Invoice, InvoiceDiscount, StudentAward
 
 
@@ -33,7 +33,7 @@ def award_request(
 ):
     for field, obj in {"student": student, "term": term}.items():
         if obj.school_id != school.pk:
-            raise FeesError("Not found.", fields={field: ["Not found in this school."]})
+            raise FeesError("Not found.", code=FeesErrorCode.NOT_FOUND, fields={field: ["Not found in this school."]})
     errors = {}
     if kind not in StudentAward.Kind.values:
         errors["kind"] = ["Choose scholarship or waiver."]
@@ -57,7 +57,7 @@ def award_request(
     if not reason:
         errors["reason"] = ["Say why the student gets it."]
     if errors:
-        raise FeesError("Check the award.", code="invalid_award", fields=errors)
+        raise FeesError("Check the award.", code=FeesErrorCode.INVALID_AWARD, fields=errors)
     award = StudentAward.objects.create(
         school=school,
         student=student,
@@ -101,14 +101,18 @@ def award_approve(*, award, actor, note=""):
     if award.status != StudentAward.Status.PENDING:
         raise FeesError(
             "Not pending.",
-            code="not_pending",
+            code=FeesErrorCode.NOT_PENDING,
             fields={"status": [f"The award is {award.get_status_display().lower()}."]},
         )
     if _user(actor) is None:
-        raise FeesError("Approver needed.", fields={"approved_by": ["An award is approved by a signed-in person."]})
+        raise FeesError(
+            "Approver needed.",
+            code=FeesErrorCode.APPROVER_REQUIRED,
+            fields={"approved_by": ["An award is approved by a signed-in person."]},
+        )
     if award.requested_by_id == actor.pk:
         message = "You requested this award: someone else must approve it."
-        raise FeesError("Four eyes.", code="same_person", fields={"approved_by": [message]})
+        raise FeesError("Four eyes.", code=FeesErrorCode.SAME_PERSON, fields={"approved_by": [message]})
     award.status = StudentAward.Status.APPROVED
     award.approved_by, award.decided_at, award.decision_note = actor, timezone.now(), (note or "").strip()[:300]
     award.save(update_fields=["status", "approved_by", "decided_at", "decision_note"])
@@ -131,11 +135,13 @@ def award_reject(*, award, actor, reason):
     if award.status != StudentAward.Status.PENDING:
         raise FeesError(
             "Not pending.",
-            code="not_pending",
+            code=FeesErrorCode.NOT_PENDING,
             fields={"status": [f"The award is {award.get_status_display().lower()}."]},
         )
     if not (reason or "").strip():
-        raise FeesError("Give a reason.", fields={"reason": ["Say why the award is rejected."]})
+        raise FeesError(
+            "Give a reason.", code=FeesErrorCode.REASON_REQUIRED, fields={"reason": ["Say why the award is rejected."]}
+        )
     award.status = StudentAward.Status.REJECTED
     award.approved_by, award.decided_at, award.decision_note = _user(actor), timezone.now(), reason.strip()[:300]
     award.save(update_fields=["status", "approved_by", "decided_at", "decision_note"])
@@ -152,11 +158,13 @@ def award_revoke(*, award, actor, reason):
     if award.status != StudentAward.Status.APPROVED:
         raise FeesError(
             "Not approved.",
-            code="not_approved",
+            code=FeesErrorCode.NOT_APPROVED,
             fields={"status": [f"The award is {award.get_status_display().lower()}."]},
         )
     if not (reason or "").strip():
-        raise FeesError("Give a reason.", fields={"reason": ["Say why the award is revoked."]})
+        raise FeesError(
+            "Give a reason.", code=FeesErrorCode.REASON_REQUIRED, fields={"reason": ["Say why the award is revoked."]}
+        )
     used = (
         InvoiceDiscount.objects.for_school(award.school)
         .filter(award=award)
@@ -166,7 +174,7 @@ def award_revoke(*, award, actor, reason):
     )
     if used is not None:
         message = f"Invoice {used.invoice} was issued with it: void and re-invoice instead."
-        raise FeesError("Award in use.", code="award_in_use", fields={"status": [message]})
+        raise FeesError("Award in use.", code=FeesErrorCode.AWARD_IN_USE, fields={"status": [message]})
     award.status = StudentAward.Status.REVOKED
     award.decision_note = reason.strip()[:300]
     award.save(update_fields=["status", "decision_note"])
@@ -214,7 +222,7 @@ def invoice_recalculate_awards(*, school, student, term, actor, because):
     invoice.total_minor = invoice.subtotal_minor - invoice.discount_minor
     excess = invoice.paid_minor - max(invoice.total_minor, 0)
     if excess > 0:
-        credit.move_to_credit(
+        credit.credit_move_from_invoice(
             invoice=invoice,
             amount_minor=excess,
             kind=CreditEntry.Kind.OVERPAYMENT,
@@ -222,7 +230,7 @@ def invoice_recalculate_awards(*, school, student, term, actor, because):
             source_key=f"{because}:invoice:{invoice.pk}",
             note=f"Paid beyond {invoice}'s total after a scholarship or waiver",
         )
-    settle(invoice)
+    invoice_settle(invoice)
     audit(
         school=school,
         actor=actor,

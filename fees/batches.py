@@ -18,7 +18,7 @@ from classpoint.outbox import emit, emit_many
 from schools.models import Enrollment
 
 from . import credit, discounts, dues
-from .errors import FeesError
+from .errors import FeesError, FeesErrorCode
 from .models import FeeSchedule, Invoice, InvoiceBatch, InvoiceDiscount, InvoiceLine
 
 CHUNK = 200
@@ -28,7 +28,7 @@ CHUNK = 200
 def invoice_batch_create(*, school, actor, term, class_group=None):
     for field, obj in {"term": term, "class_group": class_group}.items():
         if obj is not None and obj.school_id != school.pk:
-            raise FeesError("Not found.", fields={field: ["Not found in this school."]})
+            raise FeesError("Not found.", code=FeesErrorCode.NOT_FOUND, fields={field: ["Not found in this school."]})
     batch = InvoiceBatch.objects.create(
         school=school,
         term=term,
@@ -51,7 +51,7 @@ def invoice_batch_create(*, school, actor, term, class_group=None):
     return batch
 
 
-def batch_preview(*, school, term, class_group=None):
+def invoice_batch_preview(*, school, term, class_group=None):
     """What a batch would do now, without doing it: how many students it would invoice and for how
     much (after discounts), how many it would skip as already invoiced and how many have no fee
     schedule. Priced as `_invoice_chunk` prices, in a fixed number of queries."""
@@ -86,7 +86,7 @@ def batch_preview(*, school, term, class_group=None):
     }
 
 
-def run(batch_id):
+def invoice_batch_run(batch_id):
     """Process a batch once (pending -> running is the claim)."""
     if not InvoiceBatch.objects.filter(pk=batch_id, status=InvoiceBatch.Status.PENDING).update(
         status=InvoiceBatch.Status.RUNNING
@@ -215,11 +215,13 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
             if not line.optional
         ]
     )
-    families = credit.balances(school=school, student_ids=student_ids)
+    families = credit.credit_balances(school=school, student_ids=student_ids)
     for invoice in invoices:
         guardian_id, available = families[invoice.student_id]
         if available > 0:
-            credit.apply_on_issue(invoice=invoice, actor=batch.created_by, guardian_id=guardian_id, known_family=True)
+            credit.credit_apply_on_issue(
+                invoice=invoice, actor=batch.created_by, guardian_id=guardian_id, known_family=True
+            )
     emit_many(
         school=school,
         events=[("invoice.issued", {"invoice_id": invoice.pk}, f"invoice.issued:{invoice.pk}") for invoice in invoices],

@@ -8,12 +8,12 @@ from django.db.models import Count, F, Q, Sum
 
 from classpoint.audit import audit
 from classpoint.messages import request_messages_once
+from classpoint.money import format_money
 from classpoint.outbox import emit_many
 from classpoint.scoping import unscoped
 from schools.models import StudentGuardian
 
 from .models import Invoice, OwingDelta
-from .money import format_money
 
 OPEN = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 _EVENT_CHUNK = 5000
@@ -150,7 +150,7 @@ def _named(grouped):
 
 
 @unscoped(reason="compaction folds every school's owing deltas in one sweep")
-def compact_owing_totals():
+def owing_totals_compact():
     """Fold the running totals to one row per (school, term, class, due date), dropping keys that
     owe nothing. Safe beside writers (they only append; rows appended meanwhile are left for the
     next run) and beside itself (an advisory lock lets one run at a time). Returns (rows before,

@@ -16,8 +16,8 @@ from django.db.models import Sum
 from classpoint.audit import audit
 from schools.models import Guardian, Student, StudentGuardian
 
-from .errors import FeesError
-from .instalments import settle
+from .errors import FeesError, FeesErrorCode
+from .instalments import invoice_settle
 from .models import Allocation, CreditEntry, Invoice
 
 
@@ -31,28 +31,28 @@ def family_of(*, school, student_id):
     )
 
 
-def entries(*, school, guardian_id, student_id):
+def credit_entries(*, school, guardian_id, student_id):
     ledger = CreditEntry.objects.for_school(school)
     if guardian_id:
         return ledger.filter(guardian_id=guardian_id)
     return ledger.filter(guardian__isnull=True, student_id=student_id)
 
 
-def balance(*, school, guardian_id, student_id):
+def credit_balance(*, school, guardian_id, student_id):
     return (
-        entries(school=school, guardian_id=guardian_id, student_id=student_id).aggregate(total=Sum("amount_minor"))[
-            "total"
-        ]
+        credit_entries(school=school, guardian_id=guardian_id, student_id=student_id).aggregate(
+            total=Sum("amount_minor")
+        )["total"]
         or 0
     )
 
 
-def balance_for_student(student):
+def credit_balance_for_student(student):
     guardian_id = family_of(school=student.school_id, student_id=student.pk)
-    return balance(school=student.school_id, guardian_id=guardian_id, student_id=student.pk)
+    return credit_balance(school=student.school_id, guardian_id=guardian_id, student_id=student.pk)
 
 
-def balances(*, school, student_ids):
+def credit_balances(*, school, student_ids):
     """student_id -> (guardian_id, family balance) for many students, in three queries."""
     families = dict(
         StudentGuardian.objects.for_school(school)
@@ -78,7 +78,7 @@ def balances(*, school, student_ids):
     }
 
 
-def lock_family(*, school, guardian_id, student_id):
+def family_lock(*, school, guardian_id, student_id):
     # Reading a balance and then spending it must not interleave with another spend of it.
     if guardian_id:
         list(Guardian.objects.for_school(school).select_for_update().filter(pk=guardian_id).values_list("pk"))
@@ -100,7 +100,7 @@ def _entry(*, invoice, guardian_id, kind, amount_minor, source_key, note, actor)
     )
 
 
-def record(*, invoice, kind, amount_minor, source_key, note, actor=None, guardian_id=None, known_family=False):
+def credit_record(*, invoice, kind, amount_minor, source_key, note, actor=None, guardian_id=None, known_family=False):
     """A ledger entry for the family of the invoice's student, once per `source_key` (None if it exists)."""
     if CreditEntry.objects.for_school(invoice.school_id).filter(source_key=source_key).exists():
         return None
@@ -117,10 +117,12 @@ def record(*, invoice, kind, amount_minor, source_key, note, actor=None, guardia
     )
 
 
-def move_to_credit(*, invoice, amount_minor, kind, source_key, note, actor=None):
+def credit_move_from_invoice(*, invoice, amount_minor, kind, source_key, note, actor=None):
     """Take `amount_minor` of what the (locked) invoice has paid into the family's credit. The caller
     settles the invoice afterwards."""
-    entry = record(invoice=invoice, kind=kind, amount_minor=amount_minor, source_key=source_key, note=note, actor=actor)
+    entry = credit_record(
+        invoice=invoice, kind=kind, amount_minor=amount_minor, source_key=source_key, note=note, actor=actor
+    )
     if entry is None:
         return None
     Allocation.objects.create(
@@ -132,7 +134,7 @@ def move_to_credit(*, invoice, amount_minor, kind, source_key, note, actor=None)
 
 def _spend(*, invoice, guardian_id, actor, how):
     """Apply what the family holds to the (locked) invoice's balance; the family is locked."""
-    available = balance(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
+    available = credit_balance(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
     amount = min(available, invoice.balance_minor)
     if amount <= 0:
         return 0
@@ -148,7 +150,7 @@ def _spend(*, invoice, guardian_id, actor, how):
     )
     Allocation.objects.create(school_id=invoice.school_id, invoice=invoice, credit_entry=entry, amount_minor=amount)
     invoice.paid_minor += amount
-    settle(invoice)
+    invoice_settle(invoice)
     audit(
         school=invoice.school,
         actor=actor,
@@ -164,13 +166,13 @@ def _spend(*, invoice, guardian_id, actor, how):
     return amount
 
 
-def apply_on_issue(*, invoice, actor, guardian_id=None, known_family=False):
+def credit_apply_on_issue(*, invoice, actor, guardian_id=None, known_family=False):
     """Inside issuing (the invoice is locked and issued): use the family's credit on it, if any."""
     if not known_family:
         guardian_id = family_of(school=invoice.school_id, student_id=invoice.student_id)
-    if balance(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id) <= 0:
+    if credit_balance(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id) <= 0:
         return 0
-    lock_family(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
+    family_lock(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
     return _spend(invoice=invoice, guardian_id=guardian_id, actor=actor, how="on issue")
 
 
@@ -178,27 +180,29 @@ def apply_on_issue(*, invoice, actor, guardian_id=None, known_family=False):
 def invoice_apply_credit(*, invoice, actor):
     """A bursar applies the family's credit to an issued invoice. Returns the amount applied."""
     guardian_id = family_of(school=invoice.school_id, student_id=invoice.student_id)
-    lock_family(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
+    family_lock(school=invoice.school_id, guardian_id=guardian_id, student_id=invoice.student_id)
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice.pk)
     if not invoice.has_balance_to_pay:
         raise FeesError(
             "Nothing to apply credit to.",
-            code="not_payable",
+            code=FeesErrorCode.NOT_PAYABLE,
             fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]},
         )
     applied = _spend(invoice=invoice, guardian_id=guardian_id, actor=actor, how="by hand")
     if not applied:
-        raise FeesError("No credit.", code="no_credit", fields={"credit": ["The family has no credit to apply."]})
+        raise FeesError(
+            "No credit.", code=FeesErrorCode.NO_CREDIT, fields={"credit": ["The family has no credit to apply."]}
+        )
     return applied
 
 
-def take_back(*, invoice, guardian_id, amount_minor, source_key, note, actor=None):
+def credit_take_back(*, invoice, guardian_id, amount_minor, source_key, note, actor=None):
     """A reversed payment had left `amount_minor` in the family's credit: take it out once. If the
     family already spent that credit on other invoices, take the shortfall back from them, newest
     first, so their balances show it owing again. The family is locked."""
     school = invoice.school_id
     if (
-        record(
+        credit_record(
             invoice=invoice,
             kind=CreditEntry.Kind.REVERSAL,
             amount_minor=-amount_minor,
@@ -211,10 +215,10 @@ def take_back(*, invoice, guardian_id, amount_minor, source_key, note, actor=Non
         is None
     ):
         return
-    shortfall = -balance(school=school, guardian_id=guardian_id, student_id=invoice.student_id)
+    shortfall = -credit_balance(school=school, guardian_id=guardian_id, student_id=invoice.student_id)
     if shortfall <= 0:
         return
-    family = entries(school=school, guardian_id=guardian_id, student_id=invoice.student_id)
+    family = credit_entries(school=school, guardian_id=guardian_id, student_id=invoice.student_id)
     funded = (
         Allocation.objects.for_school(school)
         .filter(credit_entry__in=family)
@@ -243,7 +247,7 @@ def take_back(*, invoice, guardian_id, amount_minor, source_key, note, actor=Non
         )
         Allocation.objects.create(school_id=school, invoice=funded_invoice, credit_entry=entry, amount_minor=-take)
         funded_invoice.paid_minor -= take
-        settle(funded_invoice)
+        invoice_settle(funded_invoice)
         audit(
             school=funded_invoice.school,
             actor=actor,

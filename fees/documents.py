@@ -7,17 +7,14 @@ copy would go stale with the first payment.
 from django.utils import timezone
 
 from classpoint import pdf
-
-from .money import SYMBOLS, format_money
+from classpoint.money import currency_symbol, format_money
 
 STAMPS = {"draft": "DRAFT", "void": "VOID", "paid": "PAID"}
 
 
 def document_money(amount_minor, currency):
     """`format_money`, with the ISO code where the document font has no glyph for the symbol."""
-    text = format_money(amount_minor, currency)
-    symbol = SYMBOLS.get(currency)
-    return text.replace(symbol, f"{currency} ") if symbol and not pdf.supports(symbol) else text
+    return format_money(amount_minor, currency, symbol=pdf.supports(currency_symbol(currency)))
 
 
 def day(value):

@@ -1,7 +1,7 @@
 """Instalment plans: an invoice's total split into dated parts.
 
 Payments fill instalments oldest first and reversals take back from the newest filled, so what each
-instalment has paid is always the invoice's paid amount spread oldest first: `settle` recomputes it
+instalment has paid is always the invoice's paid amount spread oldest first: `invoice_settle` recomputes it
 from the invoice instead of moving money instalment by instalment. While a plan exists the invoice's
 due date is that of the earliest instalment with a balance, so the overdue scan and the defaulters
 list work on plans unchanged.
@@ -12,8 +12,9 @@ import datetime
 from django.db import transaction
 
 from classpoint.audit import audit
+from classpoint.money import format_money
 
-from .errors import FeesError
+from .errors import FeesError, FeesErrorCode
 from .models import Invoice, InvoiceInstalment
 
 MAX_INSTALMENTS = 24
@@ -38,7 +39,7 @@ def _fit(plan, total):
     return [i for i in plan if i.amount_minor > 0]
 
 
-def settle(invoice):
+def invoice_settle(invoice):
     """After an invoice's paid amount or total changed (the caller holds its row lock): spread what is
     paid over the plan, follow the plan's due date, recompute status and overdue flag, save."""
     plan = list(InvoiceInstalment.objects.for_school(invoice.school_id).filter(invoice=invoice).order_by("sequence"))
@@ -72,7 +73,7 @@ def instalment_plan_set(*, invoice, actor, instalments):
     if invoice.status in (Invoice.Status.VOID, Invoice.Status.PAID):
         raise FeesError(
             "No plan for this invoice.",
-            code="not_plannable",
+            code=FeesErrorCode.NOT_PLANNABLE,
             fields={"status": [f"The invoice is {invoice.get_status_display().lower()}."]},
         )
     errors = {}
@@ -94,14 +95,12 @@ def instalment_plan_set(*, invoice, actor, instalments):
     if not errors:
         planned = sum(row["amount_minor"] for row in instalments)
         if planned != invoice.total_minor:
-            from .money import format_money
-
             errors["instalments"] = [
                 f"The instalments add up to {format_money(planned, invoice.currency)}; "
                 f"the invoice total is {format_money(invoice.total_minor, invoice.currency)}."
             ]
     if errors:
-        raise FeesError("Check the instalments.", code="invalid_plan", fields=errors)
+        raise FeesError("Check the instalments.", code=FeesErrorCode.INVALID_PLAN, fields=errors)
     InvoiceInstalment.objects.for_school(invoice.school).filter(invoice=invoice).delete()
     InvoiceInstalment.objects.bulk_create(
         [
@@ -115,7 +114,7 @@ def instalment_plan_set(*, invoice, actor, instalments):
             for index, row in enumerate(instalments, start=1)
         ]
     )
-    settle(invoice)
+    invoice_settle(invoice)
     audit(
         school=invoice.school,
         actor=actor,

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from classpoint.money import format_amount, format_money
 from schools.models import SchoolScoped
 
 
@@ -159,9 +160,9 @@ class Invoice(SchoolScoped):
     @cached_property
     def family_credit_minor(self):
         """Credit the student's family holds (one query, for the invoice page)."""
-        from .credit import balance_for_student
+        from .credit import credit_balance_for_student
 
-        return balance_for_student(self.student)
+        return credit_balance_for_student(self.student)
 
     @cached_property
     def award_discounts(self):
@@ -349,8 +350,6 @@ class StudentAward(SchoolScoped):
     @property
     def describe(self):
         """ "50% of tuition", "₦20,000.00 off the invoice"."""
-        from .money import format_money
-
         base = dict(FeeItem.Category.choices).get(self.fee_category, "").lower() or "the invoice"
         if self.mode == self.Mode.PERCENT:
             percent = f"{self.percent:f}".rstrip("0").rstrip(".")
@@ -389,7 +388,7 @@ class InvoiceInstalment(SchoolScoped):
     @property
     def amount_input(self):
         """The amount as typed in a form, in major units ("1500.00")."""
-        return f"{self.amount_minor // 100}.{self.amount_minor % 100:02d}"
+        return format_amount(self.amount_minor, grouped=False)
 
 
 class CreditEntry(SchoolScoped):

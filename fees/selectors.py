@@ -44,10 +44,10 @@ def family_account(*, school, guardian):
     """A guardian's children, each with their invoices, and what the family owes in all. The family's
     credit comes along on the guardian: `guardian.credit_minor` (the balance) and
     `guardian.credit_entries` (the ledger, newest first)."""
-    from .credit import entries
+    from .credit import credit_entries
 
     ledger = list(
-        entries(school=school, guardian_id=guardian.pk, student_id=None)
+        credit_entries(school=school, guardian_id=guardian.pk, student_id=None)
         .select_related("invoice", "student", "created_by")
         .order_by("-created_at", "-id")
     )

@@ -11,8 +11,8 @@ from classpoint.outbox import emit
 from schools.models import Enrollment
 
 from . import credit, discounts, dues
-from .errors import FeesError
-from .instalments import settle
+from .errors import FeesError, FeesErrorCode
+from .instalments import invoice_settle
 from .models import (
     Allocation,
     CreditEntry,
@@ -30,15 +30,21 @@ log = logging.getLogger(__name__)
 def _same_school(school, **objects):
     for field, obj in objects.items():
         if obj is not None and obj.school_id != school.pk:
-            raise FeesError("Not found.", fields={field: ["Not found in this school."]})
+            raise FeesError("Not found.", code=FeesErrorCode.NOT_FOUND, fields={field: ["Not found in this school."]})
 
 
 @transaction.atomic
 def fee_item_create(*, school, actor, code, name, category=FeeItem.Category.TUITION, default_amount_minor=0):
     if FeeItem.objects.for_school(school).filter(code=code).exists():
-        raise FeesError("Code in use.", code="duplicate_code", fields={"code": [f"A fee item “{code}” exists."]})
+        raise FeesError(
+            "Code in use.", code=FeesErrorCode.DUPLICATE_CODE, fields={"code": [f"A fee item “{code}” exists."]}
+        )
     if default_amount_minor < 0:
-        raise FeesError("Negative amount.", fields={"default_amount_minor": ["Amounts cannot be negative."]})
+        raise FeesError(
+            "Negative amount.",
+            code=FeesErrorCode.NEGATIVE_AMOUNT,
+            fields={"default_amount_minor": ["Amounts cannot be negative."]},
+        )
     item = FeeItem.objects.create(
         school=school, code=code, name=name, category=category, default_amount_minor=default_amount_minor
     )
@@ -57,15 +63,23 @@ def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, l
     """`lines`: [{"fee_item": FeeItem, "amount_minor": int, "optional": bool, "due_date": date|None}]."""
     _same_school(school, term=term, class_group=class_group)
     if (class_group is None) == (not level):
-        raise FeesError("Choose a class or a level.", fields={"class_group": ["Choose a class group or a level."]})
+        raise FeesError(
+            "Choose a class or a level.",
+            code=FeesErrorCode.CLASS_OR_LEVEL_REQUIRED,
+            fields={"class_group": ["Choose a class group or a level."]},
+        )
     if not lines:
-        raise FeesError("A schedule needs lines.", fields={"lines": ["Add at least one fee."]})
+        raise FeesError(
+            "A schedule needs lines.", code=FeesErrorCode.LINES_REQUIRED, fields={"lines": ["Add at least one fee."]}
+        )
     clash = FeeSchedule.objects.for_school(school).filter(term=term)
     clash = clash.filter(class_group=class_group) if class_group else clash.filter(level=level)
     if clash.exists():
         field = "class_group" if class_group else "level"
         raise FeesError(
-            "Schedule exists.", code="duplicate_schedule", fields={field: ["This term already has a schedule for it."]}
+            "Schedule exists.",
+            code=FeesErrorCode.DUPLICATE_SCHEDULE,
+            fields={field: ["This term already has a schedule for it."]},
         )
     schedule = FeeSchedule.objects.create(school=school, term=term, class_group=class_group, level=level, name=name)
     seen = set()
@@ -73,9 +87,17 @@ def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, l
         item = line["fee_item"]
         _same_school(school, fee_item=item)
         if item.pk in seen:
-            raise FeesError("Duplicate fee.", fields={f"lines.{index}.fee_item": ["This fee is already listed."]})
+            raise FeesError(
+                "Duplicate fee.",
+                code=FeesErrorCode.DUPLICATE_FEE,
+                fields={f"lines.{index}.fee_item": ["This fee is already listed."]},
+            )
         if line["amount_minor"] < 0:
-            raise FeesError("Negative amount.", fields={f"lines.{index}.amount_minor": ["Amounts cannot be negative."]})
+            raise FeesError(
+                "Negative amount.",
+                code=FeesErrorCode.NEGATIVE_AMOUNT,
+                fields={f"lines.{index}.amount_minor": ["Amounts cannot be negative."]},
+            )
         seen.add(item.pk)
         FeeScheduleLine.objects.create(
             school=school,
@@ -125,12 +147,12 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     class_group = class_group or class_group_of(school=school, student=student, term=term)
     if class_group is None:
         message = f"{student} has no class in {term}; give one or enrol them."
-        raise FeesError("No class.", code="no_class_group", fields={"class_group": [message]})
+        raise FeesError("No class.", code=FeesErrorCode.NO_CLASS_GROUP, fields={"class_group": [message]})
     schedule = schedule_for(school=school, term=term, class_group=class_group)
     if schedule is None:
         raise FeesError(
             "No fee schedule.",
-            code="no_schedule",
+            code=FeesErrorCode.NO_SCHEDULE,
             fields={"class_group": [f"No fee schedule for {class_group} in {term}."]},
         )
     lines = [line for line in schedule.lines.all() if include_optional or not line.optional]
@@ -144,7 +166,7 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     today = school.local_today()
     if due_date is not None and due_date < today:
         message = "The due date cannot be before today."
-        raise FeesError("Due date in the past.", code="due_date_past", fields={"due_date": [message]})
+        raise FeesError("Due date in the past.", code=FeesErrorCode.DUE_DATE_PAST, fields={"due_date": [message]})
     # A draft's due date is provisional: invoice_issue applies the same rule again on the day of issue.
     scheduled = due_date or dues.scheduled_due_date(lines=lines, term=term)
     due = dues.invoice_due_date(school=school, scheduled=scheduled, issued_on=today)
@@ -165,7 +187,7 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     except IntegrityError as exc:
         raise FeesError(
             "Already invoiced.",
-            code="already_invoiced",
+            code=FeesErrorCode.ALREADY_INVOICED,
             fields={"student": [f"{student} already has an invoice for {term}."]},
         ) from exc
     InvoiceLine.objects.bulk_create(
@@ -210,7 +232,9 @@ def invoice_issue(*, invoice, actor, issued_on=None):
     guardian_id = credit.family_of(school=school, student_id=invoice.student_id)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
-        raise FeesError("Not a draft.", code="not_draft", fields={"status": [f"The invoice is {invoice.status}."]})
+        raise FeesError(
+            "Not a draft.", code=FeesErrorCode.NOT_DRAFT, fields={"status": [f"The invoice is {invoice.status}."]}
+        )
     today = issued_on or school.local_today()
     invoice.number = f"INV-{today.year}-{next_value(school=school, key=f'invoice-{today.year}'):06d}"
     invoice.status = Invoice.Status.ISSUED
@@ -224,7 +248,7 @@ def invoice_issue(*, invoice, actor, issued_on=None):
         target=invoice,
         changes={"number": invoice.number, "total_minor": invoice.total_minor},
     )
-    credit.apply_on_issue(invoice=invoice, actor=actor, guardian_id=guardian_id, known_family=True)
+    credit.credit_apply_on_issue(invoice=invoice, actor=actor, guardian_id=guardian_id, known_family=True)
     emit(
         school=school,
         event_type="invoice.issued",
@@ -238,9 +262,13 @@ def invoice_issue(*, invoice, actor, issued_on=None):
 def invoice_void(*, invoice, actor, reason):
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if not (reason or "").strip():
-        raise FeesError("Give a reason.", fields={"reason": ["Say why the invoice is void."]})
+        raise FeesError(
+            "Give a reason.", code=FeesErrorCode.REASON_REQUIRED, fields={"reason": ["Say why the invoice is void."]}
+        )
     if invoice.status == Invoice.Status.VOID:
-        raise FeesError("Already void.", code="already_void", fields={"status": ["The invoice is already void."]})
+        raise FeesError(
+            "Already void.", code=FeesErrorCode.ALREADY_VOID, fields={"status": ["The invoice is already void."]}
+        )
     # Family credit spent on the invoice goes back to the family; money from payments must be
     # reversed or refunded first.
     credited = invoice.allocations.filter(credit_entry__isnull=False).values_list("amount_minor", flat=True)
@@ -248,11 +276,11 @@ def invoice_void(*, invoice, actor, reason):
     if invoice.paid_minor > from_credit:
         raise FeesError(
             "Payments recorded.",
-            code="has_payments",
+            code=FeesErrorCode.HAS_PAYMENTS,
             fields={"status": ["Money was paid on this invoice: refund or reverse the payments first."]},
         )
     if invoice.paid_minor:
-        credit.move_to_credit(
+        credit.credit_move_from_invoice(
             invoice=invoice,
             amount_minor=invoice.paid_minor,
             kind=CreditEntry.Kind.ADJUSTMENT,
@@ -304,9 +332,9 @@ def invoice_apply_payment(*, school, invoice_id, transaction_id, amount_minor, a
         credit_minor=extra,
     )
     invoice.paid_minor += applied
-    settle(invoice)
+    invoice_settle(invoice)
     if extra:
-        credit.record(
+        credit.credit_record(
             invoice=invoice,
             kind=CreditEntry.Kind.OVERPAYMENT,
             amount_minor=extra,
@@ -346,7 +374,7 @@ def invoice_reverse_payment(*, school, invoice_id, transaction_id, actor=None):
         return None
     student_id = Invoice.objects.for_school(school).filter(pk=invoice_id).values_list("student_id", flat=True).get()
     guardian_id = credit.family_of(school=original.school_id, student_id=student_id)
-    credit.lock_family(school=original.school_id, guardian_id=guardian_id, student_id=student_id)
+    credit.family_lock(school=original.school_id, guardian_id=guardian_id, student_id=student_id)
     invoice = (
         Invoice.objects.for_school(school).select_for_update(of=("self",)).select_related("school").get(pk=invoice_id)
     )
@@ -362,9 +390,9 @@ def invoice_reverse_payment(*, school, invoice_id, transaction_id, actor=None):
         credit_minor=-from_credit,
     )
     invoice.paid_minor -= restored
-    settle(invoice)
+    invoice_settle(invoice)
     if from_credit:
-        credit.take_back(
+        credit.credit_take_back(
             invoice=invoice,
             guardian_id=guardian_id,
             amount_minor=from_credit,

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from classpoint.audit import audit
 from schools.models import SchoolProfile
 
-from .errors import FeesError
+from .errors import FeesError, FeesErrorCode
 from .models import FeeItem, FeeSchedule, FeeScheduleLine, Invoice, InvoiceLine, SiblingDiscount
 from .money import to_minor
 
@@ -54,7 +54,7 @@ def parse_percent(text):
 def _in_school(school, **objects):
     for field, obj in objects.items():
         if obj is not None and obj.school_id != school.pk:
-            raise FeesError("Not found.", fields={field: ["Not found in this school."]})
+            raise FeesError("Not found.", code=FeesErrorCode.NOT_FOUND, fields={field: ["Not found in this school."]})
 
 
 def fee_item_in_use(*, school, item):
@@ -90,7 +90,7 @@ def fee_item_update(*, school, actor, item, name, category, default_amount_minor
     if default_amount_minor < 0:
         errors["default_amount_minor"] = ["Amounts cannot be negative."]
     if errors:
-        raise FeesError("Check the fee item.", fields=errors)
+        raise FeesError("Check the fee item.", code=FeesErrorCode.INVALID_FEE_ITEM, fields=errors)
     new = {"code": code, "name": name.strip(), "category": category, "default_amount_minor": default_amount_minor}
     changes = {field: [getattr(item, field), value] for field, value in new.items() if getattr(item, field) != value}
     if not changes:
@@ -173,7 +173,7 @@ def fee_schedule_update(*, school, actor, schedule, name, lines, class_group=Non
     if any(line["fee_item"] is None for line in lines):
         errors.setdefault("lines", ["Choose a fee on every line."])
     if errors:
-        raise FeesError("Check the schedule.", fields=errors)
+        raise FeesError("Check the schedule.", code=FeesErrorCode.INVALID_SCHEDULE, fields=errors)
     schedule.name, schedule.class_group, schedule.level = name.strip(), class_group, level
     try:
         with transaction.atomic():
@@ -181,7 +181,7 @@ def fee_schedule_update(*, school, actor, schedule, name, lines, class_group=Non
     except IntegrityError as exc:  # another schedule for the same class or level won a race
         raise FeesError(
             "Schedule exists.",
-            code="duplicate_schedule",
+            code=FeesErrorCode.DUPLICATE_SCHEDULE,
             fields={"class_group": ["This term already has a schedule for it."]},
         ) from exc
     schedule.lines.all().delete()
@@ -239,7 +239,7 @@ def fee_schedule_delete(*, school, actor, schedule):
     if used:
         raise FeesError(
             "Schedule in use.",
-            code="schedule_in_use",
+            code=FeesErrorCode.SCHEDULE_IN_USE,
             fields={
                 "schedule": [
                     f"{used} invoice{'s' if used != 1 else ''} for {schedule.term} were made from this "
@@ -284,10 +284,14 @@ def sibling_discounts_replace(*, school, actor, rules):
     """The school's whole set of sibling discount rules: `rules` is [{"child_position": int,
     "percent": Decimal}]; an empty list removes them all. Used by invoices made from now on."""
     if any(rule["child_position"] is None or rule["percent"] is None for rule in rules):
-        raise FeesError("Check the discount rules.", fields={"rules": ["Give every rule a child and a percentage."]})
+        raise FeesError(
+            "Check the discount rules.",
+            code=FeesErrorCode.INVALID_DISCOUNT_RULES,
+            fields={"rules": ["Give every rule a child and a percentage."]},
+        )
     errors = sibling_rule_errors(rules)
     if errors:
-        raise FeesError("Check the discount rules.", fields=errors)
+        raise FeesError("Check the discount rules.", code=FeesErrorCode.INVALID_DISCOUNT_RULES, fields=errors)
     existing = SiblingDiscount.objects.for_school(school).select_for_update().order_by("child_position")
     before = [[rule.child_position, f"{rule.percent:f}"] for rule in existing]
     after = sorted(
@@ -312,7 +316,9 @@ def invoice_due_days_set(*, school, actor, days):
     fees.dues). Counts for invoices issued from now on."""
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_DUE_DAYS:
         message = f"Enter a whole number of days from 0 to {MAX_DUE_DAYS}."
-        raise FeesError("Check the days to pay.", fields={"invoice_due_days": [message]})
+        raise FeesError(
+            "Check the days to pay.", code=FeesErrorCode.INVALID_DUE_DAYS, fields={"invoice_due_days": [message]}
+        )
     profile, _created = SchoolProfile.objects.select_for_update().get_or_create(school=school)
     before = profile.invoice_due_days
     if before == days:

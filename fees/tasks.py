@@ -4,8 +4,7 @@ from classpoint.scoping import for_school, school_of
 from schools.models import School
 
 from . import batches
-from .collections import compact_owing_totals as compact
-from .collections import overdue_scan
+from .collections import overdue_scan, owing_totals_compact
 from .models import InvoiceBatch
 
 
@@ -14,7 +13,7 @@ def run_invoice_batch(batch_id):
     if school_id is None:
         return None
     with for_school(school_id):
-        batch = batches.run(batch_id)
+        batch = batches.invoice_batch_run(batch_id)
     return None if batch is None else {"created": batch.created_count, "skipped": batch.skipped_count}
 
 
@@ -29,5 +28,5 @@ def overdue_scan_due_schools():
 
 
 def compact_owing_totals():
-    before, after = compact()
+    before, after = owing_totals_compact()
     return {"rows_before": before, "rows_after": after}

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import award_views, document_views, setup_views, views
+from . import award_views, document_views, views
+from .setup_views import due_dates, items, schedules, sibling_discounts
 
 urlpatterns = [
     path("invoices/", views.invoices_list, name="invoices-list"),
@@ -10,17 +11,17 @@ urlpatterns = [
     path("batches/<int:batch_id>/", views.batch_detail, name="invoice-batch"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice-detail"),
     path("defaulters/send-reminders/", views.defaulters_remind, name="defaulters-remind"),
-    path("setup/", setup_views.items_list, name="fee-setup"),
-    path("setup/items/new/", setup_views.item_edit, name="fee-setup-item-new"),
-    path("setup/items/<int:item_id>/", setup_views.item_edit, name="fee-setup-item"),
-    path("setup/items/<int:item_id>/active/", setup_views.item_active, name="fee-setup-item-active"),
-    path("setup/schedules/", setup_views.schedules_list, name="fee-setup-schedules"),
-    path("setup/schedules/new/", setup_views.schedule_edit, name="fee-setup-schedule-new"),
-    path("setup/schedules/line/", setup_views.schedule_line, name="fee-setup-schedule-line"),
-    path("setup/schedules/<int:schedule_id>/", setup_views.schedule_edit, name="fee-setup-schedule"),
-    path("setup/schedules/<int:schedule_id>/delete/", setup_views.schedule_delete, name="fee-setup-schedule-delete"),
-    path("setup/discounts/", setup_views.discounts, name="fee-setup-discounts"),
-    path("setup/due-dates/", setup_views.due_dates, name="fee-setup-due-dates"),
+    path("setup/", items.items_list, name="fee-setup"),
+    path("setup/items/new/", items.item_edit, name="fee-setup-item-new"),
+    path("setup/items/<int:item_id>/", items.item_edit, name="fee-setup-item"),
+    path("setup/items/<int:item_id>/active/", items.item_active, name="fee-setup-item-active"),
+    path("setup/schedules/", schedules.schedules_list, name="fee-setup-schedules"),
+    path("setup/schedules/new/", schedules.schedule_edit, name="fee-setup-schedule-new"),
+    path("setup/schedules/line/", schedules.schedule_line, name="fee-setup-schedule-line"),
+    path("setup/schedules/<int:schedule_id>/", schedules.schedule_edit, name="fee-setup-schedule"),
+    path("setup/schedules/<int:schedule_id>/delete/", schedules.schedule_delete, name="fee-setup-schedule-delete"),
+    path("setup/discounts/", sibling_discounts.discounts, name="fee-setup-discounts"),
+    path("setup/due-dates/", due_dates.due_dates, name="fee-setup-due-dates"),
     path("invoices/<int:invoice_id>/pdf/", document_views.invoice_pdf, name="invoice-pdf"),
     path("awards/", award_views.awards_page, name="fee-awards"),
     path("awards/<int:award_id>/<slug:decision>/", award_views.award_decide, name="fee-award-decide"),

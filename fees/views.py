@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -10,11 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.bounds import parse_id, search_text
+from classpoint.csvfile import csv_download
 from classpoint.messages import mentions_invoice, requested_for_student
 from classpoint.models import AuditLog
+from classpoint.money import format_amount
 from classpoint.tenancy import school_view
 
 from . import batches, selectors, services
+from .collections import defaulter_totals, defaulters, hydrate, page_ids, reminders_request
 from .errors import FeesError
 from .models import Invoice, InvoiceBatch
 
@@ -130,7 +134,7 @@ def batch_new(request):
         # Issuing tells every family at once and cannot be taken back in bulk: the first POST only
         # shows what would happen; the confirm step posts the same choice again with confirm=1.
         if request.POST.get("confirm") != "1":
-            preview = batches.batch_preview(school=request.school, **form.cleaned_data)
+            preview = batches.invoice_batch_preview(school=request.school, **form.cleaned_data)
             context = {"form": form, "preview": preview, "choice": form.cleaned_data}
             return render(request, "fees/batch_confirm.html", context)
         batch = batches.invoice_batch_create(school=request.school, actor=request.user, **form.cleaned_data)
@@ -174,22 +178,14 @@ def _defaulter_filters(data):
 @vary_on_headers("HX-Request")
 @school_view(perm="fees.view")
 def defaulters_page(request):
-    from django.http import HttpResponse
-
-    from schools.imports.csvfile import write_csv
-
-    from .collections import defaulter_totals, defaulters, hydrate, page_ids
-
     school, get = request.school, request.GET
     today = school.local_today()
     filters = _defaulter_filters(get)
     rows = defaulters(school=school, today=today, **filters)
     if get.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="defaulters-{school.slug}-{today}.csv"'
-        response.write("\ufeff")
-        write_csv(
-            response,
+        # Balance as a plain number (no symbol, no separators), so a spreadsheet can sum the column.
+        return csv_download(
+            f"defaulters-{school.slug}-{today}.csv",
             ["Invoice", "Student", "Admission number", "Class", "Balance", "Due", "Days overdue"],
             (
                 [
@@ -197,14 +193,13 @@ def defaulters_page(request):
                     f"{r.student.first_name} {r.student.last_name}",
                     r.student.admission_number,
                     r.class_group.name if r.class_group else "",
-                    f"{r.balance / 100:.2f}",
+                    format_amount(r.balance, grouped=False),
                     r.due_date.isoformat(),
                     (today - r.due_date).days,
                 ]
                 for r in rows.iterator()
             ),
         )
-        return response
     totals = defaulter_totals(school=school, rows=rows, today=today, **filters)
     paginator = Paginator(page_ids(rows), 50)
     paginator.count = sum(t["invoices"] for t in totals)  # known from the totals: no second COUNT
@@ -228,10 +223,6 @@ def defaulters_page(request):
 @school_view(perm="fees.manage")  # outermost: another school's member gets 404 whatever the method
 @require_POST
 def defaulters_remind(request):
-    from urllib.parse import urlencode
-
-    from .collections import reminders_request
-
     fields = ("term", "class_group", "min_days_overdue", "min_amount_due")
     result = reminders_request(school=request.school, actor=request.user, **_defaulter_filters(request.POST))
     families = result["requested"]

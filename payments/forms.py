@@ -25,6 +25,9 @@ class ProofForm(forms.Form):
     bank_reference = forms.CharField(label="Bank reference (optional)", required=False, max_length=128)
     payer_name = forms.CharField(label="Paid by (name on the account)", required=False, max_length=120)
 
+    # Service field names -> this form's fields, for the service's field errors (apply_domain_error).
+    FIELDS = {"amount_minor": "amount", "file_key": "file"}
+
     def claim(self):
         d = self.cleaned_data
         return {
@@ -41,14 +44,3 @@ class CounterPaymentForm(forms.Form):
     kind = forms.ChoiceField(label="Paid by", choices=[("cash", "Cash"), ("pos", "POS")])
     amount = forms.DecimalField(label="Amount", min_value=0.01, max_digits=14, decimal_places=2)
     reference = forms.CharField(label="POS slip reference (optional)", required=False, max_length=128)
-
-
-FIELD_FOR = {"amount_minor": "amount", "file_key": "file"}
-
-
-def add_service_errors(form, exc):
-    """Put a service error's field messages on the form's fields (service names -> form names)."""
-    for field, messages in exc.fields.items():
-        name = FIELD_FOR.get(field, field)
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)

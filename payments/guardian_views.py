@@ -7,13 +7,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from classpoint.forms import apply_domain_error
 from classpoint.scoping import enter_school
 from fees.models import Invoice
 from schools.models import Guardian, School, StudentGuardian
 
 from . import proofs, selectors, services
 from .errors import PaymentsError
-from .forms import ProofForm, add_service_errors
+from .forms import ProofForm
 from .models import PaymentProof, Receipt
 
 
@@ -93,7 +94,7 @@ def guardian_invoice(request, token):
                         **form.claim(),
                     )
                 except PaymentsError as exc:
-                    add_service_errors(form, exc)
+                    apply_domain_error(form, exc, rename=form.FIELDS)
                 else:
                     messages.success(
                         request,

@@ -15,7 +15,7 @@ from classpoint.money import format_money
 from classpoint.outbox import emit
 from schools.models import StudentGuardian
 
-from .errors import PaymentsError
+from .errors import PaymentsError, PaymentsErrorCode
 from .models import PaymentProof, PaymentTransaction
 
 _LINK_SALT = "classpoint.payments.guardian-link"
@@ -31,20 +31,19 @@ def sniff(head):
     return sniff_type(head)
 
 
-def _file_error(message, code="invalid_file", field="file"):
-    return PaymentsError(message, code=code, fields={field: [message]})
-
-
 def check_file(head, size, field="file"):
     """Size first, then the sniffed type. Returns the content type."""
     if size <= 0:
-        raise _file_error("The file is empty.", field=field)
+        message = "The file is empty."
+        raise PaymentsError(message, code=PaymentsErrorCode.INVALID_FILE, fields={field: [message]})
     if size > settings.PROOF_MAX_BYTES:
         limit = settings.PROOF_MAX_BYTES // (1024 * 1024)
-        raise _file_error(f"The file is over {limit} MB.", code="file_too_large", field=field)
+        message = f"The file is over {limit} MB."
+        raise PaymentsError(message, code=PaymentsErrorCode.FILE_TOO_LARGE, fields={field: [message]})
     content_type = sniff(head)
     if content_type is None:
-        raise _file_error("Upload a PDF, JPEG or PNG of the transfer slip.", code="unsupported_type", field=field)
+        message = "Upload a PDF, JPEG or PNG of the transfer slip."
+        raise PaymentsError(message, code=PaymentsErrorCode.UNSUPPORTED_TYPE, fields={field: [message]})
     return content_type
 
 
@@ -52,15 +51,27 @@ def _validate_claim(*, invoice, amount_minor, paid_on, school):
     if not invoice.has_balance_to_pay:
         raise PaymentsError(
             "Not payable.",
-            code="not_payable",
+            code=PaymentsErrorCode.NOT_PAYABLE,
             fields={"invoice": ["Only issued, unpaid invoices take transfer proofs."]},
         )
     if not isinstance(amount_minor, int) or amount_minor <= 0:
-        raise PaymentsError("Amount must be positive.", fields={"amount_minor": ["Enter the amount transferred."]})
+        raise PaymentsError(
+            "Amount must be positive.",
+            code=PaymentsErrorCode.AMOUNT_NOT_POSITIVE,
+            fields={"amount_minor": ["Enter the amount transferred."]},
+        )
     if paid_on is None:
-        raise PaymentsError("Date needed.", fields={"paid_on": ["Enter the date of the transfer."]})
+        raise PaymentsError(
+            "Date needed.",
+            code=PaymentsErrorCode.DATE_REQUIRED,
+            fields={"paid_on": ["Enter the date of the transfer."]},
+        )
     if paid_on > school.local_today():
-        raise PaymentsError("Date in the future.", fields={"paid_on": ["The transfer date cannot be in the future."]})
+        raise PaymentsError(
+            "Date in the future.",
+            code=PaymentsErrorCode.DATE_IN_FUTURE,
+            fields={"paid_on": ["The transfer date cannot be in the future."]},
+        )
 
 
 @transaction.atomic
@@ -84,11 +95,14 @@ def proof_submit(
     invoice = type(invoice).objects.select_for_update().get(pk=invoice.pk)
     _validate_claim(invoice=invoice, amount_minor=amount_minor, paid_on=paid_on, school=school)
     if not file_key.startswith(upload_prefix(school) + "/") or ".." in file_key:
-        raise _file_error("No such upload for this school.", code="unknown_file", field="file_key")
+        message = "No such upload for this school."
+        raise PaymentsError(message, code=PaymentsErrorCode.UNKNOWN_FILE, fields={"file_key": [message]})
     if not default_storage.exists(file_key):
-        raise _file_error("Nothing was uploaded there yet.", code="unknown_file", field="file_key")
+        message = "Nothing was uploaded there yet."
+        raise PaymentsError(message, code=PaymentsErrorCode.UNKNOWN_FILE, fields={"file_key": [message]})
     if PaymentProof.objects.for_school(school).filter(file_key=file_key).exists():
-        raise _file_error("This upload is already attached to a proof.", code="duplicate_file", field="file_key")
+        message = "This upload is already attached to a proof."
+        raise PaymentsError(message, code=PaymentsErrorCode.DUPLICATE_FILE, fields={"file_key": [message]})
     size = default_storage.size(file_key)
     with default_storage.open(file_key, "rb") as handle:
         head = handle.read(16)
@@ -107,7 +121,9 @@ def proof_submit(
         .exists()
     ):
         message = f"A proof with reference “{reference}” was already sent."
-        raise PaymentsError("Reference already used.", code="duplicate_reference", fields={"bank_reference": [message]})
+        raise PaymentsError(
+            "Reference already used.", code=PaymentsErrorCode.DUPLICATE_REFERENCE, fields={"bank_reference": [message]}
+        )
     user = actor if getattr(actor, "is_authenticated", False) else None
     tx = PaymentTransaction.objects.create(
         school=school,
@@ -161,7 +177,8 @@ def proof_submit_upload(*, invoice, actor, uploaded, **claim):
         invoice=invoice, amount_minor=claim.get("amount_minor"), paid_on=claim.get("paid_on"), school=school
     )
     if uploaded is None:
-        raise _file_error("Choose the transfer slip (PDF, JPEG or PNG).", code="no_file")
+        message = "Choose the transfer slip (PDF, JPEG or PNG)."
+        raise PaymentsError(message, code=PaymentsErrorCode.NO_FILE, fields={"file": [message]})
     head = uploaded.read(16)
     uploaded.seek(0)
     check_file(head, uploaded.size)
@@ -186,19 +203,27 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
         .first()
     )
     if proof is None:
-        raise PaymentsError("Not found.", code="not_found", fields={"proof": ["Not found in this school."]})
+        raise PaymentsError(
+            "Not found.", code=PaymentsErrorCode.NOT_FOUND, fields={"proof": ["Not found in this school."]}
+        )
     if proof.status != PaymentProof.Status.PENDING:
         raise PaymentsError(
-            "Already reviewed.", code="already_reviewed", fields={"proof": [f"This proof was already {proof.status}."]}
+            "Already reviewed.",
+            code=PaymentsErrorCode.ALREADY_REVIEWED,
+            fields={"proof": [f"This proof was already {proof.status}."]},
         )
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise PaymentsError("Give a reason.", fields={"reason": ["Tell the guardian why the proof is rejected."]})
+        raise PaymentsError(
+            "Give a reason.",
+            code=PaymentsErrorCode.REASON_REQUIRED,
+            fields={"reason": ["Tell the guardian why the proof is rejected."]},
+        )
     invoice = type(proof.invoice).objects.select_for_update().get(pk=proof.invoice_id)
     if approve and not invoice.is_payable:
         # Voided while the proof waited: the transfer is refunded, not credited.
         message = f"The invoice is {invoice.get_status_display().lower()}: reject the proof and refund the payer."
-        raise PaymentsError("Not payable.", code="not_payable", fields={"proof": [message]})
+        raise PaymentsError("Not payable.", code=PaymentsErrorCode.NOT_PAYABLE, fields={"proof": [message]})
     now = timezone.now()
     tx = PaymentTransaction.objects.select_for_update().get(pk=proof.transaction_id)
     proof.status = PaymentProof.Status.APPROVED if approve else PaymentProof.Status.REJECTED

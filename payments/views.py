@@ -10,12 +10,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from prometheus_client import Counter
 
+from classpoint.money import format_money
 from classpoint.net import client_ip
 from classpoint.scoping import enter_school, unscoped
 from classpoint.secrets import SecretNotFound
-from fees.money import format_money
 
 from . import services
+from .errors import PaymentsErrorCode
 from .gateways import GatewayError, get_gateway
 from .models import PaymentIntent
 
@@ -47,17 +48,19 @@ def webhook(request, gateway_name):
         # the key is in place, so no payment is lost meanwhile.
         WEBHOOK_UNCONFIGURED.labels(gateway.name).inc()
         log.error("%s webhook refused: the gateway has no key configured (%s)", gateway.name, exc)
-        return _error("gateway_not_configured", "This gateway is not configured to receive webhooks.", 503)
+        return _error(
+            PaymentsErrorCode.GATEWAY_NOT_CONFIGURED, "This gateway is not configured to receive webhooks.", 503
+        )
     if not signed:
         WEBHOOK_REJECTED.labels(gateway.name).inc()
         log.warning("rejected %s webhook with a bad or missing signature from %s", gateway.name, client_ip(request))
-        return _error("bad_signature", "Signature check failed.", 401)
+        return _error(PaymentsErrorCode.BAD_SIGNATURE, "Signature check failed.", 401)
     try:
         payload = json.loads(raw)
         event, is_new = services.webhook_receive(gateway=gateway, payload=payload)
     except (ValueError, RecursionError, GatewayError) as exc:
         log.warning("refused a signed %s webhook with a malformed payload: %s", gateway.name, exc)
-        return _error("bad_payload", "Unrecognised payload.", 400)
+        return _error(PaymentsErrorCode.BAD_PAYLOAD, "Unrecognised payload.", 400)
     return JsonResponse({"received": True, "duplicate": not is_new})
 
 

@@ -7,12 +7,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.files import download_url
+from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
 from fees import selectors as fees_selectors
 
 from . import proofs, selectors
 from .errors import PaymentsError
-from .forms import ProofForm, add_service_errors
+from .forms import ProofForm
 from .models import PaymentProof
 
 
@@ -96,7 +97,7 @@ def proof_upload(request, invoice_id):
                 **form.claim(),
             )
         except PaymentsError as exc:
-            add_service_errors(form, exc)
+            apply_domain_error(form, exc, rename=form.FIELDS)
         else:
             messages.success(request, "Transfer proof submitted; it is waiting for review.")
             if request.membership.has_perm("payments.review_proofs"):

@@ -19,7 +19,7 @@ from classpoint.audit import audit
 from classpoint.counters import next_value
 from classpoint.outbox import emit
 
-from .errors import SchoolsError
+from .errors import SchoolsError, SchoolsErrorCode
 from .models import (
     AcademicSession,
     ClassGroup,
@@ -69,7 +69,7 @@ def _validate_school_input(*, slug, name, admin_email, timezone, currency, count
     if not re.match(r"^[A-Z]{2}$", country or ""):
         errors["country"] = ["Use a two-letter ISO country code, e.g. NG."]
     if errors:
-        raise SchoolsError("The school could not be provisioned.", code="invalid_school", fields=errors)
+        raise SchoolsError("The school could not be provisioned.", code=SchoolsErrorCode.INVALID_SCHOOL, fields=errors)
 
 
 def roles_seed(*, school):
@@ -120,7 +120,11 @@ def school_provision(
     )
     hostname = f"{slug}.{settings.CLASSPOINT_DOMAIN_SUFFIX}"
     if SchoolDomain.objects.filter(hostname=hostname).exists():
-        raise SchoolsError("The school could not be provisioned.", fields={"slug": [f"{hostname} is taken."]})
+        raise SchoolsError(
+            "The school could not be provisioned.",
+            code=SchoolsErrorCode.SLUG_TAKEN,
+            fields={"slug": [f"{hostname} is taken."]},
+        )
     try:
         with transaction.atomic():
             school = School.objects.create(
@@ -129,6 +133,7 @@ def school_provision(
     except IntegrityError as exc:  # lost a race for the same slug
         raise SchoolsError(
             "The school could not be provisioned.",
+            code=SchoolsErrorCode.SLUG_TAKEN,
             fields={"slug": [f"A school with the slug “{slug}” already exists."]},
         ) from exc
     SchoolProfile.objects.create(school=school, email=admin_email.strip().lower())
@@ -162,7 +167,9 @@ def school_provision(
 def membership_grant(*, school, user, role_key, actor=None):
     role = school.roles.filter(key=role_key).first()
     if role is None:
-        raise SchoolsError("Unknown role.", code="unknown_role", fields={"role": [f"No role “{role_key}”."]})
+        raise SchoolsError(
+            "Unknown role.", code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": [f"No role “{role_key}”."]}
+        )
     membership, created = Membership.objects.update_or_create(
         user=user, school=school, defaults={"role": role, "is_active": True}
     )
@@ -182,7 +189,9 @@ def api_token_create(*, school, email, role_key, actor=None):
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise SchoolsError("Invalid email.", fields={"email": ["Enter a valid email address."]}) from exc
+        raise SchoolsError(
+            "Invalid email.", code=SchoolsErrorCode.INVALID_EMAIL, fields={"email": ["Enter a valid email address."]}
+        ) from exc
     user = _user_for_email(email)
     membership_grant(school=school, user=user, role_key=role_key, actor=actor)
     token, created = Token.objects.get_or_create(user=user)
@@ -209,7 +218,9 @@ def _full_clean(instance, exclude=("school",)):
     try:
         instance.full_clean(exclude=list(exclude), validate_constraints=False)
     except ValidationError as exc:
-        raise SchoolsError("Some fields are invalid.", fields=exc.message_dict) from exc
+        raise SchoolsError(
+            "Some fields are invalid.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=exc.message_dict
+        ) from exc
 
 
 @transaction.atomic
@@ -218,7 +229,7 @@ def student_create(*, school, actor, **data):
     if school.students.filter(admission_number=data.get("admission_number")).exists():
         raise SchoolsError(
             "Admission number in use.",
-            code="duplicate_admission_number",
+            code=SchoolsErrorCode.DUPLICATE_ADMISSION_NUMBER,
             fields={"admission_number": ["Another student already has this admission number."]},
         )
     student = Student(school=school, **data)
@@ -236,7 +247,7 @@ def student_update(*, student, actor, **data):
         if student.school.students.filter(admission_number=number).exclude(pk=student.pk).exists():
             raise SchoolsError(
                 "Admission number in use.",
-                code="duplicate_admission_number",
+                code=SchoolsErrorCode.DUPLICATE_ADMISSION_NUMBER,
                 fields={"admission_number": ["Another student already has this admission number."]},
             )
     changes = _changes(student, data, STUDENT_FIELDS)
@@ -254,7 +265,9 @@ def _clean_guardian(school, data):
         try:
             data["phone"] = normalize_phone(data["phone"], school.country)
         except ValueError as exc:
-            raise SchoolsError("Some fields are invalid.", fields={"phone": [str(exc)]}) from exc
+            raise SchoolsError(
+                "Some fields are invalid.", code=SchoolsErrorCode.INVALID_PHONE, fields={"phone": [str(exc)]}
+            ) from exc
     if "email" in data:
         data["email"] = (data["email"] or "").strip().lower()
     return data
@@ -266,6 +279,7 @@ def guardian_create(*, school, actor, student=None, is_primary=False, **data):
     if not data.get("phone") and not data.get("email"):
         raise SchoolsError(
             "A guardian needs a way to be reached.",
+            code=SchoolsErrorCode.CONTACT_REQUIRED,
             fields={"phone": ["Give a phone number or an email address."]},
         )
     guardian = Guardian(school=school, **data)
@@ -284,7 +298,11 @@ def guardian_update(*, guardian, actor, **data):
     for key, value in data.items():
         setattr(guardian, key, value)
     if not guardian.phone and not guardian.email:
-        raise SchoolsError("A guardian needs a way to be reached.", fields={"phone": ["Give a phone or an email."]})
+        raise SchoolsError(
+            "A guardian needs a way to be reached.",
+            code=SchoolsErrorCode.CONTACT_REQUIRED,
+            fields={"phone": ["Give a phone or an email."]},
+        )
     _full_clean(guardian)
     guardian.save()
     if changes:
@@ -295,7 +313,9 @@ def guardian_update(*, guardian, actor, **data):
 @transaction.atomic
 def guardian_link(*, student, guardian, is_primary=False, actor=None):
     if student.school_id != guardian.school_id:
-        raise SchoolsError("Guardian not found.", fields={"guardian": ["Not found."]})
+        raise SchoolsError(
+            "Guardian not found.", code=SchoolsErrorCode.GUARDIAN_NOT_FOUND, fields={"guardian": ["Not found."]}
+        )
     if is_primary:
         StudentGuardian.objects.filter(student=student, is_primary=True).exclude(guardian=guardian).update(
             is_primary=False
@@ -321,7 +341,11 @@ def guardian_link(*, student, guardian, is_primary=False, actor=None):
 @transaction.atomic
 def session_create(*, school, actor, name, start_date, end_date, is_current=False):
     if school.sessions.filter(name=name).exists():
-        raise SchoolsError("Session exists.", fields={"name": [f"A session “{name}” already exists."]})
+        raise SchoolsError(
+            "Session exists.",
+            code=SchoolsErrorCode.SESSION_EXISTS,
+            fields={"name": [f"A session “{name}” already exists."]},
+        )
     if is_current:
         school.sessions.filter(is_current=True).update(is_current=False)
     session = AcademicSession(school=school, name=name, start_date=start_date, end_date=end_date, is_current=is_current)
@@ -333,7 +357,11 @@ def session_create(*, school, actor, name, start_date, end_date, is_current=Fals
 
 def _check_dates(start_date, end_date):
     if start_date and end_date and end_date <= start_date:
-        raise SchoolsError("Dates out of order.", fields={"end_date": ["The end date must be after the start date."]})
+        raise SchoolsError(
+            "Dates out of order.",
+            code=SchoolsErrorCode.DATES_OUT_OF_ORDER,
+            fields={"end_date": ["The end date must be after the start date."]},
+        )
 
 
 TERM_FIELDS = ("name", "start_date", "end_date", "is_current")
@@ -342,9 +370,15 @@ TERM_FIELDS = ("name", "start_date", "end_date", "is_current")
 @transaction.atomic
 def term_create(*, school, actor, session, name, start_date, end_date, is_current=False):
     if session.school_id != school.pk:
-        raise SchoolsError("Session not found.", fields={"session": ["Not found."]})
+        raise SchoolsError(
+            "Session not found.", code=SchoolsErrorCode.SESSION_NOT_FOUND, fields={"session": ["Not found."]}
+        )
     if session.terms.filter(name=name).exists():
-        raise SchoolsError("Term exists.", fields={"name": [f"“{name}” already exists in {session.name}."]})
+        raise SchoolsError(
+            "Term exists.",
+            code=SchoolsErrorCode.TERM_EXISTS,
+            fields={"name": [f"“{name}” already exists in {session.name}."]},
+        )
     _check_dates(start_date, end_date)
     if is_current:
         school.terms.filter(is_current=True).update(is_current=False)
@@ -359,7 +393,11 @@ def term_create(*, school, actor, session, name, start_date, end_date, is_curren
 def term_update(*, term, actor, **data):
     data = {k: v for k, v in data.items() if k in TERM_FIELDS}
     if "name" in data and term.session.terms.filter(name=data["name"]).exclude(pk=term.pk).exists():
-        raise SchoolsError("Term exists.", fields={"name": ["Another term in this session has this name."]})
+        raise SchoolsError(
+            "Term exists.",
+            code=SchoolsErrorCode.TERM_EXISTS,
+            fields={"name": ["Another term in this session has this name."]},
+        )
     _check_dates(data.get("start_date", term.start_date), data.get("end_date", term.end_date))
     if data.get("is_current"):
         term.school.terms.filter(is_current=True).exclude(pk=term.pk).update(is_current=False)
@@ -378,9 +416,13 @@ CLASS_FIELDS = ("name", "level", "capacity", "form_teacher")
 @transaction.atomic
 def class_group_create(*, school, actor, name, level, capacity=40, form_teacher=None):
     if school.class_groups.filter(name=name).exists():
-        raise SchoolsError("Class exists.", fields={"name": [f"A class “{name}” already exists."]})
+        raise SchoolsError(
+            "Class exists.", code=SchoolsErrorCode.CLASS_EXISTS, fields={"name": [f"A class “{name}” already exists."]}
+        )
     if form_teacher is not None and form_teacher.school_id != school.pk:
-        raise SchoolsError("Teacher not found.", fields={"form_teacher": ["Not found."]})
+        raise SchoolsError(
+            "Teacher not found.", code=SchoolsErrorCode.TEACHER_NOT_FOUND, fields={"form_teacher": ["Not found."]}
+        )
     group = ClassGroup.objects.create(
         school=school, name=name, level=level, capacity=capacity, form_teacher=form_teacher
     )
@@ -393,10 +435,14 @@ def class_group_update(*, class_group, actor, **data):
     data = {k: v for k, v in data.items() if k in CLASS_FIELDS}
     school = class_group.school
     if "name" in data and school.class_groups.filter(name=data["name"]).exclude(pk=class_group.pk).exists():
-        raise SchoolsError("Class exists.", fields={"name": ["Another class has this name."]})
+        raise SchoolsError(
+            "Class exists.", code=SchoolsErrorCode.CLASS_EXISTS, fields={"name": ["Another class has this name."]}
+        )
     teacher = data.get("form_teacher")
     if teacher is not None and teacher.school_id != school.pk:
-        raise SchoolsError("Teacher not found.", fields={"form_teacher": ["Not found."]})
+        raise SchoolsError(
+            "Teacher not found.", code=SchoolsErrorCode.TEACHER_NOT_FOUND, fields={"form_teacher": ["Not found."]}
+        )
     changes = _changes(class_group, data, CLASS_FIELDS)
     for key, value in data.items():
         setattr(class_group, key, value)
@@ -452,7 +498,7 @@ def next_admission_number(*, school):
         message = "Include {SEQ} or {SEQ:4} in the pattern."
         raise SchoolsError(
             "The admission number pattern has no sequence.",
-            code="invalid_pattern",
+            code=SchoolsErrorCode.INVALID_PATTERN,
             fields={"admission_number_pattern": [message]},
         )
     session = school.sessions.filter(is_current=True).first()
@@ -472,7 +518,7 @@ def next_admission_number(*, school):
 def _check_same_school(school, **objs):
     for field, obj in objs.items():
         if obj is not None and obj.school_id != school.pk:
-            raise SchoolsError("Not found.", fields={field: ["Not found."]})
+            raise SchoolsError("Not found.", code=SchoolsErrorCode.NOT_IN_SCHOOL, fields={field: ["Not found."]})
 
 
 @transaction.atomic
@@ -487,7 +533,7 @@ def enrollment_create(*, school, actor, student, term, class_group, check_capaci
     if school.enrollments.filter(student=student, term=term, status=Enrollment.Status.ACTIVE).exists():
         raise SchoolsError(
             "Already enrolled.",
-            code="already_enrolled",
+            code=SchoolsErrorCode.ALREADY_ENROLLED,
             fields={"student": [f"{student} already has an active enrollment in {term}; move it instead."]},
         )
     if check_capacity:
@@ -497,7 +543,7 @@ def enrollment_create(*, school, actor, student, term, class_group, check_capaci
             enrollment = Enrollment.objects.create(school=school, student=student, term=term, class_group=class_group)
     except IntegrityError as exc:
         raise SchoolsError(
-            "Already enrolled.", code="already_enrolled", fields={"student": ["Already enrolled."]}
+            "Already enrolled.", code=SchoolsErrorCode.ALREADY_ENROLLED, fields={"student": ["Already enrolled."]}
         ) from exc
     audit(
         school=school,
@@ -522,7 +568,7 @@ def _check_room(*, term, class_group, student):
             f"{class_group} is full: {taken} of {capacity} places are taken for {term} (counting applicants "
             "placed in it). Choose another class or raise its capacity."
         )
-        raise SchoolsError("The class is full.", code="class_full", fields={"class_group": [message]})
+        raise SchoolsError("The class is full.", code=SchoolsErrorCode.CLASS_FULL, fields={"class_group": [message]})
 
 
 @transaction.atomic
@@ -551,7 +597,11 @@ def enrollment_update(*, enrollment, actor, class_group=None, status=None):
             .exclude(pk=enrollment.pk)
             .exists()
         ):
-            raise SchoolsError("Already enrolled.", fields={"status": ["Another enrollment is active in this term."]})
+            raise SchoolsError(
+                "Already enrolled.",
+                code=SchoolsErrorCode.ALREADY_ENROLLED,
+                fields={"status": ["Another enrollment is active in this term."]},
+            )
         changes["status"] = [enrollment.status, status]
         enrollment.status = status
     enrollment.save()

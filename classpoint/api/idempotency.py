@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from classpoint.errors import ApiErrorCode
 from classpoint.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -18,13 +19,13 @@ MAX_KEY_LENGTH = 200
 
 class IdempotencyConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_code = "idempotency_conflict"
+    default_code = ApiErrorCode.IDEMPOTENCY_CONFLICT
     default_detail = "This Idempotency-Key was already used with a different request body."
 
 
 class IdempotencyInProgress(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_code = "idempotency_in_progress"
+    default_code = ApiErrorCode.IDEMPOTENCY_IN_PROGRESS
     default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
 
 

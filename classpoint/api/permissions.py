@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
+from classpoint.errors import ApiErrorCode
 from classpoint.middleware import second_factor_pending
 
 
@@ -11,7 +12,7 @@ class SecondFactorVerified(BasePermission):
     """A browser session of a user who must pass the TOTP step reaches nothing before passing it,
     exactly as on workspace pages. Tokens belong to integrators' service users and are not asked."""
 
-    code = "two_factor_required"
+    code = ApiErrorCode.TWO_FACTOR_REQUIRED
 
     @property
     def message(self):

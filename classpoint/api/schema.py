@@ -17,6 +17,8 @@ operation that can answer them; what a view declares itself (a more specific 409
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework.fields import empty
 
+from classpoint.errors import all_error_codes
+
 from .base import ERROR_FIELDS_SCHEMA
 
 WRITE_METHODS = ("post", "put", "patch")
@@ -88,6 +90,7 @@ def _error_component(result):
         {
             "type": "object",
             "properties": {
+                # Every code an answer can carry (classpoint/errors.py): integrators switch on these.
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": ERROR_FIELDS_SCHEMA,
@@ -95,6 +98,7 @@ def _error_component(result):
             "required": ["code", "message", "fields"],
         },
     )
+    # ENUM-PENDING
     return {
         "type": "object",
         "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}},

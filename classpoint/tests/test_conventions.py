@@ -20,7 +20,7 @@ def serves_requests(path: Path) -> bool:
     return (
         name.endswith(("views.py", "api.py"))
         or name == "selectors.py"
-        or any(part in ("templatetags", "views", "api") for part in path.parent.parts)
+        or any(part == "templatetags" or part.endswith(("views", "api")) for part in path.parent.parts)
     )
 
 
@@ -77,3 +77,41 @@ def test_every_model_has_a_plural_a_person_would_write():
         and re.search(r"([^aeiou]ys|ss|[sxz]s|(ch|sh)s|fes)$", str(model._meta.verbose_name_plural))
     ]
     assert not wrong, "add verbose_name_plural:\n" + "\n".join(wrong)
+
+
+def _domain_errors():
+    from classpoint.errors import DomainError
+
+    found, pending = {}, [DomainError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        found[cls.__name__] = cls
+    return found
+
+
+def test_every_domain_error_carries_a_code_from_its_apps_enum():
+    """An integrator switches on `error.code`: each one raised is a member of its app's enum
+    (classpoint/errors.py), written at the raise as `code=FeesErrorCode.INVOICE_NOT_PAYABLE`."""
+    import ast
+
+    errors = _domain_errors()
+    missing = [name for name, cls in errors.items() if name != "DomainError" and cls.codes is None]
+    assert not missing, f"domain errors without a codes enum: {missing}"
+    offenders = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "tests" in path.parts or "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in errors):
+                    continue
+                if node.func.id == "DomainError" or not node.args:
+                    continue
+                code = next((k.value for k in node.keywords if k.arg == "code"), None)
+                enum_name = errors[node.func.id].codes.__name__
+                if not (isinstance(code, ast.Attribute) and isinstance(code.value, ast.Name)):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.func.id} without code=")
+                elif code.value.id != enum_name or code.attr not in errors[node.func.id].codes.__members__:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: code={code.value.id}.{code.attr}")
+    assert not offenders, f"{len(offenders)} domain errors without their app's code:\n" + "\n".join(offenders)

@@ -1,13 +1,14 @@
-"""A domain error shown on a form: field messages beside their inputs, the rest at the top."""
+"""A domain error shown on a form: field messages beside their inputs, the rest at the top; and the
+summary of every error at the top of a form."""
 
 from django import forms
 
 from classpoint.errors import DomainError
-from classpoint.forms import apply_domain_error
+from classpoint.forms import apply_domain_error, error_summary
 
 
 class PaymentForm(forms.Form):
-    amount = forms.CharField(required=False)
+    amount = forms.CharField(label="Amount", required=False)
     reference = forms.CharField(required=False)
 
 
@@ -64,3 +65,14 @@ def test_cleaned_data_of_a_field_with_an_error_is_dropped():
     form = _bound()
     apply_domain_error(form, DomainError("Bad.", fields={"reference": ["Already used."]}))
     assert "reference" not in form.cleaned_data and form.cleaned_data["amount"] == "10"
+
+
+def test_error_summary_labels_each_error_by_its_field_and_leaves_the_rest_unlabelled():
+    form = _bound()
+    apply_domain_error(form, DomainError("Bad.", fields={"amount": ["Too much."], "invoice": ["Not payable."]}))
+    assert error_summary(form) == [("Amount", "Too much."), ("", "Not payable.")]
+
+
+def test_error_summary_adds_errors_the_form_does_not_hold():
+    form = _bound()
+    assert error_summary(form, [("Line 2, amount", "Enter an amount.")]) == [("Line 2, amount", "Enter an amount.")]

@@ -158,7 +158,7 @@ def test_approving_applies_to_the_live_invoice_and_the_excess_paid_becomes_famil
     # then the invoice is ₦90,000, still paid, and the ₦30,000 paid beyond it is the family's credit
     invoice.refresh_from_db()
     assert (invoice.total_minor, invoice.paid_minor, invoice.status) == (9_000_000, 9_000_000, "paid")
-    assert credit.balance_for_student(pupil) == 3_000_000
+    assert credit.credit_balance_for_student(pupil) == 3_000_000
     assert CreditEntry.objects.get().kind == "overpayment"
     assert sum(invoice.allocations.values_list("amount_minor", flat=True)) == invoice.paid_minor
     assert AuditLog.objects.filter(action="invoice.discounts_recalculated", target_id=str(invoice.pk)).exists()
@@ -336,3 +336,25 @@ def test_other_schools_award_is_404(school, other_school, bursar, alice, charlie
     )
     assert response.status_code == 400 and "student_id" in response.json()["error"]["fields"]
     assert StudentAward.objects.get().status == "pending"
+
+
+def test_awards_form_shows_a_refusal_that_names_no_field(school, bursar, term, pupil, verified_client, monkeypatch):
+    # given the service refuses the award without naming an input
+    def refuse(**kwargs):
+        raise FeesError("Awards for this term are closed.")
+
+    monkeypatch.setattr(awards, "award_request", refuse)
+    # when the bursar requests one
+    response = verified_client(bursar).post(
+        "/s/greenfield/fees/awards/",
+        {
+            "admission_number": "GFA/0001",
+            "term": term.pk,
+            "kind": "waiver",
+            "mode": "fixed",
+            "amount": "5000",
+            "reason": "Flood damage at home",
+        },
+    )
+    # then the form comes back saying why
+    assert response.status_code == 400 and "Awards for this term are closed." in response.content.decode()

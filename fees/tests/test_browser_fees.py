@@ -22,11 +22,11 @@ def _family(school, n):
 
 
 def test_a_bursars_term_from_fee_set_up_to_reminders(live_server, school, bursar, chromium, settings):
+    from classpoint.demo import demo_png
     from classpoint.models import AuditLog, OutboxEvent
     from classpoint.outbox import worker
     from fees.models import Invoice
     from payments.models import PaymentProof, Receipt
-    from classpoint.demo import demo_png
 
     settings.SITE_URL = live_server.url  # the demo gateway posts its webhook back to us
     bursar.set_password("correct-horse-battery")

@@ -63,9 +63,10 @@ def test_defaulters_page_and_formula_safe_csv(school, bursar, verified_client, i
     page = client.get("/s/greenfield/fees/defaulters/")
     assert page.status_code == 200 and "Outstanding by class" in page.content.decode()
     response = client.get("/s/greenfield/fees/defaulters/?format=csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "Invoice" and len(rows) == 7
     assert all(row[1].startswith("'=") for row in rows[1:])
+    assert rows[1][4] == "70000.00"  # a plain number a spreadsheet can sum
 
 
 def test_backfill_invoice_classgroup(school, issued, capsys):

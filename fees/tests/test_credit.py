@@ -87,7 +87,7 @@ def pay(invoice, amount, bursar):
 
 
 def family_credit(school, guardian):
-    return credit.balance(school=school, guardian_id=guardian.pk, student_id=None)
+    return credit.credit_balance(school=school, guardian_id=guardian.pk, student_id=None)
 
 
 @pytest.mark.postgres
@@ -160,14 +160,14 @@ def test_concurrent_credit_applications_spend_the_credit_once(school, bursar, te
 
     # when two bursars apply the family's credit to both at the same moment (the balance read is made
     # slow, so without the family lock both would read ₦60,000)
-    read_balance = credit.balance
+    read_balance = credit.credit_balance
 
     def slow_balance(**kwargs):
         value = read_balance(**kwargs)
         time.sleep(0.3)
         return value
 
-    monkeypatch.setattr(credit, "balance", slow_balance)
+    monkeypatch.setattr(credit, "credit_balance", slow_balance)
     errors = run_concurrently(lambda invoice: credit.invoice_apply_credit(invoice=invoice, actor=bursar), open_invoices)
     # then ₦60,000 is spent once in all (one of them may find nothing left)
     assert all(isinstance(e, FeesError) and e.code == "no_credit" for e in errors), errors
@@ -251,7 +251,7 @@ def test_a_student_without_a_guardian_keeps_credit_for_their_own_next_invoice(sc
     pay(a, TUITION + 250_000, bursar)
     entry = CreditEntry.objects.get()
     assert (entry.guardian_id, entry.student_id) == (None, loner.pk)
-    assert credit.balance_for_student(loner) == 250_000
+    assert credit.credit_balance_for_student(loner) == 250_000
 
 
 def test_bulk_invoicing_uses_the_familys_credit(school, bursar, term, family):

@@ -1,11 +1,12 @@
 import pytest
 
 from classpoint.models import AuditLog, OutboxEvent
+from classpoint.money import format_money
 from classpoint.testing import run_concurrently
 from fees import services
 from fees.errors import FeesError
 from fees.models import FeeItem, Invoice
-from fees.money import format_money, percent_of
+from fees.money import percent_of
 from schools.models import Student
 from schools.tests import factories as f
 

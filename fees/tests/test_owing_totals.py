@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from classpoint.outbox import worker
 from fees import services
-from fees.collections import compact_owing_totals, defaulter_totals, defaulters, overdue_scan, totals_by_class
+from fees.collections import defaulter_totals, defaulters, overdue_scan, owing_totals_compact, totals_by_class
 from fees.models import Invoice, OwingDelta
 from payments import services as payments
 from schools.tests import factories as f
@@ -80,7 +80,7 @@ def test_running_totals_follow_every_kind_of_invoice_write(school, other_school,
     assert single.pk in {i.pk for i in invoices}
 
     # Compaction folds the rows and changes no total; nothing leaks to another school.
-    before, after = compact_owing_totals()
+    before, after = owing_totals_compact()
     assert after < before and after == OwingDelta.objects.count()
     assert_totals_match(school, today)
     assert not OwingDelta.objects.for_school(other_school).exists()

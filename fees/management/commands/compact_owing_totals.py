@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from classpoint.scoping import unscoped
-from fees.collections import compact_owing_totals
+from fees.collections import owing_totals_compact
 
 
 class Command(BaseCommand):
@@ -9,5 +9,5 @@ class Command(BaseCommand):
 
     @unscoped(reason="compaction folds every school's owing deltas")
     def handle(self, *args, **options):
-        before, after = compact_owing_totals()
+        before, after = owing_totals_compact()
         self.stdout.write(f"Running totals: {before} row(s) folded into {after}.")
