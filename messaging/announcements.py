@@ -20,7 +20,7 @@ from classpoint.outbox import emit
 from classpoint.scoping import for_school, unscoped
 from schools.models import ClassGroup, Enrollment, Guardian, Student, StudentGuardian
 
-from .errors import MessagingError
+from .errors import MessagingError, MessagingErrorCode
 from .models import Announcement, Channel, GuardianList, Message, TemplateType
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,9 @@ def announcement_create(
     if scheduled_for is not None and scheduled_for <= timezone.now():
         errors["scheduled_for"] = ["Choose a time in the future, or leave it empty to publish by hand."]
     if errors:
-        raise MessagingError("The announcement could not be saved.", code="invalid_announcement", fields=errors)
+        raise MessagingError(
+            "The announcement could not be saved.", code=MessagingErrorCode.INVALID_ANNOUNCEMENT, fields=errors
+        )
     announcement = Announcement.objects.create(
         school=school,
         title=title,
@@ -158,7 +160,7 @@ def announcement_publish(*, announcement, actor):
     a schedule racing a person finds it published and changes nothing)."""
     locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
     if locked.published_at is not None:
-        raise MessagingError("This announcement has already been published.", code="already_published")
+        raise MessagingError("This announcement has already been published.", code=MessagingErrorCode.ALREADY_PUBLISHED)
     locked.published_at = timezone.now()
     locked.save(update_fields=["published_at"])
     emit(

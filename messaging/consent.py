@@ -6,7 +6,7 @@ from django.db import transaction
 
 from classpoint.audit import audit
 
-from .errors import MessagingError
+from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, ConsentChange
 
 
@@ -20,7 +20,7 @@ def consent_set(*, guardian, channel, granted, source, actor=None, note=""):
     if source not in ConsentChange.Source.values:
         fields["source"] = [f"Choose one of {', '.join(ConsentChange.Source.values)}."]
     if fields:
-        raise MessagingError("Consent was not recorded.", code="invalid_consent", fields=fields)
+        raise MessagingError("Consent was not recorded.", code=MessagingErrorCode.INVALID_CONSENT, fields=fields)
     granted = bool(granted)
     attr = f"consent_{channel}"
     # Lock the guardian so two replies arriving together record one change, not two.

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from classpoint.audit import audit
 
-from .errors import MessagingError
+from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, MessageTemplate, TemplateType
 from .rendering import validate
 
@@ -228,7 +228,7 @@ def _channels(channel):
     if channel not in Channel.values:
         raise MessagingError(
             "Unknown channel.",
-            code="invalid_channel",
+            code=MessagingErrorCode.INVALID_CHANNEL,
             fields={"channel": [f"Choose one of {', '.join(Channel.values)}."]},
         )
     return [channel]

@@ -20,7 +20,7 @@ from schools.phones import normalize_phone
 
 from .announcements import EVENT as PUBLISHED
 from .announcements import published_key
-from .errors import MessagingError
+from .errors import MessagingError, MessagingErrorCode
 from .models import Announcement, GuardianList
 
 NAME_MAX = 80
@@ -139,7 +139,7 @@ def _save_or_name_taken(guardian_list, **kwargs):
     except IntegrityError:
         raise MessagingError(
             "The list could not be saved.",
-            code="invalid_guardian_list",
+            code=MessagingErrorCode.INVALID_GUARDIAN_LIST,
             fields={"name": ["This school already has a list with this name."]},
         ) from None
 
@@ -159,7 +159,9 @@ def guardian_list_create(*, school, actor, name, description="", guardian_ids=()
     _check_details(school=school, name=name, description=description, errors=errors)
     members = _resolve_members(school=school, guardian_ids=guardian_ids, contacts=contacts, errors=errors)
     if errors:
-        raise MessagingError("The list could not be saved.", code="invalid_guardian_list", fields=errors)
+        raise MessagingError(
+            "The list could not be saved.", code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors
+        )
     guardian_list = GuardianList(
         school=school,
         name=name,
@@ -193,7 +195,9 @@ def guardian_list_update(*, guardian_list, actor, name=None, description=None, g
     if guardian_ids is not None:
         members = _resolve_members(school=school, guardian_ids=guardian_ids, contacts="", errors=errors)
     if errors:
-        raise MessagingError("The list could not be saved.", code="invalid_guardian_list", fields=errors)
+        raise MessagingError(
+            "The list could not be saved.", code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors
+        )
     changes = {}
     if name != locked.name:
         changes["name"] = [locked.name, name]
@@ -226,7 +230,7 @@ def guardian_list_add_members(*, guardian_list, actor, guardian_ids=(), contacts
     if not members and not errors:
         errors["contacts"] = ["Paste at least one phone number or email, or choose a guardian."]
     if errors:
-        raise MessagingError("Nobody was added.", code="invalid_guardian_list", fields=errors)
+        raise MessagingError("Nobody was added.", code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors)
     added = sorted(members - set(locked.guardians.filter(pk__in=members).values_list("pk", flat=True)))
     if added:
         locked.guardians.add(*added)
@@ -250,7 +254,9 @@ def guardian_list_remove_members(*, guardian_list, actor, guardian_ids):
         asked = {int(g) for g in guardian_ids or []}
     except (TypeError, ValueError):
         raise MessagingError(
-            "Nobody was removed.", code="invalid_guardian_list", fields={"guardian_ids": [NOT_IN_SCHOOL]}
+            "Nobody was removed.",
+            code=MessagingErrorCode.INVALID_GUARDIAN_LIST,
+            fields={"guardian_ids": [NOT_IN_SCHOOL]},
         ) from None
     removed = sorted(locked.guardians.filter(pk__in=asked).values_list("pk", flat=True))
     if removed:
@@ -294,7 +300,7 @@ def guardian_list_delete(*, guardian_list, actor):
         raise MessagingError(
             f"“{locked.name}” cannot be deleted: announcements that have not gone out yet are addressed to it "
             f"({titles}). Delete it once they are sent.",
-            code="guardian_list_in_use",
+            code=MessagingErrorCode.GUARDIAN_LIST_IN_USE,
         )
     audit(
         school=locked.school,

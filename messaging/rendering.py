@@ -13,7 +13,7 @@ to audit.
 
 import re
 
-from .errors import MessagingError
+from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, TemplateType
 
 T = TemplateType
@@ -240,7 +240,7 @@ def validate(*, type, channel, subject, body):
     if channel not in Channel.values:
         errors["channel"] = ["Choose SMS, WhatsApp or email."]
     if errors:
-        raise MessagingError("Check the template.", code="invalid_template", fields=errors)
+        raise MessagingError("Check the template.", code=MessagingErrorCode.INVALID_TEMPLATE, fields=errors)
     subject, body = subject or "", body or ""
     if channel == Channel.EMAIL:
         if not subject.strip():
@@ -261,7 +261,7 @@ def validate(*, type, channel, subject, body):
     elif problems := template_errors(body, type=type):
         errors["body"] = problems
     if errors:
-        raise MessagingError("Check the template.", code="invalid_template", fields=errors)
+        raise MessagingError("Check the template.", code=MessagingErrorCode.INVALID_TEMPLATE, fields=errors)
 
 
 # --- Rendering ------------------------------------------------------------------------------

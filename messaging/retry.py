@@ -5,7 +5,7 @@ from django.db import transaction
 
 from classpoint.audit import audit
 
-from .errors import MessagingError
+from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, Message, MessageStatusChange
 
 RETRYABLE = (Message.Status.FAILED,)
@@ -28,14 +28,14 @@ def message_retry(*, message, actor):
     if old.status not in RETRYABLE:
         raise MessagingError(
             "Only a failed message can be retried.",
-            code="not_retryable",
+            code=MessagingErrorCode.NOT_RETRYABLE,
             fields={"status": [f"This message is {old.get_status_display().lower()}."]},
         )
     guardian = old.guardian
     if guardian is not None and not getattr(guardian, f"consent_{old.channel}", False):
         raise MessagingError(
             "The guardian has not agreed to this channel; nothing was sent.",
-            code="no_consent",
+            code=MessagingErrorCode.NO_CONSENT,
             fields={"channel": [f"No consent for {old.channel}."]},
         )
     n = Message.objects.filter(school_id=old.school_id, idempotency_key__startswith=f"retry:{old.pk}:").count() + 1

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classpoint.forms import apply_domain_error
+from classpoint.forms import apply_domain_error, error_summary
 from classpoint.tenancy import school_view
 
 from . import rendering
@@ -45,14 +45,6 @@ def _type_and_channel(template_type, channel):
     if template_type not in TemplateType.values or channel not in Channel.values:
         raise Http404("No such template")
     return TemplateType(template_type), Channel(channel)
-
-
-def _summary(form):
-    return [
-        (form.fields[name].label if name in form.fields else "", error)
-        for name, errors in form.errors.items()
-        for error in errors
-    ]
 
 
 def _preview(school, channel, template_type, subject, body):
@@ -140,7 +132,7 @@ def template_edit(request, template_type, channel):
             return redirect("message-templates", school.slug)
     current = form.data if form.is_bound else initial
     context.update(_preview(school, channel, template_type, current.get("subject", ""), current.get("body", "")))
-    context["summary"] = _summary(form)
+    context["summary"] = error_summary(form)
     return render(request, "messaging/templates_edit.html", context, status=400 if form.errors else 200)
 
 

@@ -22,7 +22,7 @@ from classpoint.api.views import SchoolApiView
 from classpoint.files import download_url
 
 from . import services
-from .errors import RegistrarError
+from .errors import RegistrarError, RegistrarErrorCode
 from .models import (
     OPEN_STATUSES,
     Application,
@@ -65,7 +65,9 @@ def _dotted(detail, prefix=""):
 def _valid(serializer_class, data):
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
-        raise RegistrarError("The request has invalid fields.", code="invalid", fields=_dotted(serializer.errors))
+        raise RegistrarError(
+            "The request has invalid fields.", code=RegistrarErrorCode.INVALID, fields=_dotted(serializer.errors)
+        )
     return serializer.validated_data
 
 
@@ -74,7 +76,9 @@ def _in_school(queryset, pk, field):
         return None
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise RegistrarError("Not found.", code="not_found", fields={field: ["Not found in this school."]})
+        raise RegistrarError(
+            "Not found.", code=RegistrarErrorCode.NOT_FOUND, fields={field: ["Not found in this school."]}
+        )
     return obj
 
 

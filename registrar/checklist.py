@@ -5,7 +5,7 @@ from django.conf import settings
 
 from classpoint.files import SNIFF_BYTES, sniff_type
 
-from .errors import RegistrarError
+from .errors import RegistrarError, RegistrarErrorCode
 from .models import ApplicationDocument, DocumentKind, DocumentRequirement
 
 ANY_DOCUMENT = frozenset({"application/pdf", "image/jpeg", "image/png"})
@@ -20,13 +20,10 @@ def kind_label(kind):
     return DocumentKind(kind).label if kind in DocumentKind.values else str(kind)
 
 
-def _error(message, code, field):
-    return RegistrarError(message, code=code, fields={field: [message]})
-
-
 def check_kind(kind, field="kind"):
     if kind not in DocumentKind.values:
-        raise _error(f"Choose one of: {', '.join(kind_label(k) for k in KIND_ORDER)}.", "invalid_kind", field)
+        message = f"Choose one of: {', '.join(kind_label(k) for k in KIND_ORDER)}."
+        raise RegistrarError(message, code=RegistrarErrorCode.INVALID_KIND, fields={field: [message]})
     return kind
 
 
@@ -34,14 +31,17 @@ def check_upload(upload, *, kind, field="file"):
     """The content type of `upload` if it may be kept as a `kind` document; else RegistrarError
     naming `field`. Reads only the first bytes and rewinds, so a refused file is never stored."""
     if upload is None:
-        raise _error("Choose a file to upload.", "no_file", field)
+        message = "Choose a file to upload."
+        raise RegistrarError(message, code=RegistrarErrorCode.NO_FILE, fields={field: [message]})
     size = getattr(upload, "size", 0) or 0
     if size <= 0:
-        raise _error("The file is empty.", "empty_file", field)
+        message = "The file is empty."
+        raise RegistrarError(message, code=RegistrarErrorCode.EMPTY_FILE, fields={field: [message]})
     limit = settings.APPLICATION_DOCUMENT_MAX_BYTES
     if size > limit:
         megabytes = f"{limit / (1024 * 1024):g}"
-        raise _error(f"The file is larger than {megabytes} MB; send a smaller scan or photo.", "file_too_large", field)
+        message = f"The file is larger than {megabytes} MB; send a smaller scan or photo."
+        raise RegistrarError(message, code=RegistrarErrorCode.FILE_TOO_LARGE, fields={field: [message]})
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)
@@ -49,7 +49,8 @@ def check_upload(upload, *, kind, field="file"):
     content_type = sniff_type(head, allowed)
     if content_type is None:
         wanted = "a JPEG or PNG image" if allowed == ALLOWED_TYPES.get(DocumentKind.PHOTO) else "a PDF, JPEG or PNG"
-        raise _error(f"The {kind_label(kind).lower()} must be {wanted}.", "unsupported_type", field)
+        message = f"The {kind_label(kind).lower()} must be {wanted}."
+        raise RegistrarError(message, code=RegistrarErrorCode.UNSUPPORTED_TYPE, fields={field: [message]})
     return content_type
 
 

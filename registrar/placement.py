@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from academics.errors import AcademicsError, Conflict
+from academics.errors import AcademicsError, AcademicsErrorCode, Conflict
 from academics.seats import chosen_slots, seat_conflicts, seats_replace, time_conflicts
 from academics.services import NOT_HERE, span
 from classpoint.audit import audit
@@ -61,16 +61,22 @@ def _checked(*, application, class_group, slot_ids, lock=False):
     if application.status not in OPEN_STATUSES:
         raise AcademicsError(
             f"This application is {application.get_status_display().lower()}; only open applications can be placed.",
-            code="not_open",
+            code=AcademicsErrorCode.NOT_OPEN,
         )
     if class_group is None:
-        raise AcademicsError("Choose a class group.", fields={"class_group": ["Choose a class group."]})
+        raise AcademicsError(
+            "Choose a class group.",
+            code=AcademicsErrorCode.CLASS_GROUP_REQUIRED,
+            fields={"class_group": ["Choose a class group."]},
+        )
     if class_group.school_id != application.school_id:
-        raise AcademicsError(NOT_HERE, fields={"class_group": [NOT_HERE]})
+        raise AcademicsError(
+            NOT_HERE, code=AcademicsErrorCode.CLASS_GROUP_NOT_FOUND, fields={"class_group": [NOT_HERE]}
+        )
     term = _term_of(application)
     if term is None:
         message = "The school has no current term; set one before placing applicants."
-        raise AcademicsError(message, code="no_term", fields={"class_group": [message]})
+        raise AcademicsError(message, code=AcademicsErrorCode.NO_TERM, fields={"class_group": [message]})
     slots = chosen_slots(school_id=application.school_id, term=term, slot_ids=slot_ids, lock=lock)
     return term, slots
 

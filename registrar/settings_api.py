@@ -13,7 +13,7 @@ from classpoint.api.base import ERRORS, READ_ERRORS
 from classpoint.api.views import SchoolApiView
 
 from .api import _valid
-from .errors import RegistrarError
+from .errors import RegistrarError, RegistrarErrorCode
 from .models import DocumentKind
 from .services import admission_pattern_set, document_requirements_set
 from .services import settings as admission_settings
@@ -104,7 +104,7 @@ class AdmissionSettingsApi(SchoolApiView):
             except RegistrarError as exc:
                 errors.update(exc.fields)
         if errors:
-            raise RegistrarError("The request has invalid fields.", code="invalid", fields=errors)
+            raise RegistrarError("The request has invalid fields.", code=RegistrarErrorCode.INVALID, fields=errors)
         with transaction.atomic():
             document_requirements_set(school=self.school, actor=request.user, requirements=pairs)
             admission_pattern_set(school=self.school, actor=request.user, pattern=v[PATTERN_FIELD])

@@ -2,7 +2,7 @@
 not listed is refused with a message naming both statuses, so the board, the API and the guardian's
 upload link can never move an application where the admissions process does not go."""
 
-from .errors import RegistrarError
+from .errors import RegistrarError, RegistrarErrorCode
 from .models import OPEN_STATUSES, Application
 
 S = Application.Status
@@ -38,7 +38,7 @@ def check_move(from_status, to_status):
     if to_status not in S.values:
         raise RegistrarError(
             f"“{to_status}” is not an application status.",
-            code="invalid_status",
+            code=RegistrarErrorCode.INVALID_STATUS,
             fields={"to_status": [f"Choose one of: {', '.join(S.values)}."]},
         )
     if to_status in TRANSITIONS.get(from_status, set()):
@@ -48,4 +48,4 @@ def check_move(from_status, to_status):
         f"An application cannot move from {label(from_status)} to {label(to_status)} "
         f"(from {label(from_status)} it can go to {moves})."
     )
-    raise RegistrarError(message, code="invalid_transition", fields={"to_status": [message]})
+    raise RegistrarError(message, code=RegistrarErrorCode.INVALID_TRANSITION, fields={"to_status": [message]})

@@ -98,7 +98,9 @@ def _error_component(result):
             "required": ["code", "message", "fields"],
         },
     )
-    # ENUM-PENDING
+    # Every code an answer can carry (classpoint/errors.py): integrators switch on these. The views'
+    # own ErrorSerializer registers ErrorBody first, so the list is set here either way.
+    schemas["ErrorBody"]["properties"]["code"] = {"type": "string", "enum": all_error_codes()}
     return {
         "type": "object",
         "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}},

@@ -124,3 +124,14 @@ def test_a_query_string_too_long_for_the_web_server_is_a_documented_414():
 
     assert "414" in operation["responses"]
     assert "content" not in operation["responses"]["414"]  # the web server's own answer, not our error shape
+
+
+def test_the_error_component_lists_every_apps_codes():
+    from classpoint.errors import all_error_codes
+
+    codes = schema()["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"]
+    assert codes == all_error_codes()
+    # one of each app's, and the plumbing's
+    for code in ("class_full", "not_payable", "duplicate_reference", "no_consent", "invoice_refused", "conflict"):
+        assert code in codes
+    assert {"not_found", "two_factor_required", "idempotency_conflict"} <= set(codes)

@@ -11,7 +11,7 @@ from classpoint.files import new_key
 from classpoint.outbox import emit
 
 from .. import checklist
-from ..errors import RegistrarError
+from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import (
     OPEN_STATUSES,
     Application,
@@ -32,7 +32,7 @@ class Errors(dict):
 
     def raise_if_any(self, message="Some fields need attention."):
         if self:
-            raise RegistrarError(message, code="invalid_application", fields=dict(self))
+            raise RegistrarError(message, code=RegistrarErrorCode.INVALID_APPLICATION, fields=dict(self))
 
 
 def user_or_none(actor):
@@ -195,12 +195,12 @@ def release_seats(application):
 def check_open(app, what):
     if app.status not in OPEN_STATUSES:
         message = f"The application is {app.get_status_display().lower()}: {what}"
-        raise RegistrarError(message, code="application_closed", fields={"application": [message]})
+        raise RegistrarError(message, code=RegistrarErrorCode.APPLICATION_CLOSED, fields={"application": [message]})
 
 
 def term_of(application, field):
     term = application.term or application.school.current_term()
     if term is None:
         message = "The school has no current term: set one before admitting applicants."
-        raise RegistrarError(message, code="no_term", fields={field: [message]})
+        raise RegistrarError(message, code=RegistrarErrorCode.NO_TERM, fields={field: [message]})
     return term

@@ -6,7 +6,7 @@ from django.utils import timezone
 from classpoint.audit import audit
 
 from .. import checklist
-from ..errors import RegistrarError
+from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import ApplicationDocument, ApplicationEvent
 from ._base import check_open, lock, recount_missing, store_document, stored_files, user_or_none
 
@@ -18,7 +18,9 @@ def document_add(*, application, kind, upload, via, actor=None):
     checklist.check_kind(kind)
     if via not in ApplicationDocument.Via.values:
         raise RegistrarError(
-            "Unknown source.", fields={"via": [f"Choose one of {', '.join(ApplicationDocument.Via.values)}."]}
+            "Unknown source.",
+            code=RegistrarErrorCode.INVALID_SOURCE,
+            fields={"via": [f"Choose one of {', '.join(ApplicationDocument.Via.values)}."]},
         )
     content_type = checklist.check_upload(upload, kind=kind)
     app = lock(application)
@@ -43,11 +45,15 @@ def document_review(*, document, actor, status, note=""):
     """Staff verify a document, or reject it with a note (a rejected document counts as missing)."""
     allowed = (ApplicationDocument.Status.VERIFIED, ApplicationDocument.Status.REJECTED)
     if status not in allowed:
-        raise RegistrarError("Choose verified or rejected.", fields={"status": ["Choose verified or rejected."]})
+        raise RegistrarError(
+            "Choose verified or rejected.",
+            code=RegistrarErrorCode.INVALID_REVIEW_STATUS,
+            fields={"status": ["Choose verified or rejected."]},
+        )
     note = (note or "").strip()[:300]
     if status == ApplicationDocument.Status.REJECTED and not note:
         message = "Say why the document is rejected (the family will be asked for another)."
-        raise RegistrarError(message, code="note_required", fields={"note": [message]})
+        raise RegistrarError(message, code=RegistrarErrorCode.NOTE_REQUIRED, fields={"note": [message]})
     app = lock(document.application)
     document = ApplicationDocument.objects.for_school(app.school).select_for_update().get(pk=document.pk)
     previous = document.status

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from classpoint.audit import audit
 
-from ..errors import RegistrarError
+from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import (
     OPEN_STATUSES,
     Application,
@@ -23,13 +23,17 @@ def duplicate_resolve(*, flag, actor, action):
     into the one it duplicates (its documents and any new guardian move there) or, when the child
     is already a student, its documents go to that student."""
     if action not in ("merge", "dismiss"):
-        raise RegistrarError("Choose merge or dismiss.", fields={"action": ["Choose merge or dismiss."]})
+        raise RegistrarError(
+            "Choose merge or dismiss.",
+            code=RegistrarErrorCode.INVALID_DUPLICATE_ACTION,
+            fields={"action": ["Choose merge or dismiss."]},
+        )
     app = lock(flag.application)
     school = app.school
     flag = DuplicateFlag.objects.for_school(school).select_for_update().get(pk=flag.pk)
     if flag.status != DuplicateFlag.Status.OPEN:
         message = f"This possible duplicate was already {flag.get_status_display().lower()}."
-        raise RegistrarError(message, code="already_resolved", fields={"action": [message]})
+        raise RegistrarError(message, code=RegistrarErrorCode.ALREADY_RESOLVED, fields={"action": [message]})
     if action == "merge":
         note = _merge(app, flag, actor=actor)
     else:
@@ -58,7 +62,7 @@ def _merge(app, flag, *, actor):
             f"{app.reference} is {app.get_status_display().lower()}: it cannot be merged away. "
             f"Dismiss the flag, or reject the application."
         )
-        raise RegistrarError(message, code="cannot_merge", fields={"action": [message]})
+        raise RegistrarError(message, code=RegistrarErrorCode.CANNOT_MERGE, fields={"action": [message]})
     other = None
     if flag.other_application_id:
         other = Application.objects.for_school(school).select_for_update().get(pk=flag.other_application_id)
@@ -103,7 +107,7 @@ def _merge(app, flag, *, actor):
                 f"{other.reference} is {other.get_status_display().lower()}: there is nothing open to merge "
                 f"into. Dismiss the flag instead."
             )
-            raise RegistrarError(message, code="cannot_merge", fields={"action": [message]})
+            raise RegistrarError(message, code=RegistrarErrorCode.CANNOT_MERGE, fields={"action": [message]})
         target = f"student {student.admission_number}"
         moved = docs.update(student=student)
     recount_missing(app)

@@ -21,7 +21,7 @@ from schools.models import Student, StudentGuardian
 from schools.phones import normalize_phone
 
 from .. import checklist, links
-from ..errors import RegistrarError
+from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import Application, ApplicationDocument, ApplicationEvent, ApplicationGuardian, DuplicateFlag
 from ._base import (
     Errors,
@@ -311,10 +311,12 @@ def application_submit(*, school, applicant, guardians, documents=(), source, ac
     (APPLICATION_RECEIVED)."""
     if source not in Application.Source.values:
         raise RegistrarError(
-            "Unknown source.", fields={"source": [f"Choose one of {', '.join(Application.Source.values)}."]}
+            "Unknown source.",
+            code=RegistrarErrorCode.INVALID_SOURCE,
+            fields={"source": [f"Choose one of {', '.join(Application.Source.values)}."]},
         )
     if not school.is_active:
-        raise RegistrarError("This school is not taking applications.", code="school_suspended")
+        raise RegistrarError("This school is not taking applications.", code=RegistrarErrorCode.SCHOOL_SUSPENDED)
     errors = Errors()
     child = _clean_applicant(school, applicant or {}, errors)
     people = _clean_guardians(school, guardians, errors)

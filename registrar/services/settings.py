@@ -18,7 +18,7 @@ from schools.models import SchoolProfile
 from schools.services import render_admission_number
 
 from .. import checklist
-from ..errors import RegistrarError
+from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import OPEN_STATUSES, Application, ApplicationDocument, DocumentKind, DocumentRequirement
 from ._base import class_levels
 
@@ -41,10 +41,6 @@ TOKENS = (
     ("{SEQ:4}", "The counter padded with zeros to 4 digits: 0001, 0002 … (any width from 1 to 12)."),
     ("{SLUG}", "The school's short name in capitals."),
 )
-
-
-def _pattern_error(message, code="invalid_pattern"):
-    return RegistrarError(message, code=code, fields={PATTERN_FIELD: [message]})
 
 
 # --- Documents checklist --------------------------------------------------------------------
@@ -98,7 +94,9 @@ def clean_requirements(*, school, requirements, field="requirements"):
         if (level, kind) not in seen:
             seen.append((level, kind))
     if errors:
-        raise RegistrarError("Some documents are not valid.", code="invalid_requirements", fields=errors)
+        raise RegistrarError(
+            "Some documents are not valid.", code=RegistrarErrorCode.INVALID_REQUIREMENTS, fields=errors
+        )
     order = {kind: i for i, kind in enumerate(checklist.KIND_ORDER)}
     return sorted(seen, key=lambda p: (p[0], order[p[1]]))
 
@@ -190,7 +188,8 @@ def clean_admission_pattern(*, school, pattern):
     RegistrarError naming `admission_number_pattern` with every problem found."""
     pattern = (pattern or "").strip()
     if not pattern:
-        raise _pattern_error("Enter a pattern, for example {YEAR}/{SEQ:4}.")
+        message = "Enter a pattern, for example {YEAR}/{SEQ:4}."
+        raise RegistrarError(message, code=RegistrarErrorCode.INVALID_PATTERN, fields={PATTERN_FIELD: [message]})
     problems = []
     if len(pattern) > PATTERN_MAX_LENGTH:
         problems.append(f"Keep the pattern to {PATTERN_MAX_LENGTH} characters (it has {len(pattern)}).")
@@ -217,7 +216,7 @@ def clean_admission_pattern(*, school, pattern):
                 f"Numbers would be up to {len(longest)} characters long ({longest}); keep them to {NUMBER_MAX_LENGTH}."
             )
     if problems:
-        raise RegistrarError(problems[0], code="invalid_pattern", fields={PATTERN_FIELD: problems})
+        raise RegistrarError(problems[0], code=RegistrarErrorCode.INVALID_PATTERN, fields={PATTERN_FIELD: problems})
     return pattern
 
 

@@ -8,7 +8,7 @@ from classpoint.messages import request_message
 from schools.models import Student
 
 from .. import links
-from ..errors import RegistrarError
+from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import Application, ApplicationDocument, DocumentKind
 from ..transitions import check_move, label
 from ._base import (
@@ -38,10 +38,14 @@ def _clean_items(items):
     cleaned = list(dict.fromkeys(i for i in cleaned if i))
     if not cleaned:
         message = "Say what is missing (for example: birth certificate), so the family knows what to send."
-        raise RegistrarError(message, code="needs_info_items_required", fields={"needs_info_items": [message]})
+        raise RegistrarError(
+            message, code=RegistrarErrorCode.NEEDS_INFO_ITEMS_REQUIRED, fields={"needs_info_items": [message]}
+        )
     if len(cleaned) > MAX_NEEDS_INFO_ITEMS or any(len(i) > 200 for i in cleaned):
         message = f"List at most {MAX_NEEDS_INFO_ITEMS} items of under 200 characters each."
-        raise RegistrarError(message, fields={"needs_info_items": [message]})
+        raise RegistrarError(
+            message, code=RegistrarErrorCode.NEEDS_INFO_ITEMS_TOO_LONG, fields={"needs_info_items": [message]}
+        )
     return cleaned
 
 
@@ -69,7 +73,9 @@ def _unwind_admission(application, *, actor, to_status):
                 f"Invoice {invoice.number} has payments on it: refund or reverse them first, then "
                 f"mark the application {label(to_status).lower()}."
             )
-            raise RegistrarError(message, code="has_payments", fields={"to_status": [message]}) from exc
+            raise RegistrarError(
+                message, code=RegistrarErrorCode.HAS_PAYMENTS, fields={"to_status": [message]}
+            ) from exc
     student.status = Student.Status.WITHDRAWN
     student.save(update_fields=["status", "updated_at"])
     audit(
@@ -139,7 +145,7 @@ def needs_info_reply(*, application, documents_in):
     app = lock(application)
     if app.status != S.NEEDS_INFO:
         message = "This application is not waiting for documents any more."
-        raise RegistrarError(message, code="not_waiting", fields={"documents": [message]})
+        raise RegistrarError(message, code=RegistrarErrorCode.NOT_WAITING, fields={"documents": [message]})
     with stored_files() as stored:
         for kind, upload, content_type in uploads:
             store_document(
