@@ -1,5 +1,5 @@
 """Bulk invoicing: one term's invoices for N students (24 classes, schedules per class) through the
-real batch (`fees.batches.run`), on PostgreSQL, then the re-run that skips them all. Reference:
+real batch (`fees.batches.invoice_batch_run`), on PostgreSQL, then the re-run that skips them all. Reference:
 the same number of invoice rows bulk-inserted raw into a scratch table, same process.
 
     python bench/invoicing.py --students 5000
@@ -57,7 +57,7 @@ def main():
     for label in ("first run", "re-run"):
         batch = batches.invoice_batch_create(school=school, actor=None, term=term)
         t0 = time.perf_counter()
-        batch = batches.run(batch.pk)
+        batch = batches.invoice_batch_run(batch.pk)
         runs[label] = (time.perf_counter() - t0, batch.created_count, batch.skipped_count)
     t0 = time.perf_counter()
     with connection.cursor() as cur:
