@@ -76,6 +76,8 @@ class PaymentTransaction(SchoolScoped):
         REJECTED = "rejected", "Rejected"
         REVERSED = "reversed", "Reversed"
         FLAGGED = "flagged", "Flagged for review"
+        # A flagged payment a bursar decided not to credit (the payer is refunded outside Classpoint).
+        CLOSED = "closed", "Closed, not credited"
 
     invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="transactions")
     intent = models.ForeignKey(PaymentIntent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -93,6 +95,13 @@ class PaymentTransaction(SchoolScoped):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)  # the dashboard's revenue nets reversals by this day
+    # How a flagged payment left review (accepted: now confirmed; or closed): who, when, and their
+    # note; `note` keeps why it was flagged.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -118,6 +127,12 @@ class PaymentTransaction(SchoolScoped):
                 fields=["school", "reversed_at"],
                 condition=Q(reversed_at__isnull=False),
                 name="transaction_reversed_idx",
+            ),
+            # The flagged queue's "resolved" tabs, newest decision first.
+            models.Index(
+                fields=["school", "-resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="transaction_resolved_idx",
             ),
         ]
 

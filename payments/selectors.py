@@ -1,6 +1,8 @@
 """Reads for payments' pages, API and template tags: an invoice's payments as staff and guardians
-see them, its pay links and secure links, the proof queue, the API's lists. Every query starts
-from the school."""
+see them, its pay links and secure links, the proof and flagged-payment queues, the API's lists.
+Every query starts from the school."""
+
+from django.db.models import Q
 
 from fees import selectors as fees_selectors
 
@@ -96,6 +98,42 @@ def proofs_queue(*, school, status):
 
 def proofs_pending_count(*, school):
     return PaymentProof.objects.for_school(school).filter(status=PaymentProof.Status.PENDING).count()
+
+
+# The flagged queue's tabs: waiting for a decision, and the two decisions.
+FLAGGED_STATES = {"open": "To resolve", "accepted": "Accepted", "closed": "Closed"}
+
+
+def flagged_queue(*, school, state="open"):
+    """Flagged payments in one state with what the queue shows (invoice, student, the pay link's
+    amount, the receipt once accepted): waiting ones oldest first (first taken, first resolved),
+    decided ones newest decision first. An accepted one stays accepted if reversed later."""
+    transactions = _flagged_cards(school)
+    if state == "open":
+        return transactions.filter(status=PaymentTransaction.Status.FLAGGED).order_by("created_at", "id")
+    if state == "closed":
+        statuses = [PaymentTransaction.Status.CLOSED]
+    else:
+        statuses = [PaymentTransaction.Status.CONFIRMED, PaymentTransaction.Status.REVERSED]
+    decided = transactions.filter(resolved_at__isnull=False, status__in=statuses)
+    return decided.order_by("-resolved_at", "-id")
+
+
+def flagged_of_school(*, school, transaction_id):
+    """One transaction of `school` that is or was flagged, with what its card shows, or None."""
+    was_flagged = Q(status=PaymentTransaction.Status.FLAGGED) | Q(resolved_at__isnull=False)
+    return _flagged_cards(school).filter(was_flagged, pk=transaction_id).first()
+
+
+def _flagged_cards(school):
+    return PaymentTransaction.objects.for_school(school).select_related(
+        "invoice__student", "invoice__class_group", "intent", "resolved_by", "receipt"
+    )
+
+
+def flagged_count(*, school):
+    """Flagged payments waiting for a decision (the dashboard's action rail and the queue's heading)."""
+    return PaymentTransaction.objects.for_school(school).filter(status=PaymentTransaction.Status.FLAGGED).count()
 
 
 def intents_list(*, school):

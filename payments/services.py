@@ -19,7 +19,7 @@ from classpoint.scoping import unscoped
 from classpoint.secrets import SecretNotFound
 
 from .documents import pdf_filename, pdf_is_current
-from .errors import PaymentsError
+from .errors import PaymentsError, PaymentsErrorCode
 from .gateways import GatewayError, get_gateway
 from .models import PaymentIntent, PaymentTransaction, Receipt, WebhookEvent
 
@@ -33,7 +33,7 @@ CREDITED = (PaymentTransaction.Status.CONFIRMED, PaymentTransaction.Status.REVER
 
 def _not_payable(invoice):
     message = f"Only issued invoices take payments (this one is {invoice.get_status_display().lower()})."
-    return PaymentsError("Not payable.", code="not_payable", fields={"invoice": [message]})
+    return PaymentsError("Not payable.", code=PaymentsErrorCode.NOT_PAYABLE, fields={"invoice": [message]})
 
 
 def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
@@ -43,14 +43,20 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
     gateway_name = gateway_name or settings.PAYMENTS_DEFAULT_GATEWAY
     gateway = get_gateway(gateway_name)
     if gateway is None:
-        raise PaymentsError("Unknown gateway.", fields={"gateway": [f"No gateway “{gateway_name}”."]})
+        raise PaymentsError(
+            "Unknown gateway.",
+            code=PaymentsErrorCode.UNKNOWN_GATEWAY,
+            fields={"gateway": [f"No gateway “{gateway_name}”."]},
+        )
     with transaction.atomic():
         # Under the invoice's lock, so the amount is its balance and a concurrent void waits.
         invoice = type(invoice).objects.select_for_update(of=("self",)).select_related("school").get(pk=invoice.pk)
         if not invoice.is_payable:
             raise _not_payable(invoice)
         if not invoice.has_balance_to_pay:
-            raise PaymentsError("Nothing to pay.", code="nothing_due", fields={"invoice": ["This invoice is paid."]})
+            raise PaymentsError(
+                "Nothing to pay.", code=PaymentsErrorCode.NOTHING_DUE, fields={"invoice": ["This invoice is paid."]}
+            )
         intent = PaymentIntent.objects.create(
             school=invoice.school,
             invoice=invoice,
@@ -66,13 +72,13 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
         checkout_url = gateway.initialize(intent, email=email, callback_url=callback_url)
     except GatewayError as exc:
         _intent_failed(intent, actor, str(exc))
-        raise PaymentsError(str(exc), code="gateway_unavailable") from exc
+        raise PaymentsError(str(exc), code=PaymentsErrorCode.GATEWAY_UNAVAILABLE) from exc
     except SecretNotFound as exc:
         # The operator's problem, not the payer's: the secret's name goes to the log only.
         log.error("%s gateway has no key configured: %s", gateway.name, exc)
         _intent_failed(intent, actor, "no key configured")
         message = "Online payment is not available yet; try again later."
-        raise PaymentsError(message, code="gateway_unavailable") from exc
+        raise PaymentsError(message, code=PaymentsErrorCode.GATEWAY_UNAVAILABLE) from exc
     # Only an intent still INITIATED moves on: a payment already credited to it stays SUCCEEDED.
     pending = PaymentIntent.objects.filter(pk=intent.pk, status=PaymentIntent.Status.INITIATED).update(
         status=PaymentIntent.Status.PENDING, checkout_url=checkout_url
@@ -221,7 +227,10 @@ def _webhook_settle(webhook_event_id, facts):
         return _webhook_decided(event, WebhookEvent.Status.IGNORED, problem)
     flagged = []
     if data.amount_minor != intent.amount_minor or data.currency != intent.currency:
-        flagged.append(f"webhook says {said}, intent is {intent.amount_minor} {intent.currency}")
+        flagged.append(
+            f"the gateway reported {format_money(data.amount_minor, data.currency)} "
+            f"but the pay link was for {format_money(intent.amount_minor, intent.currency)}"
+        )
     if not intent.invoice.is_payable:
         flagged.append(f"the invoice is {intent.invoice.get_status_display().lower()}: refund the payer")
     if facts is _NOT_ASKED:
@@ -258,7 +267,7 @@ def _duplicate_reference(existing, reference):
         f"(invoice {existing.invoice.number or existing.invoice_id})."
     )
     detail = "This reference is already used in this school: record a slip once."
-    error = PaymentsError(message, code="duplicate_reference", fields={"reference": [detail]})
+    error = PaymentsError(message, code=PaymentsErrorCode.DUPLICATE_REFERENCE, fields={"reference": [detail]})
     error.status_code = 409
     return error
 
@@ -281,7 +290,11 @@ def transaction_record(
     Outside references are unique per school: a gateway's charge delivered again returns the
     transaction already recorded (and credits nothing); a counter slip entered twice is refused (409)."""
     if amount_minor <= 0:
-        raise PaymentsError("Amount must be positive.", fields={"amount_minor": ["Enter an amount above zero."]})
+        raise PaymentsError(
+            "Amount must be positive.",
+            code=PaymentsErrorCode.AMOUNT_NOT_POSITIVE,
+            fields={"amount_minor": ["Enter an amount above zero."]},
+        )
     # A flagged record credits nothing and keeps money a gateway already took (on an invoice voided
     # since the pay link was made) in view; a credit needs an invoice that takes payments, read
     # under its row lock so a concurrent void cannot slip in between.
@@ -372,12 +385,18 @@ def transaction_reverse(*, transaction_id, school, actor, reason):
     `payment.reversed` lets fees restore the invoice's balance."""
     tx = PaymentTransaction.objects.for_school(school).select_for_update().filter(pk=transaction_id).first()
     if tx is None:
-        raise PaymentsError("Not found.", code="not_found", fields={"transaction": ["Not found in this school."]})
+        raise PaymentsError(
+            "Not found.", code=PaymentsErrorCode.NOT_FOUND, fields={"transaction": ["Not found in this school."]}
+        )
     if not (reason or "").strip():
-        raise PaymentsError("Give a reason.", fields={"reason": ["Say why the payment is reversed."]})
+        raise PaymentsError(
+            "Give a reason.",
+            code=PaymentsErrorCode.REASON_REQUIRED,
+            fields={"reason": ["Say why the payment is reversed."]},
+        )
     if tx.status != PaymentTransaction.Status.CONFIRMED:
         message = f"Only confirmed payments can be reversed (this one is {tx.status})."
-        raise PaymentsError("Not reversible.", code="not_reversible", fields={"transaction": [message]})
+        raise PaymentsError("Not reversible.", code=PaymentsErrorCode.NOT_REVERSIBLE, fields={"transaction": [message]})
     tx.status = PaymentTransaction.Status.REVERSED
     tx.note = reason.strip()[:300]
     tx.reversed_at = timezone.now()

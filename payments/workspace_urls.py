@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import invoice_views, receipt_views, workspace_views
+from . import flagged_views, invoice_views, receipt_views, workspace_views
 
 urlpatterns = [
     path("proofs/", workspace_views.proofs_queue, name="proofs-queue"),
@@ -10,6 +10,10 @@ urlpatterns = [
     path("proofs/<int:proof_id>/file/", workspace_views.proof_file, name="proof-file"),
     path("proofs/<int:proof_id>/review/", workspace_views.proof_review, name="proof-review"),
     path("invoices/<int:invoice_id>/proof/", workspace_views.proof_upload, name="proof-upload"),
+    path("flagged/", flagged_views.flagged_queue, name="flagged-payments"),
+    path("flagged/<int:transaction_id>/", flagged_views.flagged_detail, name="flagged-payment"),
+    path("flagged/<int:transaction_id>/accept/", flagged_views.flagged_accept, name="flagged-payment-accept"),
+    path("flagged/<int:transaction_id>/close/", flagged_views.flagged_close, name="flagged-payment-close"),
     # The payments part of fees' invoice page (payments/templatetags/payments_panel.py).
     path("invoices/<int:invoice_id>/payments/", invoice_views.invoice_payments, name="invoice-payments"),
     path("invoices/<int:invoice_id>/pay-link/", invoice_views.invoice_pay_link, name="invoice-pay-link"),

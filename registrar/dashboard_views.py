@@ -72,7 +72,7 @@ def dashboard_context(summary, membership):
         {**tile, "url": kpi.link_for(links[tile["key"]], membership), "figure": _breakable(tile["display"])}
         for tile in summary["tiles"]
     ]
-    rail = [{**item, "url": kpi.link_for(links[item["key"]], membership)} for item in summary["rail"]]
+    rail = kpi.rail_for(summary, membership)
     days = summary["period_days"]
     currency = summary["currency"]
     charts = [

@@ -40,6 +40,7 @@ from classpoint.money import format_money
 from classpoint.scoping import for_school, unscoped
 from fees.models import Allocation, Invoice, OwingDelta
 from messaging.models import Message
+from payments import selectors as payments_selectors
 from payments.models import PaymentProof, PaymentTransaction
 from schools.models import School
 
@@ -400,6 +401,7 @@ def _links(school, start, today):
         "failed_messages": [(failed, "messaging.send")],
         "stale": [(f"{board}?stale=1", board_perm)],
         "proofs": [(reverse("proofs-queue", args=[slug]) + "?status=pending", "payments.review_proofs")],
+        "flagged": [(reverse("flagged-payments", args=[slug]), "payments.review_proofs")],
         "dead_events": [],
     }
 
@@ -410,6 +412,16 @@ def link_for(links, membership):
         if membership is not None and membership.has_perm(perm):
             return url
     return None
+
+
+def rail_for(summary, membership):
+    """The action rail as this member sees it: each item with its link (see `link_for`), without
+    the items kept for a permission the member lacks (`only_for`)."""
+    return [
+        {**item, "url": link_for(summary["links"][item["key"]], membership)}
+        for item in summary["rail"]
+        if "only_for" not in item or (membership is not None and membership.has_perm(item["only_for"]))
+    ]
 
 
 def dashboard_summary(*, school, days):
@@ -462,6 +474,7 @@ def dashboard_summary(*, school, days):
     failed = Message.objects.for_school(school).filter(status=Message.Status.FAILED, created_at__gte=since)
     failed_messages = failed.count()
     proofs = PaymentProof.objects.for_school(school).filter(status=PaymentProof.Status.PENDING).count()
+    flagged = payments_selectors.flagged_count(school=school)
     dead_events = OutboxEvent.objects.filter(school=school, dead_at__isnull=False).count()
 
     # Past days the nightly run should have written but has not (a new school has no past to miss).
@@ -506,6 +519,13 @@ def dashboard_summary(*, school, days):
     rail = [
         {"key": "stale", "label": "Applications with no move for over 3 days", "count": pipeline["stale"]},
         {"key": "proofs", "label": "Transfer proofs awaiting review", "count": proofs},
+        # Only for whoever can resolve them: nobody else can do anything about a flagged payment.
+        {
+            "key": "flagged",
+            "label": "Flagged payments to resolve",
+            "count": flagged,
+            "only_for": "payments.review_proofs",
+        },
         {"key": "failed_messages", "label": f"Failed messages ({period})", "count": failed_messages},
         {
             "key": "dead_events",

@@ -44,7 +44,10 @@ class KpiDay(serializers.Serializer):
 
 
 class KpiRailItem(serializers.Serializer):
-    key = serializers.CharField(help_text="stale, proofs, failed_messages or dead_events.")
+    key = serializers.CharField(
+        help_text="stale, proofs, flagged (only for roles that may resolve flagged payments), failed_messages "
+        "or dead_events."
+    )
     label = serializers.CharField()
     count = serializers.IntegerField()
     url = serializers.CharField(allow_null=True)
@@ -92,6 +95,7 @@ class KpiSummaryApi(SchoolApiView):
         data.is_valid(raise_exception=True)
         summary = kpi.dashboard_summary(school=self.school, days=int(data.validated_data["period"]))
         links = summary["links"]
-        for item in (*summary["tiles"], *summary["rail"]):
+        for item in summary["tiles"]:
             item["url"] = kpi.link_for(links[item["key"]], self.membership)
+        summary["rail"] = kpi.rail_for(summary, self.membership)
         return Response(KpiSummary(summary).data)

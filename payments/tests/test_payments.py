@@ -113,7 +113,7 @@ def test_amount_or_currency_mismatch_is_flagged_not_credited(client, school, inv
     deliver(client, charge(intent, amount=100, event_id="a"))
     worker.drain()
     tx = PaymentTransaction.objects.get()
-    assert tx.status == "flagged" and "webhook says 100 NGN" in tx.note
+    assert tx.status == "flagged" and "the gateway reported ₦1.00 but the pay link was for" in tx.note
     invoice.refresh_from_db()
     assert invoice.paid_minor == 0 and not Receipt.objects.exists()
 

@@ -19,13 +19,13 @@ from ._base import S, guardian_ids, lock, message_context, move, term_of, user_o
 
 def _admit(application, *, actor, status):
     """The application's Student (numbered from the school's pattern), linked to its guardians."""
-    from schools.services import guardian_link, next_admission_number, student_create
+    from schools.services import admission_number_allocate, guardian_link, student_create
 
     school = application.school
     student = student_create(
         school=school,
         actor=actor,
-        admission_number=next_admission_number(school=school),
+        admission_number=admission_number_allocate(school=school),
         first_name=application.first_name,
         last_name=application.last_name,
         other_names=application.other_names,

@@ -15,7 +15,7 @@ from django.db import transaction
 from classpoint.audit import audit
 from classpoint.models import Counter
 from schools.models import SchoolProfile
-from schools.services import render_admission_number
+from schools.services import admission_number_render
 
 from .. import checklist
 from ..errors import RegistrarError, RegistrarErrorCode
@@ -178,7 +178,7 @@ def _describe(rule):
 
 
 def admission_year(*, school):
-    """{YEAR} as `schools.services.next_admission_number` fills it."""
+    """{YEAR} as `schools.services.admission_number_allocate` fills it."""
     session = school.sessions.filter(is_current=True).first()
     return session.start_date.year if session else school.local_today().year
 
@@ -210,7 +210,7 @@ def clean_admission_pattern(*, school, pattern):
         problems.append(f"Use only letters, digits, spaces and / - . _ between the tokens (not {shown}).")
     if not problems:
         seq = max(_current_seq(school) + 1, HEADROOM_SEQ)
-        longest = render_admission_number(pattern, year=admission_year(school=school), seq=seq, slug=school.slug)
+        longest = admission_number_render(pattern, year=admission_year(school=school), seq=seq, slug=school.slug)
         if len(longest) > NUMBER_MAX_LENGTH:
             problems.append(
                 f"Numbers would be up to {len(longest)} characters long ({longest}); keep them to {NUMBER_MAX_LENGTH}."
@@ -240,7 +240,7 @@ def admission_number_preview(*, school, pattern=None):
     )
     year, start = admission_year(school=school), _current_seq(school) + 1
     candidates = [
-        render_admission_number(pattern, year=year, seq=seq, slug=school.slug)
+        admission_number_render(pattern, year=year, seq=seq, slug=school.slug)
         for seq in range(start, start + _PREVIEW_LOOKAHEAD)
     ]
     taken = set(school.students.filter(admission_number__in=candidates).values_list("admission_number", flat=True))

@@ -9,8 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from classpoint.models import OutboxEvent
+from classpoint.outbox import worker
 from messaging.models import Message
-from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
+from payments import services as payments_services
+from payments.tests.test_payments import (
+    charge,
+    deliver,
+    invoice,  # noqa: F401  (fixture)
+)
 from registrar.models import Application, RegistrationKpiDaily, RevenueDaily
 from registrar.tests.test_kpi import application, move
 
@@ -174,6 +180,26 @@ def test_now_figures_and_rail_count_the_queues(school, alice, verified_client):
     assert "/s/greenfield/registrar/?stale=1" in body and "/s/greenfield/payments/proofs/?status=pending" in body
 
 
+def test_flagged_payments_are_on_the_rail_of_those_who_can_resolve_them(
+    client, school, alice, bursar, registrar, verified_client, api, invoice
+):
+    # given a pay link paid with the wrong amount, held back as flagged
+    intent = payments_services.intent_create(invoice=invoice, actor=bursar, gateway_name="demo", email="p@x.ng")
+    deliver(client, charge(intent, amount=100))
+    worker.drain()
+    # then the admin and the bursar see it counted, linked to the queue
+    for member in (alice, bursar):
+        body = verified_client(member).get("/s/greenfield/").content.decode()
+        assert rail(body, "flagged") == "1 Flagged payments to resolve"
+        assert re.search(r'data-rail="flagged">\s*<a href="/s/greenfield/payments/flagged/"', body)
+    # and a registrar, who cannot resolve it, does not see the item at all
+    as_registrar = verified_client(registrar).get("/s/greenfield/").content.decode()
+    assert 'data-rail="flagged"' not in as_registrar and 'data-rail="proofs"' in as_registrar
+    api.force_authenticate(registrar)
+    keys = {item["key"] for item in api.get("/api/v1/schools/greenfield/kpi/summary/").json()["rail"]}
+    assert "flagged" not in keys and "proofs" in keys
+
+
 def test_period_switch_swaps_the_body_for_htmx_and_works_without(school, alice, verified_client):
     client = verified_client(alice)
     full = client.get("/s/greenfield/?period=90").content.decode()
@@ -241,7 +267,7 @@ def test_api_returns_the_same_summary(school, alice, api):
         "display": "25.0%",
     }
     assert tiles["revenue"]["value"] == 300_000 and tiles["revenue"]["display"] == "₦3,000.00"
-    assert {item["key"] for item in data["rail"]} == {"stale", "proofs", "failed_messages", "dead_events"}
+    assert {item["key"] for item in data["rail"]} == {"stale", "proofs", "flagged", "failed_messages", "dead_events"}
     assert next(i for i in data["rail"] if i["key"] == "dead_events")["url"] is None
     assert "links" not in data
     assert api.get("/api/v1/schools/greenfield/kpi/summary/").json()["period_days"] == 30
