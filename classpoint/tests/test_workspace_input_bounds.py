@@ -50,10 +50,11 @@ ARG_MODELS = {
     "schedule_id": "fees.FeeSchedule",
     "slot_id": "academics.ScheduleSlot",
     "student_id": "schools.Student",
+    "transaction_id": "payments.PaymentTransaction",
 }
 # Plausible values for the other path arguments, so the walker reaches the view behind them.
 STR_ARGS = {
-    "action": "payment",
+    "action": "issue",
     "decision": "approve",
     "status": "pending",
     "template_type": "INVOICE_ISSUED",
