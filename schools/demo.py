@@ -209,7 +209,7 @@ def _students(school, count, prefix):
         profile.admission_number_pattern = pattern
         profile.save(update_fields=["admission_number_pattern"])
     wanted = [
-        services.render_admission_number(pattern, year=year, seq=n, slug=school.slug) for n in range(1, count + 1)
+        services.admission_number_render(pattern, year=year, seq=n, slug=school.slug) for n in range(1, count + 1)
     ]
     Counter.objects.get_or_create(school=school, key="admission")
     Counter.objects.filter(school=school, key="admission", value__lt=count).update(value=count)

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import api
+from .api import schools
 
 urlpatterns = [
-    path("", api.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
+    path("", schools.PlatformSchoolsApi.as_view(), name="api-platform-schools"),
 ]

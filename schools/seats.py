@@ -8,7 +8,7 @@ handlers are registered. The counter reads its own rows, so a seat is given back
 application that held it closes, however it closes. (A hold row kept in schools would have to be
 released on every path that closes an application, and one forgotten path would leak a seat.)
 
-Enrolment (`services._check_room`) and placement (`registrar.placement`) both lock the class group's
+Enrolment (`services.classes._check_room`) and placement (`registrar.placement`) both lock the class group's
 row before they count, so they serialise on that lock and two requests never both take the last seat.
 """
 

@@ -1,0 +1,150 @@
+"""Students, guardians (and their links to students) and staff."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from classpoint.audit import audit
+
+from ..errors import SchoolsError, SchoolsErrorCode
+from ..models import Guardian, StaffProfile, Student, StudentGuardian
+from ..phones import normalize_phone
+from ._base import field_changes
+
+STUDENT_FIELDS = ("admission_number", "first_name", "last_name", "other_names", "date_of_birth", "gender", "status")
+GUARDIAN_FIELDS = ("first_name", "last_name", "relationship", "phone", "email", "preferred_channel")
+
+
+def _full_clean(instance, exclude=("school",)):
+    try:
+        instance.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        raise SchoolsError(
+            "Some fields are invalid.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=exc.message_dict
+        ) from exc
+
+
+@transaction.atomic
+def student_create(*, school, actor, **data):
+    data = {k: v for k, v in data.items() if k in STUDENT_FIELDS}
+    if school.students.filter(admission_number=data.get("admission_number")).exists():
+        raise SchoolsError(
+            "Admission number in use.",
+            code=SchoolsErrorCode.DUPLICATE_ADMISSION_NUMBER,
+            fields={"admission_number": ["Another student already has this admission number."]},
+        )
+    student = Student(school=school, **data)
+    _full_clean(student)
+    student.save()
+    audit(school=school, actor=actor, action="student.created", target=student, changes={"fields": list(data)})
+    return student
+
+
+@transaction.atomic
+def student_update(*, student, actor, **data):
+    data = {k: v for k, v in data.items() if k in STUDENT_FIELDS}
+    number = data.get("admission_number")
+    if number and number != student.admission_number:
+        if student.school.students.filter(admission_number=number).exclude(pk=student.pk).exists():
+            raise SchoolsError(
+                "Admission number in use.",
+                code=SchoolsErrorCode.DUPLICATE_ADMISSION_NUMBER,
+                fields={"admission_number": ["Another student already has this admission number."]},
+            )
+    changes = field_changes(student, data, STUDENT_FIELDS)
+    for key, value in data.items():
+        setattr(student, key, value)
+    _full_clean(student)
+    student.save()
+    if changes:
+        audit(school=student.school, actor=actor, action="student.updated", target=student, changes=changes)
+    return student
+
+
+def _clean_guardian(school, data):
+    if "phone" in data:
+        try:
+            data["phone"] = normalize_phone(data["phone"], school.country)
+        except ValueError as exc:
+            raise SchoolsError(
+                "Some fields are invalid.", code=SchoolsErrorCode.INVALID_PHONE, fields={"phone": [str(exc)]}
+            ) from exc
+    if "email" in data:
+        data["email"] = (data["email"] or "").strip().lower()
+    return data
+
+
+@transaction.atomic
+def guardian_create(*, school, actor, student=None, is_primary=False, **data):
+    data = _clean_guardian(school, {k: v for k, v in data.items() if k in GUARDIAN_FIELDS})
+    if not data.get("phone") and not data.get("email"):
+        raise SchoolsError(
+            "A guardian needs a way to be reached.",
+            code=SchoolsErrorCode.CONTACT_REQUIRED,
+            fields={"phone": ["Give a phone number or an email address."]},
+        )
+    guardian = Guardian(school=school, **data)
+    _full_clean(guardian)
+    guardian.save()
+    audit(school=school, actor=actor, action="guardian.created", target=guardian)
+    if student is not None:
+        guardian_link(student=student, guardian=guardian, is_primary=is_primary, actor=actor)
+    return guardian
+
+
+@transaction.atomic
+def guardian_update(*, guardian, actor, **data):
+    data = _clean_guardian(guardian.school, {k: v for k, v in data.items() if k in GUARDIAN_FIELDS})
+    changes = field_changes(guardian, data, GUARDIAN_FIELDS)
+    for key, value in data.items():
+        setattr(guardian, key, value)
+    if not guardian.phone and not guardian.email:
+        raise SchoolsError(
+            "A guardian needs a way to be reached.",
+            code=SchoolsErrorCode.CONTACT_REQUIRED,
+            fields={"phone": ["Give a phone or an email."]},
+        )
+    _full_clean(guardian)
+    guardian.save()
+    if changes:
+        audit(school=guardian.school, actor=actor, action="guardian.updated", target=guardian, changes=changes)
+    return guardian
+
+
+@transaction.atomic
+def guardian_link(*, student, guardian, is_primary=False, actor=None):
+    if student.school_id != guardian.school_id:
+        raise SchoolsError(
+            "Guardian not found.", code=SchoolsErrorCode.GUARDIAN_NOT_FOUND, fields={"guardian": ["Not found."]}
+        )
+    if is_primary:
+        StudentGuardian.objects.filter(student=student, is_primary=True).exclude(guardian=guardian).update(
+            is_primary=False
+        )
+    elif not StudentGuardian.objects.filter(student=student, is_primary=True).exclude(guardian=guardian).exists():
+        is_primary = True  # the first guardian is the primary contact
+    link, _ = StudentGuardian.objects.update_or_create(
+        student=student, guardian=guardian, defaults={"school": student.school, "is_primary": is_primary}
+    )
+    audit(
+        school=student.school,
+        actor=actor,
+        action="guardian.linked",
+        target=student,
+        changes={"guardian_id": guardian.pk, "is_primary": is_primary},
+    )
+    return link
+
+
+@transaction.atomic
+def staff_create(*, school, actor, first_name, last_name, email="", title="", is_teacher=True, user=None):
+    staff = StaffProfile.objects.create(
+        school=school,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        title=title,
+        is_teacher=is_teacher,
+        user=user,
+    )
+    audit(school=school, actor=actor, action="staff.created", target=staff)
+    return staff

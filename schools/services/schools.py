@@ -1,0 +1,179 @@
+"""Provisioning a school (profile, domain, roles, first admin), memberships and API tokens."""
+
+import re
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework.authtoken.models import Token
+
+from classpoint.audit import audit
+from classpoint.outbox import emit
+
+from ..errors import SchoolsError, SchoolsErrorCode
+from ..models import Membership, Role, School, SchoolDomain, SchoolProfile, validate_slug
+from ..roles import DEFAULT_ROLES
+
+User = get_user_model()
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def _validate_school_input(*, slug, name, admin_email, timezone, currency, country):
+    errors = {}
+    try:
+        validate_slug(slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    else:
+        if School.objects.filter(slug=slug).exists():
+            errors["slug"] = [f"A school with the slug “{slug}” already exists."]
+    if not (name or "").strip():
+        errors["name"] = ["Enter the school's name."]
+    try:
+        validate_email(admin_email or "")
+    except ValidationError:
+        errors["admin_email"] = ["Enter a valid email address."]
+    if timezone not in zoneinfo.available_timezones():
+        errors["timezone"] = [f"“{timezone}” is not a known time zone (e.g. Africa/Lagos)."]
+    if not _CURRENCY_RE.match(currency or ""):
+        errors["currency"] = ["Use a three-letter ISO currency code, e.g. NGN."]
+    if not re.match(r"^[A-Z]{2}$", country or ""):
+        errors["country"] = ["Use a two-letter ISO country code, e.g. NG."]
+    if errors:
+        raise SchoolsError("The school could not be provisioned.", code=SchoolsErrorCode.INVALID_SCHOOL, fields=errors)
+
+
+def roles_seed(*, school):
+    """Create the default roles a school lacks; existing roles keep their (possibly edited) permissions."""
+    for key, (name, perms) in DEFAULT_ROLES.items():
+        Role.objects.get_or_create(school=school, key=key, defaults={"name": name, "permissions": list(perms)})
+
+
+def _invitation_url(user):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL.rstrip("/") + reverse("password_reset_confirm", args=[uid, token])
+
+
+def _user_for_email(email, *, first_name="", last_name=""):
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first() or User.objects.filter(username__iexact=email).first()
+    if user is None:
+        user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+@transaction.atomic
+def school_provision(
+    *,
+    slug,
+    name,
+    admin_email,
+    timezone="Africa/Lagos",
+    currency="NGN",
+    country="NG",
+    actor=None,
+    admin_first_name="",
+    admin_last_name="",
+    send_invitation=True,
+):
+    """School + profile + default domain + roles + first admin (invited to set a password).
+
+    Returns (school, invitation_url). Invalid or duplicate input raises SchoolsError, nothing written.
+    """
+    slug = (slug or "").strip().lower()
+    currency = (currency or "").strip().upper()
+    country = (country or "").strip().upper()
+    _validate_school_input(
+        slug=slug, name=name, admin_email=admin_email, timezone=timezone, currency=currency, country=country
+    )
+    hostname = f"{slug}.{settings.CLASSPOINT_DOMAIN_SUFFIX}"
+    if SchoolDomain.objects.filter(hostname=hostname).exists():
+        raise SchoolsError(
+            "The school could not be provisioned.",
+            code=SchoolsErrorCode.SLUG_TAKEN,
+            fields={"slug": [f"{hostname} is taken."]},
+        )
+    try:
+        with transaction.atomic():
+            school = School.objects.create(
+                slug=slug, name=name.strip(), timezone=timezone, currency=currency, country=country
+            )
+    except IntegrityError as exc:  # lost a race for the same slug
+        raise SchoolsError(
+            "The school could not be provisioned.",
+            code=SchoolsErrorCode.SLUG_TAKEN,
+            fields={"slug": [f"A school with the slug “{slug}” already exists."]},
+        ) from exc
+    SchoolProfile.objects.create(school=school, email=admin_email.strip().lower())
+    SchoolDomain.objects.create(school=school, hostname=hostname, is_primary=True)
+    roles_seed(school=school)
+    admin = _user_for_email(admin_email, first_name=admin_first_name, last_name=admin_last_name)
+    Membership.objects.create(user=admin, school=school, role=school.roles.get(key="school_admin"))
+    link = _invitation_url(admin)
+    audit(
+        school=school,
+        actor=actor,
+        action="school.provisioned",
+        target=school,
+        changes={"slug": slug, "name": school.name, "admin_email": admin.email, "hostname": hostname},
+    )
+    emit(school=school, event_type="school.provisioned", payload={"school_id": school.pk}, dedupe_key="provisioned")
+    if send_invitation:
+        transaction.on_commit(
+            lambda: send_mail(
+                f"You are the admin of {school.name} on Classpoint",
+                f"Set your password and sign in: {link}\n\nThe link works for three days.",
+                None,
+                [admin.email],
+                fail_silently=True,
+            )
+        )
+    return school, link
+
+
+@transaction.atomic
+def membership_grant(*, school, user, role_key, actor=None):
+    role = school.roles.filter(key=role_key).first()
+    if role is None:
+        raise SchoolsError(
+            "Unknown role.", code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": [f"No role “{role_key}”."]}
+        )
+    membership, created = Membership.objects.update_or_create(
+        user=user, school=school, defaults={"role": role, "is_active": True}
+    )
+    audit(
+        school=school,
+        actor=actor,
+        action="membership.granted",
+        target=membership,
+        changes={"user": user.get_username(), "role": role_key, "created": created},
+    )
+    return membership
+
+
+@transaction.atomic
+def api_token_create(*, school, email, role_key, actor=None):
+    """A service user for an integrator with a membership and a token; reused if it exists."""
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise SchoolsError(
+            "Invalid email.", code=SchoolsErrorCode.INVALID_EMAIL, fields={"email": ["Enter a valid email address."]}
+        ) from exc
+    user = _user_for_email(email)
+    membership_grant(school=school, user=user, role_key=role_key, actor=actor)
+    token, created = Token.objects.get_or_create(user=user)
+    if created:
+        audit(school=school, actor=actor, action="api_token.created", target=user, changes={"email": user.email})
+    return token
