@@ -380,6 +380,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentUploadedViaEnum": "registrar.models.ApplicationDocument.Via",
         "ApplicationEventKindEnum": "registrar.models.ApplicationEvent.Kind",
         "DuplicateFlagStatusEnum": "registrar.models.DuplicateFlag.Status",
+        "TransactionKindEnum": "payments.models.PaymentTransaction.Kind",
+        "TransactionStatusEnum": "payments.models.PaymentTransaction.Status",
     },
 }
 
