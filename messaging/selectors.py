@@ -48,5 +48,10 @@ def message_retries(*, school, message):
     )
 
 
+def messages_failed_count(*, school, since):
+    """Messages created since `since` (a moment) that failed (the dashboard's tile and rail)."""
+    return Message.objects.for_school(school).filter(status=Message.Status.FAILED, created_at__gte=since).count()
+
+
 def consent_history(*, school, guardian, limit=20):
     return list(ConsentChange.objects.for_school(school).filter(guardian=guardian).select_related("actor")[:limit])

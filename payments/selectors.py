@@ -2,8 +2,11 @@
 see them, its pay links and secure links, the proof and flagged-payment queues, the API's lists.
 Every query starts from the school."""
 
-from django.db.models import Q
+from collections import defaultdict
 
+from django.db.models import Count, Q, Sum
+
+from classpoint.days import day_bounds, local_day
 from fees import selectors as fees_selectors
 
 from .models import PaymentIntent, PaymentProof, PaymentTransaction, Receipt
@@ -134,6 +137,41 @@ def _flagged_cards(school):
 def flagged_count(*, school):
     """Flagged payments waiting for a decision (the dashboard's action rail and the queue's heading)."""
     return PaymentTransaction.objects.for_school(school).filter(status=PaymentTransaction.Status.FLAGGED).count()
+
+
+# Payments that came in, whether reversed since or not.
+_CONFIRMED = (PaymentTransaction.Status.CONFIRMED, PaymentTransaction.Status.REVERSED)
+
+
+def transactions_collected_by_day(*, school, start, end):
+    """{day: (collected_minor, payments)} for the school-local days from `start` to `end` that saw
+    money move: payments confirmed that day (their `confirmed_at`) less payments reversed that day
+    (their `reversed_at`), and the number confirmed that day (a payment reversed later still counts
+    the day it came in). Days without either are left out."""
+    since, until = day_bounds(school, start, end)
+    found = defaultdict(lambda: [0, 0])
+    confirmed = (
+        PaymentTransaction.objects.for_school(school)
+        .filter(confirmed_at__gte=since, confirmed_at__lt=until, status__in=_CONFIRMED)
+        .annotate(day=local_day("confirmed_at", school))
+        .values("day")
+        .annotate(amount=Sum("amount_minor"), n=Count("id"))
+        .order_by()
+    )
+    for row in confirmed:
+        found[row["day"]][0] += row["amount"]
+        found[row["day"]][1] += row["n"]
+    reversed_ = (
+        PaymentTransaction.objects.for_school(school)
+        .filter(reversed_at__gte=since, reversed_at__lt=until)
+        .annotate(day=local_day("reversed_at", school))
+        .values("day")
+        .annotate(amount=Sum("amount_minor"))
+        .order_by()
+    )
+    for row in reversed_:
+        found[row["day"]][0] -= row["amount"] or 0
+    return {day: tuple(values) for day, values in found.items()}
 
 
 def intents_list(*, school):
