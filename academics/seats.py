@@ -108,6 +108,11 @@ def seats_replace(*, school_id, application, slots):
     return previous
 
 
+def seats_release(*, application):
+    """A closed application gives its timetable seats back to the next applicant."""
+    SlotSeat.objects.for_school(application.school).filter(application=application).delete()
+
+
 def seats_move_to_student(*, application, student):
     """On conversion (inside its transaction): the applicant's seats become the student's, keeping the
     link to the application. A seat the student already holds in the same slot is not doubled."""

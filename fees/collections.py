@@ -11,7 +11,7 @@ from classpoint.messages import request_messages_once
 from classpoint.money import format_money
 from classpoint.outbox import emit_many
 from classpoint.scoping import unscoped
-from schools.models import StudentGuardian
+from schools.models import ClassGroup, StudentGuardian
 
 from .models import Invoice, OwingDelta
 
@@ -130,8 +130,6 @@ def defaulter_totals(
 
 
 def _named(grouped):
-    from schools.models import ClassGroup
-
     grouped = list(grouped)
     names = dict(
         ClassGroup.objects.filter(pk__in=[g["class_group_id"] for g in grouped if g["class_group_id"]]).values_list(

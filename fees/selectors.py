@@ -7,7 +7,9 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
 from classpoint.days import DAY, day_bounds, each_day, local_day
+from schools.models import Student
 
+from .credit import credit_entries
 from .models import Allocation, Invoice, OwingDelta
 
 
@@ -50,7 +52,6 @@ def family_account(*, school, guardian):
     """A guardian's children, each with their invoices, and what the family owes in all. The family's
     credit comes along on the guardian: `guardian.credit_minor` (the balance) and
     `guardian.credit_entries` (the ledger, newest first)."""
-    from .credit import credit_entries
 
     ledger = list(
         credit_entries(school=school, guardian_id=guardian.pk, student_id=None)
@@ -59,8 +60,6 @@ def family_account(*, school, guardian):
     )
     guardian.credit_minor = sum(entry.amount_minor for entry in ledger)
     guardian.credit_entries = ledger
-    from schools.models import Student
-
     children = list(
         Student.objects.for_school(school).filter(guardian_links__guardian=guardian).order_by("last_name", "first_name")
     )

@@ -18,6 +18,7 @@ from classpoint.messages import request_messages_once
 from classpoint.models import OutboxEvent
 from classpoint.outbox import emit
 from classpoint.scoping import for_school, unscoped
+from fees.collections import defaulters
 from schools.models import ClassGroup, Enrollment, Guardian, Student, StudentGuardian
 
 from .errors import MessagingError, MessagingErrorCode
@@ -223,8 +224,7 @@ def audience_guardian_ids(announcement):
             .values("student_id")
         )
     elif announcement.audience == A.OVERDUE_BALANCE:
-        from fees.collections import defaulters  # read-only: who owes is fees' to decide
-
+        # Who owes is fees' to decide; messaging only reads it.
         students = defaulters(school=school).values("student_id")
     else:
         students = Student.objects.for_school(school).filter(status=Student.Status.ACTIVE).values("pk")

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from academics.seats import seats_release
 from classpoint.audit import audit
 from classpoint.files import new_key
 from classpoint.outbox import emit
@@ -187,9 +188,7 @@ def move(application, to_status, *, actor, note="", fields=()):
 
 def release_seats(application):
     """A closed application gives its timetable seats back to the next applicant."""
-    from academics.models import SlotSeat
-
-    SlotSeat.objects.for_school(application.school).filter(application=application).delete()
+    seats_release(application=application)
 
 
 def check_open(app, what):

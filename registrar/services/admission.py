@@ -8,7 +8,10 @@ from classpoint.audit import audit
 from classpoint.messages import request_message
 from classpoint.money import format_money
 from classpoint.outbox import emit
-from schools.models import Student
+from fees.errors import FeesError
+from fees.services import invoice_create, invoice_issue, schedule_for
+from schools.models import Enrollment, Student
+from schools.services import admission_number_allocate, enrollment_create, guardian_link, student_create
 
 from .. import links
 from ..errors import RegistrarError, RegistrarErrorCode
@@ -19,8 +22,6 @@ from ._base import S, guardian_ids, lock, message_context, move, term_of, user_o
 
 def _admit(application, *, actor, status):
     """The application's Student (numbered from the school's pattern), linked to its guardians."""
-    from schools.services import admission_number_allocate, guardian_link, student_create
-
     school = application.school
     student = student_create(
         school=school,
@@ -43,9 +44,6 @@ def _admit(application, *, actor, status):
 def _invoice(application, *, actor, term):
     """Create and issue the first invoice from the placed class's fee schedule (issuing tells the
     guardians through `invoice.issued` -> INVOICE_ISSUED, with their pay link)."""
-    from fees.errors import FeesError
-    from fees.services import invoice_create, invoice_issue, schedule_for
-
     school, group = application.school, application.placed_class_group
     if schedule_for(school=school, term=term, class_group=group) is None:
         message = f"There is no fee schedule for {group} in {term}: set one up in Fees, or approve without an invoice."
@@ -122,9 +120,6 @@ def application_convert(*, application, actor, send_welcome=False):
     guardians, enrolled in the placed class for the term, holding the applicant's timetable seats
     and documents. Idempotent: converting a converted application returns its student and creates
     nothing (concurrent calls wait on the application's row lock and find it converted)."""
-    from schools.models import Enrollment
-    from schools.services import enrollment_create
-
     app = lock(application)
     school = app.school
     if app.status == S.CONVERTED:

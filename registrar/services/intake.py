@@ -17,8 +17,10 @@ from classpoint.audit import audit
 from classpoint.counters import next_value
 from classpoint.messages import request_message
 from classpoint.outbox import emit
+from messaging.consent import consent_set
 from schools.models import Student, StudentGuardian
 from schools.phones import normalize_phone
+from schools.services import guardian_create
 
 from .. import checklist, links
 from ..errors import RegistrarError, RegistrarErrorCode
@@ -192,9 +194,6 @@ def _match_guardian(school, g, exclude_ids):
 
 
 def _new_guardian(school, g, *, actor, reference):
-    from messaging.consent import consent_set
-    from schools.services import guardian_create
-
     guardian = guardian_create(
         school=school,
         actor=actor,

@@ -5,6 +5,9 @@ from django.db import transaction
 
 from classpoint.audit import audit
 from classpoint.messages import request_message
+from fees.errors import FeesError, FeesErrorCode
+from fees.selectors import invoice_of_school
+from fees.services import invoice_void
 from schools.models import Student
 
 from .. import links
@@ -52,22 +55,18 @@ def _clean_items(items):
 def _unwind_admission(application, *, actor, to_status):
     """An approved application that is rejected or withdrawn: its admitted (not yet enrolled)
     student is withdrawn and the unpaid invoice voided; money paid must be refunded first."""
-    from fees.errors import FeesError
-    from fees.models import Invoice
-    from fees.services import invoice_void
-
     school = application.school
     student = school.students.select_for_update().filter(pk=application.student_id).first()
     if student is None or student.status != Student.Status.ADMITTED:
         return
-    invoice = Invoice.objects.for_school(school).filter(pk=application.invoice_id).first()
-    if invoice is not None and invoice.status != Invoice.Status.VOID:
+    invoice = invoice_of_school(school=school, invoice_id=application.invoice_id) if application.invoice_id else None
+    if invoice is not None and invoice.status != invoice.Status.VOID:
         try:
             invoice_void(
                 invoice=invoice, actor=actor, reason=f"Application {application.reference} {label(to_status).lower()}"
             )
         except FeesError as exc:
-            if exc.code != "has_payments":
+            if exc.code != FeesErrorCode.HAS_PAYMENTS:
                 raise
             message = (
                 f"Invoice {invoice.number} has payments on it: refund or reverse them first, then "
