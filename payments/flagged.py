@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from classpoint.audit import audit
-from classpoint.outbox import emit
 
 from .errors import PaymentsError, PaymentsErrorCode
+from .events import payment_confirmed_emit
 from .models import PaymentIntent, PaymentTransaction
 
 # A pay link credited by these (a reversal refunds a credit; it is never credited again).
@@ -116,17 +116,7 @@ def transaction_flagged_accept(*, school, transaction_id, actor, note=""):
             "note": tx.resolution_note,
         },
     )
-    emit(
-        school=school,
-        event_type="payment.confirmed",
-        dedupe_key=f"payment.confirmed:{tx.pk}",
-        payload={
-            "transaction_id": tx.pk,
-            "invoice_id": invoice.pk,
-            "amount_minor": tx.amount_minor,
-            "currency": tx.currency,
-        },
-    )
+    payment_confirmed_emit(tx)
     return tx
 
 

@@ -12,10 +12,10 @@ from classpoint.audit import audit
 from classpoint.files import new_key, sniff_type
 from classpoint.messages import request_message
 from classpoint.money import format_money
-from classpoint.outbox import emit
 from schools.models import StudentGuardian
 
 from .errors import PaymentsError, PaymentsErrorCode
+from .events import payment_confirmed_emit
 from .models import PaymentProof, PaymentTransaction
 
 _LINK_SALT = "classpoint.payments.guardian-link"
@@ -235,17 +235,7 @@ def proof_review(*, proof_id, school, actor, approve, reason=""):
         tx.status = PaymentTransaction.Status.CONFIRMED
         tx.confirmed_at = now
         tx.save(update_fields=["status", "confirmed_at"])
-        emit(
-            school=school,
-            event_type="payment.confirmed",
-            dedupe_key=f"payment.confirmed:{tx.pk}",
-            payload={
-                "transaction_id": tx.pk,
-                "invoice_id": invoice.pk,
-                "amount_minor": tx.amount_minor,
-                "currency": tx.currency,
-            },
-        )
+        payment_confirmed_emit(tx)
     else:
         tx.status = PaymentTransaction.Status.REJECTED
         tx.note = f"Proof rejected: {reason}"[:300]

@@ -20,6 +20,7 @@ from classpoint.secrets import SecretNotFound
 
 from .documents import pdf_filename, pdf_is_current
 from .errors import PaymentsError, PaymentsErrorCode
+from .events import payment_confirmed_emit
 from .gateways import GatewayError, get_gateway
 from .models import PaymentIntent, PaymentTransaction, Receipt, WebhookEvent
 
@@ -342,17 +343,7 @@ def transaction_record(
         changes={"invoice": invoice.number, "amount_minor": amount_minor, "kind": kind, "reason": flag_reason},
     )
     if not flag_reason:
-        emit(
-            school=invoice.school,
-            event_type="payment.confirmed",
-            dedupe_key=f"payment.confirmed:{tx.pk}",
-            payload={
-                "transaction_id": tx.pk,
-                "invoice_id": invoice.pk,
-                "amount_minor": amount_minor,
-                "currency": currency,
-            },
-        )
+        payment_confirmed_emit(tx)
     return tx
 
 
