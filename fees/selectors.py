@@ -156,7 +156,10 @@ def invoices_overdue_by_day(*, school, start, end):
     base = Invoice.objects.for_school(school).filter(status__in=_LIVE, issue_date__lte=end, due_date__lt=end)
     owing = base.filter(total_minor__gt=F("paid_minor")).values("due_date", "issue_date").annotate(n=Count("id"))
     last_paid = Subquery(
-        Allocation.objects.filter(invoice=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+        Allocation.objects.for_school(school)
+        .filter(invoice=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
     )
     settled = (
         base.filter(
