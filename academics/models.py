@@ -7,6 +7,7 @@ they write. Seats in a slot (applicants placed by the registrar, students) are c
 the slot row, so concurrent placements never exceed its capacity.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -57,8 +58,10 @@ class SlotSeat(SchoolScoped):
     conversion) or by a student."""
 
     slot = models.ForeignKey(ScheduleSlot, on_delete=models.CASCADE, related_name="seats")
+    # The applicant the registrar placed (settings.CLASSPOINT_SEAT_APPLICANT_MODEL, the registrar's
+    # Application): named by setting because the registrar is a layer above the timetable.
     application = models.ForeignKey(
-        "registrar.Application", null=True, blank=True, on_delete=models.CASCADE, related_name="seats"
+        settings.CLASSPOINT_SEAT_APPLICANT_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="seats"
     )
     student = models.ForeignKey(
         "schools.Student", null=True, blank=True, on_delete=models.CASCADE, related_name="seats"

@@ -10,7 +10,9 @@ from django.utils import timezone
 class OutboxEvent(models.Model):
     """One domain event, written in the transaction that caused it and handled at least once."""
 
-    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(
+        settings.CLASSPOINT_SCHOOL_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     event_type = models.CharField(max_length=80)
     payload = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
@@ -101,7 +103,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AuditLog(models.Model):
     """Who did (or looked at) what, when, from where. Never edited, never deleted."""
 
-    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        settings.CLASSPOINT_SCHOOL_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -143,7 +147,9 @@ class FeatureFlag(models.Model):
     """A switch, global (school empty) or for one school; the school's row wins over the global one."""
 
     key = models.SlugField(max_length=80)
-    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(
+        settings.CLASSPOINT_SCHOOL_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     enabled = models.BooleanField(default=False)
     description = models.CharField(max_length=200, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
@@ -196,7 +202,7 @@ class Counter(models.Model):
     """A per-school sequence for numbers people read (invoices, receipts). Taken inside the
     caller's transaction with the row locked, so numbers are gapless and never shared."""
 
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(settings.CLASSPOINT_SCHOOL_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=60)
     value = models.PositiveBigIntegerField(default=0)
 

@@ -60,8 +60,12 @@ INSTALLED_APPS = [
 ]
 # The tenant models, named the way AUTH_USER_MODEL names the user: the kernel resolves them through
 # the app registry (classpoint.tenancy) and never imports the app that defines them.
+CLASSPOINT_SCHOOL_MODEL = "schools.School"
 CLASSPOINT_MEMBERSHIP_MODEL = "schools.Membership"
 CLASSPOINT_SCHOOL_DOMAIN_MODEL = "schools.SchoolDomain"
+# Whom a timetable seat is held for before they are a student: academics sits below the registrar,
+# so its SlotSeat names the applicant model through this setting, not by the registrar's name.
+CLASSPOINT_SEAT_APPLICANT_MODEL = "registrar.Application"
 # The order `seed_demo` runs each app's demo seeder in (classpoint/demo.py): the layers, bottom up
 # (pyproject.toml's import-linter contract), so every seeder finds what the layers below it made.
 # Siblings on one layer (fees | academics, payments | messaging) may come in either order.

@@ -65,3 +65,50 @@ def test_a_forbidden_import_breaks_the_contract(tmp_path, module, source, broken
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert broken in result.stdout, result.stdout
+
+
+# The same layers, bottom up, for the check on relations below (pyproject.toml is the source).
+LAYER_OF = {"classpoint": 0, "schools": 1, "fees": 2, "academics": 2, "payments": 3, "messaging": 3, "registrar": 4}
+
+
+def _models_named_by_setting():
+    # The composition root may point a lower model at a higher one by a setting, the way Django's
+    # AUTH_USER_MODEL works (CLASSPOINT_SEAT_APPLICANT_MODEL): the lower app never spells the name.
+    from django.apps import apps
+
+    names = [
+        getattr(settings, name) for name in dir(settings) if name.startswith("CLASSPOINT_") and name.endswith("_MODEL")
+    ]
+    return {apps.get_model(name) for name in names}
+
+
+def test_no_model_points_up_a_layer_or_across_to_a_sibling():
+    # Imports are not the only dependency: a ForeignKey("registrar.Application") in a lower app ties
+    # its migrations and its deletes to the app above just the same.
+    from django.apps import apps
+
+    allowed = _models_named_by_setting()
+    wrong = []
+    for model in apps.get_models():
+        source = model._meta.app_label
+        if source not in LAYER_OF:
+            continue
+        for field in model._meta.get_fields():
+            if not field.is_relation or field.auto_created or field.related_model is None:
+                continue
+            target = field.related_model._meta.app_label
+            if target == source or target not in LAYER_OF or field.related_model in allowed:
+                continue
+            if LAYER_OF[target] >= LAYER_OF[source]:
+                wrong.append(f"{model._meta.label}.{field.name} -> {field.related_model._meta.label}")
+    assert not wrong, "relations that point up or across:\n" + "\n".join(wrong)
+
+
+def test_the_check_on_relations_sees_a_model_pointing_up(settings):
+    from django.apps import apps
+
+    settings.CLASSPOINT_SEAT_APPLICANT_MODEL = "schools.School"  # the seat's applicant no longer allowed
+    SlotSeat = apps.get_model("academics.SlotSeat")
+    assert SlotSeat._meta.get_field("application").related_model._meta.label == "registrar.Application"
+    with pytest.raises(AssertionError, match="academics.SlotSeat.application -> registrar.Application"):
+        test_no_model_points_up_a_layer_or_across_to_a_sibling()
