@@ -188,16 +188,9 @@ def _invoice_chunk(batch, chunk, schedules, counts, problems):
     Invoice.objects.bulk_create(invoices)
     InvoiceDiscount.objects.bulk_create(
         [
-            InvoiceDiscount(
-                school=school,
-                invoice=invoice,
-                kind=d.kind,
-                description=d.description,
-                amount_minor=d.amount_minor,
-                award=d.award,
-            )
+            row
             for invoice, applied in zip(invoices, notes, strict=True)
-            for d in applied
+            for row in discounts.discount_rows(school=school, invoice=invoice, applied=applied)
         ]
     )
     InvoiceLine.objects.bulk_create(

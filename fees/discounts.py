@@ -6,7 +6,7 @@ from collections import defaultdict, namedtuple
 
 from schools.models import Enrollment, StudentGuardian
 
-from .models import FeeItem, SiblingDiscount, StudentAward
+from .models import FeeItem, InvoiceDiscount, SiblingDiscount, StudentAward
 from .money import percent_of
 
 
@@ -36,6 +36,22 @@ def child_positions(*, school, term, student_ids):
 
 
 Discount = namedtuple("Discount", "kind description amount_minor award")
+
+
+def discount_rows(*, school, invoice, applied):
+    """The InvoiceDiscount rows (unsaved, for one bulk_create) recording the discounts `applied` to
+    `invoice`: the invoice shows each one, and an award's row lets it be taken back later."""
+    return [
+        InvoiceDiscount(
+            school=school,
+            invoice=invoice,
+            kind=d.kind,
+            description=d.description,
+            amount_minor=d.amount_minor,
+            award=d.award,
+        )
+        for d in applied
+    ]
 
 
 def rules(school):

@@ -204,19 +204,7 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
             for line in lines
         ]
     )
-    InvoiceDiscount.objects.bulk_create(
-        [
-            InvoiceDiscount(
-                school=school,
-                invoice=invoice,
-                kind=d.kind,
-                description=d.description,
-                amount_minor=d.amount_minor,
-                award=d.award,
-            )
-            for d in applied
-        ]
-    )
+    InvoiceDiscount.objects.bulk_create(discounts.discount_rows(school=school, invoice=invoice, applied=applied))
     changes = {"student": student.admission_number, "total_minor": subtotal - discount, "discount_minor": discount}
     audit(school=school, actor=actor, action="invoice.created", target=invoice, changes=changes)
     return invoice
