@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from classpoint.api.base import ERRORS, READ_ERRORS
 from classpoint.api.views import SchoolApiView
 
-from .api import _valid
+from .api.common import valid
 from .errors import RegistrarError, RegistrarErrorCode
 from .models import DocumentKind
 from .services import admission_pattern_set, document_requirements_set
@@ -92,7 +92,7 @@ class AdmissionSettingsApi(SchoolApiView):
         "documents count of every open application is recounted against the new checklist.",
     )
     def put(self, request, school_slug):
-        v = _valid(AdmissionSettingsInput, request.data)
+        v = valid(AdmissionSettingsInput, request.data)
         pairs = [(item["level"], item["kind"]) for item in v["requirements"]]
         errors = {}
         for check, kwargs in (

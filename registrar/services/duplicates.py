@@ -1,9 +1,11 @@
 """Possible duplicates flagged on arrival, resolved by staff: merged away or dismissed."""
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from classpoint.audit import audit
+from schools.models import Student, StudentGuardian
 
 from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import (
@@ -15,6 +17,60 @@ from ..models import (
     DuplicateFlag,
 )
 from ._base import S, lock, move, recount_duplicates, recount_missing, release_seats, user_or_none
+
+
+def flag_duplicates(application, guardian_ids):
+    """Possible duplicates of a new application: the same child (names and date of birth) applied
+    before with a shared guardian, or already is a student."""
+    school = application.school
+    same_child = {
+        "first_name__iexact": application.first_name,
+        "last_name__iexact": application.last_name,
+        "date_of_birth": application.date_of_birth,
+    }
+    flags = []
+    others = (
+        Application.objects.for_school(school)
+        .filter(**same_child, guardians__guardian_id__in=guardian_ids)
+        .exclude(pk=application.pk)
+        .exclude(status=S.WITHDRAWN)
+        .distinct()
+        .order_by("submitted_at", "id")
+    )
+    for other in others:
+        reason = (
+            f"Same child (names and date of birth) and same guardian as {other.reference}, "
+            f"which is {other.get_status_display().lower()}."
+        )
+        flags.append(DuplicateFlag(school=school, application=application, other_application=other, reason=reason))
+    shares_a_guardian = StudentGuardian.objects.filter(student_id=OuterRef("pk"), guardian_id__in=guardian_ids)
+    students = (
+        Student.objects.for_school(school)
+        .filter(**same_child)
+        .annotate(shared=Exists(shares_a_guardian))
+        .order_by("id")
+    )
+    for student in students:
+        reason = (
+            f"{student.full_name} ({student.admission_number}), a {student.get_status_display().lower()} "
+            f"student, has the same names and date of birth"
+            f"{' and the same guardian' if student.shared else ''}."
+        )
+        flags.append(DuplicateFlag(school=school, application=application, student=student, reason=reason[:300]))
+    DuplicateFlag.objects.bulk_create(flags)
+    ApplicationEvent.objects.bulk_create(
+        [
+            ApplicationEvent(
+                school=school,
+                application=application,
+                kind=ApplicationEvent.Kind.DUPLICATE,
+                note=f"Possible duplicate: {flag.reason}",
+            )
+            for flag in flags
+        ]
+    )
+    application.open_duplicates = len(flags)
+    return flags
 
 
 @transaction.atomic
