@@ -24,6 +24,14 @@ class AcademicsErrorCode(ErrorCode):
     NO_TERM = "no_term"  # the school has no current term
     CLASS_GROUP_REQUIRED = "class_group_required"
     CLASS_GROUP_NOT_FOUND = "class_group_not_found"  # no such class group in this school
+    # Attendance.
+    REGISTER_IN_FUTURE = "register_in_future"  # a register for a day that has not come
+    LESSON_NOT_ON_DAY = "lesson_not_on_day"  # the lesson is of another class, term or weekday
+    INVALID_MARKS = "invalid_marks"  # marks that name no pupil of the register or no code; `fields`
+    REASON_REQUIRED = "reason_required"  # a change to a closed day's register, or a correction
+    ALREADY_MARKED = "already_marked"  # 409: the pupil has a mark for that period in another register
+    REGISTER_NOT_FOUND = "register_not_found"
+    MARK_NOT_FOUND = "mark_not_found"
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,9 @@ class AcademicsError(DomainError):
     codes = AcademicsErrorCode
     code = AcademicsErrorCode.ACADEMICS_INVALID
     # Codes that describe the timetable's state rather than the request's shape.
-    CONFLICT_CODES = frozenset({AcademicsErrorCode.CONFLICT, AcademicsErrorCode.SLOT_IN_USE})
+    CONFLICT_CODES = frozenset(
+        {AcademicsErrorCode.CONFLICT, AcademicsErrorCode.SLOT_IN_USE, AcademicsErrorCode.ALREADY_MARKED}
+    )
 
     def __init__(self, message, *, code=None, fields=None, conflicts=()):
         super().__init__(message, code=code, fields=fields)

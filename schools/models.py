@@ -434,6 +434,11 @@ class Enrollment(SchoolScoped):
     class_group = models.ForeignKey(ClassGroup, on_delete=models.PROTECT, related_name="enrollments")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # The school days the pupil sat in this class (school-local dates), so a register for a past day
+    # lists who was there that day, not who is there now: from `started_on` (empty: the term's first
+    # day) until the day before `ended_on` (set when the enrollment ends; empty while it is active).
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

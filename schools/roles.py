@@ -15,6 +15,9 @@ PERMISSIONS = {
     "messaging.send": "Send messages and announcements to guardians",
     "messaging.manage_templates": "Edit message templates",
     "academics.record_attendance": "Take attendance",
+    "academics.view_attendance": "See each pupil's attendance (every read is logged)",
+    "academics.manage_attendance": "Correct marks, see every register, run truancy interventions",
+    "academics.view_attendance_summary": "See attendance figures without any pupil's name",
     "academics.enter_scores": "Enter assessment scores",
     "academics.publish_results": "Publish results and report cards",
     "academics.manage_timetable": "Edit the timetable",
@@ -49,5 +52,17 @@ DEFAULT_ROLES = {
         ],
     ),
     "teacher": ("Teacher", ["students.view", "academics.record_attendance", "academics.enter_scores"]),
+    "attendance_officer": (
+        "Attendance officer",
+        [
+            "students.view",
+            "academics.record_attendance",
+            "academics.view_attendance",
+            "academics.manage_attendance",
+            "academics.view_attendance_summary",
+            "messaging.send",
+            "dashboard.view",
+        ],
+    ),
     "viewer": ("Viewer", ["students.view", "fees.view", "payments.view", "dashboard.view"]),
 }

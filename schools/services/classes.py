@@ -140,6 +140,8 @@ def enrollment_update(*, enrollment, actor, class_group=None, status=None):
             )
         changes["status"] = [enrollment.status, status]
         enrollment.status = status
+        # Leaving ends the pupil's days in the class today; coming back opens them again.
+        enrollment.ended_on = school.local_today() if status == Enrollment.Status.ENDED else None
     enrollment.save()
     if changes:
         audit(school=school, actor=actor, action="enrollment.updated", target=enrollment.student, changes=changes)

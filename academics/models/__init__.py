@@ -1,0 +1,19 @@
+"""Academics' tables: the timetable (timetable.py) and attendance (attendance.py)."""
+
+from .attendance import (
+    AbsenceCode,
+    AttendanceMark,
+    AttendancePolicy,
+    Register,
+)
+from .timetable import ScheduleSlot, SlotSeat, Weekday
+
+__all__ = [
+    "AbsenceCode",
+    "AttendanceMark",
+    "AttendancePolicy",
+    "Register",
+    "ScheduleSlot",
+    "SlotSeat",
+    "Weekday",
+]
