@@ -26,6 +26,7 @@ class AcademicsErrorCode(ErrorCode):
     CLASS_GROUP_NOT_FOUND = "class_group_not_found"  # no such class group in this school
     # Attendance.
     REGISTER_IN_FUTURE = "register_in_future"  # a register for a day that has not come
+    NOT_A_SCHOOL_DAY = "not_a_school_day"  # a weekday the school does not open
     LESSON_NOT_ON_DAY = "lesson_not_on_day"  # the lesson is of another class, term or weekday
     INVALID_MARKS = "invalid_marks"  # marks that name no pupil of the register or no code; `fields`
     REASON_REQUIRED = "reason_required"  # a change to a closed day's register, or a correction

@@ -68,6 +68,12 @@ def check_sitting(*, school, class_group, date, slot=None, today=None):
             code=AcademicsErrorCode.REGISTER_IN_FUTURE,
             fields={"date": [f"{date:%A} {date.day} {date:%B %Y} is in the future: take its register on the day."]},
         )
+    if date.isoweekday() not in policy_for(school).school_days:
+        raise AcademicsError(
+            "Not a school day.",
+            code=AcademicsErrorCode.NOT_A_SCHOOL_DAY,
+            fields={"date": [f"The school does not open on {date:%A}s (attendance settings)."]},
+        )
     term = term_on(school=school, date=date)
     if term is None:
         raise AcademicsError(

@@ -16,6 +16,10 @@ from django.db.models import Q
 from schools.models import SchoolScoped
 
 
+def weekdays_monday_to_friday():
+    return [1, 2, 3, 4, 5]
+
+
 class AttendancePolicy(SchoolScoped):
     """One school's attendance settings (created with defaults the first time they are read)."""
 
@@ -29,6 +33,8 @@ class AttendancePolicy(SchoolScoped):
     late_alert_minutes = models.PositiveSmallIntegerField(default=15)
     # School-local time at which teachers who have not taken today's register are reminded.
     reminder_at = models.TimeField(default="10:00")
+    # The ISO weekdays (1 = Monday) the school opens: other days ask for no register.
+    school_days = models.JSONField(default=weekdays_monday_to_friday)
     # Aggregates over fewer pupils than this are suppressed, so a figure cannot single out a child.
     min_group_size = models.PositiveSmallIntegerField(default=5)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,6 +19,10 @@ def term(school):
     current = school.current_term()
     current.start_date, current.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
     current.save()
+    # Open every day of the week, so "today" has registers whatever day the suite runs.
+    policy = codes.policy_for(school)
+    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
+    policy.save()
     return current
 
 
@@ -105,6 +109,12 @@ def test_future_days_and_days_outside_a_term_have_no_register(school, group, pup
     with pytest.raises(AcademicsError) as caught:
         submit(school, group, [], date=term.start_date - datetime.timedelta(days=1))
     assert caught.value.code == AcademicsErrorCode.NO_TERM
+    policy = codes.policy_for(school)
+    policy.school_days = [day for day in range(1, 8) if day != school.local_today().isoweekday()]
+    policy.save()
+    with pytest.raises(AcademicsError) as caught:
+        submit(school, group, [])
+    assert caught.value.code == AcademicsErrorCode.NOT_A_SCHOOL_DAY
 
 
 def test_a_closed_day_changes_only_with_a_reason_and_the_audit_keeps_it(school, group, pupils, teacher):
@@ -158,3 +168,37 @@ def test_another_schools_class_has_no_register_here(school, other_school, term):
 def test_term_dates_come_from_the_term(school, term):
     assert registers.term_on(school=school, date=school.local_today()) == term
     assert Term.objects.filter(school=school).count() == 1
+
+
+def test_a_day_asks_for_each_class_register_and_knows_which_are_taken(school, group, pupils, teacher, term):
+    from academics.attendance import selectors
+
+    empty = f.ClassGroupFactory(school=school, name="No pupils")  # a class with nobody has no register
+    today = school.local_today()
+    before = selectors.sittings_on(school=school, date=today)
+    assert [(s.class_group, s.taken) for s in before] == [(group, False)] and empty not in [
+        s.class_group for s in before
+    ]
+    submit(school, group, [], teacher)
+    assert selectors.missing_on(school=school, date=today) == []
+    assert selectors.sittings_on(school=school, date=term.start_date - datetime.timedelta(days=3)) == []
+    policy = codes.policy_for(school)
+    policy.school_days = [day for day in range(1, 8) if day != today.isoweekday()]
+    policy.save()
+    assert selectors.sittings_on(school=school, date=today) == []  # the school is closed on this weekday
+
+
+def test_a_pupils_history_counts_each_day_once_with_its_rate(school, group, pupils, teacher):
+    from academics.attendance import selectors
+
+    today = school.local_today()
+    pupil = pupils[1]
+    for days_ago, code in ((3, "A"), (2, "E-ILL"), (1, "IS"), (0, "P")):
+        date = today - datetime.timedelta(days=days_ago)
+        submit(school, group, [{"student_id": pupil.pk, "code": code}], teacher, date=date)
+    history = selectors.student_history(
+        school=school, student=pupil, start=today - datetime.timedelta(days=30), end=today
+    )
+    assert len(history.days) == 4
+    assert history.totals == {"present": 2, "absent": 1, "excused": 1, "late": 0}
+    assert history.rate == 0.5  # present today and on independent study; absent and excused the other two
