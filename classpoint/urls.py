@@ -37,6 +37,7 @@ urlpatterns = [
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
     path("s/<slug:slug>/messages/", include("messaging.urls")),
     path("s/<slug:slug>/timetable/", include("academics.urls")),
+    path("s/<slug:slug>/attendance/", include("academics.attendance_urls")),
     path("s/<slug:slug>/registrar/", include("registrar.urls")),
     # Public (no sign-in): the application form and the family's signed links.
     path("s/<slug:slug>/apply/", include("registrar.public_urls")),
