@@ -3,9 +3,9 @@ group or a teacher. Two queries whatever the size of the timetable."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from .models import ScheduleSlot, Weekday
+from .models import ScheduleSlot, SlotSeat, Weekday
 from .services import span
 
 SCHOOL_WEEK = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
@@ -46,6 +46,30 @@ def timetable_slots(*, school, term, class_group=None, teacher=None):
         .annotate(seats_taken=Count("seats"))
         .order_by("weekday", "start_time", "class_group__name", "id")
     )
+
+
+def slots_for_placement(*, school, term, level, class_group=None):
+    """The term's slots of every class of `level`, and of `class_group` if given, with their class
+    and teacher, ordered by class (level, name) then time: what the registrar offers an applicant."""
+    wanted = Q(class_group__level=level)
+    if class_group is not None:
+        wanted |= Q(class_group=class_group)
+    return (
+        ScheduleSlot.objects.for_school(school)
+        .filter(wanted, term=term)
+        .select_related("class_group", "teacher")
+        .order_by("class_group__level", "class_group__name", "weekday", "start_time", "id")
+    )
+
+
+def slots_of_classes(*, school, term, class_groups):
+    """The term's slots of these class groups, in the timetable's own order."""
+    return ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=class_groups)
+
+
+def slot_ids_seated(*, school, application):
+    """The ids of the slots `application` holds a seat in, as a set."""
+    return set(SlotSeat.objects.for_school(school).filter(application=application).values_list("slot_id", flat=True))
 
 
 def week_grid(*, school, term, class_group=None, teacher=None):

@@ -48,6 +48,20 @@ def message_retries(*, school, message):
     )
 
 
+def messages_to_guardians(*, school, guardian_ids, template_types, since, student_id=None, limit=200):
+    """Messages of these template types sent to these guardians since `since` (a moment), oldest
+    first, at most `limit`: those about no student, and those about `student_id` if given (a
+    family's messages about its other children carry theirs)."""
+    about = Q(student__isnull=True)
+    if student_id:
+        about |= Q(student_id=student_id)
+    return (
+        Message.objects.for_school(school)
+        .filter(about, guardian_id__in=guardian_ids, template_type__in=template_types, created_at__gte=since)
+        .order_by("created_at", "id")[:limit]
+    )
+
+
 def messages_failed_count(*, school, since):
     """Messages created since `since` (a moment) that failed (the dashboard's tile and rail)."""
     return Message.objects.for_school(school).filter(status=Message.Status.FAILED, created_at__gte=since).count()

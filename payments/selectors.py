@@ -42,6 +42,17 @@ def invoice_intents(*, school, invoice, limit=5):
     return PaymentIntent.objects.for_school(school).filter(invoice=invoice).order_by("-created_at")[:limit]
 
 
+def invoice_latest_pay_link(*, school, invoice):
+    """The invoice's newest intent that has a checkout page (its pay-now link), or None."""
+    intents = PaymentIntent.objects.for_school(school).filter(invoice=invoice).exclude(checkout_url="")
+    return intents.order_by("-created_at", "-id").first()
+
+
+def invoice_transactions(*, school, invoice):
+    """The invoice's payments in every status, newest first. `invoice` may be its id."""
+    return PaymentTransaction.objects.for_school(school).filter(invoice=invoice).order_by("-created_at", "-id")
+
+
 def invoice_guardian_links(*, invoice):
     """(guardian, secure link) for each guardian of the invoice's student: the link that lets them
     see and pay this invoice without an account."""

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from academics import selectors as academics_selectors
 from academics.errors import AcademicsError
-from academics.models import ScheduleSlot
 from classpoint.demo import demo_png, seeds_demo
 
 from .kpi import kpi_seed_demo
@@ -98,7 +98,7 @@ def seed_applications(*, school, registrar):
         return 0
     _requirements(school)
     groups = school.class_groups.filter(level="JSS 1").order_by("name")
-    slots = list(ScheduleSlot.objects.for_school(school).filter(term=term, class_group__in=groups))
+    slots = list(academics_selectors.slots_of_classes(school=school, term=term, class_groups=groups))
     rng = random.Random(f"{school.slug}-applications")
     made = 0
     index = 0

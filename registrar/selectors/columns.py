@@ -1,4 +1,4 @@
-"""Reads for the registrar's board and an application's detail panel.
+"""The registrar's board: its filters, column counts, cards and "load more" cursor.
 
 The board is one query for the counts and one per column, whatever the size of the school: each
 column is the lead queue (`application_lead_queue_idx`: school, status, submitted_at DESC, id DESC)
@@ -13,17 +13,11 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from academics.models import ScheduleSlot, SlotSeat
 from classpoint.bounds import date_in_range, parse_id
-from classpoint.money import format_money
-from messaging.models import Message
-from payments.models import PaymentIntent, PaymentTransaction
-from payments.proofs import guardian_link
 from schools.phones import normalize_phone
 
-from .checklist import missing_documents_for, requirements_for
-from .models import OPEN_STATUSES, Application, ApplicationEvent, DocumentKind, DuplicateFlag
-from .transitions import allowed_moves
+from ..models import OPEN_STATUSES, Application
+from ..transitions import allowed_moves
 
 Status = Application.Status
 
@@ -201,10 +195,6 @@ def age_in_words(age):
     return "just now"
 
 
-# Message statuses whose reason says something the status does not ("Not sent: no consent for SMS").
-EXPLAINED = {"suppressed", "failed", "undelivered", "deferred"}
-
-
 def decorate_cards(cards, *, now=None):
     """Adds what a card shows beyond its row: relative age, stale flag and the moves it offers."""
     now = now or timezone.now()
@@ -283,185 +273,3 @@ def board(*, school, filters, now=None):
 def class_levels(*, school):
     """The levels the school teaches (what an applicant may seek), in order."""
     return list(school.class_groups.order_by("level").values_list("level", flat=True).distinct())
-
-
-# --- The detail panel -----------------------------------------------------------------------------
-
-
-def application_detail(*, school, application_id):
-    """The application with what every tab's header needs; raises Application.DoesNotExist."""
-    application = (
-        Application.objects.for_school(school)
-        .select_related("placed_class_group", "student", "invoice", "term__session", "created_by")
-        .prefetch_related("guardians__guardian")
-        .get(pk=application_id)
-    )
-    application.school = school  # the same row; the services and checklists read it
-    return application
-
-
-def open_duplicate_flags(*, school, application):
-    """Open duplicate flags with the other side (an application and its guardians, or a student and
-    theirs) loaded, for the side-by-side view."""
-    return list(
-        DuplicateFlag.objects.for_school(school)
-        .filter(application=application, status=DuplicateFlag.Status.OPEN)
-        .select_related("other_application", "student")
-        .prefetch_related("other_application__guardians", "student__guardian_links__guardian")
-        .order_by("-created_at", "-id")
-    )
-
-
-def documents_checklist(*, school, application):
-    """(documents, checklist): the application's documents, newest first per kind, and one row per
-    required kind saying what the family sent for it."""
-    documents = list(application.documents.select_related("reviewed_by").order_by("kind", "-uploaded_at", "-id"))
-    missing = set(missing_documents_for(application))
-    by_kind = {}
-    for document in documents:
-        by_kind.setdefault(document.kind, []).append(document)
-    checklist = []
-    for kind in requirements_for(school=school, level=application.class_level):
-        sent = by_kind.get(kind, [])
-        checklist.append(
-            {
-                "kind": kind,
-                "label": DocumentKind(kind).label,
-                "missing": kind in missing,
-                "documents": sent,
-                "status": sent[0].status if sent else "",
-            }
-        )
-    return documents, checklist
-
-
-def placement_options(*, school, application, class_group=None):
-    """What the Class tab offers: the term, the class groups (those of the level sought first) and
-    the term's slots for the chosen class and the other classes of that level (streams and sets
-    share a timetable: a subject may be taken with a parallel class)."""
-    term = application.term or school.current_term()
-    groups = list(school.class_groups.order_by("level", "name"))
-    groups.sort(key=lambda g: g.level != application.class_level)
-    chosen = class_group or application.placed_class_group
-    slots = []
-    if term is not None:
-        wanted = Q(class_group__level=application.class_level)
-        if chosen is not None:
-            wanted |= Q(class_group=chosen)
-        slots = list(
-            ScheduleSlot.objects.for_school(school)
-            .filter(wanted, term=term)
-            .select_related("class_group", "teacher")
-            .order_by("class_group__level", "class_group__name", "weekday", "start_time", "id")
-        )
-        # The chosen class's own slots first.
-        slots.sort(key=lambda s: chosen is None or s.class_group_id != chosen.pk)
-    return term, groups, slots
-
-
-def seated_slot_ids(*, school, application):
-    return set(SlotSeat.objects.for_school(school).filter(application=application).values_list("slot_id", flat=True))
-
-
-def fees_summary(*, school, application):
-    """The invoice approval made (if any) with its payments and the latest pay-now link."""
-    invoice = application.invoice
-    if invoice is None:
-        return {"invoice": None}
-    transactions = list(
-        PaymentTransaction.objects.for_school(school).filter(invoice=invoice).order_by("-created_at", "-id")
-    )
-    intent = (
-        PaymentIntent.objects.for_school(school)
-        .filter(invoice=invoice)
-        .exclude(checkout_url="")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    pay_links = []
-    if invoice.has_balance_to_pay:
-        # The same signed links the family's INVOICE_ISSUED carried (they are signed, not stored).
-        pay_links = [
-            (g.guardian, guardian_link(invoice=invoice, guardian=g.guardian)) for g in application.guardians.all()
-        ]
-    return {"invoice": invoice, "transactions": transactions, "intent": intent, "pay_links": pay_links}
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime.datetime
-    kind: str
-    title: str
-    detail: str = ""
-    actor: str = ""
-
-
-# Messages that belong on an application's history (others to the same family do not).
-HISTORY_TEMPLATES = (
-    "APPLICATION_RECEIVED",
-    "APPLICATION_NEEDS_INFO",
-    "APPLICATION_APPROVED",
-    "INVOICE_ISSUED",
-    "WELCOME",
-)
-
-
-def _actor(user):
-    if user is None:
-        return "System"
-    return user.get_full_name() or user.get_username()
-
-
-def history(*, school, application):
-    """One timeline, oldest first: the application's own events, the messages sent to its guardians
-    about it since it arrived, and the payments on its invoice. Three queries."""
-    entries = []
-    labels = dict(Status.choices)
-    for event in ApplicationEvent.objects.for_school(school).filter(application=application).select_related("actor"):
-        if event.kind == ApplicationEvent.Kind.STATUS:
-            before = labels.get(event.from_status, event.from_status)
-            title = f"{before} → {labels.get(event.to_status, event.to_status)}" if before else "Submitted"
-        else:
-            title = event.get_kind_display()
-        entries.append(
-            TimelineEntry(at=event.at, kind=event.kind, title=title, detail=event.note, actor=_actor(event.actor))
-        )
-    guardian_ids = [g.guardian_id for g in application.guardians.all()]
-    if guardian_ids:
-        # Messages about the family's other children carry their student; this application's are
-        # about no student yet, or about the one it became.
-        about = Q(student__isnull=True)
-        if application.student_id:
-            about |= Q(student_id=application.student_id)
-        messages = (
-            Message.objects.for_school(school)
-            .filter(
-                about,
-                guardian_id__in=guardian_ids,
-                template_type__in=HISTORY_TEMPLATES,
-                created_at__gte=application.submitted_at,
-            )
-            .order_by("created_at", "id")[:200]
-        )
-        for message in messages:
-            entries.append(
-                TimelineEntry(
-                    at=message.created_at,
-                    kind="message",
-                    title=f"{message.get_template_type_display()} by {message.get_channel_display()}",
-                    detail=f"To {message.to_address}: {message.get_status_display()}"
-                    + (f" ({message.status_reason})" if message.status_reason and message.status in EXPLAINED else ""),
-                )
-            )
-    if application.invoice_id:
-        for tx in PaymentTransaction.objects.for_school(school).filter(invoice_id=application.invoice_id):
-            entries.append(
-                TimelineEntry(
-                    at=tx.confirmed_at or tx.created_at,
-                    kind="payment",
-                    title=f"Payment {format_money(tx.amount_minor, tx.currency)} ({tx.get_kind_display()})",
-                    detail=tx.get_status_display(),
-                )
-            )
-    entries.sort(key=lambda e: e.at)
-    return entries

@@ -1,0 +1,75 @@
+"""Reads for the registrar's pages: the board (`columns`) and an application's detail panel
+(`detail`). Other apps' rows are read through their own selectors, never their models.
+
+The names below are what `views.py`, `panel_views.py` and the bench use as `selectors.<name>`.
+"""
+
+from ..models import OPEN_STATUSES
+from .columns import (
+    BOARD_STATUSES,
+    CARD_FIELDS,
+    COLLAPSED_STATUSES,
+    MOVE_ORDER,
+    MOVES,
+    PER_COLUMN,
+    STALE_AFTER,
+    BoardFilters,
+    Card,
+    Column,
+    age_in_words,
+    applications_matching,
+    board,
+    board_counts,
+    class_levels,
+    column_cards,
+    column_page,
+    decode_cursor,
+    decorate_cards,
+    encode_cursor,
+)
+from .detail import (
+    EXPLAINED,
+    HISTORY_TEMPLATES,
+    TimelineEntry,
+    application_detail,
+    documents_checklist,
+    fees_summary,
+    history,
+    open_duplicate_flags,
+    placement_options,
+    seated_slot_ids,
+)
+
+__all__ = [
+    "BOARD_STATUSES",
+    "CARD_FIELDS",
+    "COLLAPSED_STATUSES",
+    "EXPLAINED",
+    "HISTORY_TEMPLATES",
+    "MOVES",
+    "MOVE_ORDER",
+    "OPEN_STATUSES",
+    "PER_COLUMN",
+    "STALE_AFTER",
+    "BoardFilters",
+    "Card",
+    "Column",
+    "TimelineEntry",
+    "age_in_words",
+    "application_detail",
+    "applications_matching",
+    "board",
+    "board_counts",
+    "class_levels",
+    "column_cards",
+    "column_page",
+    "decode_cursor",
+    "decorate_cards",
+    "documents_checklist",
+    "encode_cursor",
+    "fees_summary",
+    "history",
+    "open_duplicate_flags",
+    "placement_options",
+    "seated_slot_ids",
+]
