@@ -20,6 +20,7 @@ from schools.models import Enrollment, Term
 from ..errors import AcademicsError, AcademicsErrorCode
 from ..models import AbsenceCode, AttendanceMark, Register
 from .codes import codes_for, policy_for
+from .daily import daily_aggregate
 
 Kind = AbsenceCode.Kind
 MAX_MINUTES_LATE = 600
@@ -254,6 +255,9 @@ def register_submit(
         )
     touched = [m.student_id for m in created] + [m.student_id for m in updated]
     alerts_for_day(school=school, date=date, student_ids=touched, register=register)
+    if day_closed and touched:
+        # The nightly sink already holds this day: rewrite it, so the summary shows the change.
+        daily_aggregate(school=school, start=date)
     return register
 
 

@@ -2,6 +2,7 @@
 
 from .attendance import (
     AbsenceCode,
+    AttendanceDaily,
     AttendanceMark,
     AttendancePolicy,
     Register,
@@ -10,6 +11,7 @@ from .timetable import ScheduleSlot, SlotSeat, Weekday
 
 __all__ = [
     "AbsenceCode",
+    "AttendanceDaily",
     "AttendanceMark",
     "AttendancePolicy",
     "Register",

@@ -171,3 +171,35 @@ class AttendanceMark(SchoolScoped):
 
     def __str__(self):
         return f"{self.student_id} {self.date} {self.kind}"
+
+
+class AttendanceDaily(SchoolScoped):
+    """The daily sink: one row per class group and school day, counts only (no pupil), written by
+    `attendance_daily_aggregate` (idempotent upsert) and read by the summary API for past days.
+
+    A pupil's day counts once: their daily mark when the class has a daily register, else the worst of
+    their lesson marks (absent, then excused, late, present). `attended` counts days at school: present
+    or late, or a code that counts as present (independent study, a school trip)."""
+
+    class_group = models.ForeignKey("schools.ClassGroup", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    level = models.CharField(max_length=40)  # the class group's level that day
+    on_roll = models.PositiveIntegerField(default=0)  # pupils enrolled in the class that day
+    marked = models.PositiveIntegerField(default=0)  # pupils with a mark that day
+    present = models.PositiveIntegerField(default=0)
+    absent = models.PositiveIntegerField(default=0)
+    excused = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    attended = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "attendance daily figures"
+        ordering = ["date", "class_group_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "class_group", "date"], name="attendance_daily_unique"),
+        ]
+        indexes = [models.Index(fields=["school", "date"], name="attendance_daily_date_idx")]
+
+    def __str__(self):
+        return f"{self.class_group_id} {self.date}: {self.attended}/{self.marked}"
