@@ -58,6 +58,7 @@ def codes_seed(*, school):
             kind=kind,
             key=key,
             counts_as_present=present,
+            counts_toward_truancy=kind == Kind.ABSENT,
             position=position * 10,
         )
         for position, (code, label, kind, key, present) in enumerate(DEFAULT_CODES)

@@ -7,6 +7,8 @@ from .attendance import (
     AttendancePolicy,
     Register,
 )
+from .interventions import Intervention, InterventionMeeting, LetterTemplate
+from .recovery import RecoveryAssignment, RecoverySession
 from .timetable import ScheduleSlot, SlotSeat, Weekday
 
 __all__ = [
@@ -14,6 +16,11 @@ __all__ = [
     "AttendanceDaily",
     "AttendanceMark",
     "AttendancePolicy",
+    "Intervention",
+    "InterventionMeeting",
+    "LetterTemplate",
+    "RecoveryAssignment",
+    "RecoverySession",
     "Register",
     "ScheduleSlot",
     "SlotSeat",

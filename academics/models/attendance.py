@@ -35,6 +35,15 @@ class AttendancePolicy(SchoolScoped):
     reminder_at = models.TimeField(default="10:00")
     # The ISO weekdays (1 = Monday) the school opens: other days ask for no register.
     school_days = models.JSONField(default=weekdays_monday_to_friday)
+    # Truancy (Education Code 48260 by default): a pupil absent without a valid excuse, or late more
+    # than `truancy_late_minutes`, on `truancy_days` days of a school year is truant (letter 1); each
+    # further such day after that brings the next letter (2, then 3 and a SARB referral).
+    truancy_days = models.PositiveSmallIntegerField(default=3)
+    truancy_late_minutes = models.PositiveSmallIntegerField(default=30)
+    # Whether an absence made up in a recovery session still counts towards truancy.
+    recovered_days_count = models.BooleanField(default=False)
+    # The most recovery time a pupil may be credited in a school year (10 school days of 6 hours).
+    recovery_cap_minutes = models.PositiveIntegerField(default=3600)
     # Aggregates over fewer pupils than this are suppressed, so a figure cannot single out a child.
     min_group_size = models.PositiveSmallIntegerField(default=5)
     updated_at = models.DateTimeField(auto_now=True)
@@ -72,6 +81,8 @@ class AbsenceCode(SchoolScoped):
     key = models.CharField(max_length=1, blank=True, default="")
     # Counts as a day at school for the rate (a school trip, independent study), whatever its kind.
     counts_as_present = models.BooleanField(default=False)
+    # Counts towards truancy (an absence without a valid excuse); excused codes never do.
+    counts_toward_truancy = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)
 
