@@ -1,4 +1,4 @@
-"""Invoice PDFs, and what every school document shares: the letterhead and money as printed.
+"""Invoice PDFs, and money as every school document prints it (the letterhead is schools').
 
 Invoices are rendered on demand and never stored: an invoice changes as it is paid, and a stored
 copy would go stale with the first payment.
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from classpoint import pdf
 from classpoint.money import currency_symbol, format_money
+from schools.documents import school_letterhead
 
 STAMPS = {"draft": "DRAFT", "void": "VOID", "paid": "PAID"}
 
@@ -27,28 +28,6 @@ def moment(value, school):
         return "—"
     local = timezone.localtime(value, school.tzinfo)
     return f"{local.day} {local:%b %Y, %H:%M}"
-
-
-def school_letterhead(school):
-    profile = getattr(school, "profile", None)  # a missing profile raises an AttributeError subclass
-    if profile is None:
-        return pdf.Letterhead(name=school.name)
-    return pdf.Letterhead(
-        name=school.name,
-        address=profile.address,
-        contact=(profile.phone, profile.email, profile.website),
-        logo=_logo(profile),
-    )
-
-
-def _logo(profile):
-    if not profile.logo:
-        return None
-    try:
-        with profile.logo.open("rb") as handle:
-            return handle.read(2 * 1024 * 1024)
-    except (OSError, ValueError):  # a logo lost from storage must not stop a document
-        return None
 
 
 def _payments(invoice, money):

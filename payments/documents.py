@@ -4,7 +4,8 @@ its payment, whenever it is rendered, and a reversed payment's receipt is stampe
 from django.db.models import Sum
 
 from classpoint import pdf
-from fees.documents import document_money, moment, school_letterhead
+from fees.documents import document_money, moment
+from schools.documents import school_letterhead
 
 # The storage name says which state a stored PDF shows, so a reversal can tell a stale one.
 VOID_SUFFIX = "-void.pdf"
