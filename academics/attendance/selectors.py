@@ -6,10 +6,11 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from ..models import AbsenceCode, AttendanceMark, Register, ScheduleSlot
 from .codes import codes_for, policy_for
+from .daily import daily_figures
 from .registers import pupils_on, term_on
 
 Kind = AbsenceCode.Kind
@@ -151,13 +152,14 @@ class History:
     days: list  # [(date, [marks])], oldest first, school days with a mark only
     totals: dict
     rate: float | None  # share of marked days attended (present, late, or a code counting as present)
+    day_marks: dict = field(default_factory=dict)  # date -> the mark the day counts by (day_mark)
 
 
 def student_history(*, school, student, start, end):
     marks = (
         AttendanceMark.objects.for_school(school)
         .filter(student=student, date__gte=start, date__lte=end)
-        .select_related("code", "slot", "register__class_group")
+        .select_related("code", "slot", "register__class_group", "marked_by")
         .order_by("date", "slot__start_time", "id")
     )
     by_day = {}
@@ -165,10 +167,9 @@ def student_history(*, school, student, start, end):
         by_day.setdefault(mark.date, []).append(mark)
     totals = Counter()
     attended = 0
-    for day_marks in by_day.values():
-        # A day counts once: its daily mark when there is one, else its lessons' worst mark.
-        daily = [m for m in day_marks if m.slot_id is None]
-        mark = daily[0] if daily else min(day_marks, key=_severity)
+    chosen = {}
+    for date, day_marks in by_day.items():
+        mark = chosen[date] = day_mark(day_marks)
         totals[mark.kind] += 1
         attended += 1 if (mark.kind in (Kind.PRESENT, Kind.LATE) or mark.code.counts_as_present) else 0
     days = sorted(by_day.items())
@@ -180,7 +181,15 @@ def student_history(*, school, student, start, end):
         days=days,
         totals={kind: totals.get(kind, 0) for kind in Kind.values},
         rate=rate,
+        day_marks=chosen,
     )
+
+
+def day_mark(marks):
+    """The mark a pupil's day counts by: its daily register's when there is one, else the worst of its
+    lessons' (absent, then excused, late, present). The daily sink counts days the same way."""
+    daily = [m for m in marks if m.slot_id is None]
+    return daily[0] if daily else min(marks, key=_severity)
 
 
 _SEVERITY = {Kind.ABSENT: 0, Kind.EXCUSED: 1, Kind.LATE: 2, Kind.PRESENT: 3}
@@ -191,14 +200,12 @@ def _severity(mark):
 
 
 def day_summary(*, school, date):
-    """The whole school's marks on `date` by kind (the officer's day view)."""
-    counts = dict(
-        AttendanceMark.objects.for_school(school)
-        .filter(date=date, slot__isnull=True)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    """The whole school's pupils on `date` by how their day counts (day_mark: the daily register's
+    mark, else the lessons' worst), so a school taking lesson registers only sees its day too."""
+    counts = Counter()
+    for figures in daily_figures(school=school, start=date, end=date).values():
+        for kind in Kind.values:
+            counts[kind] += figures[kind]
     return {kind: counts.get(kind, 0) for kind in Kind.values}
 
 
