@@ -287,6 +287,9 @@ OVERDUE_REMINDER_DAYS = env.int("OVERDUE_REMINDER_DAYS", default=7)
 OVERDUE_SCAN_LOCAL_HOUR = env.int("OVERDUE_SCAN_LOCAL_HOUR", default=6)
 # The daily KPI aggregation (yesterday's sinks) runs for each school in this school-local hour.
 KPI_AGGREGATE_LOCAL_HOUR = env.int("KPI_AGGREGATE_LOCAL_HOUR", default=2)
+# The school-local hour of the daily truancy interventions scan: before the attendance officer's
+# morning, after the night's corrections and aggregation.
+ATTENDANCE_SCAN_LOCAL_HOUR = env.int("ATTENDANCE_SCAN_LOCAL_HOUR", default=4)
 
 # --- Admissions (registrar) -----------------------------------------------------------------
 # Documents sent with an application (birth certificate, last report, photo): PDF, JPEG or PNG
@@ -369,6 +372,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StudentStatusEnum": "schools.models.Student.Status",
         "EnrollmentStatusEnum": "schools.models.Enrollment.Status",
+        "AttendanceKindEnum": "academics.models.AbsenceCode.Kind",
         "SchoolStatusEnum": "schools.models.School.Status",
         "AwardKindEnum": "fees.models.StudentAward.Kind",
         "AwardModeEnum": "fees.models.StudentAward.Mode",
