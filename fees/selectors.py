@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
 from classpoint.days import DAY, day_bounds, each_day, local_day
-from schools.models import Student
+from schools import selectors as schools_selectors
 
 from .credit import credit_entries
 from .models import Allocation, Invoice, OwingDelta
@@ -32,6 +32,17 @@ def invoice_of_school(*, school, invoice_id):
     """One invoice of `school` with its student, class and term, or None: another school's id finds
     nothing. For the apps above fees (payments' invoice actions and notices)."""
     invoices = Invoice.objects.for_school(school).select_related("school", "student", "class_group", "term__session")
+    return invoices.filter(pk=invoice_id).first()
+
+
+def invoice_with_lines(*, school, invoice_id):
+    """One invoice of `school` with everything a family's page shows (student, class, term, lines and
+    discounts), or None: payments' secure invoice page for a guardian."""
+    invoices = (
+        Invoice.objects.for_school(school)
+        .select_related("student", "term__session", "class_group")
+        .prefetch_related("lines", "discounts")
+    )
     return invoices.filter(pk=invoice_id).first()
 
 
@@ -60,9 +71,7 @@ def family_account(*, school, guardian):
     )
     guardian.credit_minor = sum(entry.amount_minor for entry in ledger)
     guardian.credit_entries = ledger
-    children = list(
-        Student.objects.for_school(school).filter(guardian_links__guardian=guardian).order_by("last_name", "first_name")
-    )
+    children = list(schools_selectors.students_of_guardian(school=school, guardian=guardian))
     invoices = (
         Invoice.objects.for_school(school)
         .filter(student__in=children)

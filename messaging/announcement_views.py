@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.bounds import DateTimeFormField, IdsChoiceField
 from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
-from schools.models import ClassGroup
+from schools import selectors as schools_selectors
 
 from . import announcements as ann
 from .errors import MessagingError
@@ -24,9 +24,8 @@ class AnnouncementForm(forms.Form):
     title = forms.CharField(label="Title", max_length=120, required=False)
     body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     audience = forms.ChoiceField(label="Who is it for?", choices=Announcement.Audience.choices)
-    class_groups = IdsChoiceField(
-        label="Classes (for chosen classes only)", required=False, queryset=ClassGroup.objects.none()
-    )
+    # The choices are the school's classes, set in __init__ once the school is known.
+    class_groups = IdsChoiceField(label="Classes (for chosen classes only)", required=False, queryset=None)
     # Read only for "A saved list": a list picked and then another audience chosen is just ignored.
     guardian_list = forms.ModelChoiceField(
         label="Saved list (for a saved list only)", required=False, queryset=GuardianList.objects.none()
@@ -45,7 +44,7 @@ class AnnouncementForm(forms.Form):
 
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["class_groups"].queryset = ClassGroup.objects.for_school(school)
+        self.fields["class_groups"].queryset = schools_selectors.class_groups_list(school=school)
         self.fields["guardian_list"].queryset = GuardianList.objects.for_school(school).annotate(
             guardian_count=Count("guardians", distinct=True)
         )

@@ -11,10 +11,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, found_or_404, paginated, scoped_get, validated
 from classpoint.api.fields import DateFilter, DateTimeField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
-from schools.models import Guardian
+from schools import selectors as schools_selectors
 
 from .announcements import announcement_create, announcement_publish
 from .consent import consent_set
@@ -161,13 +161,17 @@ class ConsentInput(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+def _guardian(school, guardian_id):
+    return found_or_404(schools_selectors.guardian_get(school=school, guardian_id=guardian_id))
+
+
 class GuardianConsentApi(SchoolApiView):
     read_perm = "students.view"
     write_perm = "students.manage"
 
     @extend_schema(responses={200: ConsentOutput, **READ_ERRORS}, tags=["messages"])
     def get(self, request, school_slug, guardian_id):
-        return Response(ConsentOutput(scoped_get(Guardian.objects.for_school(self.school), guardian_id)).data)
+        return Response(ConsentOutput(_guardian(self.school, guardian_id)).data)
 
     @extend_schema(
         request=ConsentInput,
@@ -176,10 +180,8 @@ class GuardianConsentApi(SchoolApiView):
         description="Record consent given or withdrawn (source: staff); unchanged, it records nothing.",
     )
     def post(self, request, school_slug, guardian_id):
-        guardian = scoped_get(Guardian.objects.for_school(self.school), guardian_id)
-        data = ConsentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        guardian = _guardian(self.school, guardian_id)
+        v = validated(ConsentInput, request.data)
         consent_set(
             guardian=guardian,
             channel=v["channel"],
@@ -245,9 +247,7 @@ class AnnouncementListApi(SchoolApiView):
         description="Save an announcement (published later by hand or at `scheduled_for`).",
     )
     def post(self, request, school_slug):
-        data = AnnouncementInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = dict(validated(AnnouncementInput, request.data))
         fields["guardian_list_id"] = fields.pop("guardian_list")
         item = announcement_create(school=self.school, actor=request.user, **fields)
         return Response(
@@ -333,9 +333,8 @@ class GuardianListsApi(SchoolApiView):
         description="Save a list of guardians that announcements can be addressed to.",
     )
     def post(self, request, school_slug):
-        data = GuardianListInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = guardian_list_create(school=self.school, actor=request.user, **data.validated_data)
+        v = validated(GuardianListInput, request.data)
+        item = guardian_list_create(school=self.school, actor=request.user, **v)
         return Response(
             GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -357,9 +356,8 @@ class GuardianListDetailApi(SchoolApiView):
     )
     def patch(self, request, school_slug, pk):
         item = scoped_get(_guardian_lists(self.school), pk)
-        data = GuardianListInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        guardian_list_update(guardian_list=item, actor=request.user, **data.validated_data)
+        v = validated(GuardianListInput, request.data, partial=True)
+        guardian_list_update(guardian_list=item, actor=request.user, **v)
         return Response(GuardianListDetailOutput(_guardian_lists(self.school).get(pk=item.pk)).data)
 
     @extend_schema(

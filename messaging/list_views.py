@@ -7,15 +7,14 @@ page shows guardians' numbers and emails."""
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
-from schools.models import Guardian
-from schools.phones import normalize_phone
+from schools import selectors as schools_selectors
 
 from . import lists
 from .errors import MessagingError
@@ -73,27 +72,17 @@ def _guardian_list(request, list_id):
 
 def _found_guardians(request, guardian_list, q):
     """Guardians of the school matching `q` who are not on the list yet (a short list to pick from)."""
-    q = (q or "").strip()
-    if not q:
+    if not (q or "").strip():
         return []
-    matches = Q(phone__icontains=q) | Q(email__icontains=q)
-    try:  # "0803 555 0101" finds +2348035550101
-        matches |= Q(phone=normalize_phone(q, request.school.country or "NG"))
-    except ValueError:
-        pass
-    for word in q.split()[:3]:
-        matches |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    guardians = Guardian.objects.for_school(request.school).filter(matches).exclude(saved_lists=guardian_list)
-    return list(guardians.order_by("last_name", "first_name", "id")[:FOUND_LIMIT])
+    guardians = schools_selectors.guardians_list(school=request.school, q=q).exclude(saved_lists=guardian_list)
+    return list(guardians[:FOUND_LIMIT])
 
 
 def _detail(request, guardian_list, *, form=None, add_form=None, status=200):
     find_form = FindGuardiansForm(request.GET or None)
     q = find_form.cleaned_data["q"] if find_form.is_valid() else ""
-    members = Guardian.objects.for_school(request.school).filter(saved_lists=guardian_list)
-    page = Paginator(members.order_by("last_name", "first_name", "id"), MEMBERS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    members = schools_selectors.guardians_list(school=request.school).filter(saved_lists=guardian_list)
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {

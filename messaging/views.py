@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from classpoint.bounds import DateFormField
 from classpoint.tenancy import school_view
-from schools.models import Guardian
+from schools import selectors as schools_selectors
 
 from . import selectors
 from .consent import consent_set
@@ -104,7 +104,7 @@ class ConsentForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @school_view(perm="students.manage")
 def guardian_consent(request, guardian_id):
-    guardian = Guardian.objects.for_school(request.school).filter(pk=guardian_id).first()
+    guardian = schools_selectors.guardian_get(school=request.school, guardian_id=guardian_id)
     if guardian is None:
         raise Http404("No such guardian")
     initial = {channel: getattr(guardian, f"consent_{channel}") for channel in Channel.values}

@@ -6,10 +6,19 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, ErrorSerializer, FileLinkOutput, paginated, scoped_get
+from classpoint.api.base import (
+    ERRORS,
+    READ_ERRORS,
+    ErrorSerializer,
+    FileLinkOutput,
+    found_or_404,
+    paginated,
+    scoped_get,
+    validated,
+)
 from classpoint.api.fields import AmountMinorField, IdFilter
 from classpoint.api.views import SchoolApiView
-from fees.models import Invoice
+from fees import selectors as fees_selectors
 
 from . import selectors, services
 from .documents import pdf_is_current
@@ -43,10 +52,8 @@ class PayLinkApi(SchoolApiView):
 
     @extend_schema(request=PayLinkInput, responses={201: IntentOutput, **ERRORS}, tags=["payments"])
     def post(self, request, school_slug, pk):
-        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
-        data = PayLinkInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        invoice = found_or_404(fees_selectors.invoice_of_school(school=self.school, invoice_id=pk))
+        v = validated(PayLinkInput, request.data)
         intent = services.intent_create(
             invoice=invoice,
             actor=request.user,
@@ -131,10 +138,8 @@ class CounterPaymentApi(SchoolApiView):
 
     @extend_schema(request=CounterPaymentInput, responses={201: TransactionOutput, **COUNTER_ERRORS}, tags=["payments"])
     def post(self, request, school_slug, pk):
-        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
-        data = CounterPaymentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        invoice = found_or_404(fees_selectors.invoice_of_school(school=self.school, invoice_id=pk))
+        v = validated(CounterPaymentInput, request.data)
         tx = services.transaction_record(
             invoice=invoice,
             kind=v["kind"],
@@ -218,9 +223,6 @@ class TransactionReverseApi(SchoolApiView):
     @extend_schema(request=ReverseInput, responses={200: TransactionOutput, **ERRORS}, tags=["payments"])
     def post(self, request, school_slug, pk):
         tx = scoped_get(PaymentTransaction.objects.for_school(self.school), pk)
-        data = ReverseInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        tx = services.transaction_reverse(
-            transaction_id=tx.pk, school=self.school, actor=request.user, reason=data.validated_data["reason"]
-        )
+        reason = validated(ReverseInput, request.data)["reason"]
+        tx = services.transaction_reverse(transaction_id=tx.pk, school=self.school, actor=request.user, reason=reason)
         return Response(TransactionOutput(tx).data)

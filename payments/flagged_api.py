@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, ErrorSerializer, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, ErrorSerializer, paginated, scoped_get, validated
 from classpoint.api.views import SchoolApiView
 
 from . import flagged, selectors
@@ -76,9 +76,8 @@ class FlaggedListApi(SchoolApiView):
         tags=["payments"],
     )
     def get(self, request, school_slug):
-        data = FlaggedStateInput(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        queue = selectors.flagged_queue(school=self.school, state=data.validated_data["state"])
+        state = validated(FlaggedStateInput, request.query_params)["state"]
+        queue = selectors.flagged_queue(school=self.school, state=state)
         return paginated(self, queue, FlaggedOutput)
 
 
@@ -110,11 +109,8 @@ class FlaggedAcceptApi(SchoolApiView):
     )
     def post(self, request, school_slug, pk):
         tx = scoped_get(PaymentTransaction.objects.for_school(self.school), pk)
-        data = AcceptInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        flagged.transaction_flagged_accept(
-            school=self.school, transaction_id=tx.pk, actor=request.user, note=data.validated_data["note"]
-        )
+        note = validated(AcceptInput, request.data)["note"]
+        flagged.transaction_flagged_accept(school=self.school, transaction_id=tx.pk, actor=request.user, note=note)
         return Response(FlaggedOutput(selectors.flagged_of_school(school=self.school, transaction_id=tx.pk)).data)
 
 
@@ -133,9 +129,6 @@ class FlaggedCloseApi(SchoolApiView):
     )
     def post(self, request, school_slug, pk):
         tx = scoped_get(PaymentTransaction.objects.for_school(self.school), pk)
-        data = CloseInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        flagged.transaction_flagged_close(
-            school=self.school, transaction_id=tx.pk, actor=request.user, reason=data.validated_data["reason"]
-        )
+        reason = validated(CloseInput, request.data)["reason"]
+        flagged.transaction_flagged_close(school=self.school, transaction_id=tx.pk, actor=request.user, reason=reason)
         return Response(FlaggedOutput(selectors.flagged_of_school(school=self.school, transaction_id=tx.pk)).data)

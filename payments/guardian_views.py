@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from classpoint.forms import apply_domain_error
 from classpoint.scoping import enter_school
-from fees.models import Invoice
-from schools.models import Guardian, School, StudentGuardian
+from fees import selectors as fees_selectors
+from schools import selectors as schools_selectors
 
 from . import proofs, selectors, services
 from .errors import PaymentsError
@@ -23,27 +23,19 @@ def _open(token):
     if opened is None:
         raise Http404("This link is not valid or has expired")
     school_id, invoice_id, guardian_id = opened
-    school = School.objects.filter(pk=school_id, status=School.Status.ACTIVE).first()
+    school = schools_selectors.school_active(school_id=school_id)
     if school is None:
         raise Http404("This link is not valid")
     # The signed link names the school: the rest of the request is scoped to it.
     enter_school(school)
-    invoice = (
-        Invoice.objects.for_school(school)
-        .select_related("student", "term__session", "class_group")
-        .prefetch_related("lines", "discounts")
-        .filter(pk=invoice_id)
-        .first()
-    )
-    guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first()
+    invoice = fees_selectors.invoice_with_lines(school=school, invoice_id=invoice_id)
+    if invoice is None:
+        raise Http404("This link is not valid")
     # A guardian unlinked from the child since the link was sent loses access with it.
-    if (
-        invoice is None
-        or guardian is None
-        or not StudentGuardian.objects.for_school(school)
-        .filter(student_id=invoice.student_id, guardian=guardian)
-        .exists()
-    ):
+    guardian = schools_selectors.guardian_of_student(
+        school=school, guardian_id=guardian_id, student_id=invoice.student_id
+    )
+    if guardian is None:
         raise Http404("This link is not valid")
     return school, invoice, guardian
 

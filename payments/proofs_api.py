@@ -7,12 +7,21 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, FileLinkOutput, UploadTargetOutput, paginated, scoped_get
+from classpoint.api.base import (
+    ERRORS,
+    READ_ERRORS,
+    FileLinkOutput,
+    UploadTargetOutput,
+    found_or_404,
+    paginated,
+    scoped_get,
+    validated,
+)
 from classpoint.api.fields import AmountMinorField, DateField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 from classpoint.files import download_url, new_key, upload_target
-from fees.models import Invoice
-from schools.models import Guardian
+from fees import selectors as fees_selectors
+from schools import selectors as schools_selectors
 
 from . import proofs
 from .models import PaymentProof
@@ -57,9 +66,8 @@ class ProofUploadUrlApi(SchoolApiView):
         "Then submit it with `POST invoices/{id}/proofs/` and the `file_key`.",
     )
     def post(self, request, school_slug):
-        data = ProofUploadUrlInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        key = new_key(proofs.upload_prefix(self.school), data.validated_data["file_name"])
+        file_name = validated(ProofUploadUrlInput, request.data)["file_name"]
+        key = new_key(proofs.upload_prefix(self.school), file_name)
         target = upload_target(key, max_bytes=settings.PROOF_MAX_BYTES)
         return Response({**target, "max_bytes": settings.PROOF_MAX_BYTES}, status=status.HTTP_201_CREATED)
 
@@ -79,22 +87,18 @@ class InvoiceProofsApi(SchoolApiView):
 
     @extend_schema(responses={200: ProofOutput(many=True), **READ_ERRORS}, tags=["payments"])
     def get(self, request, school_slug, pk):
-        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
+        invoice = found_or_404(fees_selectors.invoice_of_school(school=self.school, invoice_id=pk))
         queryset = PaymentProof.objects.for_school(self.school).filter(invoice=invoice).order_by("-created_at", "-id")
         return paginated(self, queryset, ProofOutput)
 
     @extend_schema(request=ProofSubmitInput, responses={201: ProofOutput, **ERRORS}, tags=["payments"])
     def post(self, request, school_slug, pk):
-        invoice = scoped_get(Invoice.objects.for_school(self.school), pk)
-        data = ProofSubmitInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        invoice = found_or_404(fees_selectors.invoice_of_school(school=self.school, invoice_id=pk))
+        v = dict(validated(ProofSubmitInput, request.data))
         guardian = None
         if "guardian_id" in v:
-            guardian = (
-                Guardian.objects.for_school(self.school)
-                .filter(pk=v.pop("guardian_id"), student_links__student=invoice.student)
-                .first()
+            guardian = schools_selectors.guardian_of_student(
+                school=self.school, guardian_id=v.pop("guardian_id"), student_id=invoice.student_id
             )
             if guardian is None:
                 raise serializers.ValidationError({"guardian_id": ["Not a guardian of this student."]})
@@ -153,9 +157,7 @@ class ProofReviewApi(SchoolApiView):
     @extend_schema(request=ReviewInput, responses={200: ProofOutput, **ERRORS}, tags=["payments"])
     def post(self, request, school_slug, pk):
         proof = scoped_get(PaymentProof.objects.for_school(self.school), pk)
-        data = ReviewInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated(ReviewInput, request.data)
         proof = proofs.proof_review(
             proof_id=proof.pk,
             school=self.school,

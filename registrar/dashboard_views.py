@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from classpoint.money import currency_symbol, format_money
 from classpoint.tenancy import school_view
-from schools.models import Student
+from schools import selectors as schools_selectors
 
 from . import kpi
 
@@ -42,7 +42,11 @@ def school_home(request):
     if not partial or not request.membership.has_perm("dashboard.view"):
         # The page's header (the period switch swaps only the body below it). Counting a large
         # school's pupils costs more than the rest of the page, so the counts are kept a minute.
-        counts = cache.get_or_set(f"school-home-counts:{school.pk}", lambda: _head_counts(school), HEAD_COUNTS_SECONDS)
+        counts = cache.get_or_set(
+            f"school-home-counts:{school.pk}",
+            lambda: schools_selectors.school_counts(school=school),
+            HEAD_COUNTS_SECONDS,
+        )
         context = {
             "term": school.current_term(),
             "student_count": counts["students"],
@@ -57,13 +61,6 @@ def school_home(request):
 
 
 HEAD_COUNTS_SECONDS = 60
-
-
-def _head_counts(school):
-    return {
-        "students": school.students.filter(status=Student.Status.ACTIVE).count(),
-        "classes": school.class_groups.count(),
-    }
 
 
 def dashboard_context(summary, membership):

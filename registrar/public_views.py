@@ -16,7 +16,7 @@ from classpoint import ratelimit
 from classpoint.forms import apply_domain_error
 from classpoint.net import client_ip
 from classpoint.scoping import enter_school
-from schools.models import School
+from schools import selectors as schools_selectors
 
 from . import links
 from .errors import RegistrarError
@@ -38,7 +38,7 @@ STATUS_TEXT = {
 
 
 def _school(slug):
-    school = School.objects.filter(slug=slug, status=School.Status.ACTIVE).first()
+    school = schools_selectors.school_active(slug=slug)
     if school is None:
         raise Http404("No such school")
     # A public page is one school's: the slug named it, so the rest of the request is scoped to it.
@@ -55,7 +55,7 @@ def _application(slug, opened):
     if opened is None:
         return None
     school_id, application_id = opened
-    school = School.objects.filter(pk=school_id, slug=slug, status=School.Status.ACTIVE).first()
+    school = schools_selectors.school_active(school_id=school_id, slug=slug)
     if school is None:
         return None
     enter_school(school)

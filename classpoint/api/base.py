@@ -1,5 +1,7 @@
-"""Small helpers every list/detail endpoint uses: paginate + filter in a stable order, error schema."""
+"""Small helpers every endpoint uses: paginate + filter in a stable order, validate input, find a row
+or 404, error schema."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -60,10 +62,25 @@ def scoped_get(queryset, pk):
     try:
         pk = int(pk)
     except (TypeError, ValueError):
-        from django.http import Http404
-
         raise Http404 from None
     return get_object_or_404(queryset, pk=pk)
+
+
+def found_or_404(row):
+    """A selector's row, or a 404 when it found none: selectors answer None for a missing id and
+    another school's alike (`fees.selectors.invoice_of_school`)."""
+    if row is None:
+        raise Http404
+    return row
+
+
+def validated(serializer_class, data, **kwargs):
+    """The input's validated data, or the 400 naming each bad field. With it an endpoint is: validate,
+    call the service, answer; a service's DomainError needs no handling here, the API's exception
+    handler (`classpoint.api.errors`) answers it with its code, message, fields and status."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 # Files are reached by expiring links and uploaded to a short-lived target: one shape for each,

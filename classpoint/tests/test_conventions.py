@@ -20,7 +20,7 @@ def serves_requests(path: Path) -> bool:
     return (
         name.endswith(("views.py", "api.py"))
         or name == "selectors.py"
-        or any(part == "templatetags" or part.endswith(("views", "api")) for part in path.parent.parts)
+        or any(part in ("templatetags", "selectors") or part.endswith(("views", "api")) for part in path.parent.parts)
     )
 
 
@@ -115,3 +115,20 @@ def test_every_domain_error_carries_a_code_from_its_apps_enum():
                 elif code.value.id != enum_name or code.attr not in errors[node.func.id].codes.__members__:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: code={code.value.id}.{code.attr}")
     assert not offenders, f"{len(offenders)} domain errors without their app's code:\n" + "\n".join(offenders)
+
+
+def test_request_code_reads_other_apps_through_their_selectors():
+    # A view, API module, selector or template tag of one app that wants another app's rows asks that
+    # app's selectors (or services, to write): its models are its own business, so a renamed field or
+    # a new rule about which rows count changes one module, not every screen that shows them. The
+    # kernel's own models (the audit log, the outbox) are everyone's, like Django's.
+    own_models = re.compile(r"^\s*(?:from\s+(\w+)(?:\.\w+)*\.models\s+import|from\s+(\w+)\s+import\s+[^\n]*\bmodels\b)")
+    offenders = []
+    for path in request_modules():
+        app = path.relative_to(ROOT).parts[0]
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = own_models.match(line)
+            other = match and (match.group(1) or match.group(2))
+            if other in APPS and other not in (app, "classpoint"):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "request code importing another app's models:\n" + "\n".join(offenders)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get, validated
 from classpoint.api.fields import AmountMinorField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 
@@ -98,9 +98,7 @@ class AwardListApi(SchoolApiView):
         description="Request a scholarship or waiver; another person with `fees.approve_awards` decides.",
     )
     def post(self, request, school_slug):
-        data = AwardInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated(AwardInput, request.data)
         award = awards.award_request(
             school=self.school,
             actor=request.user,
@@ -132,9 +130,7 @@ class _AwardDecisionApi(SchoolApiView):
 
     def post(self, request, school_slug, pk):
         award = scoped_get(_awards(self.school), pk)
-        data = AwardDecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        reason = data.validated_data["reason"]
+        reason = validated(AwardDecisionInput, request.data)["reason"]
         if self.decision == "approve":
             awards.award_approve(award=award, actor=request.user, note=reason)
         elif self.decision == "reject":

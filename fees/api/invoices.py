@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get
+from classpoint.api.base import ERRORS, READ_ERRORS, paginated, scoped_get, validated
 from classpoint.api.fields import AmountMinorField, DateField, IdField, IdFilter
 from classpoint.api.views import SchoolApiView
 
@@ -117,9 +117,7 @@ class InvoiceListApi(SchoolApiView):
 
     @extend_schema(request=InvoiceCreateInput, responses={201: InvoiceOutput, **ERRORS}, tags=["invoices"])
     def post(self, request, school_slug):
-        data = InvoiceCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated(InvoiceCreateInput, request.data)
         invoice = services.invoice_create(
             school=self.school,
             actor=request.user,
@@ -161,9 +159,8 @@ class InvoiceVoidApi(SchoolApiView):
     @extend_schema(request=VoidInput, responses={200: InvoiceOutput, **ERRORS}, tags=["invoices"])
     def post(self, request, school_slug, pk):
         invoice = scoped_get(_invoices(self.school), pk)
-        data = VoidInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        invoice = services.invoice_void(invoice=invoice, actor=request.user, reason=data.validated_data["reason"])
+        reason = validated(VoidInput, request.data)["reason"]
+        invoice = services.invoice_void(invoice=invoice, actor=request.user, reason=reason)
         return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data)
 
 
@@ -209,9 +206,8 @@ class InvoiceInstalmentsApi(SchoolApiView):
     )
     def put(self, request, school_slug, pk):
         invoice = scoped_get(_invoices(self.school), pk)
-        data = InstalmentPlanInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        instalment_plan_set(invoice=invoice, actor=request.user, instalments=data.validated_data["instalments"])
+        instalments = validated(InstalmentPlanInput, request.data)["instalments"]
+        instalment_plan_set(invoice=invoice, actor=request.user, instalments=instalments)
         return Response(InvoiceOutput(_invoices(self.school).get(pk=invoice.pk)).data)
 
     @extend_schema(
