@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, attendance_api
+from . import api, attendance_api, attendance_report_api
 
 urlpatterns = [
     path("schedule-slots/", api.SlotListApi.as_view(), name="api-schedule-slots"),
@@ -28,4 +28,10 @@ urlpatterns = [
         name="api-attendance-mark-correct",
     ),
     path("attendance/codes/", attendance_api.CodeListApi.as_view(), name="api-attendance-codes"),
+    path("attendance/summary/", attendance_report_api.SummaryApi.as_view(), name="api-attendance-summary"),
+    path(
+        "attendance/completeness/",
+        attendance_report_api.CompletenessApi.as_view(),
+        name="api-attendance-completeness",
+    ),
 ]

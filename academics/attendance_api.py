@@ -84,7 +84,7 @@ class StaffRef(serializers.Serializer):
     name = serializers.CharField(source="__str__")
 
 
-def _nullable(serializer_class, properties):
+def nullable_object(serializer_class, properties):
     """A nested object or null. Declared inline: the schema validator reads `nullable` beside an
     `allOf` reference (what a nested serializer with allow_null gives) as not allowing null."""
 
@@ -100,10 +100,10 @@ def _nullable(serializer_class, properties):
 
 
 CLOCK = {"type": "string", "pattern": CLOCK_PATTERN, "example": "09:00"}
-NullableLesson = _nullable(
+NullableLesson = nullable_object(
     LessonRef, {"id": {"type": "integer"}, "subject": {"type": "string"}, "start": CLOCK, "end": CLOCK}
 )
-NullableStaff = _nullable(StaffRef, {"id": {"type": "integer"}, "name": {"type": "string"}})
+NullableStaff = nullable_object(StaffRef, {"id": {"type": "integer"}, "name": {"type": "string"}})
 
 
 class CountsOutput(serializers.Serializer):
