@@ -1,4 +1,5 @@
-"""Asking for a message to guardians: the `messaging.requested` event contract.
+"""Asking for a message to guardians: the `messaging.requested` event contract, and taking a request
+back (`messaging.withdrawn`).
 
 Any app may ask; only messaging sends (consent, quiet hours, channel choice, rendering). The payload
 carries the template's context as plain values, so a message shows what was true when it was asked
@@ -12,6 +13,7 @@ from classpoint.labels import code_label
 from classpoint.outbox import emit, emit_many
 
 EVENT = "messaging.requested"
+WITHDRAWN = "messaging.withdrawn"
 
 
 class TemplateType(models.TextChoices):
@@ -30,6 +32,7 @@ class TemplateType(models.TextChoices):
     APPLICATION_APPROVED = "APPLICATION_APPROVED", "Application approved"
     WELCOME = "WELCOME", "Welcome"
     ABSENCE_ALERT = "ABSENCE_ALERT", "Absence alert"
+    ABSENCE_WITHDRAWN = "ABSENCE_WITHDRAWN", "Absence withdrawn"
 
 
 def template_label(code):
@@ -69,6 +72,22 @@ def request_message(
         urgent=urgent,
     )
     return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=_key(dedupe_key))
+
+
+def withdraw_message(*, school, dedupe_key, follow_up_template=None, follow_up_context=None, reason=""):
+    """Take back the request made with `dedupe_key` (call inside the caller's transaction, like
+    `request_message`). Its messages not yet sent are suppressed with `reason`; guardians whose
+    message already went out get `follow_up_template` (with `follow_up_context`, plain values) once;
+    a request messaging has not handled yet sends nothing when it is. Once per key in the school.
+    Returns the outbox event."""
+    payload = {
+        "dedupe_key": dedupe_key,
+        "request_key": _key(dedupe_key),
+        "follow_up_template": follow_up_template or "",
+        "follow_up_context": follow_up_context or {},
+        "reason": reason,
+    }
+    return emit(school=school, event_type=WITHDRAWN, payload=payload, dedupe_key=f"msg-withdrawn:{dedupe_key}")
 
 
 def request_messages(*, school, requests):

@@ -200,18 +200,36 @@ DEFAULTS = {
     T.ABSENCE_ALERT: {
         SMS: (
             "",
-            "{{ school_name }}: {{ student_name }} ({{ class_name }}) was marked absent on {{ date }}. "
-            "If this is unexpected, please contact the school.",
+            "{{ school_name }}, {{ date }}: {{ student_name }} ({{ class_name }}) {{ absence }}. "
+            "If this is unexpected, please call the school {{ school_phone }}",
         ),
         WA: (
             "",
-            "Dear Parent,\n\n{{ student_name }} ({{ class_name }}) was marked absent on {{ date }}.\n"
-            "If this is unexpected, please contact the school.\n\n{{ school_name }}",
+            "Dear Parent,\n\n{{ date }}: {{ student_name }} ({{ class_name }}) {{ absence }}.\n"
+            "If this is unexpected, please contact the school.\n\n{{ school_name }}\n{{ school_phone }}",
         ),
         EMAIL: (
-            "Absence: {{ student_name }} on {{ date }}",
-            "Dear Parent,\n\n{{ student_name }} ({{ class_name }}) was marked absent on {{ date }}.\n\n"
-            "If you did not expect this, please contact the school as soon as you can.\n\n{{ school_name }}",
+            "{{ student_name }} {{ absence }}",
+            "Dear Parent,\n\n{{ date }}: {{ student_name }} ({{ class_name }}) {{ absence }}.\n\n"
+            "If you did not expect this, please contact the school as soon as you can.\n\n"
+            "{{ school_name }}\n{{ school_phone }}",
+        ),
+    },
+    T.ABSENCE_WITHDRAWN: {
+        SMS: (
+            "",
+            "{{ school_name }}: Update: {{ student_name }} was marked present after all on {{ date }}. "
+            "Sorry for the worry.",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\nUpdate: {{ student_name }} was marked present after all on {{ date }}. "
+            "Sorry for the worry.\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "Update: {{ student_name }} was marked present after all",
+            "Dear Parent,\n\nUpdate: {{ student_name }} was marked present after all on {{ date }}. "
+            "Sorry for the worry.\n\n{{ school_name }}",
         ),
     },
 }

@@ -1,5 +1,5 @@
 """Outbox consumers of messaging. Idempotent: a message per (request, guardian, channel) is unique,
-and seeding creates only the templates that are missing."""
+seeding creates only the templates that are missing, and a withdrawal is one row per request."""
 
 from classpoint.outbox import handles
 
@@ -23,3 +23,10 @@ def fan_out_announcement(event):
     from .announcements import fan_out
 
     fan_out(event)
+
+
+@handles("messaging.withdrawn")
+def withdraw_request(event):
+    from .withdrawals import withdraw
+
+    withdraw(school=event.school, event=event)

@@ -130,6 +130,24 @@ class Message(SchoolScoped):
         return self.status in self.WENT_WRONG
 
 
+class MessageWithdrawal(SchoolScoped):
+    """A request the asking app took back (`messaging.withdrawn`), kept by the request's outbox key
+    so that a request handled after its withdrawal (the outbox may deliver them in either order)
+    finds it and sends nothing."""
+
+    request_key = models.CharField(max_length=200)  # the messaging.requested event's dedupe key
+    reason = models.CharField(max_length=300, blank=True, default="")
+    event_id = models.BigIntegerField(null=True, blank=True)  # the messaging.withdrawn event
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["school", "request_key"], name="message_withdrawal_unique_key")]
+
+    def __str__(self):
+        return f"withdrawn {self.request_key}"
+
+
 class MessageStatusChange(SchoolScoped):
     """The history of a message's status (forward only: see messaging.status)."""
 

@@ -3,7 +3,8 @@ quiet hours, rendering, one Message per (request, guardian, channel), then a sen
 
 Every outcome is a Message row, including the ones that are suppressed or deferred, so the log
 answers "why did this parent not get it?" without reading code. Idempotent: a redelivered request
-finds its messages (unique idempotency key) and creates nothing.
+finds its messages (unique idempotency key) and creates nothing. A request its app withdrew before
+it was handled (messaging/withdrawals.py) makes suppressed messages only.
 """
 
 import datetime
@@ -18,7 +19,7 @@ from schools.models import Guardian, SchoolProfile, Student, StudentGuardian
 
 from . import metrics
 from .errors import MessagingError
-from .models import Channel, Message, MessageStatusChange, MessageTemplate
+from .models import Channel, Message, MessageStatusChange, MessageTemplate, MessageWithdrawal
 
 log = logging.getLogger(__name__)
 S = Message.Status
@@ -152,6 +153,34 @@ def render_for(*, school, guardian, type_, channel, context, templates=None):
     return subject, body, None
 
 
+# --- Withdrawn requests ----------------------------------------------------------------------
+
+# Handling requests (shared) and a withdrawal (exclusive) take this lock per school, so a withdrawal
+# cannot commit between a request batch reading "not withdrawn" and its messages committing: the
+# withdrawal then finds those messages, or the batch finds the withdrawal. The number is this
+# lock's own, apart from the single-key advisory locks elsewhere ("msgw").
+WITHDRAWAL_LOCK = 0x6D736777
+
+
+def lock_against_withdrawals(*, school, exclusive=False):
+    """Hold the school's request/withdrawal lock until the transaction ends (PostgreSQL; SQLite has
+    one writer at a time already)."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [WITHDRAWAL_LOCK, school.pk])
+
+
+def withdrawn_requests(*, school, events):
+    """{request event's dedupe key: reason} for the events whose request was withdrawn."""
+    keys = {e.dedupe_key for e in events if e.dedupe_key}
+    if not keys:
+        return {}
+    withdrawals = MessageWithdrawal.objects.for_school(school).filter(request_key__in=keys)
+    return dict(withdrawals.values_list("request_key", "reason"))
+
+
 # --- The request handler ---------------------------------------------------------------------
 
 
@@ -198,6 +227,8 @@ def handle_requests(events):
         return []
     school = events[0].school
     assert all(e.school_id == school.pk for e in events), "a batch of requests is one school's"
+    lock_against_withdrawals(school=school)
+    withdrawn = withdrawn_requests(school=school, events=events)
     quiet_end = quiet_hours_end(school=school)
     templates = school_templates(school)
     student_ids = {(e.payload or {}).get("student_id") for e in events} - {None}
@@ -224,6 +255,7 @@ def handle_requests(events):
                     student=students.get(payload.get("student_id")),
                     templates=templates,
                     quiet_end=None if payload.get("urgent") else quiet_end,
+                    withdrawn=withdrawn.get(event.dedupe_key),
                 )
             )
     created = _save(school=school, planned=planned)
@@ -231,9 +263,47 @@ def handle_requests(events):
     return created
 
 
-def _plan(*, school, event, payload, guardian, student, templates, quiet_end):
+def follow_up(*, school, event, template, context, messages):
+    """`template` (with `context`) to each guardian of `messages`, once per guardian and `event`
+    (the follow-up's own request): on the channel their message went by, or another they consented
+    to; consent, quiet hours and rendering as for any request. Returns the messages created."""
+    done = set(
+        Message.objects.for_school(school).filter(request_event_id=event.pk).values_list("guardian_id", flat=True)
+    )
+    quiet_end = quiet_hours_end(school=school)
+    templates = school_templates(school)
+    planned = []
+    for message in messages:
+        guardian = message.guardian
+        if guardian is None or guardian.pk in done:
+            continue
+        done.add(guardian.pk)
+        payload = {
+            "template": template,
+            "context": context,
+            "channel": message.channel,
+            "student_id": message.student_id,
+            "urgent": message.urgent,
+        }
+        planned.append(
+            _plan(
+                school=school,
+                event=event,
+                payload=payload,
+                guardian=guardian,
+                student=message.student,
+                templates=templates,
+                quiet_end=None if message.urgent else quiet_end,
+            )
+        )
+    created = _save(school=school, planned=planned)
+    enqueue_many([m.pk for m in created if m.status == S.QUEUED])
+    return created
+
+
+def _plan(*, school, event, payload, guardian, student, templates, quiet_end, withdrawn=None):
     """The Message (unsaved) one request makes for one guardian: sent, held for the morning, or
-    suppressed with the reason."""
+    suppressed with the reason (`withdrawn`: the reason its app took the request back)."""
     type_ = payload.get("template", "")
     channel, reason = choose_channel(guardian, payload.get("channel"))
     subject, body, render_problem = render_for(
@@ -245,7 +315,9 @@ def _plan(*, school, event, payload, guardian, student, templates, quiet_end):
         templates=templates,
     )
     reason = reason or render_problem
-    if reason:
+    if withdrawn:
+        status, send_after, reason = S.SUPPRESSED, None, withdrawn
+    elif reason:
         status, send_after = S.SUPPRESSED, None
     elif quiet_end is not None:
         status, send_after = S.DEFERRED, quiet_end

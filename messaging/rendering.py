@@ -93,7 +93,16 @@ VARIABLES = {
     T.ABSENCE_ALERT: {
         "student_name": "The pupil",
         "class_name": "The pupil's class",
-        "date": "The day of the absence",
+        "date": "The day of the absence (Saturday 5 December)",
+        "absence": "What happened (was absent from school today, arrived 40 minutes late)",
+        "lesson": "The lesson, when it was a lesson's register (Mathematics, 09:00); else empty",
+        "school_phone": "The school's phone number, if it has one",
+    },
+    T.ABSENCE_WITHDRAWN: {
+        "student_name": "The pupil",
+        "class_name": "The pupil's class",
+        "date": "The day the alert was about (Saturday 5 December)",
+        "school_phone": "The school's phone number, if it has one",
     },
 }
 VARIABLES = {t: {**COMMON, **v} for t, v in VARIABLES.items()}
@@ -129,6 +138,9 @@ SAMPLE = {
     "note": "a copy of the birth certificate",
     "title": "Mid-term break",
     "message": "School closes on Friday 24 Oct and resumes on Monday 3 Nov. Have a restful break.",
+    "absence": "arrived 40 minutes late",
+    "lesson": "Mathematics, 09:00",
+    "school_phone": "+2348031234567",
 }
 
 MAX_BODY = {Channel.SMS: 640, Channel.WHATSAPP: 1600, Channel.EMAIL: 10000}

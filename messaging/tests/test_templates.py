@@ -201,7 +201,7 @@ def test_seeding_one_channel_keeps_what_the_school_wrote(school, other_school, a
 def test_seed_command_for_one_school_and_channel(school, capsys):
     _fresh(school)
     call_command("seed_message_templates", "--school", "greenfield", "--channel", "whatsapp")
-    assert "greenfield: 11 template(s) created" in capsys.readouterr().out
+    assert f"greenfield: {len(TemplateType)} template(s) created" in capsys.readouterr().out
     assert set(MessageTemplate.objects.for_school(school).values_list("channel", flat=True)) == {"whatsapp"}
     call_command("seed_message_templates", "--school", "greenfield")
     assert MessageTemplate.objects.for_school(school).count() == len(ALL_PAIRS)
@@ -269,7 +269,7 @@ def test_admin_sees_every_type_and_adds_the_missing_defaults(school, alice, veri
     _fresh(school)
     client = verified_client(alice)
     page = client.get("/s/greenfield/messages/templates/").content.decode()
-    assert "Absence alert" in page and "33 templates are missing" in page
+    assert "Absence alert" in page and f"{len(ALL_PAIRS)} templates are missing" in page
     response = client.post("/s/greenfield/messages/templates/seed/")
     assert response.status_code == 302
     assert MessageTemplate.objects.for_school(school).count() == len(ALL_PAIRS)
