@@ -33,6 +33,7 @@ class TemplateType(models.TextChoices):
     WELCOME = "WELCOME", "Welcome"
     ABSENCE_ALERT = "ABSENCE_ALERT", "Absence alert"
     ABSENCE_WITHDRAWN = "ABSENCE_WITHDRAWN", "Absence withdrawn"
+    TRUANCY_LETTER = "TRUANCY_LETTER", "Truancy letter"
 
 
 def template_label(code):

@@ -232,6 +232,26 @@ DEFAULTS = {
             "Sorry for the worry.\n\n{{ school_name }}",
         ),
     },
+    T.TRUANCY_LETTER: {
+        SMS: (
+            "",
+            "{{ school_name }}: we have sent you a letter about {{ student_name }}'s attendance "
+            "({{ days_count }} days counted). Read it: {{ letter_link }}",
+        ),
+        WA: (
+            "",
+            "Dear {{ guardian_name }},\n\n{{ school_name }} has written to you about {{ student_name }}'s "
+            "attendance: {{ letter_title }}.\n\nRead the letter: {{ letter_link }}\n\nPlease contact the "
+            "attendance office to talk it through.",
+        ),
+        EMAIL: (
+            "{{ letter_title }}",
+            "Dear {{ guardian_name }},\n\n{{ school_name }} has written to you about {{ student_name }}'s "
+            "attendance ({{ days_count }} school days counted this year).\n\nRead the letter (PDF): "
+            "{{ letter_link }}\n\nPlease contact the attendance office so that we can work on this together."
+            "\n\n{{ school_name }}",
+        ),
+    },
 }
 
 

@@ -104,6 +104,12 @@ VARIABLES = {
         "date": "The day the alert was about (Saturday 5 December)",
         "school_phone": "The school's phone number, if it has one",
     },
+    T.TRUANCY_LETTER: {
+        "student_name": "The pupil",
+        "letter_title": "The letter's subject (Notification of truancy: Adaeze Okafor)",
+        "days_count": "How many school days the letter counts",
+        "letter_link": "The family's link to the letter (a PDF; it expires after 180 days)",
+    },
 }
 VARIABLES = {t: {**COMMON, **v} for t, v in VARIABLES.items()}
 
@@ -128,6 +134,9 @@ SAMPLE = {
     "class_name": "JSS 2B",
     "students": "Adaeze and Tunde Okafor",
     "invoice_count": "2",
+    "letter_title": "Notification of truancy: Adaeze Okafor",
+    "days_count": "3",
+    "letter_link": "https://greenfield.classpoint.ng/s/greenfield/attendance/letters/eJyrVkrOz0nN/",
     "invoice_summary": "INV-2026-01187 Adaeze Okafor ₦140,500.00; INV-2026-01188 Tunde Okafor ₦85,500.00",
     "pay_link": "https://greenfield.classpoint.ng/p/7Hq2xK",
     "result_link": "https://greenfield.classpoint.ng/r/Qm8ZtA",
