@@ -6,4 +6,5 @@ class AcademicsConfig(AppConfig):
     name = "academics"
 
     def ready(self):
-        from . import demo  # noqa: F401  (registers this app's part of the demo, classpoint/demo.py)
+        # demo registers this app's part of the demo (classpoint/demo.py); metrics its collector.
+        from . import demo, metrics  # noqa: F401

@@ -31,8 +31,22 @@ class AcademicsErrorCode(ErrorCode):
     INVALID_MARKS = "invalid_marks"  # marks that name no pupil of the register or no code; `fields`
     REASON_REQUIRED = "reason_required"  # a change to a closed day's register, or a correction
     ALREADY_MARKED = "already_marked"  # 409: the pupil has a mark for that period in another register
+    # Interventions.
+    INTERVENTION_NOT_FOUND = "intervention_not_found"
+    INTERVENTION_STATE = "intervention_state"  # 409: not in a state that allows the action
+    OUTCOME_REQUIRED = "outcome_required"
+    MEETING_INVALID = "meeting_invalid"
+    LETTER_INVALID = "letter_invalid"
     REGISTER_NOT_FOUND = "register_not_found"
     MARK_NOT_FOUND = "mark_not_found"
+    # Recovery sessions.
+    RECOVERY_INVALID = "recovery_invalid"  # a session's fields, or a pupil who cannot take a seat; `fields`
+    RECOVERY_FULL = "recovery_full"  # 409: not enough free seats for the pupils asked
+    RECOVERY_CANCELLED = "recovery_cancelled"  # 409: the session is cancelled
+    RECOVERY_TAKEN = "recovery_taken"  # 409: attendance was taken at the session (it cannot be cancelled)
+    RECOVERY_IN_FUTURE = "recovery_in_future"  # attendance at a session whose day has not come
+    ALREADY_ASSIGNED = "already_assigned"  # 409: the pupil is in another session at that time
+    TEACHER_NOT_FOUND = "teacher_not_found"  # no such staff member in this school
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,16 @@ class AcademicsError(DomainError):
     code = AcademicsErrorCode.ACADEMICS_INVALID
     # Codes that describe the timetable's state rather than the request's shape.
     CONFLICT_CODES = frozenset(
-        {AcademicsErrorCode.CONFLICT, AcademicsErrorCode.SLOT_IN_USE, AcademicsErrorCode.ALREADY_MARKED}
+        {
+            AcademicsErrorCode.CONFLICT,
+            AcademicsErrorCode.SLOT_IN_USE,
+            AcademicsErrorCode.ALREADY_MARKED,
+            AcademicsErrorCode.INTERVENTION_STATE,
+            AcademicsErrorCode.RECOVERY_FULL,
+            AcademicsErrorCode.RECOVERY_CANCELLED,
+            AcademicsErrorCode.RECOVERY_TAKEN,
+            AcademicsErrorCode.ALREADY_ASSIGNED,
+        }
     )
 
     def __init__(self, message, *, code=None, fields=None, conflicts=()):
