@@ -7,6 +7,7 @@ the page filled them, so the hostile value reaches the code behind the form). A 
 later is covered without anyone remembering; a new path argument name must be added to ARG_MODELS.
 """
 
+import datetime
 import io
 import re
 from html.parser import HTMLParser
@@ -37,17 +38,21 @@ ARG_MODELS = {
     "application_id": "registrar.Application",
     "award_id": "fees.StudentAward",
     "batch_id": "fees.InvoiceBatch",
+    "class_group_id": "schools.ClassGroup",
     "document_id": "registrar.ApplicationDocument",
     "flag_id": "registrar.DuplicateFlag",
     "guardian_id": "schools.Guardian",
+    "intervention_id": "academics.Intervention",
     "invoice_id": "fees.Invoice",
     "item_id": "fees.FeeItem",
     "job_id": "schools.ImportJob",
     "list_id": "messaging.GuardianList",
+    "mark_id": "academics.AttendanceMark",
     "message_id": "messaging.Message",
     "proof_id": "payments.PaymentProof",
     "receipt_id": "payments.Receipt",
     "schedule_id": "fees.FeeSchedule",
+    "session_id": "academics.RecoverySession",
     "slot_id": "academics.ScheduleSlot",
     "student_id": "schools.Student",
     "transaction_id": "payments.PaymentTransaction",
@@ -59,6 +64,8 @@ STR_ARGS = {
     "status": "pending",
     "template_type": "INVOICE_ISSUED",
     "channel": "sms",
+    # A register's day: today's, whose register the demo leaves to take (a page with a form to walk).
+    "date": datetime.date.today().isoformat(),
 }
 
 
