@@ -6,9 +6,9 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
-from ..models import AbsenceCode, AttendanceMark, Register, ScheduleSlot
+from ..models import AbsenceCode, AttendanceDaily, AttendanceMark, Intervention, Register, ScheduleSlot
 from .codes import codes_for, policy_for
 from .daily import daily_figures
 from .registers import pupils_on, term_on
@@ -218,3 +218,33 @@ def absentees_on(*, school, date):
         .select_related("student", "code", "slot", "register__class_group")
         .order_by("register__class_group__name", "student__last_name", "slot__start_time")
     )
+
+
+# --- for the apps above (the registrar's dashboard): counts, no pupil ----------------------------
+
+
+def registers_progress(*, school, date):
+    """(taken, expected) registers of `date` in the school's policy."""
+    sittings = sittings_on(school=school, date=date)
+    return sum(1 for s in sittings if s.taken), len(sittings)
+
+
+def attendance_rate(*, school, start, end, today=None):
+    """(attended, marked) pupil-days between `start` and `end`: past days from the nightly sink, today
+    counted live (the summary's rule; one query for the sink)."""
+    today = today or school.local_today()
+    stored = (
+        AttendanceDaily.objects.for_school(school)
+        .filter(date__gte=start, date__lte=min(end, today - datetime.timedelta(days=1)))
+        .aggregate(attended=Sum("attended"), marked=Sum("marked"))
+    )
+    attended, marked = stored["attended"] or 0, stored["marked"] or 0
+    if start <= today <= end:
+        for figures in daily_figures(school=school, start=today, end=today).values():
+            attended, marked = attended + figures["attended"], marked + figures["marked"]
+    return attended, marked
+
+
+def interventions_to_send_count(*, school):
+    """Truancy letters and SARB referrals drafted by the scan, waiting for the attendance office."""
+    return Intervention.objects.for_school(school).filter(state=Intervention.State.DRAFT).count()

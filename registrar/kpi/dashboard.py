@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from academics.attendance import selectors as attendance_selectors
 from classpoint.days import DAY, each_day
 from classpoint.models import OutboxEvent
 from classpoint.money import format_money
@@ -76,6 +77,12 @@ def _links(school, start, today):
         "stale": [(f"{board}?stale=1", board_perm)],
         "proofs": [(reverse("proofs-queue", args=[slug]) + "?status=pending", "payments.review_proofs")],
         "flagged": [(reverse("flagged-payments", args=[slug]), "payments.review_proofs")],
+        "registers_missing": [
+            (reverse("attendance-completeness", args=[slug]), "academics.manage_attendance"),
+            (reverse("attendance-today", args=[slug]), "academics.record_attendance"),
+        ],
+        "attendance_rate": [(reverse("attendance-day", args=[slug]), "academics.manage_attendance")],
+        "interventions": [(reverse("intervention-list", args=[slug]), "academics.manage_attendance")],
         "dead_events": [],
     }
 
@@ -150,6 +157,9 @@ def dashboard_summary(*, school, days):
     proofs = payments_selectors.proofs_pending_count(school=school)
     flagged = payments_selectors.flagged_count(school=school)
     dead_events = OutboxEvent.objects.filter(school=school, dead_at__isnull=False).count()
+    registers_taken, registers_expected = attendance_selectors.registers_progress(school=school, date=today)
+    attended, marked = attendance_selectors.attendance_rate(school=school, start=start, end=today, today=today)
+    interventions = attendance_selectors.interventions_to_send_count(school=school)
 
     # Past days the nightly run should have written but has not (a new school has no past to miss).
     opened = timezone.localtime(school.created_at, school.tzinfo).date()
@@ -189,6 +199,22 @@ def dashboard_summary(*, school, days):
         ),
         _tile("overdue", "Overdue invoices", overdue, "now"),
         _tile("failed_messages", "Failed messages", failed_messages, period),
+        _tile(
+            "attendance_rate",
+            "Attendance",
+            _percent(attended, marked),
+            period,
+            unit="percent",
+            display="—" if not marked else f"{attended * 100 / marked:.1f}%",
+            hint=f"{attended:,} of {marked:,} pupil-days at school",
+        ),
+        _tile(
+            "registers_missing",
+            "Registers not yet taken",
+            registers_expected - registers_taken,
+            "today",
+            hint=f"{registers_taken:,} of {registers_expected:,} taken",
+        ),
     ]
     rail = [
         {"key": "stale", "label": "Applications with no move for over 3 days", "count": pipeline["stale"]},
@@ -199,6 +225,17 @@ def dashboard_summary(*, school, days):
             "label": "Flagged payments to resolve",
             "count": flagged,
             "only_for": "payments.review_proofs",
+        },
+        {
+            "key": "registers_missing",
+            "label": "Registers not yet taken today",
+            "count": registers_expected - registers_taken,
+        },
+        {
+            "key": "interventions",
+            "label": "Truancy letters and referrals to send",
+            "count": interventions,
+            "only_for": "academics.manage_attendance",
         },
         {"key": "failed_messages", "label": f"Failed messages ({period})", "count": failed_messages},
         {
