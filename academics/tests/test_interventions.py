@@ -193,3 +193,26 @@ def test_another_schools_intervention_is_not_found(school, other_school, setup, 
     with pytest.raises(AcademicsError) as caught:
         services.intervention_send(school=other_school, intervention_id=letter.pk, actor=alice)
     assert caught.value.code == AcademicsErrorCode.INTERVENTION_NOT_FOUND
+
+
+def test_a_day_made_up_in_recovery_does_not_count_unless_the_school_says_so(school, setup, alice):
+    from academics.recovery import services as recovery
+
+    today, group, pupil = setup
+    for back in (5, 4, 3):
+        absent(school, group, pupil, back)
+    session = recovery.recovery_session_create(
+        school=school,
+        actor=alice,
+        date=today,
+        start_time=datetime.time(8, 0),
+        end_time=datetime.time(14, 0),
+        location="Library",
+    )
+    recovery.recovery_assign(school=school, session=session, student_ids=[pupil.pk], actor=alice)
+    recovery.recovery_attendance_take(school=school, session=session, marks={pupil.pk: True}, actor=alice)
+    assert scan.interventions_scan(school=school)["created"] == {}  # six hours made up the earliest day
+    policy = codes.policy_for(school)
+    policy.recovered_days_count = True
+    policy.save()
+    assert scan.interventions_scan(school=school)["created"] == {"letter_1": 1}
