@@ -29,6 +29,7 @@ from .attendance.registers import MAX_MINUTES_LATE, MAX_NOTE, mark_correct, term
 from .attendance.selectors import absentees_on, day_summary, sittings_on, student_history
 from .errors import AcademicsError
 from .models import AbsenceCode, AttendanceMark
+from .recovery.selectors import student_recovered_time
 
 MANAGE = "academics.manage_attendance"
 VIEW = "academics.view_attendance"
@@ -278,6 +279,7 @@ def student_attendance(request, student_id):
         "all_url": "?" + urlencode({**query, "all": "1"}),
         "fewer_url": "?" + urlencode(query),
         "can_correct": request.membership.has_perm(MANAGE),
+        "recovered": student_recovered_time(school=school, student=student),
     }
     return render(request, "academics/attendance/officer_student.html", context)
 
