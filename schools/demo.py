@@ -79,7 +79,9 @@ LAST = [
     "Danjuma",
 ]
 LEVELS = ["JSS 1", "JSS 2", "JSS 3", "SS 1", "SS 2", "SS 3"]
-ROLES = ["school_admin", "registrar", "bursar", "teacher", "viewer"]
+ROLES = ["school_admin", "registrar", "bursar", "teacher", "attendance_officer", "viewer"]
+# A login's address is its role's key, but for a role whose key reads badly as one.
+LOGIN_NAMES = {"attendance_officer": "officer"}
 
 
 @seeds_demo
@@ -95,10 +97,12 @@ def seed_schools(context):
     context.logins.append(("platform admin (Django admin, /admin/)", platform.email))
     context.logins.append(("greenfield school_admin", "admin@greenfield.demo"))
     for role in ROLES[1:]:  # the school admin is the provisioned admin@greenfield.demo
-        user = _user(f"{role.replace('_', '')}@greenfield.demo", role.replace("_", " ").title(), "Greenfield")
+        login = LOGIN_NAMES.get(role, role.replace("_", ""))
+        user = _user(f"{login}@greenfield.demo", role.replace("_", " ").title(), "Greenfield")
         services.membership_grant(school=greenfield, user=user, role_key=role)
         context.staff[role] = user
         context.logins.append((f"greenfield {role}", user.email))
+    _link_teacher(greenfield, context.staff["teacher"])
     riverside_admin = User.objects.get(email="admin@riverside.demo")
     context.logins.append(("riverside school_admin", riverside_admin.email))
     # The registrar also works at Riverside, so the school switcher has something to switch.
@@ -118,6 +122,22 @@ def seed_schools(context):
         ),
         success=True,
     )
+
+
+def _link_teacher(school, user):
+    """The teacher login is the form teacher of the first JSS 1 class (the timetable gives them
+    lessons too), so signing in as them shows a teacher's morning: their registers to take."""
+    if school.staff.filter(user=user).exists():
+        return
+    group = school.class_groups.filter(level=LEVELS[0], form_teacher__isnull=False).order_by("name").first()
+    if group is None or group.form_teacher.user_id is not None:
+        return
+    staff = group.form_teacher
+    staff.user = user
+    staff.save(update_fields=["user"])
+    # The header names whoever is signed in: the teacher, not "Teacher Greenfield".
+    user.first_name, user.last_name = staff.first_name, staff.last_name
+    user.save(update_fields=["first_name", "last_name"])
 
 
 def _user(email, first, last, staff=False):
