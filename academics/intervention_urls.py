@@ -6,7 +6,7 @@ from . import letter_views
 urlpatterns = [
     # The family's signed link to a letter (no sign-in).
     path("letters/<str:token>/", letter_views.guardian_letter, name="attendance-letter"),
-    # The attendance officer's pages (intervention_views.py).
+    # The attendance officer's pages (intervention_views/).
     path("interventions/", views.intervention_list, name="intervention-list"),
     path("interventions/scan/", views.intervention_scan_now, name="intervention-scan"),
     path("interventions/letters/", views.intervention_letters, name="intervention-letters"),

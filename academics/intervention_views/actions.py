@@ -1,0 +1,137 @@
+"""What the officer does to one intervention: send it, record the family's acknowledgement, close
+it, add a meeting. A refused action shows the intervention's page again."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from classpoint.forms import apply_domain_error
+from classpoint.tenancy import school_view
+
+from ..errors import AcademicsError, AcademicsErrorCode
+from ..interventions.services import intervention_acknowledge, intervention_close, intervention_send, meeting_add
+from .common import MANAGE, Kind
+from .detail import AcknowledgeForm, CloseForm, MeetingForm, find_intervention, intervention_page
+
+
+def _refused(request, exc):
+    """A state error (409: someone acted first) becomes a message; anything else stays on its form."""
+    if exc.code == AcademicsErrorCode.INTERVENTION_STATE:
+        reasons = [message for messages_ in exc.fields.values() for message in messages_]
+        messages.error(request, " ".join([exc.message, *reasons]))
+        return True
+    if exc.code == AcademicsErrorCode.INTERVENTION_NOT_FOUND:
+        raise Http404("No such intervention")
+    return False
+
+
+def _done(request, intervention):
+    return redirect("intervention-detail", request.school.slug, intervention.pk)
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_send_view(request, intervention_id):
+    """Send a drafted letter (or refer the pupil to SARB): the letter is rendered, kept as a PDF and
+    sent to every guardian of the pupil."""
+    intervention = find_intervention(request, intervention_id)
+    try:
+        sent = intervention_send(school=request.school, intervention_id=intervention.pk, actor=request.user)
+    except AcademicsError as exc:
+        if not _refused(request, exc):
+            messages.error(request, exc.message)
+        return intervention_page(request, intervention, status=exc.status_code)
+    name = sent.student.full_name
+    if sent.kind == Kind.SARB_REFERRAL:
+        messages.success(request, f"{name} is referred to the School Attendance Review Board.")
+    else:
+        messages.success(
+            request,
+            f"{sent.get_kind_display()} sent to {name}’s family: the letter and its PDF are kept here, and each "
+            "guardian is sent the link to it.",
+        )
+    return _done(request, sent)
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_acknowledge_view(request, intervention_id):
+    intervention = find_intervention(request, intervention_id)
+    form = AcknowledgeForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            intervention_acknowledge(
+                school=request.school,
+                intervention_id=intervention.pk,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except AcademicsError as exc:
+            status = exc.status_code
+            if _refused(request, exc):
+                return intervention_page(request, intervention, status=status)
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"Acknowledged by {intervention.student.full_name}’s family.")
+            return _done(request, intervention)
+    return intervention_page(request, intervention, status=status, acknowledge=form, open_form="acknowledge")
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_close_view(request, intervention_id):
+    intervention = find_intervention(request, intervention_id)
+    form = CloseForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            intervention_close(
+                school=request.school,
+                intervention_id=intervention.pk,
+                actor=request.user,
+                outcome=form.cleaned_data["outcome"],
+            )
+        except AcademicsError as exc:
+            status = exc.status_code
+            if _refused(request, exc):
+                return intervention_page(request, intervention, status=status)
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"{intervention.get_kind_display()} for {intervention.student.full_name} closed.")
+            return _done(request, intervention)
+    return intervention_page(request, intervention, status=status, close=form, open_form="close")
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_meeting_add_view(request, intervention_id):
+    intervention = find_intervention(request, intervention_id)
+    form = MeetingForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = meeting_add(
+                school=request.school,
+                intervention_id=intervention.pk,
+                actor=request.user,
+                held_on=data["held_on"],
+                attendees=data["attendees"],
+                notes=data["notes"],
+            )
+        except AcademicsError as exc:
+            status = exc.status_code
+            if _refused(request, exc):
+                return intervention_page(request, intervention, status=status)
+            if "intervention" in exc.fields:
+                # A cancelled intervention's page has no meeting form to show it on.
+                messages.error(request, " ".join(exc.fields["intervention"]))
+            apply_domain_error(form, exc)
+        else:
+            messages.success(
+                request, f"Meeting of {meeting.held_on:%A} {meeting.held_on.day} {meeting.held_on:%B} recorded."
+            )
+            return _done(request, intervention)
+    return intervention_page(request, intervention, status=status, meeting=form, open_form="meeting")

@@ -1,0 +1,18 @@
+"""What the intervention pages share: permissions, the words for each kind, and the school's
+interventions."""
+
+from ..models import Intervention
+
+MANAGE = "academics.manage_attendance"
+VIEW = "academics.view_attendance"
+Kind, State = Intervention.Kind, Intervention.State
+SCAN_WORDS = {
+    Kind.LETTER_1: "letter 1",
+    Kind.LETTER_2: "letter 2",
+    Kind.LETTER_3: "letter 3",
+    Kind.SARB_REFERRAL: "SARB referral",
+}
+
+
+def school_interventions(school):
+    return Intervention.objects.for_school(school).select_related("student", "sent_by")
