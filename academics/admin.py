@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from classpoint.admin_base import ReadOnlyAdmin
 
-from .models import ScheduleSlot, SlotSeat
+from .models import ScheduleSlot, SisConnection, SlotSeat, SyncRun
 
 
 @admin.register(ScheduleSlot)
@@ -33,3 +33,23 @@ class SlotSeatAdmin(ReadOnlyAdmin):
     list_filter = ("school",)
     search_fields = ("application__reference", "student__admission_number")
     list_select_related = ("school", "slot", "application", "student")
+
+
+@admin.register(SisConnection)
+class SisConnectionAdmin(admin.ModelAdmin):
+    """Where platform operators connect a school to its SIS. Credentials are never typed here: the
+    connection names a secret (classpoint/{env}/sis/<key>) that the secrets backend resolves."""
+
+    list_display = ("school", "adapter", "base_url", "attendance_direction", "enabled", "last_run")
+    list_filter = ("adapter", "enabled", "attendance_direction")
+    search_fields = ("school__slug", "school__name", "school_code")
+    list_select_related = ("school", "last_run")
+    readonly_fields = ("last_run", "certificate_expires_at", "token_expires_at", "created_at", "updated_at")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ("school", "adapter", "status", "started_at", "finished_at", "duration_ms", "dry_run")
+    list_filter = ("adapter", "status", "dry_run")
+    search_fields = ("school__slug",)
+    list_select_related = ("school",)

@@ -37,6 +37,7 @@ class AcademicsErrorCode(ErrorCode):
     OUTCOME_REQUIRED = "outcome_required"
     MEETING_INVALID = "meeting_invalid"
     LETTER_INVALID = "letter_invalid"
+    SIS_NOT_CONFIGURED = "sis_not_configured"  # the school has no SIS connection
     REGISTER_NOT_FOUND = "register_not_found"
     MARK_NOT_FOUND = "mark_not_found"
     # Recovery sessions.

@@ -1,9 +1,16 @@
-"""GET /api/health: is this node able to serve? No auth, no secrets, no personal data."""
+"""GET /api/health: is this node able to serve? No auth, no secrets, no personal data.
 
+The kernel's checks are below; each app may add `<app>/health.py` with a CHECKS dict (name -> a
+function returning (status, details)), so the kernel never imports a domain app by name (as
+classpoint.schedules reads `<app>/schedules.py`).
+"""
+
+import importlib
 import time
 import uuid
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -80,10 +87,25 @@ def check_storage():
 CHECKS = {"database": check_database, "cache": check_cache, "task_queue": check_task_queue, "storage": check_storage}
 
 
+def all_checks():
+    found = dict(CHECKS)
+    for config in apps.get_app_configs():
+        if config.name == "classpoint":
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.health")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.health":
+                raise
+            continue
+        found.update(getattr(module, "CHECKS", {}))
+    return found
+
+
 @never_cache
 @require_GET
 def health_view(request):
-    checks = {name: _timed(check) for name, check in CHECKS.items()}
+    checks = {name: _timed(check) for name, check in all_checks().items()}
     statuses = {c["status"] for c in checks.values()}
     if checks["database"]["status"] == "unhealthy" or "unhealthy" in statuses:
         overall = "unhealthy"

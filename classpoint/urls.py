@@ -13,6 +13,7 @@ api_v1 = [
     path("schools/<slug:school_slug>/", include("academics.api_urls")),
     path("schools/<slug:school_slug>/", include("academics.intervention_api_urls")),
     path("schools/<slug:school_slug>/", include("academics.recovery_api_urls")),
+    path("schools/<slug:school_slug>/", include("academics.sis_api_urls")),
     path("schools/<slug:school_slug>/", include("registrar.api_urls")),
     path("schools/<slug:school_slug>/audit-log/", audit_api.AuditLogApi.as_view(), name="api-audit-log"),
     path("platform/schools/", include("schools.platform_api_urls")),

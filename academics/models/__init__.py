@@ -9,6 +9,7 @@ from .attendance import (
 )
 from .interventions import Intervention, InterventionMeeting, LetterTemplate
 from .recovery import RecoveryAssignment, RecoverySession
+from .sis import SisConnection, SisLink, SyncRun
 from .timetable import ScheduleSlot, SlotSeat, Weekday
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "RecoverySession",
     "Register",
     "ScheduleSlot",
+    "SisConnection",
+    "SisLink",
     "SlotSeat",
+    "SyncRun",
     "Weekday",
 ]

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def test_health_is_degraded_without_a_live_worker(client):
     body = client.get("/api/health").json()
     assert body["status"] == "degraded"
-    assert set(body["checks"]) == {"database", "cache", "task_queue", "storage"}
+    assert set(body["checks"]) == {"database", "cache", "task_queue", "storage", "sis"}
     assert body["checks"]["task_queue"]["active_workers"] == 0
     assert all("latency_ms" in c for c in body["checks"].values())
 
