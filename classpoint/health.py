@@ -5,12 +5,10 @@ function returning (status, details)), so the kernel never imports a domain app 
 classpoint.schedules reads `<app>/schedules.py`).
 """
 
-import importlib
 import time
 import uuid
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -20,6 +18,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .discovery import app_modules
 
 # Outbox lag beyond these makes the queue degraded / unhealthy.
 OUTBOX_LAG_DEGRADED_SECONDS = 120
@@ -89,15 +89,7 @@ CHECKS = {"database": check_database, "cache": check_cache, "task_queue": check_
 
 def all_checks():
     found = dict(CHECKS)
-    for config in apps.get_app_configs():
-        if config.name == "classpoint":
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.health")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.health":
-                raise
-            continue
+    for module in app_modules("health"):
         found.update(getattr(module, "CHECKS", {}))
     return found
 

@@ -4,9 +4,7 @@ The kernel's own jobs are listed here; each app may add `<app>/schedules.py` wit
 of (name, dotted function, minutes), so the kernel never imports a domain app by name.
 """
 
-import importlib
-
-from django.apps import apps
+from .discovery import app_modules
 
 SCHEDULES = [
     # (name, func, minutes)
@@ -17,15 +15,7 @@ SCHEDULES = [
 
 def all_schedules():
     found = list(SCHEDULES)
-    for config in apps.get_app_configs():
-        if config.name == "classpoint":
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.schedules")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.schedules":
-                raise
-            continue
+    for module in app_modules("schedules"):
         found += list(module.SCHEDULES)
     return found
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from academics.interventions.scan import interventions_scan
 from classpoint.scoping import for_school, unscoped
-from schools.models import School
+from schools.commands import active_schools
 
 
 class Command(BaseCommand):
@@ -23,12 +23,7 @@ class Command(BaseCommand):
             day = datetime.date.fromisoformat(date) if date else None
         except ValueError as exc:
             raise CommandError(f"--date must look like 2026-11-23 (got {date!r}).") from exc
-        schools = School.objects.filter(status=School.Status.ACTIVE)
-        if school:
-            schools = schools.filter(slug=school)
-            if not schools.exists():
-                raise CommandError(f"No active school with slug {school!r}.")
-        for s in schools.order_by("slug"):
+        for s in active_schools(school):
             with for_school(s):
                 result = interventions_scan(school=s, date=day)
             made = ", ".join(f"{n} {kind}" for kind, n in sorted(result["created"].items())) or "nothing new"

@@ -1,5 +1,3 @@
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
 
@@ -7,14 +5,7 @@ from classpoint.money import format_money
 from classpoint.scoping import unscoped
 from registrar.kpi import kpi_aggregate, kpi_backfill
 from registrar.models import RegistrationKpiDaily, RevenueDaily
-from schools.models import School
-
-
-def _date(value, option):
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"{option} must look like 2026-11-23 (got {value!r}).") from exc
+from schools.commands import Days, active_schools, add_day_arguments
 
 
 class Command(BaseCommand):
@@ -24,34 +15,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="one day, YYYY-MM-DD")
-        parser.add_argument("--from", dest="start", help="first day of a range to backfill, YYYY-MM-DD")
-        parser.add_argument("--to", dest="end", help="last day of the range (default: each school's yesterday)")
-        parser.add_argument("--school", help="one school's slug (default: every active school)")
+        add_day_arguments(parser)
 
     @unscoped(reason="an operator's aggregation, one school or all of them")
     def handle(self, *args, date=None, start=None, end=None, school=None, **options):
-        if date and (start or end):
-            raise CommandError("Give either --date or --from/--to, not both.")
-        if end and not start:
-            raise CommandError("--to needs --from.")
-        day = _date(date, "--date") if date else None
-        start = _date(start, "--from") if start else None
-        end = _date(end, "--to") if end else None
-        if start and end and start > end:
-            raise CommandError(f"--from {start} is after --to {end}.")
-        schools = School.objects.filter(status=School.Status.ACTIVE)
-        if school:
-            schools = schools.filter(slug=school)
-            if not schools.exists():
-                raise CommandError(f"No active school with slug {school!r}.")
-        for s in schools.order_by("slug"):
-            yesterday = s.local_today() - datetime.timedelta(days=1)
+        days = Days.from_options(date=date, start=start, end=end)
+        for s in active_schools(school):
+            first, last, is_range = days.for_school(s)
             try:
-                if start:
-                    self._range(s, start, end or yesterday)
+                if is_range:
+                    self._range(s, first, last)
                 else:
-                    self._day(s, day or yesterday)
+                    self._day(s, first)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
 
