@@ -210,6 +210,15 @@ def _reloaded(request, school, pk):
     return _detail(request, school, _interventions(school).get(pk=pk))
 
 
+def _act(view, request, pk, service, body=None):
+    """`service` on the school's intervention `pk` (another school's is a 404, before the body is read),
+    with the fields of the `body` serializer as its arguments; the answer is the intervention as it is now."""
+    intervention = _found(view.school, pk)
+    arguments = validated(body, request.data) if body else {}
+    service(school=view.school, intervention_id=intervention.pk, actor=request.user, **arguments)
+    return _reloaded(request, view.school, intervention.pk)
+
+
 class InterventionListApi(SchoolApiView):
     read_perm = MANAGE
     # Read by the schema generator only (filter parameters); requests go through `paginated`.
@@ -252,9 +261,7 @@ class InterventionSendApi(SchoolApiView):
         "each guardian (an email with the link, an SMS notice); a SARB referral is marked referred.",
     )
     def post(self, request, school_slug, pk):
-        intervention = _found(self.school, pk)
-        intervention_send(school=self.school, intervention_id=intervention.pk, actor=request.user)
-        return _reloaded(request, self.school, intervention.pk)
+        return _act(self, request, pk, intervention_send)
 
 
 class InterventionAcknowledgeApi(SchoolApiView):
@@ -267,12 +274,7 @@ class InterventionAcknowledgeApi(SchoolApiView):
         description="The family acknowledged a sent letter or referral.",
     )
     def post(self, request, school_slug, pk):
-        intervention = _found(self.school, pk)
-        data = validated(InterventionAcknowledgeInput, request.data)
-        intervention_acknowledge(
-            school=self.school, intervention_id=intervention.pk, actor=request.user, note=data["note"]
-        )
-        return _reloaded(request, self.school, intervention.pk)
+        return _act(self, request, pk, intervention_acknowledge, InterventionAcknowledgeInput)
 
 
 class InterventionCloseApi(SchoolApiView):
@@ -289,12 +291,7 @@ class InterventionCloseApi(SchoolApiView):
         description="Close a draft, a sent or an acknowledged intervention with its outcome.",
     )
     def post(self, request, school_slug, pk):
-        intervention = _found(self.school, pk)
-        data = validated(InterventionCloseInput, request.data)
-        intervention_close(
-            school=self.school, intervention_id=intervention.pk, actor=request.user, outcome=data["outcome"]
-        )
-        return _reloaded(request, self.school, intervention.pk)
+        return _act(self, request, pk, intervention_close, InterventionCloseInput)
 
 
 class InterventionMeetingApi(SchoolApiView):

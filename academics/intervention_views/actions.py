@@ -54,72 +54,15 @@ def intervention_send_view(request, intervention_id):
     return _done(request, sent)
 
 
-@require_POST
-@school_view(perm=MANAGE)
-def intervention_acknowledge_view(request, intervention_id):
-    intervention = find_intervention(request, intervention_id)
-    form = AcknowledgeForm(request.POST)
+def _act(request, intervention, name, form, service, said):
+    """Run `service` with the posted `form`, whose fields are the service's arguments; once it is done,
+    `said` of what it returns is the message and the officer is back on the intervention. A refused
+    action shows the page again with the form open on its errors (400, or the error's status)."""
     status = 400
     if form.is_valid():
         try:
-            intervention_acknowledge(
-                school=request.school,
-                intervention_id=intervention.pk,
-                actor=request.user,
-                note=form.cleaned_data["note"],
-            )
-        except AcademicsError as exc:
-            status = exc.status_code
-            if _refused(request, exc):
-                return intervention_page(request, intervention, status=status)
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, f"Acknowledged by {intervention.student.full_name}’s family.")
-            return _done(request, intervention)
-    return intervention_page(request, intervention, status=status, acknowledge=form, open_form="acknowledge")
-
-
-@require_POST
-@school_view(perm=MANAGE)
-def intervention_close_view(request, intervention_id):
-    intervention = find_intervention(request, intervention_id)
-    form = CloseForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            intervention_close(
-                school=request.school,
-                intervention_id=intervention.pk,
-                actor=request.user,
-                outcome=form.cleaned_data["outcome"],
-            )
-        except AcademicsError as exc:
-            status = exc.status_code
-            if _refused(request, exc):
-                return intervention_page(request, intervention, status=status)
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, f"{intervention.get_kind_display()} for {intervention.student.full_name} closed.")
-            return _done(request, intervention)
-    return intervention_page(request, intervention, status=status, close=form, open_form="close")
-
-
-@require_POST
-@school_view(perm=MANAGE)
-def intervention_meeting_add_view(request, intervention_id):
-    intervention = find_intervention(request, intervention_id)
-    form = MeetingForm(request.POST)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            meeting = meeting_add(
-                school=request.school,
-                intervention_id=intervention.pk,
-                actor=request.user,
-                held_on=data["held_on"],
-                attendees=data["attendees"],
-                notes=data["notes"],
+            done = service(
+                school=request.school, intervention_id=intervention.pk, actor=request.user, **form.cleaned_data
             )
         except AcademicsError as exc:
             status = exc.status_code
@@ -130,8 +73,45 @@ def intervention_meeting_add_view(request, intervention_id):
                 messages.error(request, " ".join(exc.fields["intervention"]))
             apply_domain_error(form, exc)
         else:
-            messages.success(
-                request, f"Meeting of {meeting.held_on:%A} {meeting.held_on.day} {meeting.held_on:%B} recorded."
-            )
+            messages.success(request, said(done))
             return _done(request, intervention)
-    return intervention_page(request, intervention, status=status, meeting=form, open_form="meeting")
+    return intervention_page(request, intervention, status=status, open_form=name, **{name: form})
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_acknowledge_view(request, intervention_id):
+    return _act(
+        request,
+        find_intervention(request, intervention_id),
+        "acknowledge",
+        AcknowledgeForm(request.POST),
+        intervention_acknowledge,
+        lambda acknowledged: f"Acknowledged by {acknowledged.student.full_name}’s family.",
+    )
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_close_view(request, intervention_id):
+    return _act(
+        request,
+        find_intervention(request, intervention_id),
+        "close",
+        CloseForm(request.POST),
+        intervention_close,
+        lambda closed: f"{closed.get_kind_display()} for {closed.student.full_name} closed.",
+    )
+
+
+@require_POST
+@school_view(perm=MANAGE)
+def intervention_meeting_add_view(request, intervention_id):
+    return _act(
+        request,
+        find_intervention(request, intervention_id),
+        "meeting",
+        MeetingForm(request.POST),
+        meeting_add,
+        lambda meeting: f"Meeting of {meeting.held_on:%A} {meeting.held_on.day} {meeting.held_on:%B} recorded.",
+    )

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from academics import handlers
-from academics.attendance import alerts, codes, registers
+from academics.attendance import alerts, registers
 from academics.models import AttendanceMark
 from academics.tests import factories as af
 from classpoint.models import OutboxEvent
@@ -16,7 +16,7 @@ from classpoint.outbox import emit, worker
 from classpoint.outbox.registry import handlers_for
 from messaging import pipeline
 from messaging.models import Message, MessageWithdrawal
-from schools.models import Enrollment, SchoolProfile
+from schools.models import SchoolProfile
 from schools.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -24,34 +24,10 @@ WITHDRAWN = "withdrawn: marked present after all"
 
 
 @pytest.fixture
-def term(school):
-    # A term around today whatever day the suite runs, open every day of the week.
-    today = school.local_today()
-    current = school.current_term()
-    current.start_date, current.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
-    current.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return current
-
-
-@pytest.fixture
-def group(school):
-    return school.class_groups.order_by("id").first()
-
-
-@pytest.fixture
-def pupils(school, term, group):
-    first = Enrollment.objects.get(school=school, class_group=group).student
-    more = [
-        f.StudentFactory(school=school, first_name="Ada", last_name=name) for name in ("Adeyemi", "Bello", "Chukwu")
-    ]
-    for pupil in more:
-        f.enroll(pupil, term, group)
-        f.link(pupil, f.GuardianFactory(school=school))
+def pupils(school, attendance_term, group):
+    pupils = af.enrol_pupils(school, attendance_term, group, guardians=True, first_name="Ada")
     school.guardians.update(consent_sms=True)
-    return [first, *more]
+    return pupils
 
 
 @pytest.fixture
@@ -80,12 +56,6 @@ def run(django_capture_on_commit_callbacks):
     return drain
 
 
-def submit(school, group, marks, actor, **kw):
-    return registers.register_submit(
-        school=school, class_group=group, date=school.local_today(), marks=marks, actor=actor, **kw
-    )
-
-
 def correct(school, pupil, code, actor):
     mark = AttendanceMark.objects.get(school=school, student=pupil, date=school.local_today())
     return registers.mark_correct(school=school, mark=mark, code=code, actor=actor, reason="Came in with a note")
@@ -111,7 +81,7 @@ def test_two_absent_and_one_late_alert_each_guardian_once(school, group, pupils,
     f.link(a, second, primary=False)
     SchoolProfile.objects.filter(school=school).update(phone="+2348030000001")
     # when the teacher takes the register: two absent, one 40 minutes late (over the 15-minute threshold)
-    submit(
+    af.submit(
         school,
         group,
         [
@@ -153,12 +123,12 @@ def test_two_absent_and_one_late_alert_each_guardian_once(school, group, pupils,
 
 def test_editing_the_register_again_sends_nothing_twice(school, group, pupils, teacher, clock, run):
     a, b = pupils[1], pupils[2]
-    submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
     run()
     before = alerts_sent(school).count()
     # when the register is edited twice more: a note, then one pupil turns out to be late instead
-    submit(school, group, [{"student_id": a.pk, "code": "A", "note": "no word from home"}], teacher)
-    submit(school, group, [{"student_id": b.pk, "code": "L", "minutes_late": 50}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A", "note": "no word from home"}], teacher)
+    af.submit(school, group, [{"student_id": b.pk, "code": "L", "minutes_late": 50}], teacher)
     run()
     # then no guardian hears twice
     assert before == 2 and alerts_sent(school).count() == before
@@ -170,7 +140,7 @@ def test_a_correction_before_the_alert_is_sent_suppresses_it(school, group, pupi
     a, b = pupils[1], pupils[2]
     # given alerts asked for during quiet hours, so held for the morning
     clock(22)
-    submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
     run()
     assert set(alerts_sent(school).values_list("status", flat=True)) == {"deferred"}
     # when the officer corrects one of them to present
@@ -189,12 +159,12 @@ def test_a_correction_before_the_alert_is_sent_suppresses_it(school, group, pupi
 
 def test_a_correction_after_the_alert_was_sent_follows_up_once(school, group, pupils, teacher, clock, run):
     a, b = pupils[1], pupils[2]
-    submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
     run()
     # when the pupil is corrected to present after their guardian had the alert, and the mark is edited again
     correct(school, a, "P", teacher)
     run()
-    submit(school, group, [{"student_id": a.pk, "code": "P", "note": "was in the library"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "P", "note": "was in the library"}], teacher)
     run()
     # then the guardian gets one follow-up; the other pupil's family hears nothing more
     follow_up = alerts_sent(school, "ABSENCE_WITHDRAWN").get()
@@ -210,7 +180,7 @@ def test_a_correction_after_the_alert_was_sent_follows_up_once(school, group, pu
 
 def test_a_withdrawal_handled_before_the_request_means_nothing_is_ever_sent(school, group, pupils, teacher, clock, run):
     a = pupils[1]
-    submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher)
     # given the alert was asked for, but messaging's first try failed and the retry waits
     recorded = OutboxEvent.objects.get(event_type="attendance.absence.recorded")
     handlers.alert_guardians(recorded)
@@ -232,7 +202,7 @@ def test_a_withdrawal_handled_before_the_request_means_nothing_is_ever_sent(scho
 
 def test_a_correction_before_the_event_is_handled_asks_for_nothing(school, group, pupils, teacher, clock, run):
     a = pupils[1]
-    submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher)
     correct(school, a, "E-ILL", teacher)
     run()
     assert not OutboxEvent.objects.filter(event_type="messaging.requested").exists()
@@ -245,7 +215,7 @@ def test_consent_applies_as_for_every_message(school, group, pupils, teacher, cl
     emailed.consent_sms, emailed.consent_email = False, True
     emailed.save()
     school.guardians.filter(student_links__student=b).update(consent_sms=False)
-    submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}, {"student_id": b.pk, "code": "A"}], teacher)
     run()
     # a guardian without SMS consent who agreed to email gets the alert by email
     by_email = alerts_sent(school).get(student=a)
@@ -259,10 +229,12 @@ def test_consent_applies_as_for_every_message(school, group, pupils, teacher, cl
     assert refused.status == "suppressed" and "no consent for SMS" in refused.status_reason
 
 
-def test_a_lesson_register_names_the_lesson(school, group, pupils, teacher, term, clock, run):
+def test_a_lesson_register_names_the_lesson(school, group, pupils, teacher, attendance_term, clock, run):
     a = pupils[1]
-    lesson = af.slot(school, class_group=group, term=term, weekday=school.local_today().isoweekday(), start="09:00")
-    submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher, slot=lesson)
+    lesson = af.slot(
+        school, class_group=group, term=attendance_term, weekday=school.local_today().isoweekday(), start="09:00"
+    )
+    af.submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher, slot=lesson)
     run()
     context = OutboxEvent.objects.get(event_type="messaging.requested").payload["context"]
     assert (context["absence"], context["lesson"]) == ("was absent from Mathematics today", "Mathematics, 09:00")

@@ -21,46 +21,14 @@ DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
-def term(school):
-    # A term around today whatever day the suite runs, open every day of the week.
-    today = school.local_today()
-    current = school.current_term()
-    current.start_date, current.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
-    current.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return current
-
-
-@pytest.fixture
-def group(school):
-    return school.class_groups.order_by("id").first()
-
-
-@pytest.fixture
-def pupils(school, term, group):
-    first = Enrollment.objects.get(school=school, class_group=group).student
-    more = [f.StudentFactory(school=school, last_name=name) for name in ("Adeyemi", "Bello", "Chukwu")]
-    for pupil in more:
-        f.enroll(pupil, term, group)
-    return sorted([first, *more], key=lambda p: (p.last_name, p.first_name, p.admission_number))
+def pupils(pupils):
+    # In the register's order.
+    return sorted(pupils, key=lambda p: (p.last_name, p.first_name, p.admission_number))
 
 
 @pytest.fixture
 def teacher_api(api, teacher):
     api.force_authenticate(teacher)
-    return api
-
-
-@pytest.fixture
-def officer(school):
-    return f.member(school, "attendance_officer")
-
-
-@pytest.fixture
-def officer_api(api, officer):
-    api.force_authenticate(officer)
     return api
 
 
@@ -107,7 +75,9 @@ def test_submitting_a_taken_register_again_edits_it_with_200(school, group, pupi
     assert Register.objects.count() == 1
 
 
-def test_a_teacher_may_take_any_class_register_and_a_lesson_register(school, group, pupils, teacher_api, term):
+def test_a_teacher_may_take_any_class_register_and_a_lesson_register(
+    school, group, pupils, teacher_api, attendance_term
+):
     # given a lesson of this class today taught by someone else (a cover lesson)
     lesson = slot(school, class_group=group, weekday=school.local_today().isoweekday(), teacher=staff(school))
     response = teacher_api.post(f"{G}/registers/", take(school, group, slot=lesson.pk), format="json")
@@ -115,10 +85,10 @@ def test_a_teacher_may_take_any_class_register_and_a_lesson_register(school, gro
     assert response.json()["slot"] == {"id": lesson.pk, "subject": "Mathematics", "start": "09:00", "end": "10:00"}
 
 
-def test_list_filters_and_keeps_a_stable_order(school, group, pupils, teacher_api, term):
+def test_list_filters_and_keeps_a_stable_order(school, group, pupils, teacher_api, attendance_term):
     today = school.local_today()
     other = f.ClassGroupFactory(school=school, name="AAA first by name")
-    f.enroll(f.StudentFactory(school=school), term, other)
+    f.enroll(f.StudentFactory(school=school), attendance_term, other)
     lesson = slot(school, class_group=group, weekday=today.isoweekday())
     yesterday = teacher_api.post(f"{G}/registers/", take(school, group, date=today - DAY), format="json").json()
     daily = teacher_api.post(f"{G}/registers/", take(school, group), format="json").json()
@@ -147,7 +117,7 @@ def test_list_filters_and_keeps_a_stable_order(school, group, pupils, teacher_ap
     assert bad.status_code == 400 and "date" in bad.json()["error"]["fields"]
 
 
-def test_the_list_costs_the_same_queries_for_one_register_or_many(school, group, pupils, teacher_api, term):
+def test_the_list_costs_the_same_queries_for_one_register_or_many(school, group, pupils, teacher_api, attendance_term):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -163,10 +133,10 @@ def test_the_list_costs_the_same_queries_for_one_register_or_many(school, group,
     assert cost() == one
 
 
-def test_detail_and_marks_list_a_registers_marks_only(school, group, pupils, teacher_api, term):
+def test_detail_and_marks_list_a_registers_marks_only(school, group, pupils, teacher_api, attendance_term):
     register = teacher_api.post(f"{G}/registers/", take(school, group), format="json").json()
     # A pupil who joined after the register was taken is on the class, not on the taken register.
-    f.enroll(f.StudentFactory(school=school, last_name="Aaron"), term, group)
+    f.enroll(f.StudentFactory(school=school, last_name="Aaron"), attendance_term, group)
 
     detail = teacher_api.get(f"{G}/registers/{register['id']}/")
     assert detail.status_code == 200 and detail.json() == register
@@ -229,10 +199,10 @@ def test_a_malformed_row_is_named_by_its_pupil_too(school, group, pupils, teache
     assert not Register.objects.exists()
 
 
-def test_days_without_a_register_are_refused_with_the_field(school, group, pupils, teacher_api, term):
+def test_days_without_a_register_are_refused_with_the_field(school, group, pupils, teacher_api, attendance_term):
     cases = [
         (school.local_today() + DAY, "register_in_future"),
-        (term.start_date - DAY, "no_term"),
+        (attendance_term.start_date - DAY, "no_term"),
     ]
     for date, code in cases:
         response = teacher_api.post(f"{G}/registers/", take(school, group, date=date), format="json")
@@ -244,14 +214,14 @@ def test_days_without_a_register_are_refused_with_the_field(school, group, pupil
     assert not Register.objects.exists()
 
 
-def test_a_pupil_already_marked_in_another_class_today_is_409(school, group, pupils, teacher_api, term):
+def test_a_pupil_already_marked_in_another_class_today_is_409(school, group, pupils, teacher_api, attendance_term):
     # given a pupil moving classes today: still on the old class's register, already on the new one's
     mover = pupils[0]
-    old = Enrollment.objects.get(student=mover, term=term)
+    old = Enrollment.objects.get(student=mover, term=attendance_term)
     old.status, old.ended_on = Enrollment.Status.ENDED, school.local_today() + DAY
     old.save()
     new_group = f.ClassGroupFactory(school=school, name="JSS 1B")
-    f.enroll(mover, term, new_group)
+    f.enroll(mover, attendance_term, new_group)
     assert teacher_api.post(f"{G}/registers/", take(school, new_group), format="json").status_code == 201
 
     response = teacher_api.post(f"{G}/registers/", take(school, group), format="json")

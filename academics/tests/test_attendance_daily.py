@@ -13,24 +13,19 @@ from schools.tests import factories as f
 
 
 @pytest.fixture
-def setup(school):
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
-    term.save()
+def setup(school, attendance_term, group):
+    today, big = school.local_today(), group
     policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
     policy.min_group_size = 3
     policy.save()
-    big = school.class_groups.order_by("id").first()
     pupils = [e.student for e in school.enrollments.filter(class_group=big)]
     for _ in range(5):
         pupil = f.StudentFactory(school=school)
-        f.enroll(pupil, term, big)
+        f.enroll(pupil, attendance_term, big)
         pupils.append(pupil)
     small = f.ClassGroupFactory(school=school, name="French set", level="JSS 2")
     lone = f.StudentFactory(school=school)
-    f.enroll(lone, term, small)
+    f.enroll(lone, attendance_term, small)
     return today, big, small, pupils, lone
 
 

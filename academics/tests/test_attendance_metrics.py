@@ -10,32 +10,25 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY, generate_latest
 
-from academics.attendance import codes, registers
+from academics.attendance import registers
 from academics.attendance.completeness import missing_by_school
 from academics.interventions import scan, services
 from academics.models import Intervention
 from schools.tests import factories as f
 
+from .factories import open_every_day
+
 DAY = datetime.timedelta(days=1)
 
 
-def open_every_day(school):
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - 40 * DAY, today + 60 * DAY
-    term.save()
-    session = term.session
-    session.start_date, session.end_date = term.start_date, today + 200 * DAY
-    session.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return today, school.class_groups.order_by("id").first()
+def open_all_year(school):
+    open_every_day(school, year=(40, 200))
+    return school.local_today(), school.class_groups.order_by("id").first()
 
 
 def test_missing_registers_across_schools_in_a_fixed_number_of_queries(school, other_school):
-    today, group = open_every_day(school)
-    open_every_day(other_school)
+    today, group = open_all_year(school)
+    open_all_year(other_school)
     second = f.ClassGroupFactory(school=school, name="JSS 1B")
     f.enroll(f.StudentFactory(school=school), school.current_term(), second)
     registers.register_submit(school=school, class_group=group, date=today, marks=[], actor=None)
@@ -44,7 +37,7 @@ def test_missing_registers_across_schools_in_a_fixed_number_of_queries(school, o
     assert counts[school.pk] == (1, 2) and counts[other_school.pk] == (1, 1)
     for n in range(5):
         extra = f.provision(f"extra{n}")
-        open_every_day(extra) if extra.current_term() else None
+        open_all_year(extra) if extra.current_term() else None
     with CaptureQueriesContext(connection) as many:
         missing_by_school()
     assert len(many) == len(one)
@@ -52,7 +45,7 @@ def test_missing_registers_across_schools_in_a_fixed_number_of_queries(school, o
 
 
 def test_yesterdays_rate_and_interventions_on_metrics(school, alice):
-    today, group = open_every_day(school)
+    today, group = open_all_year(school)
     pupil = school.enrollments.get(class_group=group).student
     for back in (3, 2, 1):
         registers.register_submit(

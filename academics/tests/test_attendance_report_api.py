@@ -22,24 +22,19 @@ DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
-def world(school):
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - 40 * DAY, today + 60 * DAY
-    term.save()
+def world(school, attendance_term, group):
+    today, big = school.local_today(), group
     policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
     policy.min_group_size = 3
     policy.save()
-    big = school.class_groups.order_by("id").first()
     pupils = [e.student for e in school.enrollments.filter(class_group=big)]
     for name in ("Adeyemi", "Bello", "Chukwu", "Danjuma"):
         pupil = f.StudentFactory(school=school, last_name=name, first_name=f"Kid{name}")
-        f.enroll(pupil, term, big)
+        f.enroll(pupil, attendance_term, big)
         pupils.append(pupil)
     small = f.ClassGroupFactory(school=school, name="French set", level="JSS 2")
     lone = f.StudentFactory(school=school, first_name="Only", last_name="Child")
-    f.enroll(lone, term, small)
+    f.enroll(lone, attendance_term, small)
     for back in (3, 2, 1):
         date = today - back * DAY
         registers.register_submit(

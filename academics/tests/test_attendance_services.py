@@ -11,39 +11,12 @@ from classpoint.models import AuditLog, OutboxEvent
 from schools.models import Enrollment, Term
 from schools.tests import factories as f
 
-
-@pytest.fixture
-def term(school):
-    # A term around today whatever day the suite runs (the shared fixture's term has fixed dates).
-    today = school.local_today()
-    current = school.current_term()
-    current.start_date, current.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
-    current.save()
-    # Open every day of the week, so "today" has registers whatever day the suite runs.
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return current
+from .factories import enrol_pupils, submit
 
 
 @pytest.fixture
-def group(school):
-    return school.class_groups.order_by("id").first()
-
-
-@pytest.fixture
-def pupils(school, term, group):
-    first = Enrollment.objects.get(school=school, class_group=group).student
-    more = [f.StudentFactory(school=school, last_name=name) for name in ("Adeyemi", "Bello", "Chukwu")]
-    for pupil in more:
-        f.enroll(pupil, term, group)
-        f.link(pupil, f.GuardianFactory(school=school))
-    return [first, *more]
-
-
-def submit(school, group, marks, actor=None, **kw):
-    kw.setdefault("date", school.local_today())
-    return registers.register_submit(school=school, class_group=group, marks=marks, actor=actor, **kw)
+def pupils(school, attendance_term, group):
+    return enrol_pupils(school, attendance_term, group, guardians=True)
 
 
 def test_first_submission_marks_everyone_present_unless_marked(school, group, pupils, teacher):
@@ -102,12 +75,12 @@ def test_bad_marks_get_field_errors_and_change_nothing(school, other_school, gro
     assert not Register.objects.exists() and not AttendanceMark.objects.exists()
 
 
-def test_future_days_and_days_outside_a_term_have_no_register(school, group, pupils, term):
+def test_future_days_and_days_outside_a_term_have_no_register(school, group, pupils, attendance_term):
     with pytest.raises(AcademicsError) as caught:
         submit(school, group, [], date=school.local_today() + datetime.timedelta(days=1))
     assert caught.value.code == AcademicsErrorCode.REGISTER_IN_FUTURE
     with pytest.raises(AcademicsError) as caught:
-        submit(school, group, [], date=term.start_date - datetime.timedelta(days=1))
+        submit(school, group, [], date=attendance_term.start_date - datetime.timedelta(days=1))
     assert caught.value.code == AcademicsErrorCode.NO_TERM
     policy = codes.policy_for(school)
     policy.school_days = [day for day in range(1, 8) if day != school.local_today().isoweekday()]
@@ -133,15 +106,15 @@ def test_a_closed_day_changes_only_with_a_reason_and_the_audit_keeps_it(school, 
     assert not OutboxEvent.objects.filter(event_type__startswith="attendance.").exists()
 
 
-def test_a_pupil_who_left_is_on_past_registers_only(school, group, pupils, term, teacher):
+def test_a_pupil_who_left_is_on_past_registers_only(school, group, pupils, attendance_term, teacher):
     leaver = pupils[3]
-    enrollment = Enrollment.objects.get(student=leaver, term=term)
+    enrollment = Enrollment.objects.get(student=leaver, term=attendance_term)
     enrollment.status, enrollment.ended_on = Enrollment.Status.ENDED, school.local_today() - datetime.timedelta(days=7)
     enrollment.save()
     today = school.local_today()
-    assert leaver not in registers.pupils_on(school=school, class_group=group, term=term, date=today)
+    assert leaver not in registers.pupils_on(school=school, class_group=group, term=attendance_term, date=today)
     assert leaver in registers.pupils_on(
-        school=school, class_group=group, term=term, date=today - datetime.timedelta(days=8)
+        school=school, class_group=group, term=attendance_term, date=today - datetime.timedelta(days=8)
     )
     with pytest.raises(AcademicsError):
         submit(school, group, [{"student_id": leaver.pk, "code": "A"}], teacher)
@@ -158,19 +131,19 @@ def test_a_correction_needs_a_reason(school, group, pupils, teacher):
     assert mark.kind == "absent"
 
 
-def test_another_schools_class_has_no_register_here(school, other_school, term):
+def test_another_schools_class_has_no_register_here(school, other_school, attendance_term):
     theirs = other_school.class_groups.first()
     with pytest.raises(AcademicsError) as caught:
         submit(school, theirs, [])
     assert caught.value.code == AcademicsErrorCode.CLASS_GROUP_NOT_FOUND
 
 
-def test_term_dates_come_from_the_term(school, term):
-    assert registers.term_on(school=school, date=school.local_today()) == term
+def test_term_dates_come_from_the_term(school, attendance_term):
+    assert registers.term_on(school=school, date=school.local_today()) == attendance_term
     assert Term.objects.filter(school=school).count() == 1
 
 
-def test_a_day_asks_for_each_class_register_and_knows_which_are_taken(school, group, pupils, teacher, term):
+def test_a_day_asks_for_each_class_register_and_knows_which_are_taken(school, group, pupils, teacher, attendance_term):
     from academics.attendance import selectors
 
     empty = f.ClassGroupFactory(school=school, name="No pupils")  # a class with nobody has no register
@@ -181,7 +154,7 @@ def test_a_day_asks_for_each_class_register_and_knows_which_are_taken(school, gr
     ]
     submit(school, group, [], teacher)
     assert selectors.missing_on(school=school, date=today) == []
-    assert selectors.sittings_on(school=school, date=term.start_date - datetime.timedelta(days=3)) == []
+    assert selectors.sittings_on(school=school, date=attendance_term.start_date - datetime.timedelta(days=3)) == []
     policy = codes.policy_for(school)
     policy.school_days = [day for day in range(1, 8) if day != today.isoweekday()]
     policy.save()

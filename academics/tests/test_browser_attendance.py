@@ -5,12 +5,10 @@ register fits the screen.
 With CLASSPOINT_SHOTS=<folder>, the register page is also saved there at 1366 and 390 px wide, for
 a person to look at."""
 
-import datetime
 import os
 
 import pytest
 
-from academics.attendance import codes
 from academics.models import AttendanceMark
 from classpoint.browser_testing import BROWSER_MARKS, new_page
 from schools.models import StaffProfile, Student
@@ -21,20 +19,13 @@ NAMES = ["Adeyemi", "Bello", "Chukwu", "Danjuma", "Eze"]
 
 
 @pytest.fixture
-def register_day(school, teacher):
+def register_day(school, teacher, attendance_term):
     """Today a school day in the term; the teacher is JSS 1A's form teacher, six pupils in it."""
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
-    term.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
     group = school.class_groups.get(name="GFA JSS 1A")
     group.form_teacher = StaffProfile.objects.create(school=school, first_name="Ada", last_name="Obi", user=teacher)
     group.save()
     for name in NAMES:
-        f.enroll(f.StudentFactory(school=school, first_name="Kid", last_name=name), term, group)
+        f.enroll(f.StudentFactory(school=school, first_name="Kid", last_name=name), attendance_term, group)
     # In the register's order (by surname): the fixture's pupil ("Last…") comes after the five above.
     return group
 

@@ -6,72 +6,16 @@ import datetime
 
 import pytest
 
-from academics.attendance import codes, registers
-from academics.interventions import scan
 from academics.models import Intervention, InterventionMeeting
 from classpoint.models import AuditLog, OutboxEvent
 from schools.tests import factories as f
+
+from .factories import absent, truant
 
 pytestmark = pytest.mark.django_db
 Kind, State = Intervention.Kind, Intervention.State
 API = "/api/v1/schools/greenfield/attendance/interventions/"
 RIVERSIDE = "/api/v1/schools/riverside/attendance/interventions/"
-
-
-@pytest.fixture
-def year(school):
-    # A term and school year around today whatever day the suite runs, open every day of the week.
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - datetime.timedelta(days=60), today + datetime.timedelta(days=60)
-    term.save()
-    session = term.session
-    session.start_date, session.end_date = term.start_date, today + datetime.timedelta(days=200)
-    session.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return session
-
-
-@pytest.fixture
-def group(school):
-    return school.class_groups.order_by("id").first()
-
-
-@pytest.fixture
-def pupil(school, year, group):
-    return school.enrollments.get(class_group=group).student
-
-
-@pytest.fixture
-def officer(school):
-    return f.member(school, "attendance_officer")
-
-
-@pytest.fixture
-def officer_api(api, officer):
-    api.force_authenticate(officer)
-    return api
-
-
-def absent(school, group, pupil, days_ago):
-    date = school.local_today() - datetime.timedelta(days=days_ago)
-    registers.register_submit(
-        school=school,
-        class_group=group,
-        date=date,
-        marks=[{"student_id": pupil.pk, "code": "A"}],
-        actor=None,
-        reason="late entry",
-    )
-    return date
-
-
-def truant(school, group, pupil, days=(5, 4, 3)):
-    dates = [absent(school, group, pupil, back) for back in days]
-    scan.interventions_scan(school=school)
-    return dates, Intervention.objects.get(school=school, student=pupil, kind=Kind.LETTER_1)
 
 
 def letters_requested(school):
@@ -81,7 +25,7 @@ def letters_requested(school):
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def test_the_list_filters_and_keeps_a_stable_order(school, group, pupil, officer, officer_api, year):
+def test_the_list_filters_and_keeps_a_stable_order(school, group, pupil, officer, officer_api, attendance_year):
     # given a drafted letter 1 and another pupil's closed one
     _, first = truant(school, group, pupil)
     other = f.StudentFactory(school=school, first_name="Bisi")
@@ -112,7 +56,9 @@ def test_the_list_filters_and_keeps_a_stable_order(school, group, pupil, officer
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"state", "student"}
 
 
-def test_one_intervention_with_its_days_and_no_pdf_while_a_draft(school, group, pupil, officer, officer_api, year):
+def test_one_intervention_with_its_days_and_no_pdf_while_a_draft(
+    school, group, pupil, officer, officer_api, attendance_year
+):
     dates, draft = truant(school, group, pupil)
 
     body = officer_api.get(f"{API}{draft.pk}/").json()
@@ -128,7 +74,9 @@ def test_one_intervention_with_its_days_and_no_pdf_while_a_draft(school, group, 
 # --- acting ----------------------------------------------------------------------------------------
 
 
-def test_sending_keeps_the_letter_and_links_its_pdf(school, group, pupil, officer, officer_api, year, client):
+def test_sending_keeps_the_letter_and_links_its_pdf(
+    school, group, pupil, officer, officer_api, attendance_year, client
+):
     _, draft = truant(school, group, pupil)
 
     response = officer_api.post(f"{API}{draft.pk}/send/")
@@ -148,7 +96,9 @@ def test_sending_keeps_the_letter_and_links_its_pdf(school, group, pupil, office
     assert letters_requested(school) == 1
 
 
-def test_an_idempotency_key_replays_the_send_and_refuses_another_body(school, group, pupil, officer_api, year):
+def test_an_idempotency_key_replays_the_send_and_refuses_another_body(
+    school, group, pupil, officer_api, attendance_year
+):
     _, draft = truant(school, group, pupil)
 
     first = officer_api.post(f"{API}{draft.pk}/send/", HTTP_IDEMPOTENCY_KEY="send-1")
@@ -165,7 +115,7 @@ def test_an_idempotency_key_replays_the_send_and_refuses_another_body(school, gr
     assert draft.state == State.SENT
 
 
-def test_acknowledge_then_close_with_an_outcome(school, group, pupil, officer, officer_api, year):
+def test_acknowledge_then_close_with_an_outcome(school, group, pupil, officer, officer_api, attendance_year):
     _, draft = truant(school, group, pupil)
     officer_api.post(f"{API}{draft.pk}/send/")
 
@@ -186,7 +136,7 @@ def test_acknowledge_then_close_with_an_outcome(school, group, pupil, officer, o
     assert again.status_code == 409
 
 
-def test_a_meeting_is_added_and_shows_on_the_intervention(school, group, pupil, officer, officer_api, year):
+def test_a_meeting_is_added_and_shows_on_the_intervention(school, group, pupil, officer, officer_api, attendance_year):
     _, draft = truant(school, group, pupil)
     today = school.local_today()
 
@@ -204,7 +154,9 @@ def test_a_meeting_is_added_and_shows_on_the_intervention(school, group, pupil, 
     assert [m["id"] for m in detail["meetings"]] == [meeting["id"]]
 
 
-def test_a_meeting_that_has_not_happened_or_without_attendees_is_refused(school, group, pupil, officer_api, year):
+def test_a_meeting_that_has_not_happened_or_without_attendees_is_refused(
+    school, group, pupil, officer_api, attendance_year
+):
     _, draft = truant(school, group, pupil)
     tomorrow = school.local_today() + datetime.timedelta(days=1)
 
@@ -221,7 +173,7 @@ def test_a_meeting_that_has_not_happened_or_without_attendees_is_refused(school,
     assert not InterventionMeeting.objects.exists()
 
 
-def test_the_scan_drafts_once_and_says_what(school, group, pupil, officer_api, year):
+def test_the_scan_drafts_once_and_says_what(school, group, pupil, officer_api, attendance_year):
     for back in (5, 4, 3):
         absent(school, group, pupil, back)
 
@@ -238,7 +190,9 @@ def test_the_scan_drafts_once_and_says_what(school, group, pupil, officer_api, y
     assert Intervention.objects.filter(school=school).count() == 1
 
 
-def test_the_scan_up_to_an_earlier_day_counts_only_the_days_before_it(school, group, pupil, officer_api, year):
+def test_the_scan_up_to_an_earlier_day_counts_only_the_days_before_it(
+    school, group, pupil, officer_api, attendance_year
+):
     for back in (5, 4, 3):
         absent(school, group, pupil, back)
     earlier = school.local_today() - datetime.timedelta(days=4)
@@ -247,7 +201,7 @@ def test_the_scan_up_to_an_earlier_day_counts_only_the_days_before_it(school, gr
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "tomorrow", None])
-def test_the_scan_refuses_a_day_that_has_not_come_or_is_no_date(school, officer_api, year, day):
+def test_the_scan_refuses_a_day_that_has_not_come_or_is_no_date(school, officer_api, attendance_year, day):
     tomorrow = (school.local_today() + datetime.timedelta(days=1)).isoformat()
     response = officer_api.post(f"{API}scan/", {"date": day or tomorrow}, format="json")
     assert response.status_code == 400 and "date" in response.json()["error"]["fields"]
@@ -257,7 +211,7 @@ def test_the_scan_refuses_a_day_that_has_not_come_or_is_no_date(school, officer_
 
 
 def test_another_schools_intervention_is_a_404_as_if_absent(
-    school, other_school, group, pupil, officer_api, charlie, api, year
+    school, other_school, group, pupil, officer_api, charlie, api, attendance_year
 ):
     _, draft = truant(school, group, pupil)
     api.force_authenticate(charlie)
@@ -272,7 +226,7 @@ def test_another_schools_intervention_is_a_404_as_if_absent(
     assert draft.state == State.DRAFT and letters_requested(school) == 0
 
 
-def test_a_teacher_gets_403(school, group, pupil, teacher, api, year):
+def test_a_teacher_gets_403(school, group, pupil, teacher, api, attendance_year):
     _, draft = truant(school, group, pupil)
     api.force_authenticate(teacher)
     assert api.get(API).status_code == 403

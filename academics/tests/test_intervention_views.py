@@ -7,11 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from academics.attendance import codes, registers
-from academics.interventions import scan, services
+from academics.interventions import services
 from academics.models import Intervention, InterventionMeeting, LetterTemplate
 from classpoint.models import AuditLog, OutboxEvent
 from schools.tests import factories as f
+
+from .factories import absent, truant
 
 pytestmark = pytest.mark.django_db
 Kind, State = Intervention.Kind, Intervention.State
@@ -19,62 +20,15 @@ BASE = "/s/greenfield/attendance/interventions/"
 
 
 @pytest.fixture
-def year(school):
-    # A term and school year around today whatever day the suite runs, open every day of the week.
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - datetime.timedelta(days=60), today + datetime.timedelta(days=60)
-    term.save()
-    session = term.session
-    session.start_date, session.end_date = term.start_date, today + datetime.timedelta(days=200)
-    session.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return session
-
-
-@pytest.fixture
-def group(school):
-    return school.class_groups.order_by("id").first()
-
-
-@pytest.fixture
-def pupil(school, year, group):
-    return school.enrollments.get(class_group=group).student
-
-
-@pytest.fixture
-def officer(school):
-    user = f.member(school, "attendance_officer")
-    user.first_name, user.last_name = "Funmi", "Adebayo"
-    user.save()
-    return user
+def officer(officer):
+    officer.first_name, officer.last_name = "Funmi", "Adebayo"
+    officer.save()
+    return officer
 
 
 @pytest.fixture
 def officer_client(verified_client, officer):
     return verified_client(officer)
-
-
-def absent(school, group, pupil, days_ago, code="A", **extra):
-    date = school.local_today() - datetime.timedelta(days=days_ago)
-    registers.register_submit(
-        school=school,
-        class_group=group,
-        date=date,
-        marks=[{"student_id": pupil.pk, "code": code, **extra}],
-        actor=None,
-        reason="late entry",
-    )
-    return date
-
-
-def truant(school, group, pupil, days=(5, 4, 3)):
-    """The pupil's unexcused days and the letter 1 the scan drafts for them."""
-    dates = [absent(school, group, pupil, back) for back in days]
-    scan.interventions_scan(school=school)
-    return dates, Intervention.objects.get(school=school, student=pupil, kind=Kind.LETTER_1)
 
 
 def html(response):
@@ -85,7 +39,7 @@ def html(response):
 
 
 def test_the_queue_shows_drafts_then_letters_awaiting_then_sarb_cases(
-    school, group, pupil, officer, officer_client, year
+    school, group, pupil, officer, officer_client, attendance_year
 ):
     # given one pupil whose letter 1 is drafted, another whose letter 1 went out, a third referred to SARB
     dates, draft = truant(school, group, pupil)
@@ -98,7 +52,7 @@ def test_the_queue_shows_drafts_then_letters_awaiting_then_sarb_cases(
     sarb = Intervention.objects.create(
         school=school,
         student=third,
-        session=year,
+        session=attendance_year,
         kind=Kind.SARB_REFERRAL,
         state=State.SENT,
         crossed_on=dates[-1],
@@ -122,7 +76,7 @@ def test_the_queue_shows_drafts_then_letters_awaiting_then_sarb_cases(
     assert 'aria-current="page">Interventions</a>' in text
 
 
-def test_the_queue_filters_by_state_and_kind(school, group, pupil, officer, officer_client, year):
+def test_the_queue_filters_by_state_and_kind(school, group, pupil, officer, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
     services.intervention_close(school=school, intervention_id=draft.pk, actor=officer, outcome="Moved away")
 
@@ -134,7 +88,7 @@ def test_the_queue_filters_by_state_and_kind(school, group, pupil, officer, offi
     assert bad.status_code == 200 and "Select a valid choice" in html(bad)
 
 
-def test_the_queue_reads_in_a_constant_number_of_queries(school, group, pupil, officer_client, year):
+def test_the_queue_reads_in_a_constant_number_of_queries(school, group, pupil, officer_client, attendance_year):
     truant(school, group, pupil)
     officer_client.get(BASE)
     with CaptureQueriesContext(connection) as one:
@@ -148,7 +102,7 @@ def test_the_queue_reads_in_a_constant_number_of_queries(school, group, pupil, o
     assert len(four) == len(one)
 
 
-def test_running_the_scan_drafts_and_says_what(school, group, pupil, officer, officer_client, year):
+def test_running_the_scan_drafts_and_says_what(school, group, pupil, officer, officer_client, attendance_year):
     # given three unexcused days not scanned yet
     for back in (5, 4, 3):
         absent(school, group, pupil, back)
@@ -165,14 +119,14 @@ def test_running_the_scan_drafts_and_says_what(school, group, pupil, officer, of
     assert "The scan found no new threshold crossed." in html(again)
 
 
-def test_the_scan_says_so_when_no_school_year_includes_today(school, officer_client, year):
-    year.start_date = school.local_today() + datetime.timedelta(days=1)
-    year.save()
+def test_the_scan_says_so_when_no_school_year_includes_today(school, officer_client, attendance_year):
+    attendance_year.start_date = school.local_today() + datetime.timedelta(days=1)
+    attendance_year.save()
     response = officer_client.post(f"{BASE}scan/", follow=True)
     assert "nothing to scan" in html(response)
 
 
-def test_the_scan_is_a_post(school, officer_client, year):
+def test_the_scan_is_a_post(school, officer_client, attendance_year):
     assert officer_client.get(f"{BASE}scan/").status_code == 405
 
 
@@ -180,7 +134,7 @@ def test_the_scan_is_a_post(school, officer_client, year):
 
 
 def test_a_draft_shows_the_letter_as_it_will_be_sent_and_the_days_counted(
-    school, group, pupil, officer, officer_client, year
+    school, group, pupil, officer, officer_client, attendance_year
 ):
     dates, draft = truant(school, group, pupil)
 
@@ -201,7 +155,7 @@ def test_a_draft_shows_the_letter_as_it_will_be_sent_and_the_days_counted(
     assert AuditLog.objects.filter(school=school, action="student.viewed", target_id=str(pupil.pk)).exists()
 
 
-def test_sending_keeps_the_letter_and_links_its_pdf(school, group, pupil, officer, officer_client, year):
+def test_sending_keeps_the_letter_and_links_its_pdf(school, group, pupil, officer, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
 
     response = officer_client.post(f"{BASE}{draft.pk}/send/", follow=True)
@@ -219,7 +173,9 @@ def test_sending_keeps_the_letter_and_links_its_pdf(school, group, pupil, office
     assert b"".join(officer_client.get(pdf["Location"].split("8000", 1)[-1]).streaming_content)[:5] == b"%PDF-"
 
 
-def test_sending_twice_is_a_409_message_and_sends_nothing_more(school, group, pupil, officer, officer_client, year):
+def test_sending_twice_is_a_409_message_and_sends_nothing_more(
+    school, group, pupil, officer, officer_client, attendance_year
+):
     _, draft = truant(school, group, pupil)
     officer_client.post(f"{BASE}{draft.pk}/send/")
 
@@ -230,12 +186,12 @@ def test_sending_twice_is_a_409_message_and_sends_nothing_more(school, group, pu
     assert OutboxEvent.objects.filter(school=school, payload__template="TRUANCY_LETTER").count() == 1
 
 
-def test_a_draft_has_no_pdf(school, group, pupil, officer_client, year):
+def test_a_draft_has_no_pdf(school, group, pupil, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
     assert officer_client.get(f"{BASE}{draft.pk}/pdf/").status_code == 404
 
 
-def test_acknowledging_with_a_note(school, group, pupil, officer, officer_client, year):
+def test_acknowledging_with_a_note(school, group, pupil, officer, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
     services.intervention_send(school=school, intervention_id=draft.pk, actor=officer)
 
@@ -246,7 +202,7 @@ def test_acknowledging_with_a_note(school, group, pupil, officer, officer_client
     assert "Acknowledged by" in html(response) and "Slip signed by mother" in html(response)
 
 
-def test_acknowledging_a_draft_is_a_409_and_changes_nothing(school, group, pupil, officer_client, year):
+def test_acknowledging_a_draft_is_a_409_and_changes_nothing(school, group, pupil, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
     response = officer_client.post(f"{BASE}{draft.pk}/acknowledge/", {"note": "x"})
     assert response.status_code == 409 and "It cannot be acknowledged now: it is draft." in html(response)
@@ -254,7 +210,7 @@ def test_acknowledging_a_draft_is_a_409_and_changes_nothing(school, group, pupil
     assert draft.state == State.DRAFT and draft.note == ""
 
 
-def test_closing_needs_an_outcome(school, group, pupil, officer_client, year):
+def test_closing_needs_an_outcome(school, group, pupil, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
 
     refused = officer_client.post(f"{BASE}{draft.pk}/close/", {"outcome": "  "})
@@ -269,7 +225,7 @@ def test_closing_needs_an_outcome(school, group, pupil, officer_client, year):
     assert "What to do next" not in html(closed)
 
 
-def test_a_meeting_is_recorded_and_listed(school, group, pupil, officer_client, year):
+def test_a_meeting_is_recorded_and_listed(school, group, pupil, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
     today = school.local_today()
 
@@ -286,7 +242,7 @@ def test_a_meeting_is_recorded_and_listed(school, group, pupil, officer_client, 
 
 
 def test_a_meeting_in_the_future_or_without_attendees_is_refused_beside_its_fields(
-    school, group, pupil, officer_client, year
+    school, group, pupil, officer_client, attendance_year
 ):
     _, draft = truant(school, group, pupil)
     tomorrow = school.local_today() + datetime.timedelta(days=1)
@@ -301,7 +257,7 @@ def test_a_meeting_in_the_future_or_without_attendees_is_refused_beside_its_fiel
     assert bad_date.status_code == 400 and not InterventionMeeting.objects.exists()
 
 
-def test_a_cancelled_intervention_takes_no_meeting(school, group, pupil, officer_client, year):
+def test_a_cancelled_intervention_takes_no_meeting(school, group, pupil, officer_client, attendance_year):
     _, draft = truant(school, group, pupil)
     Intervention.objects.filter(pk=draft.pk).update(state=State.CANCELLED)
     page = officer_client.get(f"{BASE}{draft.pk}/")
@@ -312,12 +268,14 @@ def test_a_cancelled_intervention_takes_no_meeting(school, group, pupil, officer
     assert response.status_code == 400 and "This intervention was cancelled." in html(response)
 
 
-def test_a_sarb_case_opens_its_meeting_form_and_sends_no_letter(school, group, pupil, officer, officer_client, year):
+def test_a_sarb_case_opens_its_meeting_form_and_sends_no_letter(
+    school, group, pupil, officer, officer_client, attendance_year
+):
     dates, _ = truant(school, group, pupil)
     case = Intervention.objects.create(
         school=school,
         student=pupil,
-        session=year,
+        session=attendance_year,
         kind=Kind.SARB_REFERRAL,
         crossed_on=dates[-1],
         counted_days=[d.isoformat() for d in dates],
@@ -336,7 +294,7 @@ def test_a_sarb_case_opens_its_meeting_form_and_sends_no_letter(school, group, p
 # --- the wording -----------------------------------------------------------------------------------
 
 
-def test_the_wording_page_shows_the_default_until_the_school_saves_its_own(school, officer_client, year):
+def test_the_wording_page_shows_the_default_until_the_school_saves_its_own(school, officer_client, attendance_year):
     page = officer_client.get(f"{BASE}letters/")
     text = html(page)
     assert page.status_code == 200
@@ -355,7 +313,7 @@ def test_the_wording_page_shows_the_default_until_the_school_saves_its_own(schoo
     assert html(saved).count("The law’s default</span>") == 2 and "The school’s wording</span>" in html(saved)
 
 
-def test_a_broken_placeholder_is_a_field_error_and_saves_nothing(school, officer_client, year):
+def test_a_broken_placeholder_is_a_field_error_and_saves_nothing(school, officer_client, attendance_year):
     response = officer_client.post(
         f"{BASE}letters/", {"kind": "letter_1", "letter_1-subject": "Hello {student_name", "letter_1-body": ""}
     )
@@ -366,7 +324,7 @@ def test_a_broken_placeholder_is_a_field_error_and_saves_nothing(school, officer
     assert not LetterTemplate.objects.exists()
 
 
-def test_a_letter_kind_that_is_none_of_the_three_is_refused(school, officer_client, year):
+def test_a_letter_kind_that_is_none_of_the_three_is_refused(school, officer_client, attendance_year):
     response = officer_client.post(f"{BASE}letters/", {"kind": "sarb_referral"})
     assert response.status_code == 400 and "Choose letter 1, 2 or 3." in html(response)
     assert not LetterTemplate.objects.exists()
@@ -376,7 +334,7 @@ def test_a_letter_kind_that_is_none_of_the_three_is_refused(school, officer_clie
 
 
 def test_another_schools_intervention_is_a_404(
-    school, other_school, group, pupil, officer, charlie, verified_client, year
+    school, other_school, group, pupil, officer, charlie, verified_client, attendance_year
 ):
     _, draft = truant(school, group, pupil)
     client = verified_client(charlie)
@@ -390,11 +348,11 @@ def test_another_schools_intervention_is_a_404(
     assert client.get(f"{BASE}{draft.pk}/").status_code == 404  # not a member of Greenfield
 
 
-def test_an_id_past_any_id_is_a_404(school, officer_client, year):
+def test_an_id_past_any_id_is_a_404(school, officer_client, attendance_year):
     assert officer_client.get(f"{BASE}99999999999999999999/").status_code == 404
 
 
-def test_a_teacher_may_not_open_the_interventions(school, group, pupil, teacher, verified_client, year):
+def test_a_teacher_may_not_open_the_interventions(school, group, pupil, teacher, verified_client, attendance_year):
     _, draft = truant(school, group, pupil)
     client = verified_client(teacher)
     for url in (BASE, f"{BASE}{draft.pk}/", f"{BASE}letters/", f"{BASE}{draft.pk}/pdf/"):
@@ -405,6 +363,6 @@ def test_a_teacher_may_not_open_the_interventions(school, group, pupil, teacher,
     assert draft.state == State.DRAFT
 
 
-def test_the_officer_tabs_link_the_queue(school, officer_client, year):
+def test_the_officer_tabs_link_the_queue(school, officer_client, attendance_year):
     page = officer_client.get("/s/greenfield/attendance/day/")
     assert f'href="{BASE}"' in html(page)

@@ -14,37 +14,14 @@ from classpoint.models import OutboxEvent
 from classpoint.outbox.worker import drain
 from messaging.models import Message
 
+from .factories import absent
+
 Kind, State = Intervention.Kind, Intervention.State
 
 
 @pytest.fixture
-def setup(school):
-    today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - datetime.timedelta(days=60), today + datetime.timedelta(days=60)
-    term.save()
-    session = term.session
-    session.start_date, session.end_date = term.start_date, today + datetime.timedelta(days=200)
-    session.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    group = school.class_groups.order_by("id").first()
-    pupil = school.enrollments.get(class_group=group).student
-    return today, group, pupil
-
-
-def absent(school, group, pupil, days_ago, code="A", **extra):
-    date = school.local_today() - datetime.timedelta(days=days_ago)
-    registers.register_submit(
-        school=school,
-        class_group=group,
-        date=date,
-        marks=[{"student_id": pupil.pk, "code": code, **extra}],
-        actor=None,
-        reason="late entry",
-    )
-    return date
+def setup(school, attendance_year, group, pupil):
+    return school.local_today(), group, pupil
 
 
 def kinds(school, state=None):

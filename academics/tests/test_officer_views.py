@@ -8,29 +8,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from academics.attendance import codes, registers
+from academics.attendance import codes
 from academics.models import AttendanceMark
 from classpoint.models import AuditLog
-from schools.models import Enrollment
 from schools.tests import factories as f
 
-from .factories import slot, staff
+from .factories import enrol_pupils, open_every_day, slot, staff, submit
 
 pytestmark = pytest.mark.django_db
 BASE = "/s/greenfield/attendance/"
-
-
-@pytest.fixture
-def term(school):
-    # A term around today whatever day the suite runs, open every day of the week.
-    today = school.local_today()
-    current = school.current_term()
-    current.start_date, current.end_date = today - datetime.timedelta(days=40), today + datetime.timedelta(days=60)
-    current.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return current
 
 
 @pytest.fixture
@@ -48,35 +34,20 @@ def group(school, ada):
 
 
 @pytest.fixture
-def pupils(school, term, group):
-    first = Enrollment.objects.get(school=school, class_group=group).student
-    more = [f.StudentFactory(school=school, first_name="Pupil", last_name=name) for name in ("Adeyemi", "Bello")]
-    for pupil in more:
-        f.enroll(pupil, term, group)
-    return [first, *more]
+def pupils(school, attendance_term, group):
+    return enrol_pupils(school, attendance_term, group, names=("Adeyemi", "Bello"), first_name="Pupil")
 
 
 @pytest.fixture
-def second_group(school, term):
+def second_group(school, attendance_term):
     """JSS 2B, whose form teacher Bayo has no email on the staff list but has one to sign in with."""
     user = f.UserFactory(username="bayo@greenfield.test", email="bayo@greenfield.test")
     bayo = staff(school, "Bayo", "Lawal")
     bayo.user, bayo.phone = user, "+2348030000001"
     bayo.save()
     group = f.ClassGroupFactory(school=school, name="JSS 2B", level="JSS 2", form_teacher=bayo)
-    f.enroll(f.StudentFactory(school=school, first_name="Chidi", last_name="Okoro"), term, group)
+    f.enroll(f.StudentFactory(school=school, first_name="Chidi", last_name="Okoro"), attendance_term, group)
     return group
-
-
-@pytest.fixture
-def officer(school):
-    return f.member(school, "attendance_officer")
-
-
-def submit(school, group, marks, actor, date=None, **kw):
-    return registers.register_submit(
-        school=school, class_group=group, date=date or school.local_today(), marks=marks, actor=actor, **kw
-    )
 
 
 def mark_of(student, date):
@@ -150,7 +121,7 @@ def test_another_day_by_the_query_string_and_htmx_gets_the_body_alone(school, of
     assert "<html" in client.get(BASE + "day/", {"date": yesterday.isoformat()}).content.decode()
 
 
-def test_a_bad_date_says_so_and_shows_today(school, officer, verified_client, term):
+def test_a_bad_date_says_so_and_shows_today(school, officer, verified_client, attendance_term):
     html = verified_client(officer).get(BASE + "day/", {"date": "2026-13-45"}).content.decode()
     today = school.local_today()
     assert "Enter a valid date." in html and f"{today:%A} {today.day} {today:%B %Y}" in html
@@ -164,7 +135,9 @@ def test_a_day_the_school_is_closed_asks_for_no_register(school, officer, verifi
     assert "the day has no registers" in html and "daily register" not in html
 
 
-def test_the_day_takes_the_same_queries_however_many_classes(school, officer, verified_client, group, pupils, term):
+def test_the_day_takes_the_same_queries_however_many_classes(
+    school, officer, verified_client, group, pupils, attendance_term
+):
     client = verified_client(officer)
     submit(school, group, [{"student_id": pupils[1].pk, "code": "A"}], officer)
 
@@ -177,7 +150,7 @@ def test_the_day_takes_the_same_queries_however_many_classes(school, officer, ve
     for n in range(4):
         more = f.ClassGroupFactory(school=school, name=f"JSS 3{n}", form_teacher=staff(school, "T", str(n)))
         pupil = f.StudentFactory(school=school)
-        f.enroll(pupil, term, more)
+        f.enroll(pupil, attendance_term, more)
         submit(school, more, [{"student_id": pupil.pk, "code": "A"}], officer)
     assert queries() == few
 
@@ -240,16 +213,11 @@ def test_view_attendance_alone_reads_a_history_but_not_the_day(school, verified_
     assert client.get(BASE + "day/").status_code == 403
 
 
-def test_another_schools_student_and_mark_are_404(school, other_school, alice, verified_client, term):
+def test_another_schools_student_and_mark_are_404(school, other_school, alice, verified_client, attendance_term):
     stranger = other_school.students.get()
     riverside_group = other_school.class_groups.get()
-    riverside_term = other_school.current_term()
+    open_every_day(other_school, days_back=5, days_ahead=0)
     today = other_school.local_today()
-    riverside_term.start_date, riverside_term.end_date = today - datetime.timedelta(days=5), today
-    riverside_term.save()
-    policy = codes.policy_for(other_school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
     submit(other_school, riverside_group, [{"student_id": stranger.pk, "code": "A"}], None)
     mark = mark_of(stranger, today)
     client = verified_client(alice)

@@ -20,7 +20,7 @@ from classpoint.testing import run_concurrently
 from schools.models import Student
 from schools.tests import factories as f
 
-from .factories import staff, t
+from .factories import open_every_day, staff, t
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/schools/greenfield/recovery-sessions/"
@@ -37,18 +37,8 @@ def today(school):
 
 
 @pytest.fixture
-def term(school, today):
-    # A school year and term around today whatever day the suite runs, open every day of the week.
-    current = school.current_term()
-    current.start_date, current.end_date = today - days(60), today + days(60)
-    current.save()
-    year = current.session
-    year.start_date, year.end_date = today - days(100), today + days(200)
-    year.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return current
+def term(school):
+    return open_every_day(school, days_back=60, year=(100, 200))
 
 
 @pytest.fixture

@@ -10,17 +10,14 @@ from classpoint.models import OutboxEvent
 from classpoint.outbox.worker import drain
 from schools.tests import factories as f
 
-from .factories import staff
+from .factories import open_every_day, staff
 
 
 @pytest.fixture
 def world(school):
     today = school.local_today()
-    term = school.current_term()
-    term.start_date, term.end_date = today - datetime.timedelta(days=10), today + datetime.timedelta(days=60)
-    term.save()
+    term = open_every_day(school, days_back=10)
     policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
     policy.reminder_at = datetime.time(10, 0)
     policy.save()
     first = school.class_groups.order_by("id").first()

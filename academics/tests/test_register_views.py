@@ -12,24 +12,11 @@ from classpoint.models import AuditLog
 from schools.models import Enrollment, Membership, Role, StaffProfile
 from schools.tests import factories as f
 
-from .factories import slot
+from .factories import enrol_pupils, slot
 
 pytestmark = pytest.mark.django_db
 BASE = "/s/greenfield/attendance/"
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def term(school):
-    # A term around today whatever day the suite runs, open every day of the week.
-    today = school.local_today()
-    current = school.current_term()
-    current.start_date, current.end_date = today - 40 * DAY, today + 60 * DAY
-    current.save()
-    policy = codes.policy_for(school)
-    policy.school_days = [1, 2, 3, 4, 5, 6, 7]
-    policy.save()
-    return current
 
 
 @pytest.fixture
@@ -47,23 +34,17 @@ def group(school, me):
 
 
 @pytest.fixture
-def pupils(school, term, group):
-    first = Enrollment.objects.get(school=school, class_group=group).student
-    more = [
-        f.StudentFactory(school=school, last_name=name, first_name="Kid") for name in ("Adeyemi", "Bello", "Chukwu")
-    ]
-    for pupil in more:
-        f.enroll(pupil, term, group)
-    return [first, *more]
+def pupils(school, attendance_term, group):
+    return enrol_pupils(school, attendance_term, group, first_name="Kid")
 
 
 @pytest.fixture
-def other_group(school, term):
+def other_group(school, attendance_term):
     """Another class, with its own form teacher and a pupil: a cover register for our teacher."""
     group = f.ClassGroupFactory(school=school, name="GFA JSS 1B")
     group.form_teacher = StaffProfile.objects.create(school=school, first_name="Bayo", last_name="Eze")
     group.save()
-    f.enroll(f.StudentFactory(school=school, last_name="Zubairu"), term, group)
+    f.enroll(f.StudentFactory(school=school, last_name="Zubairu"), attendance_term, group)
     return group
 
 
@@ -112,11 +93,13 @@ def test_an_attendance_officer_sees_every_register_of_the_school(school, verifie
     assert "GFA JSS 1A: daily register" in html and "GFA JSS 1B: daily register" in html
 
 
-def test_a_lesson_register_is_listed_for_the_teacher_who_teaches_it(school, teacher, verified_client, me, group, term):
+def test_a_lesson_register_is_listed_for_the_teacher_who_teaches_it(
+    school, teacher, verified_client, me, group, attendance_term
+):
     policy = codes.policy_for(school)
     policy.mode = policy.Mode.BOTH
     policy.save()
-    lesson = slot(school, class_group=group, teacher=me, term=term, weekday=today(school).isoweekday())
+    lesson = slot(school, class_group=group, teacher=me, term=attendance_term, weekday=today(school).isoweekday())
     html = verified_client(teacher).get(BASE).content.decode()
     assert "GFA JSS 1A: Mathematics, 09:00–10:00" in html and "2</strong> of 2 not taken yet" in html
     page = verified_client(teacher).get(f"{BASE}lessons/{lesson.pk}/{today(school).isoformat()}/")
@@ -124,7 +107,7 @@ def test_a_lesson_register_is_listed_for_the_teacher_who_teaches_it(school, teac
 
 
 def test_a_day_the_school_is_closed_says_so_and_offers_the_last_school_day(
-    school, teacher, verified_client, group, term
+    school, teacher, verified_client, group, attendance_term
 ):
     policy = codes.policy_for(school)
     policy.school_days = [day for day in range(1, 8) if day != today(school).isoweekday()]
@@ -133,7 +116,7 @@ def test_a_day_the_school_is_closed_says_so_and_offers_the_last_school_day(
     assert f"The school does not open on {today(school):%A}s" in html
     assert f"?date={(today(school) - DAY).isoformat()}" in html and "the last school day" in html
     # a day outside the term
-    before = term.start_date - 3 * DAY
+    before = attendance_term.start_date - 3 * DAY
     html = verified_client(teacher).get(BASE, {"date": before.isoformat()}).content.decode()
     assert "is outside the school&#x27;s terms, so it has no registers" in html
     assert "No earlier school day to offer" in html
@@ -149,7 +132,7 @@ def test_another_days_list_comes_as_a_fragment_for_htmx(school, teacher, verifie
 
 
 def test_the_register_lists_the_pupils_of_that_day_everyone_present_by_default(
-    school, teacher, verified_client, group, pupils, other_group, term
+    school, teacher, verified_client, group, pupils, other_group, attendance_term
 ):
     # given a pupil who left the class yesterday
     gone = Enrollment.objects.get(student=pupils[3])
@@ -290,7 +273,9 @@ def test_a_member_without_the_permission_sees_no_registers_panel_at_home(school,
     assert "Today’s registers" not in html and "Attendance</a>" not in html
 
 
-def test_the_register_page_takes_the_same_queries_however_many_pupils(school, teacher, verified_client, group, term):
+def test_the_register_page_takes_the_same_queries_however_many_pupils(
+    school, teacher, verified_client, group, attendance_term
+):
     client = verified_client(teacher)
     url = register_url(group, today(school))
     registers.register_submit(school=school, class_group=group, date=today(school), marks=[], actor=teacher)
@@ -303,7 +288,7 @@ def test_the_register_page_takes_the_same_queries_however_many_pupils(school, te
     few = queries()
     more = [f.StudentFactory(school=school, last_name=f"Pupil{n}") for n in range(15)]
     for pupil in more:
-        f.enroll(pupil, term, group)
+        f.enroll(pupil, attendance_term, group)
     registers.register_submit(
         school=school,
         class_group=group,
