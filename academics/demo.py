@@ -6,8 +6,9 @@ the first arm, French with two seats (the third applicant placed in it is told i
 Robotics. Once only: a term that already has slots is left as it is.
 
 Attendance: the school opens Monday to Saturday, and the JSS 1 daily registers of the last ten school
-days are taken, with a few absences, late arrivals and excuses (one pupil's third unexcused absence
-among them), while today's wait for their teachers. A register already there is left as it is."""
+days are taken, with a few absences, late arrivals and excuses (one pupil absent without excuse on
+three of those days or more: a truancy letter's worth), while today's wait for their teachers. A
+register already there is left as it is."""
 
 import datetime
 import random

@@ -21,6 +21,7 @@ from classpoint.audit import record_access
 from classpoint.files import download_url
 
 from .attendance_api import StudentRef, nullable_object
+from .interventions.letters import letter_filename
 from .interventions.scan import interventions_scan
 from .interventions.services import intervention_acknowledge, intervention_close, intervention_send, meeting_add
 from .models import Intervention, InterventionMeeting
@@ -194,10 +195,7 @@ def _detail(request, school, intervention):
     )
     intervention.pdf_link = None
     if intervention.pdf:
-        number = intervention.student.admission_number or str(intervention.student_id)
-        url, expires_at = download_url(
-            intervention.pdf.name, filename=f"{intervention.kind.replace('_', '-')}-{number}.pdf"
-        )
+        url, expires_at = download_url(intervention.pdf.name, filename=letter_filename(intervention))
         intervention.pdf_link = {"url": url, "expires_at": expires_at}
     return Response(InterventionDetailOutput(intervention).data)
 

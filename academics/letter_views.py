@@ -10,7 +10,7 @@ from classpoint.files import download_url
 from classpoint.scoping import enter_school
 from schools import selectors as schools_selectors
 
-from .interventions.letters import guardian_letter_open
+from .interventions.letters import guardian_letter_open, letter_filename
 from .models import Intervention
 
 
@@ -37,5 +37,5 @@ def guardian_letter(request, slug, token):
         school=school, guardian_id=guardian_id, student_id=letter.student_id
     ):
         raise Http404("This link is not valid")
-    url, _expires_at = download_url(letter.pdf.name, filename=f"{letter.kind.replace('_', '-')}.pdf")
+    url, _expires_at = download_url(letter.pdf.name, filename=letter_filename(letter))
     return redirect(url)

@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.bounds import MAX_ID, DateFormField, parse_id
 from classpoint.forms import apply_domain_error, error_summary
 from classpoint.tenancy import school_view
-from schools.selectors import students_list
+from schools.selectors import attach_classes, students_list
 
 from .attendance.codes import policy_for
 from .errors import AcademicsError, AcademicsErrorCode
@@ -68,7 +68,8 @@ def recovery_list(request):
 
 
 class SessionForm(forms.Form):
-    date = DateFormField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes only ISO dates: the locale's 05/12/2026 would leave it empty.
+    date = DateFormField(label="Day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start_time = forms.TimeField(label="Starts", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     end_time = forms.TimeField(label="Ends", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     location = forms.CharField(label="Where", max_length=MAX_LOCATION, help_text="A room, the library, the hall…")
@@ -122,6 +123,8 @@ def _search(request, session):
     if not q:
         return q, []
     found = list(students_list(school=request.school, q=q, status="active")[:SEARCH_RESULTS])
+    # Namesakes are common (three Bisi Adebayos in the demo school): the class tells them apart.
+    attach_classes(found, school=request.school, term=request.school.current_term())
     seated = {seat.student_id for seat in session.seats}
     return q, [(student, student.pk in seated) for student in found]
 
@@ -132,6 +135,7 @@ def _page(request, session, *, status=200, errors=None, chosen=()):
     q, results = _search(request, session)
     start, end = school_year(school=school, date=session.date)
     ids = [seat.student_id for seat in session.seats]
+    attach_classes([seat.student for seat in session.seats], school=school, term=school.current_term())
     year_totals = credited(school=school, student_ids=ids, start=start, end=end) if ids else {}
     seats = [
         {

@@ -18,7 +18,7 @@ from classpoint.forms import error_summary
 from classpoint.tenancy import school_view
 from schools.selectors import attach_classes
 
-from ..interventions.letters import LETTER_KINDS, letter_render
+from ..interventions.letters import LETTER_KINDS, letter_filename, letter_render
 from ..models import AbsenceCode, AttendanceMark, Intervention, InterventionMeeting
 from .common import MANAGE, VIEW, Kind, State, school_interventions
 
@@ -164,8 +164,5 @@ def intervention_pdf(request, intervention_id):
     intervention = find_intervention(request, intervention_id)
     if not intervention.pdf:
         raise Http404("This intervention has no letter")
-    number = intervention.student.admission_number or str(intervention.student_id)
-    url, _expires_at = download_url(
-        intervention.pdf.name, filename=f"{intervention.kind.replace('_', '-')}-{number}.pdf"
-    )
+    url, _expires_at = download_url(intervention.pdf.name, filename=letter_filename(intervention))
     return redirect(url)

@@ -3,7 +3,6 @@ and the PDF on the school's letterhead with the days counted. The text is render
 is sent and kept on the intervention, so a later edit of the wording never rewrites history."""
 
 import datetime
-from xml.sax.saxutils import escape
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -72,7 +71,8 @@ def letter_pdf(*, intervention, subject, body):
             ("Admission number", student.admission_number or "—"),
             ("Date", _day(intervention.school.local_today())),
         ],
-        notes=[paragraph.replace("\n", "<br/>") for paragraph in _escaped(body).split("\n\n")],
+        # Plain text: the PDF layer escapes it and keeps its line breaks (the numbered points).
+        notes=body.split("\n\n"),
         sections=[
             pdf.Section(
                 heading="School days counted",
@@ -85,8 +85,10 @@ def letter_pdf(*, intervention, subject, body):
     )
 
 
-def _escaped(text):
-    return escape(text)
+def letter_filename(intervention):
+    """ "letter-1-GFA-2026-00529.pdf": admission numbers hold slashes, which would cut a file name."""
+    number = (intervention.student.admission_number or str(intervention.student_id)).replace("/", "-")
+    return f"{intervention.kind.replace('_', '-')}-{number}.pdf"
 
 
 def letter_store(*, intervention, subject, body):

@@ -3,8 +3,10 @@ letter once the one before went out, a SARB referral with letter 3; exactly once
 drafts cancelled by corrections, letters rendered, kept as PDF and sent to the family."""
 
 import datetime
+import io
 
 import pytest
+from pypdf import PdfReader
 
 from academics.attendance import codes, registers
 from academics.errors import AcademicsError, AcademicsErrorCode
@@ -87,7 +89,12 @@ def test_sending_renders_keeps_the_pdf_and_asks_for_the_family_message(school, s
     assert letter.state == State.SENT and letter.sent_by == alice
     assert pupil.first_name in letter.body and "48260" in letter.body
     with letter.pdf.open("rb") as stored:
-        assert stored.read(5) == b"%PDF-"
+        data = stored.read()
+    assert data[:5] == b"%PDF-"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    # The law's numbered points each on their own line; no markup printed as text.
+    assert pupil.first_name in text and "<br" not in text and "&amp;" not in text
+    assert "\n2. A parent or guardian" in text
     request = OutboxEvent.objects.get(
         school=school, event_type="messaging.requested", payload__template="TRUANCY_LETTER"
     )
