@@ -19,7 +19,8 @@ from schools.models import Guardian, SchoolProfile, Student, StudentGuardian
 
 from . import metrics
 from .errors import MessagingError
-from .models import Channel, Message, MessageStatusChange, MessageTemplate, MessageWithdrawal
+from .models import Channel, Message, MessageStatusChange, MessageTemplate
+from .pipeline_withdrawals import lock_against_withdrawals, withdrawn_requests
 
 log = logging.getLogger(__name__)
 S = Message.Status
@@ -153,34 +154,6 @@ def render_for(*, school, guardian, type_, channel, context, templates=None):
     return subject, body, None
 
 
-# --- Withdrawn requests ----------------------------------------------------------------------
-
-# Handling requests (shared) and a withdrawal (exclusive) take this lock per school, so a withdrawal
-# cannot commit between a request batch reading "not withdrawn" and its messages committing: the
-# withdrawal then finds those messages, or the batch finds the withdrawal. The number is this
-# lock's own, apart from the single-key advisory locks elsewhere ("msgw").
-WITHDRAWAL_LOCK = 0x6D736777
-
-
-def lock_against_withdrawals(*, school, exclusive=False):
-    """Hold the school's request/withdrawal lock until the transaction ends (PostgreSQL; SQLite has
-    one writer at a time already)."""
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, %s)", [WITHDRAWAL_LOCK, school.pk])
-
-
-def withdrawn_requests(*, school, events):
-    """{request event's dedupe key: reason} for the events whose request was withdrawn."""
-    keys = {e.dedupe_key for e in events if e.dedupe_key}
-    if not keys:
-        return {}
-    withdrawals = MessageWithdrawal.objects.for_school(school).filter(request_key__in=keys)
-    return dict(withdrawals.values_list("request_key", "reason"))
-
-
 # --- The request handler ---------------------------------------------------------------------
 
 
@@ -258,44 +231,6 @@ def handle_requests(events):
                     withdrawn=withdrawn.get(event.dedupe_key),
                 )
             )
-    created = _save(school=school, planned=planned)
-    enqueue_many([m.pk for m in created if m.status == S.QUEUED])
-    return created
-
-
-def follow_up(*, school, event, template, context, messages):
-    """`template` (with `context`) to each guardian of `messages`, once per guardian and `event`
-    (the follow-up's own request): on the channel their message went by, or another they consented
-    to; consent, quiet hours and rendering as for any request. Returns the messages created."""
-    done = set(
-        Message.objects.for_school(school).filter(request_event_id=event.pk).values_list("guardian_id", flat=True)
-    )
-    quiet_end = quiet_hours_end(school=school)
-    templates = school_templates(school)
-    planned = []
-    for message in messages:
-        guardian = message.guardian
-        if guardian is None or guardian.pk in done:
-            continue
-        done.add(guardian.pk)
-        payload = {
-            "template": template,
-            "context": context,
-            "channel": message.channel,
-            "student_id": message.student_id,
-            "urgent": message.urgent,
-        }
-        planned.append(
-            _plan(
-                school=school,
-                event=event,
-                payload=payload,
-                guardian=guardian,
-                student=message.student,
-                templates=templates,
-                quiet_end=None if message.urgent else quiet_end,
-            )
-        )
     created = _save(school=school, planned=planned)
     enqueue_many([m.pk for m in created if m.status == S.QUEUED])
     return created

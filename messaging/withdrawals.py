@@ -16,6 +16,7 @@ from classpoint.models import OutboxEvent
 
 from . import metrics, pipeline
 from .models import Message, MessageWithdrawal
+from .pipeline_withdrawals import lock_against_withdrawals
 from .status import advance
 
 S = Message.Status
@@ -36,7 +37,7 @@ def withdraw(*, school, event):
     request_key = payload.get("request_key")
     if not request_key or not isinstance(request_key, str):
         return []
-    pipeline.lock_against_withdrawals(school=school, exclusive=True)
+    lock_against_withdrawals(school=school, exclusive=True)
     withdrawal, _ = MessageWithdrawal.objects.get_or_create(
         school=school,
         request_key=request_key[:200],
@@ -61,10 +62,48 @@ def withdraw(*, school, event):
     went_out = [m for m in messages if m.status in WENT_OUT]
     if not template or not went_out:
         return []
-    return pipeline.follow_up(
+    return follow_up(
         school=school,
         event=event,
         template=template,
         context=payload.get("follow_up_context") or {},
         messages=went_out,
     )
+
+
+def follow_up(*, school, event, template, context, messages):
+    """`template` (with `context`) to each guardian of `messages`, once per guardian and `event`
+    (the follow-up's own request): on the channel their message went by, or another they consented
+    to; consent, quiet hours and rendering as for any request. Returns the messages created."""
+    done = set(
+        Message.objects.for_school(school).filter(request_event_id=event.pk).values_list("guardian_id", flat=True)
+    )
+    quiet_end = pipeline.quiet_hours_end(school=school)
+    templates = pipeline.school_templates(school)
+    planned = []
+    for message in messages:
+        guardian = message.guardian
+        if guardian is None or guardian.pk in done:
+            continue
+        done.add(guardian.pk)
+        payload = {
+            "template": template,
+            "context": context,
+            "channel": message.channel,
+            "student_id": message.student_id,
+            "urgent": message.urgent,
+        }
+        planned.append(
+            pipeline._plan(
+                school=school,
+                event=event,
+                payload=payload,
+                guardian=guardian,
+                student=message.student,
+                templates=templates,
+                quiet_end=None if message.urgent else quiet_end,
+            )
+        )
+    created = pipeline._save(school=school, planned=planned)
+    pipeline.enqueue_many([m.pk for m in created if m.status == S.QUEUED])
+    return created

@@ -132,3 +132,21 @@ def test_request_code_reads_other_apps_through_their_selectors():
             if other in APPS and other not in (app, "classpoint"):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "request code importing another app's models:\n" + "\n".join(offenders)
+
+
+MAX_MODULE_LINES = 450
+
+
+def test_no_module_outgrows_the_house_limit():
+    # Past ~400 lines a module becomes a package of smaller ones (fees/models/, schools/models/);
+    # 450 leaves room to finish a change first. Django's convention keeps the settings in one file.
+    exempt = {ROOT / "classpoint" / "settings.py"}
+    too_long = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "tests" in path.parts or "migrations" in path.parts or path in exempt:
+                continue
+            lines = len(path.read_text().splitlines())
+            if lines > MAX_MODULE_LINES:
+                too_long.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    assert not too_long, f"modules over {MAX_MODULE_LINES} lines (split into a package):\n" + "\n".join(too_long)
