@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/classpoint_bench"
+_OPERATOR_SCOPE = None
 
 
 def production_like():
@@ -56,7 +57,10 @@ def setup(database_url=None):
     # the test client still opens its own scope in RequestScopeMiddleware, as in production.
     from classpoint.scoping import unscoped
 
-    unscoped(reason="a benchmark seeds and measures as an operator").__enter__()
+    global _OPERATOR_SCOPE
+    # Kept in a global: a scope nobody references is collected, and its exit restores the old state.
+    _OPERATOR_SCOPE = unscoped(reason="a benchmark seeds and measures as an operator")
+    _OPERATOR_SCOPE.__enter__()
     return url
 
 
