@@ -67,11 +67,6 @@ class TeacherField(serializers.Field):
         return StaffRef(value).data
 
 
-@extend_schema_field({"type": "string", "enum": list(State.values)})
-class RecoveryStateField(serializers.CharField):
-    """scheduled | cancelled."""
-
-
 class RecoverySessionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     date = serializers.DateField()
@@ -83,7 +78,7 @@ class RecoverySessionOutput(serializers.Serializer):
     capacity = serializers.IntegerField()
     seats_taken = serializers.IntegerField()
     seats_free = serializers.SerializerMethodField()
-    state = RecoveryStateField()
+    state = serializers.ChoiceField(choices=State.choices, read_only=True)
     created_at = serializers.DateTimeField()
 
     def get_seats_free(self, session) -> int:
