@@ -157,6 +157,13 @@ def test_log_filters_by_status_channel_type_and_recipient(school, bursar, verifi
     assert shown("?status=not-a-status") == {failed.pk, email.pk}  # a bad filter is dropped, not a 500
 
 
+def test_log_says_which_pupil_a_message_is_about(school, bursar, verified_client):
+    # Two children of one family: the row names the pupil, not only the guardian it went to.
+    message = make_message(school, template_type="ABSENCE_ALERT")
+    page = verified_client(bursar).get("/s/greenfield/messages/").content.decode()
+    assert f"about {message.student.first_name} {message.student.last_name}" in page
+
+
 def test_log_date_range_is_in_school_time(school, bursar, verified_client):
     # 23:30 in Lagos on 3 March is 22:30 UTC the same day; 00:30 on 4 March is 23:30 UTC on 3 March.
     late = make_message(school, created_at=datetime.datetime(2025, 3, 3, 23, 30, tzinfo=LAGOS))
