@@ -7,9 +7,9 @@ MANAGE = "academics.manage_attendance"
 VIEW = "academics.view_attendance"
 Kind, State = Intervention.Kind, Intervention.State
 SCAN_WORDS = {
-    Kind.LETTER_1: "letter 1",
-    Kind.LETTER_2: "letter 2",
-    Kind.LETTER_3: "letter 3",
+    Kind.LETTER_1: "first letter",
+    Kind.LETTER_2: "second letter",
+    Kind.LETTER_3: "third letter",
     Kind.SARB_REFERRAL: "SARB referral",
 }
 

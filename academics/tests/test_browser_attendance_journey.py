@@ -195,7 +195,7 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     # (f) The scan drafts Kid Eze's first letter; the officer sends it and opens its PDF.
     office.get_by_role("navigation", name="Attendance pages").get_by_role("link", name="Interventions").click()
     office.get_by_role("button", name="Run the scan now").click()
-    office.get_by_text("The scan drafted 1 letter 1.").wait_for()
+    office.get_by_text("The scan drafted 1 first letter.").wait_for()
     visited.append(office.url)
     drafts = office.get_by_role("table", name=re.compile("^Drafts to send"))
     assert "Truancy letter 1" in drafts.get_by_role("row").filter(has_text="Kid Eze").inner_text()

@@ -112,7 +112,7 @@ def test_running_the_scan_drafts_and_says_what(school, group, pupil, officer, of
 
     # then
     assert response.redirect_chain[-1][0] == BASE
-    assert "The scan drafted 1 letter 1." in html(response)
+    assert "The scan drafted 1 first letter." in html(response)
     assert Intervention.objects.get(school=school).state == State.DRAFT
     assert AuditLog.objects.filter(school=school, action="intervention.drafted", actor=officer).count() == 1
     again = officer_client.post(f"{BASE}scan/", follow=True)
