@@ -156,7 +156,10 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     invoice = Invoice.objects.get(student=pupil)
     row = _log_row(page, base, "Invoice issued")
     assert row.count() == 1
-    assert re.search(rf"{ada_name} · {re.escape(ada.phone)}\s+SMS\s+Invoice issued\s+Delivered", row.inner_text())
+    about = re.escape(f"about {pupil.first_name} {pupil.last_name}")
+    assert re.search(
+        rf"{ada_name} · {re.escape(ada.phone)}\s+SMS\s+Invoice issued\s+{about}\s+Delivered", row.inner_text()
+    )
     main, history = _open_detail(page, row)
     # ₦ is spelled NGN in an SMS: one ₦ would make it UCS-2, 70 characters a segment instead of 160.
     assert f"fees for {pupil_name}: NGN50,000.00, due " in main and f"Invoice {invoice.number}. Pay: " in main
@@ -250,7 +253,8 @@ def test_messages_staff_cause_are_all_visible_in_the_message_log(live_server, sc
     second = Receipt.objects.exclude(pk=receipt.pk).get(transaction__invoice=invoice)
     row = _log_row(page, base, "Deferred (quiet hours)")
     assert re.search(
-        r"Payment receipt\s+Deferred \(quiet hours\) Quiet hours: held until 07:00 school time\.", row.inner_text()
+        rf"Payment receipt\s+{about}\s+Deferred \(quiet hours\) Quiet hours: held until 07:00 school time\.",
+        row.inner_text(),
     )
     main, history = _open_detail(page, row)
     tomorrow = today + datetime.timedelta(days=1)
