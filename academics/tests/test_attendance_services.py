@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from academics.attendance import codes, registers
+from academics.attendance import codes, registers, selectors
 from academics.errors import AcademicsError, AcademicsErrorCode
 from academics.models import AttendanceMark, Register
 from classpoint.models import AuditLog, OutboxEvent
@@ -144,8 +144,6 @@ def test_term_dates_come_from_the_term(school, attendance_term):
 
 
 def test_a_day_asks_for_each_class_register_and_knows_which_are_taken(school, group, pupils, teacher, attendance_term):
-    from academics.attendance import selectors
-
     empty = f.ClassGroupFactory(school=school, name="No pupils")  # a class with nobody has no register
     today = school.local_today()
     before = selectors.sittings_on(school=school, date=today)
@@ -162,8 +160,6 @@ def test_a_day_asks_for_each_class_register_and_knows_which_are_taken(school, gr
 
 
 def test_a_pupils_history_counts_each_day_once_with_its_rate(school, group, pupils, teacher):
-    from academics.attendance import selectors
-
     today = school.local_today()
     pupil = pupils[1]
     for days_ago, code in ((3, "A"), (2, "E-ILL"), (1, "IS"), (0, "P")):

@@ -12,6 +12,7 @@ from academics.attendance import codes, registers
 from academics.errors import AcademicsError, AcademicsErrorCode
 from academics.interventions import letters, scan, services
 from academics.models import Intervention
+from academics.recovery import services as recovery
 from classpoint.models import OutboxEvent
 from classpoint.outbox.worker import drain
 from messaging.models import Message
@@ -180,8 +181,6 @@ def test_another_schools_intervention_is_not_found(school, other_school, setup, 
 
 
 def test_a_day_made_up_in_recovery_does_not_count_unless_the_school_says_so(school, setup, alice):
-    from academics.recovery import services as recovery
-
     today, group, pupil = setup
     for back in (5, 4, 3):
         absent(school, group, pupil, back)

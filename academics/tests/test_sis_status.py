@@ -9,10 +9,11 @@ from django.core.management import CommandError, call_command
 from django.urls import Resolver404, include, path, resolve
 
 from academics.models import SisConnection, SyncRun
-from academics.sis import schedule
+from academics.sis import schedule, sync
 from academics.tests.sis_fakes import FakeAeries
 from academics.tests.test_sis_sync import _quick_retries, aeries, connect, run  # noqa: F401
 from classpoint import schema_testing
+from classpoint.schedules import all_schedules
 from schools.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -133,8 +134,6 @@ def _at(school, day, hour, minute=10):
 
 
 def test_schedule_runs_each_connection_once_at_its_schools_1am(school, other_school, aeries, monkeypatch):
-    from academics.sis import sync
-
     real, clock = sync.sis_sync, {}
 
     def stamped(**kwargs):  # the run starts at the schedule's clock, not the machine's
@@ -173,6 +172,4 @@ def test_a_member_of_no_school_sees_nothing(api, mounted, school, aeries):
 
 
 def test_the_nightly_job_is_registered_hourly():
-    from classpoint.schedules import all_schedules
-
     assert ("sis-sync", "academics.sis.schedule.sis_sync_due", 60) in all_schedules()

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from classpoint.outbox import worker
+from classpoint.schedules import all_schedules
 from fees import services as fees
 from fees.models import Allocation, Invoice
 from payments import services as payments
@@ -324,8 +325,6 @@ def test_command_refuses_bad_input_and_writes_nothing(school, args, message):
 
 
 def test_schedule_is_registered_hourly():
-    from classpoint.schedules import all_schedules
-
     assert ("kpi-daily-aggregate", "registrar.kpi.kpi_aggregate_due_schools", 60) in all_schedules()
     assert SCHEDULES == [("kpi-daily-aggregate", "registrar.kpi.kpi_aggregate_due_schools", 60)]
 
