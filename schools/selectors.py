@@ -124,3 +124,15 @@ def students_of_guardian(*, school, guardian):
     return (
         Student.objects.for_school(school).filter(guardian_links__guardian=guardian).order_by("last_name", "first_name")
     )
+
+
+def class_roster(*, school, term, class_group):
+    """The pupils in a class in a term (active enrollments), by surname then first name."""
+    enrolled = Enrollment.objects.for_school(school).filter(
+        term=term, class_group=class_group, status=Enrollment.Status.ACTIVE
+    )
+    return list(
+        Student.objects.for_school(school)
+        .filter(pk__in=enrolled.values("student_id"))
+        .order_by("last_name", "first_name", "id")
+    )
