@@ -48,6 +48,19 @@ class AcademicsErrorCode(ErrorCode):
     RECOVERY_IN_FUTURE = "recovery_in_future"  # attendance at a session whose day has not come
     ALREADY_ASSIGNED = "already_assigned"  # 409: the pupil is in another session at that time
     TEACHER_NOT_FOUND = "teacher_not_found"  # no such staff member in this school
+    # Results.
+    RESULTS_INVALID = "results_invalid"  # set-up fields (subjects, components, scales, policy); `fields`
+    SUBJECT_NOT_FOUND = "subject_not_found"
+    TERM_NOT_FOUND = "term_not_found"
+    COMPONENT_IN_USE = "component_in_use"  # 409: scores were entered against the component
+    SCORE_INVALID = "score_invalid"  # cells out of range or not a score; `fields` name each cell
+    SCORE_CONFLICT = "score_conflict"  # 409: another save changed the cell since it was read
+    NOT_YOUR_SUBJECT = "not_your_subject"  # a teacher's grid for a subject they do not teach
+    RESULTS_LOCKED = "results_locked"  # 409: the class's term is locked; amend with a reason
+    RESULTS_NOT_LOCKED = "results_not_locked"  # an amendment of a score that is not locked
+    RESULTS_MISSING = "results_missing"  # 409: publishing while scores are missing; `fields` list them
+    COMMENT_INVALID = "comment_invalid"
+    REPORT_CARD_NOT_FOUND = "report_card_not_found"
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,10 @@ class AcademicsError(DomainError):
             AcademicsErrorCode.RECOVERY_CANCELLED,
             AcademicsErrorCode.RECOVERY_TAKEN,
             AcademicsErrorCode.ALREADY_ASSIGNED,
+            AcademicsErrorCode.COMPONENT_IN_USE,
+            AcademicsErrorCode.SCORE_CONFLICT,
+            AcademicsErrorCode.RESULTS_LOCKED,
+            AcademicsErrorCode.RESULTS_MISSING,
         }
     )
 

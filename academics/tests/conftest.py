@@ -6,6 +6,7 @@ import pytest
 from schools.tests import factories as f
 
 from .factories import enrol_pupils, open_every_day
+from .results_factories import results_world
 
 
 @pytest.fixture
@@ -48,3 +49,11 @@ def officer(school):
 def officer_api(api, officer):
     api.force_authenticate(officer)
     return api
+
+
+@pytest.fixture
+def results(school, teacher):
+    """A term of results for the first class (academics/tests/results_factories.py): Mathematics is
+    taught by the `teacher` fixture's user; no scores yet."""
+    group = school.class_groups.order_by("id").first()
+    return results_world(school, school.current_term(), group, teacher_user=teacher)
