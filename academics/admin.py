@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from classpoint.admin_base import ReadOnlyAdmin
 
-from .models import ScheduleSlot, SisConnection, SlotSeat, SyncRun
+from .models import (
+    ReportCard,
+    ResultsLock,
+    ScheduleSlot,
+    ScoreAmendment,
+    SisConnection,
+    SlotSeat,
+    Subject,
+    SyncRun,
+)
 
 
 @admin.register(ScheduleSlot)
@@ -53,3 +62,38 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_filter = ("adapter", "status", "dry_run")
     search_fields = ("school__slug",)
     list_select_related = ("school",)
+
+
+# Results are read-only for platform operators: scores change through the grid's services (versions,
+# locks, amendments with reasons, audit), report cards through publishing.
+
+
+@admin.register(Subject)
+class SubjectAdmin(ReadOnlyAdmin):
+    list_display = ("name", "code", "level", "kind", "position", "is_active", "school")
+    list_filter = ("kind", "is_active", "school")
+    search_fields = ("name", "code", "level")
+    list_select_related = ("school",)
+
+
+@admin.register(ResultsLock)
+class ResultsLockAdmin(ReadOnlyAdmin):
+    list_display = ("school", "term", "class_group", "locked_at", "locked_by")
+    list_filter = ("school",)
+    list_select_related = ("school", "term__session", "class_group", "locked_by")
+
+
+@admin.register(ScoreAmendment)
+class ScoreAmendmentAdmin(ReadOnlyAdmin):
+    list_display = ("school", "row", "component", "old_value", "new_value", "reason", "amended_by", "amended_at")
+    list_filter = ("school",)
+    search_fields = ("reason", "row__student__admission_number")
+    list_select_related = ("school", "row", "component", "amended_by")
+
+
+@admin.register(ReportCard)
+class ReportCardAdmin(ReadOnlyAdmin):
+    list_display = ("student", "term", "class_group", "revision", "published_at", "withheld", "school")
+    list_filter = ("withheld", "school")
+    search_fields = ("student__admission_number", "student__last_name")
+    list_select_related = ("school", "student", "term__session", "class_group")

@@ -55,6 +55,8 @@ ARG_MODELS = {
     "session_id": "academics.RecoverySession",
     "slot_id": "academics.ScheduleSlot",
     "student_id": "schools.Student",
+    "subject_id": "academics.Subject",
+    "term_id": "schools.Term",
     "transaction_id": "payments.PaymentTransaction",
 }
 # Plausible values for the other path arguments, so the walker reaches the view behind them.
