@@ -262,5 +262,5 @@ def weights_problems(weights: Sequence[Decimal]) -> list[str]:
         return ["A term needs at least one assessment component."]
     total = sum(weights, Decimal(0))
     if total != 100:
-        return [f"The weights add up to {total:g}; they must add up to 100."]
+        return [f"The weights add up to {total.normalize():f}; they must add up to 100."]
     return []
