@@ -76,15 +76,20 @@ class SubjectTotal:
         return shown(self.exact)
 
 
-def subject_total(components: Sequence[Component], cells: Mapping[int, Cell]) -> SubjectTotal:
+def factors(components: Sequence[Component]) -> tuple[tuple[int, Fraction], ...]:
+    """Each component's points per mark (weight / maximum), worked out once for a whole class."""
+    return tuple((c.id, Fraction(c.weight) / Fraction(c.max_score)) for c in components)
+
+
+def subject_total(components: Sequence[Component], cells: Mapping[int, Cell], *, per_mark=None) -> SubjectTotal:
     exact = Fraction(0)
     missing = []
-    for component in components:
-        cell = cells.get(component.id, BLANK)
+    for component_id, factor in per_mark or factors(components):
+        cell = cells.get(component_id, BLANK)
         if cell.is_blank:
-            missing.append(component.id)
+            missing.append(component_id)
         elif not cell.absent:
-            exact += Fraction(cell.value) / Fraction(component.max_score) * Fraction(component.weight)
+            exact += Fraction(cell.value) * factor
     return SubjectTotal(exact=exact, complete=not missing, missing=tuple(missing))
 
 
@@ -183,9 +188,10 @@ def class_term(
     pupil takes (a core subject with nothing entered yet is given with no cells: all blank)."""
     pupils = {sid: PupilTerm(student_id=sid) for sid in student_ids}
     by_subject: dict[int, dict[int, Fraction]] = {}
+    per_mark = factors(components)
     for sid in student_ids:
         for subject_id, cells in (taken.get(sid) or {}).items():
-            result = subject_total(components, cells)
+            result = subject_total(components, cells, per_mark=per_mark)
             pupils[sid].subjects[subject_id] = PupilSubject(
                 subject_id=subject_id, cells=dict(cells), result=result, grade=grade_for(result.total, bands)
             )

@@ -44,6 +44,7 @@ def cells_for(*, school, term, subject_ids, student_ids):
     rows = (
         Score.objects.for_school(school)
         .filter(row__term=term, row__subject_id__in=subject_ids, row__student_id__in=student_ids)
+        .order_by()  # the model's ordering would sort what is read into dicts anyway
         .values_list("row__student_id", "row__subject_id", "component_id", "value", "absent")
     )
     for student_id, subject_id, component_id, value, absent in rows:
