@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+"""Publishing results under /s/<slug>/results/publish/."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import publish_views as views
+
+urlpatterns = [path("", views.results_publish, name="results-publish")]

@@ -26,6 +26,8 @@ class TemplateType(models.TextChoices):
     OVERDUE_NOTICE = "OVERDUE_NOTICE", "Overdue notice"
     PAYMENT_PROOF_REJECTED = "PAYMENT_PROOF_REJECTED", "Transfer proof rejected"
     RESULT_READY = "RESULT_READY", "Results ready"
+    RESULT_UPDATED = "RESULT_UPDATED", "Results updated"
+    RESULT_WITHHELD = "RESULT_WITHHELD", "Results withheld"
     ANNOUNCEMENT = "ANNOUNCEMENT", "Announcement"
     APPLICATION_RECEIVED = "APPLICATION_RECEIVED", "Application received"
     APPLICATION_NEEDS_INFO = "APPLICATION_NEEDS_INFO", "Application needs information"

@@ -113,6 +113,47 @@ DEFAULTS = {
             "Thank you for your support.\n\n{{ school_name }}",
         ),
     },
+    T.RESULT_UPDATED: {
+        SMS: (
+            "",
+            "{{ school_name }}: {{ student_name }}'s {{ term_name }} report card has been updated. "
+            "View: {{ result_link }}",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\n{{ student_name }}'s {{ term_name }} report card ({{ class_name }}) has been "
+            "updated since we first shared it.\n\nView the latest report card: {{ result_link }}\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "Updated {{ term_name }} results for {{ student_name }}",
+            "Dear Parent,\n\n{{ student_name }}'s report card for {{ term_name }} ({{ class_name }}) has been "
+            "updated since we first shared it. Please use this version.\n\n"
+            "View and download the latest report card here: {{ result_link }}\n\n{{ school_name }}",
+        ),
+    },
+    T.RESULT_WITHHELD: {
+        SMS: (
+            "",
+            "{{ school_name }}: {{ student_name }}'s {{ term_name }} results are ready, held until the balance of "
+            "{{ amount_owed }} is settled. Pay: {{ pay_link }} Call: {{ school_phone }}",
+        ),
+        WA: (
+            "",
+            "Dear Parent,\n\n{{ student_name }}'s {{ term_name }} results ({{ class_name }}) are ready. The "
+            "report card is held until the outstanding balance of *{{ amount_owed }}* is settled.\n\n"
+            "Pay here: {{ pay_link }}\n\nOnce it is settled we will send you the report card. Questions? "
+            "Call the school on {{ school_phone }}.\n\n{{ school_name }}",
+        ),
+        EMAIL: (
+            "{{ term_name }} results for {{ student_name }}: balance outstanding",
+            "Dear Parent,\n\n{{ student_name }}'s results for {{ term_name }} ({{ class_name }}) are ready. "
+            "In line with the school's policy, the report card is held until the outstanding balance of "
+            "{{ amount_owed }} is settled.\n\nYou can pay online here: {{ pay_link }}\n\n"
+            "Once the balance is settled we will send you a link to the report card. If you have already paid "
+            "or would like to discuss this, please call the school on {{ school_phone }}.\n\n"
+            "The Bursary\n{{ school_name }}",
+        ),
+    },
     T.ANNOUNCEMENT: {
         SMS: ("", "{{ school_name }}: {{ title }}. {{ message }}"),
         WA: ("", "*{{ title }}*\n\n{{ message }}\n\n{{ school_name }}"),

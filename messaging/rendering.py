@@ -64,6 +64,20 @@ VARIABLES = {
         "term_name": "The term of the results",
         "result_link": "Where to view the report card",
     },
+    T.RESULT_UPDATED: {
+        "student_name": "The pupil",
+        "class_name": "The pupil's class",
+        "term_name": "The term of the results",
+        "result_link": "Where to view the updated report card",
+    },
+    T.RESULT_WITHHELD: {
+        "student_name": "The pupil",
+        "class_name": "The pupil's class",
+        "term_name": "The term of the results",
+        "amount_owed": "What the family owes now, formatted (₦140,500.00)",
+        "pay_link": "Where the guardian pays (empty when the school takes no online payments)",
+        "school_phone": "The school's phone number, if it has one",
+    },
     T.ANNOUNCEMENT: {
         "title": "The announcement's title",
         "message": "The announcement's text",
@@ -123,6 +137,7 @@ SAMPLE = {
     "amount": "₦45,000.00",
     "amount_due": "₦185,500.00",
     "balance": "₦140,500.00",
+    "amount_owed": "₦140,500.00",
     "total": "₦226,000.00",
     "receipt_number": "RCT-2026-00412",
     "invoice_number": "INV-2026-01187",
