@@ -13,7 +13,8 @@ from django.utils import timezone
 from classpoint.audit import audit
 
 from ..errors import AcademicsError, AcademicsErrorCode
-from ..models import CommentBank, ReportCard
+from ..models import ReportCard
+from . import setup_grading
 from .cards import MANAGE, PUBLISH, class_of
 
 MAX_COMMENT = 500
@@ -35,17 +36,18 @@ def may_comment(*, school, actor, class_group):
     """{"form_teacher_comment": bool, "head_comment": bool}: which comments `actor` may set on the
     cards of `class_group` (the pages show only the editors they may use)."""
     membership = _membership(school, actor)
-    perms = set(membership.role.permissions or []) if membership is not None else set()
+    if membership is None:
+        return {"form_teacher_comment": False, "head_comment": False}
     return {
-        "form_teacher_comment": MANAGE in perms
-        or (membership is not None and is_form_teacher(class_group=class_group, user=actor)),
-        "head_comment": PUBLISH in perms,
+        "form_teacher_comment": membership.has_perm(MANAGE) or is_form_teacher(class_group=class_group, user=actor),
+        "head_comment": membership.has_perm(PUBLISH),
     }
 
 
 def comment_bank(*, school, kind):
-    """The school's bank of comments of one kind (form_teacher or head), in its order."""
-    return list(CommentBank.objects.for_school(school).filter(kind=kind).order_by("position", "id"))
+    """The school's bank of comments of one kind (form_teacher or head), in its order (the defaults
+    the first time it is read: setup_grading.comment_bank)."""
+    return setup_grading.comment_bank(school, kind)
 
 
 def _clean(name, text):
