@@ -13,6 +13,7 @@ on as well, so code that spans schools says so here, with its reason.
 
 import contextlib
 
+from django.utils import timezone
 from django_scopes import ScopeError, get_scope, scope
 from django_scopes.state import state
 
@@ -67,6 +68,11 @@ def enter_school(school):
     if not current:
         raise ScopeError("enter_school() outside a request scope")
     state.set({**current, "_enabled": True, "school": school})
+    # Times on the page are the school's local time: a public page reached by a signed link has no
+    # staff page's decorator to set the clock, and entering the school is the one step all share.
+    tzinfo = getattr(school, "tzinfo", None)
+    if tzinfo is not None:
+        timezone.activate(tzinfo)
 
 
 def enter_schools(schools):
@@ -99,5 +105,8 @@ class RequestScopeMiddleware:
         if request.path_info.startswith("/admin/"):
             with unscoped(reason="Django admin: platform operators work across schools"):
                 return self.get_response(request)
-        with scope():
-            return self.get_response(request)
+        try:
+            with scope():
+                return self.get_response(request)
+        finally:
+            timezone.deactivate()  # the school's clock (enter_school) ends with its request

@@ -253,6 +253,15 @@ def test_the_page_shows_each_published_term_newest_first_and_nothing_else(school
     assert '<meta name="robots" content="noindex, nofollow">' in body
 
 
+def test_the_page_dates_a_publication_in_the_schools_time(school, published, client):
+    # 23:30 UTC on 5 December is already 00:30 on the 6th in Lagos, where the school published it.
+    pupil = published.pupils[0]
+    late = datetime.datetime(2026, 12, 5, 23, 30, tzinfo=datetime.UTC)
+    ReportCard.objects.filter(school=school, student=pupil).update(published_at=late)
+    body = client.get(f"/results/{token_for(school, pupil)}/").content.decode()
+    assert "published 6 Dec 2026" in body
+
+
 def test_the_pdf_opens_and_every_access_is_logged(school, published, client):
     pupil = published.pupils[0]
     guardian = pupil.guardian_links.get().guardian

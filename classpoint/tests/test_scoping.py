@@ -7,13 +7,16 @@ import io
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.db import models
+from django.test import RequestFactory
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_scopes import scope
 
 from classpoint.schedules import all_schedules
-from classpoint.scoping import ScopeError, for_school, school_of, unscoped
+from classpoint.scoping import RequestScopeMiddleware, ScopeError, enter_school, for_school, school_of, unscoped
 from schools.models import School, SchoolScoped, Student
 
 # Models that hold a school but are not one school's data to hide: each says why.
@@ -132,3 +135,20 @@ def test_the_urlconf_loads_in_a_fresh_process_with_scopes_on():
         [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_entering_a_school_shows_times_in_its_timezone_until_the_request_ends(school):
+    # A public page reached by a signed link (a guardian's invoice, a report-card link) has no staff
+    # member's school to set the clock: entering the school must, and the next request starts clean.
+    school.timezone = "Asia/Tokyo"
+    school.save()
+    seen = {}
+
+    def view(request):
+        enter_school(school)
+        seen["inside"] = timezone.get_current_timezone_name()
+        return None
+
+    RequestScopeMiddleware(view)(RequestFactory().get("/"))
+    assert seen["inside"] == "Asia/Tokyo"
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
