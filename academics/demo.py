@@ -21,6 +21,7 @@ from .attendance.codes import policy_for
 from .attendance.registers import pupils_on, register_find, register_submit, term_on
 from .models import ScheduleSlot
 from .models.attendance import weekdays_monday_to_friday
+from .results.demo import seed_results
 from .services import slot_create
 
 LESSONS = [("Mathematics", 8, 9), ("English Studies", 9, 10), ("Basic Science", 10, 11), ("Social Studies", 11, 12)]
@@ -33,9 +34,11 @@ EXCUSES = [("E-ILL", "Malaria, mother phoned"), ("E-MED", "Dental appointment"),
 
 @seeds_demo
 def seed_academics(context):
-    # One seeder for the app, as every app has: the timetable first, the registers of its classes after.
+    # One seeder for the app, as every app has: the timetable first, the registers of its classes
+    # after, then results (whose teachers come from the timetable).
     seed_timetable(context)
     seed_attendance(context)
+    seed_results(context)
 
 
 def seed_timetable(context):
