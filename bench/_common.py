@@ -53,6 +53,12 @@ def setup(database_url=None):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        # Pages rendered with DEBUG off name their static files through the manifest: a fresh
+        # checkout has none until it is collected.
+        call_command("collectstatic", interactive=False, verbosity=0)
     # The script itself seeds and reads as an operator would, across schools; each request through
     # the test client still opens its own scope in RequestScopeMiddleware, as in production.
     from classpoint.scoping import unscoped

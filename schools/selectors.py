@@ -128,11 +128,15 @@ def students_of_guardian(*, school, guardian):
 
 def class_roster(*, school, term, class_group):
     """The pupils in a class in a term (active enrollments), by surname then first name."""
-    enrolled = Enrollment.objects.for_school(school).filter(
-        term=term, class_group=class_group, status=Enrollment.Status.ACTIVE
-    )
+    # A join from the class's enrollments (enrollment_class_idx); one active enrollment per pupil
+    # and term makes each pupil appear once.
     return list(
         Student.objects.for_school(school)
-        .filter(pk__in=enrolled.values("student_id"))
+        .filter(
+            enrollments__school=school,
+            enrollments__term=term,
+            enrollments__class_group=class_group,
+            enrollments__status=Enrollment.Status.ACTIVE,
+        )
         .order_by("last_name", "first_name", "id")
     )

@@ -13,6 +13,7 @@ publishing alike. Pure functions over plain values: no database.
   average is that divided by the number of subjects they take.
 """
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -76,21 +77,43 @@ class SubjectTotal:
         return shown(self.exact)
 
 
-def factors(components: Sequence[Component]) -> tuple[tuple[int, Fraction], ...]:
-    """Each component's points per mark (weight / maximum), worked out once for a whole class."""
-    return tuple((c.id, Fraction(c.weight) / Fraction(c.max_score)) for c in components)
+@dataclass(frozen=True)
+class Marking:
+    """A term's components as integer arithmetic: a score of v (in hundredths of a mark) in component
+    i is worth v × points[i] / denominator of the subject total, exactly. Worked out once per class,
+    so a total is a sum of integer products and one fraction, not a fraction per cell."""
+
+    points: tuple[tuple[int, int], ...]  # (component id, integer points per hundredth of a mark)
+    denominator: int
+
+
+def marking(components: Sequence[Component]) -> Marking:
+    factors = [(c.id, Fraction(c.weight) / Fraction(c.max_score)) for c in components]
+    common = math.lcm(*(f.denominator for _, f in factors)) if factors else 1
+    return Marking(
+        points=tuple((cid, f.numerator * (common // f.denominator)) for cid, f in factors),
+        denominator=common * 100,
+    )
+
+
+def hundredths(value: Decimal) -> int:
+    """A score as a whole number of hundredths (scores have at most two decimals)."""
+    return int(value.scaleb(2))
 
 
 def subject_total(components: Sequence[Component], cells: Mapping[int, Cell], *, per_mark=None) -> SubjectTotal:
-    exact = Fraction(0)
+    """A subject's total from its cells; `per_mark` (marking(components)) saves working the
+    components out again for every pupil."""
+    per_mark = per_mark or marking(components)
+    numerator = 0
     missing = []
-    for component_id, factor in per_mark or factors(components):
+    for component_id, points in per_mark.points:
         cell = cells.get(component_id, BLANK)
         if cell.is_blank:
             missing.append(component_id)
         elif not cell.absent:
-            exact += Fraction(cell.value) * factor
-    return SubjectTotal(exact=exact, complete=not missing, missing=tuple(missing))
+            numerator += hundredths(cell.value) * points
+    return SubjectTotal(exact=Fraction(numerator, per_mark.denominator), complete=not missing, missing=tuple(missing))
 
 
 def grade_for(total: Decimal | None, bands: Sequence[Band]) -> Band | None:
@@ -188,7 +211,7 @@ def class_term(
     pupil takes (a core subject with nothing entered yet is given with no cells: all blank)."""
     pupils = {sid: PupilTerm(student_id=sid) for sid in student_ids}
     by_subject: dict[int, dict[int, Fraction]] = {}
-    per_mark = factors(components)
+    per_mark = marking(components)
     for sid in student_ids:
         for subject_id, cells in (taken.get(sid) or {}).items():
             result = subject_total(components, cells, per_mark=per_mark)

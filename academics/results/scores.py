@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from classpoint.audit import audit
@@ -274,7 +275,10 @@ def _save(*, school, actor, term, class_group, subject, plan, components, via, c
         Score.objects.bulk_create(
             upserts, update_conflicts=True, unique_fields=["row", "component"], update_fields=["value", "absent"]
         )
-        ScoreRow.objects.bulk_update(changed_rows, ["version", "updated_by", "updated_at"])
+        # Every changed row is locked and goes up by one: one UPDATE, not bulk_update's CASE per row.
+        ScoreRow.objects.for_school(school).filter(pk__in=[row.pk for row in changed_rows]).update(
+            version=F("version") + 1, updated_by=changed_rows[0].updated_by, updated_at=now
+        )
         audit(
             school=school,
             actor=actor,
