@@ -1,8 +1,9 @@
 """Results' part of the demo: each level's subjects, the current term's four components, who teaches
 what (from the timetable), and scores entered by the school admin through the grid's own service.
 
-JSS 1B's grids are complete (it can be published at once); JSS 1A's are complete but for
-Mathematics, where only CA1 and CA2 are in: the project and exam columns wait for
+JSS 1B's grids are complete for the pupils it has now (a pupil the registrar's demo admits
+afterwards has none, which publishing names: enter them, or publish with a reason); JSS 1A's are
+complete but for Mathematics, where only CA1 and CA2 are in: the project and exam columns wait for
 teacher@greenfield.demo (JSS 1A's form teacher, who teaches it Mathematics). Other classes have CA1.
 Scores come from a generator seeded with the pupil and subject, so every run enters the same ones;
 a grid that has any score is left as it is."""
@@ -65,8 +66,9 @@ def seed_results(context):
         entered += _scores(school, admin, term, group)
     if made or entered:
         context.say(
-            f"Results: {made} subjects, {entered} scores entered; JSS 1B is ready to publish, JSS 1A's "
-            "Mathematics project and exam wait for teacher@greenfield.demo."
+            f"Results: {made} subjects, {entered} scores entered; JSS 1B's are complete for its pupils "
+            "(one the registrar admits this week has none: publish with a reason), JSS 1A's Mathematics "
+            "project and exam wait for teacher@greenfield.demo."
         )
 
 
