@@ -69,3 +69,47 @@ def sign_in_with_totp(page, base, user, *, password="correct-horse-battery", sch
 def browser_page(chromium):
     """One page, for a test with one person in it."""
     return new_page(chromium)
+
+
+TEST_PASSWORD = "correct-horse-battery"  # noqa: S105 - the test users' password (conftest's alice)
+
+
+def sign_in(page, base, user, *, password=TEST_PASSWORD, school_slug="greenfield"):
+    """Sign `user` in through the real form (a role without two-step sign-in)."""
+    page.goto(f"{base}/account/login/")
+    page.get_by_label("Email or username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/s/{school_slug}/")
+
+
+def signed_in_page(browser, base, user, **context):
+    """A new person's page (`context`: viewport, is_mobile...; 1366 × 900 by default), signed in."""
+    page = new_page(browser, **(context or {"viewport": {"width": 1366, "height": 900}}))
+    sign_in(page, base, user)
+    return page
+
+
+def paste(page, field_id, text):
+    """What a spreadsheet's copy pastes into a field: a paste event with the text on the clipboard."""
+    page.evaluate(
+        """([id, text]) => {
+            const input = document.getElementById(id);
+            input.focus();
+            const data = new DataTransfer();
+            data.setData('text/plain', text);
+            input.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+        }""",
+        [field_id, text],
+    )
+
+
+def shot(page, name, *, full_page=True):
+    """With CLASSPOINT_SHOTS=<folder>, the page saved there as `name` (.png added if missing), for a
+    person to look at; nothing otherwise."""
+    folder = os.environ.get("CLASSPOINT_SHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(
+            path=os.path.join(folder, name if name.endswith(".png") else f"{name}.png"), full_page=full_page
+        )

@@ -5,12 +5,10 @@ register fits the screen.
 With CLASSPOINT_SHOTS=<folder>, the register page is also saved there at 1366 and 390 px wide, for
 a person to look at."""
 
-import os
-
 import pytest
 
 from academics.models import AttendanceMark
-from classpoint.browser_testing import BROWSER_MARKS, new_page
+from classpoint.browser_testing import BROWSER_MARKS, new_page, shot
 from schools.models import StaffProfile, Student
 from schools.tests import factories as f
 
@@ -28,13 +26,6 @@ def register_day(school, teacher, attendance_term):
         f.enroll(f.StudentFactory(school=school, first_name="Kid", last_name=name), attendance_term, group)
     # In the register's order (by surname): the fixture's pupil ("Last…") comes after the five above.
     return group
-
-
-def _shot(page, name):
-    folder = os.environ.get("CLASSPOINT_SHOTS")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, name), full_page=False)
 
 
 def _focused_pupil(page):
@@ -57,7 +48,7 @@ def test_a_teacher_takes_todays_register_with_the_keyboard(live_server, school, 
     page.get_by_role("heading", name="Today’s registers").wait_for()
     page.get_by_role("link", name="GFA JSS 1A: daily register").click()
     page.get_by_role("heading", name="Register: GFA JSS 1A").wait_for()
-    _shot(page, "register_1366_new.png")
+    shot(page, "register_1366_new.png", full_page=False)
 
     # The first pupil has the focus (once the page's script has run); one key a pupil.
     page.wait_for_function("document.activeElement && document.activeElement.closest('.reg-row') !== null")
@@ -73,7 +64,7 @@ def test_a_teacher_takes_todays_register_with_the_keyboard(live_server, school, 
     assert _focused_pupil(page).startswith("Eze, Kid")
     counts = " ".join(page.locator(".reg-counts").inner_text().split())
     assert counts == "3 present 2 absent 1 late 0 excused"
-    _shot(page, "register_1366.png")
+    shot(page, "register_1366.png", full_page=False)
     page.keyboard.press("ArrowDown")  # the last pupil
     page.keyboard.press("Enter")  # submits
 
@@ -92,7 +83,7 @@ def test_a_teacher_takes_todays_register_with_the_keyboard(live_server, school, 
     phone.get_by_role("heading", name="Register: GFA JSS 1A").wait_for()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert phone.locator("#register-form").bounding_box()["width"] <= 390
-    _shot(phone, "register_390.png")
+    shot(phone, "register_390.png", full_page=False)
 
 
 def test_a_refused_register_comes_back_in_place_with_the_error_beside_the_pupil(

@@ -9,14 +9,13 @@ to look at."""
 
 import datetime
 import io
-import os
 import re
 
 import pytest
 from pypdf import PdfReader
 
 from academics.attendance import codes, registers
-from classpoint.browser_testing import BROWSER_MARKS, new_page, settled
+from classpoint.browser_testing import BROWSER_MARKS, new_page, settled, shot, signed_in_page
 from classpoint.outbox.worker import drain
 from messaging import pipeline
 from messaging.models import Message
@@ -24,8 +23,6 @@ from schools.models import StaffProfile
 from schools.tests import factories as f
 
 pytestmark = BROWSER_MARKS
-PASSWORD = "correct-horse-battery"  # noqa: S105 - the test users' password
-DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -73,23 +70,6 @@ def morning(school, teacher, monkeypatch):
     return pupils
 
 
-def _shot(page, name):
-    folder = os.environ.get("CLASSPOINT_SHOTS")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, f"journey-{name}.png"), full_page=True)
-
-
-def _sign_in(chromium, base, user, **context):
-    page = new_page(chromium, **(context or {"viewport": DESKTOP}))
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Email or username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/s/greenfield/")
-    return page
-
-
 def _words(locator):
     return " ".join(locator.inner_text().split())
 
@@ -127,13 +107,13 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     visited = []
 
     # (a) The teacher signs in: the home page and Attendance show today's register, not taken.
-    desk = _sign_in(chromium, base, teacher)
+    desk = signed_in_page(chromium, base, teacher)
     assert "1 of 1 not taken yet" in _words(desk.locator("section.reg-panel"))
-    _shot(desk, "a-home-1366")
+    shot(desk, "journey-a-home-1366")
     desk.get_by_role("navigation", name="School").get_by_role("link", name="Attendance").click()
     desk.get_by_role("heading", name="Today’s registers").wait_for()
     assert "1 of 1 not taken yet" in _words(desk.locator("main"))
-    _shot(desk, "a-attendance-1366")
+    shot(desk, "journey-a-attendance-1366")
 
     # (b) JSS 1A's register by keyboard alone: Adeyemi and Bello absent, Chukwu 20 minutes late.
     desk.get_by_role("link", name="GFA JSS 1A: daily register").click()
@@ -149,7 +129,7 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     desk.keyboard.press("Enter")
     assert _focused_pupil(desk).startswith("Danjuma, Kid")
     assert _words(desk.locator(".reg-counts")) == "3 present 2 absent 1 late 0 excused"
-    _shot(desk, "b-register-1366")
+    shot(desk, "journey-b-register-1366")
     for _ in range(3):
         desk.keyboard.press("ArrowDown")
     desk.keyboard.press("Enter")  # the last pupil's Enter submits
@@ -158,13 +138,13 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     drain()
 
     # (c) The officer's message log: one absence alert to each absent or late pupil's guardian.
-    office = _sign_in(chromium, base, officer)
+    office = signed_in_page(chromium, base, officer)
     rows = _log(office, base, "Absence alert")
     assert len(rows) == 3
     for name in ("Adeyemi", "Bello", "Chukwu"):
         assert sum(f"Mama {name}" in row for row in rows) == 1, rows
     assert _sent(school, "ABSENCE_ALERT") == [("Adeyemi", "Adeyemi"), ("Bello", "Bello"), ("Chukwu", "Chukwu")]
-    _shot(office, "c-alerts-1366")
+    shot(office, "journey-c-alerts-1366")
 
     # (d) Adeyemi turns up after all: the teacher sets them present and saves the register again.
     desk.goto(register_url)
@@ -179,7 +159,7 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     assert len(withdrawn) == 1 and "Mama Adeyemi" in withdrawn[0]
     assert _sent(school, "ABSENCE_ALERT") == [("Adeyemi", "Adeyemi"), ("Bello", "Bello"), ("Chukwu", "Chukwu")]
     assert _sent(school, "ABSENCE_WITHDRAWN") == [("Adeyemi", "Adeyemi")]
-    _shot(office, "d-withdrawn-1366")
+    shot(office, "journey-d-withdrawn-1366")
 
     # (e) Completeness: JSS 1B's register is still missing, JSS 1A's is not.
     office.get_by_role("navigation", name="School").get_by_role("link", name="Attendance").click()
@@ -190,7 +170,7 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     assert "1 of 2 registers not taken yet" in main
     assert office.get_by_role("link", name="GFA JSS 1B: daily register").is_visible()
     assert "GFA JSS 1A" not in main
-    _shot(office, "e-completeness-1366")
+    shot(office, "journey-e-completeness-1366")
 
     # (f) The scan drafts Kid Eze's first letter; the officer sends it and opens its PDF.
     office.get_by_role("navigation", name="Attendance pages").get_by_role("link", name="Interventions").click()
@@ -199,13 +179,13 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     visited.append(office.url)
     drafts = office.get_by_role("table", name=re.compile("^Drafts to send"))
     assert "Truancy letter 1" in drafts.get_by_role("row").filter(has_text="Kid Eze").inner_text()
-    _shot(office, "f-drafted-1366")
+    shot(office, "journey-f-drafted-1366")
     drafts.get_by_role("link", name=re.compile("^Kid Eze")).click()
     office.get_by_role("heading", name="Truancy letter 1: Kid Eze").wait_for()
     office.get_by_role("button", name="Send truancy letter 1").click()
     office.get_by_text("Truancy letter 1 sent to Kid Eze’s family").wait_for()
     visited.append(office.url)
-    _shot(office, "f-sent-1366")
+    shot(office, "journey-f-sent-1366")
     with office.expect_download() as download:
         office.get_by_role("link", name=re.compile("PDF.*Kid Eze")).click()
     # Named after the pupil's admission number, its slashes kept out of the file name.
@@ -241,13 +221,13 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     seat = office.get_by_role("row").filter(has_text="Kid Eze")
     assert "120 min" in seat.inner_text()
     assert "2 h to 1 pupil" in _words(office.locator("main .facts"))
-    _shot(office, "g-recovery-1366")
+    shot(office, "journey-g-recovery-1366")
     # The pupil's attendance history counts the recovered time.
     seat.get_by_role("link", name=re.compile("^Kid Eze")).click()
     office.get_by_role("heading", name="Kid Eze: attendance").wait_for()
     visited.append(office.url)
     assert "Recovered this school year 2 h" in _words(office.locator("section", has=office.locator("#totals-h")))
-    _shot(office, "g-history-1366")
+    shot(office, "journey-g-history-1366")
 
     # On a phone each page of the journey fits the screen: no sideways scrolling.
     phone = new_page(chromium, **PHONE)
@@ -255,4 +235,4 @@ def test_a_morning_of_attendance_from_register_to_recovery(live_server, settings
     for number, url in enumerate(visited):
         phone.goto(url)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, url
-        _shot(phone, f"phone-{number}-390")
+        shot(phone, f"journey-phone-{number}-390")

@@ -6,23 +6,16 @@ With CLASSPOINT_SHOTS=<folder>, the pages are also saved there at 1366 and 390 p
 to look at."""
 
 import datetime
-import os
 
 from academics.models import RecoveryAssignment
 from academics.recovery import services
 from classpoint.browser_testing import BROWSER_MARKS, new_page, settled
+from classpoint.browser_testing import shot as save_shot
 from schools.tests import factories as f
 
 from .factories import staff, t
 
 pytestmark = BROWSER_MARKS
-
-
-def _shot(page, name):
-    folder = os.environ.get("CLASSPOINT_SHOTS")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
 def test_an_officer_seats_pupils_and_credits_their_minutes(live_server, school, alice, verified_client, chromium):
@@ -56,7 +49,7 @@ def test_an_officer_seats_pupils_and_credits_their_minutes(live_server, school, 
     page.goto(f"{base}/s/greenfield/attendance/recovery/")
     row = page.get_by_role("row").filter(has_text="Library")
     assert "0 of 3" in row.inner_text()
-    _shot(page, "recovery_list_1366.png")
+    save_shot(page, "recovery_list_1366.png")
     row.get_by_role("link").click()
     page.get_by_role("heading", name="Recovery session:").wait_for()
 
@@ -77,7 +70,7 @@ def test_an_officer_seats_pupils_and_credits_their_minutes(live_server, school, 
     assert "200 min" in page.get_by_role("row").filter(has_text="Kemi Adeyemi").inner_text()
     credits = dict(RecoveryAssignment.objects.values_list("student__last_name", "minutes_credited"))
     assert credits == {"Adeyemi": 200, "Bello": 0}
-    _shot(page, "recovery_session_1366.png")
+    save_shot(page, "recovery_session_1366.png")
 
     # on a phone both pages fit the screen: no sideways scrolling
     phone = new_page(chromium, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -88,10 +81,10 @@ def test_an_officer_seats_pupils_and_credits_their_minutes(live_server, school, 
     ):
         phone.goto(url)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, url
-        _shot(phone, shot)
+        save_shot(phone, shot)
     phone.goto(page.url)
     phone.get_by_label("Find a pupil").fill("chukwu")
     phone.locator("#pupil-results").get_by_text("Kemi Chukwu-Nwachukwuogbunike").wait_for()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(phone, "recovery_search_390.png")
+    save_shot(phone, "recovery_search_390.png")
     assert session.assignments.count() == 2

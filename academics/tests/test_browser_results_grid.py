@@ -6,33 +6,13 @@ right. A second teacher's change meets the first's typing as a conflict shown in
 
 With CLASSPOINT_SHOTS=<folder>, the grid is also saved there at 1366 and 390 px wide."""
 
-import os
-
 from academics.models import Score
 from academics.results import compute, scores
-from classpoint.browser_testing import BROWSER_MARKS, new_page, sign_in_with_totp
+from classpoint.browser_testing import BROWSER_MARKS, new_page, paste, shot, sign_in_with_totp, signed_in_page
 
 pytestmark = BROWSER_MARKS
-PASSWORD = "correct-horse-battery"  # noqa: S105 - the test users' password
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def _shot(page, name):
-    folder = os.environ.get("CLASSPOINT_SHOTS")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, f"grid-{name}.png"), full_page=True)
-
-
-def _sign_in(chromium, base, user, **context):
-    page = new_page(chromium, **(context or {"viewport": DESKTOP}))
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Email or username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/s/greenfield/")
-    return page
 
 
 def _open_grid(page, base):
@@ -43,20 +23,6 @@ def _open_grid(page, base):
 
 def _focused(page):
     return page.evaluate("document.activeElement.id")
-
-
-def _paste(page, field, text):
-    """What a spreadsheet's copy pastes: a paste event with the text on the clipboard."""
-    page.evaluate(
-        """([id, text]) => {
-            const input = document.getElementById(id);
-            input.focus();
-            const data = new DataTransfer();
-            data.setData('text/plain', text);
-            input.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
-        }""",
-        [field, text],
-    )
 
 
 def _row(page, pupil):
@@ -84,7 +50,7 @@ def test_a_teacher_fills_a_grid_by_keyboard_and_paste(live_server, results, teac
     def cell(pupil, name):
         return f"cell-{pupil.pk}-{ids[name]}"
 
-    page = _sign_in(chromium, base, teacher)
+    page = signed_in_page(chromium, base, teacher)
     _open_grid(page, base)
     grid_url = page.url
 
@@ -123,12 +89,12 @@ def test_a_teacher_fills_a_grid_by_keyboard_and_paste(live_server, results, teac
     assert _focused(page) == cell(c, "CA1")
 
     # A column copied from a spreadsheet fills CA2 downwards; a block fills Project and Exam across.
-    _paste(page, cell(b, "CA2"), "6\r\n5\r\n4\r\n")
-    _paste(page, cell(b, "Project"), "10\t20\n9\t18\n")
+    paste(page, cell(b, "CA2"), "6\r\n5\r\n4\r\n")
+    paste(page, cell(b, "Project"), "10\t20\n9\t18\n")
     assert _row(page, b) == ("36.0", "F9")
     assert _row(page, c) == ("32.0 so far", "")
     _saved(page)
-    _shot(page, "typed-1366")
+    shot(page, "grid-typed-1366")
 
     # After a reload the grid shows what was saved, with the same totals and grades.
     page.goto(grid_url)
@@ -169,7 +135,7 @@ def test_another_teachers_change_shows_in_the_cell_and_mine_can_be_kept(live_ser
     base = live_server.url
     a = results.pupils[1]
     exam = results.component("Exam")
-    page = _sign_in(chromium, base, teacher)
+    page = signed_in_page(chromium, base, teacher)
     _open_grid(page, base)
     field = f"cell-{a.pk}-{exam.pk}"
     # Meanwhile the head of department saves Adeyemi's exam score.
@@ -200,12 +166,12 @@ def test_another_teachers_change_shows_in_the_cell_and_mine_can_be_kept(live_ser
 
 
 def test_on_a_phone_the_grid_scrolls_inside_its_box_with_the_pupils_held(live_server, results, teacher, chromium):
-    page = _sign_in(chromium, live_server.url, teacher, **PHONE)
+    page = signed_in_page(chromium, live_server.url, teacher, **PHONE)
     page.goto(f"{live_server.url}/s/greenfield/results/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(page, "home-390")
+    shot(page, "grid-home-390")
     _open_grid(page, live_server.url)
-    _shot(page, "390")
+    shot(page, "grid-390")
     wrap = page.locator(".sc-wrap")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert wrap.evaluate("el => el.scrollWidth > el.clientWidth")
@@ -227,7 +193,7 @@ def test_the_head_locks_the_class_and_amends_a_score_with_a_reason(live_server, 
     assert "4 / 16" in section.inner_text()
     section.get_by_role("button", name="Lock GFA JSS 1A’s scores").click()
     page.get_by_text("GFA JSS 1A's scores for First term are locked").wait_for()
-    _shot(page, "home-locked-1366")
+    shot(page, "grid-home-locked-1366")
     page.get_by_role("region", name="GFA JSS 1A").get_by_role("link", name="Mathematics").click()
     # Read-only now: each score is a link to its amendment form.
     assert page.locator("input.sc-input").count() == 0
@@ -242,4 +208,4 @@ def test_the_head_locks_the_class_and_amends_a_score_with_a_reason(live_server, 
     assert _stored(results, a) == ["8", "7", "15", "46"]
     assert _row(page, a) == ("76.0", "A1")
     assert "Script re-marked" in page.get_by_role("region", name="Amendments").inner_text()
-    _shot(page, "amended-1366")
+    shot(page, "grid-amended-1366")

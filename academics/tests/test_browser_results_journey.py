@@ -22,20 +22,18 @@ With CLASSPOINT_SHOTS=<folder>, each step is also saved there at 1366 and 390 px
 
 import datetime
 import io
-import os
 import re
 
 import pytest
 from pypdf import PdfReader
 
 from academics.models import ReportCard
-from classpoint.browser_testing import BROWSER_MARKS, new_page, settled, sign_in_with_totp
+from classpoint.browser_testing import BROWSER_MARKS, new_page, paste, settled, shot, sign_in_with_totp, signed_in_page
 from classpoint.outbox.worker import drain
 from messaging import pipeline
 from messaging.models import Message
 
 pytestmark = BROWSER_MARKS
-PASSWORD = "correct-horse-battery"  # noqa: S105 - the test users' password
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 MATHS = {
@@ -66,37 +64,6 @@ def term_end(school, results, monkeypatch):
     return by_name
 
 
-def _shot(page, name):
-    folder = os.environ.get("CLASSPOINT_SHOTS")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, f"results-{name}.png"), full_page=True)
-
-
-def _sign_in(chromium, base, user):
-    page = new_page(chromium, viewport=DESKTOP)
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Email or username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/s/greenfield/")
-    return page
-
-
-def _paste(page, field, text):
-    """What a spreadsheet's copy pastes: a paste event with the text on the clipboard."""
-    page.evaluate(
-        """([id, text]) => {
-            const input = document.getElementById(id);
-            input.focus();
-            const data = new DataTransfer();
-            data.setData('text/plain', text);
-            input.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
-        }""",
-        [field, text],
-    )
-
-
 def _row(page, pupil):
     row = page.locator(f'tr[data-student="{pupil.pk}"]')
     return " ".join(row.locator("[data-total]").inner_text().split()), row.locator("[data-grade]").inner_text()
@@ -125,7 +92,7 @@ def test_a_term_of_results_from_grid_to_the_guardians_pdf(
         return f"cell-{pupils[name].pk}-{ids[component]}"
 
     # (a) The teacher opens Results: JSS 1A's Mathematics is theirs to fill.
-    desk = _sign_in(chromium, base, teacher)
+    desk = signed_in_page(chromium, base, teacher)
     desk.get_by_role("navigation", name="School").get_by_role("link", name="Results").click()
     desk.get_by_role("link", name="Mathematics").click()
     desk.get_by_role("heading", name=re.compile("Mathematics · GFA JSS 1A")).wait_for()
@@ -137,14 +104,14 @@ def test_a_term_of_results_from_grid_to_the_guardians_pdf(
         desk.keyboard.type(value)
         desk.keyboard.press("Tab")
     assert _row(desk, pupils["Adeyemi"]) == ("75.0", "A1")
-    _paste(desk, cell("Bello", "CA1"), "6\n9\n7.5\n")
+    paste(desk, cell("Bello", "CA1"), "6\n9\n7.5\n")
     block = "\n".join("\t".join(MATHS[name][1:]) for name in ("Bello", "Chukwu", "Okoro"))
-    _paste(desk, cell("Bello", "CA2"), block + "\n")
+    paste(desk, cell("Bello", "CA2"), block + "\n")
     desk.locator("#grid-status", has_text="All changes saved").wait_for()
     assert _row(desk, pupils["Bello"]) == ("51.0", "C6")
     assert _row(desk, pupils["Chukwu"]) == ("88.5", "A1")
     assert _row(desk, pupils["Okoro"]) == ("75.0", "A1")
-    _shot(desk, "a-grid-1366")
+    shot(desk, "results-a-grid-1366")
     desk.goto(grid_url)  # what was saved is what shows
     assert desk.locator(f"#{cell('Okoro', 'Exam')}").input_value() == "46.45"
     assert _row(desk, pupils["Okoro"]) == ("75.0", "A1")
@@ -159,7 +126,7 @@ def test_a_term_of_results_from_grid_to_the_guardians_pdf(
     admin.get_by_role("button", name="Publish GFA JSS 1A").click()
     settled(admin)
     assert "published" in admin.locator("main").inner_text().lower()
-    _shot(admin, "c-published-1366")
+    shot(admin, "results-c-published-1366")
     drain()
 
     # (d) The message log shows one RESULT_READY per pupil.
@@ -171,7 +138,7 @@ def test_a_term_of_results_from_grid_to_the_guardians_pdf(
     log = " ".join(admin.locator("#log-table tbody").inner_text().split())
     for name in pupils:
         assert name in log
-    _shot(admin, "d-log-1366")
+    shot(admin, "results-d-log-1366")
 
     # (e) Okoro's guardian opens the link from the SMS on a phone: the term, and its PDF.
     sms = Message.objects.get(school=school, template_type="RESULT_READY", student=pupils["Okoro"])
@@ -179,7 +146,7 @@ def test_a_term_of_results_from_grid_to_the_guardians_pdf(
     phone = new_page(chromium, **PHONE)
     phone.goto(link)
     phone.get_by_role("heading", name="Report cards: Tola Okoro").wait_for()
-    _shot(phone, "e-link-390")
+    shot(phone, "results-e-link-390")
     href = phone.get_by_role("link", name=re.compile("Download report card")).get_attribute("href")
     download = phone.request.get(base + href)
     assert download.headers["content-type"] == "application/pdf"

@@ -1,6 +1,6 @@
 """The students workspace in a real headless Chromium (Debian's package, driven by Playwright)."""
 
-from classpoint.browser_testing import BROWSER_MARKS
+from classpoint.browser_testing import BROWSER_MARKS, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -25,17 +25,9 @@ def test_teacher_signs_in_searches_and_opens_a_student(live_server, school, teac
     assert "Student viewed (workspace)" in page.locator("table").last.inner_text()
 
 
-def _sign_in(page, base, user):
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Email or username").fill(user.username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/s/greenfield/")
-
-
 def test_skip_link_is_first_and_moves_focus_to_main(live_server, school, teacher, browser_page):
     page = browser_page
-    _sign_in(page, live_server.url, teacher)
+    sign_in(page, live_server.url, teacher)
     page.goto(f"{live_server.url}/s/greenfield/students/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
