@@ -80,6 +80,8 @@ def _pdf_text(data):
     return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
+# Pasting saves rows in parallel: PostgreSQL only, for the reason given in test_browser_results_grid.
+@pytest.mark.postgres
 def test_a_term_of_results_from_grid_to_the_guardians_pdf(
     live_server, settings, school, results, term_end, alice, teacher, chromium
 ):
