@@ -28,7 +28,7 @@ from classpoint.tenancy import school_view
 from .errors import AcademicsError
 from .models import CommentBank
 from .results import broadsheet as sheets
-from .results import card_pdf, cards, comments
+from .results import card_pdf, cards, comments, setup_grading
 from .results.selectors import class_pupils
 
 FORMS = {"form_teacher": "form_teacher_comment", "head": "head_comment"}
@@ -123,7 +123,7 @@ def _editor(request, card, which, *, text=None, errors=(), status=""):
         "which": which,
         "title": TITLES[which],
         "text": getattr(card, field) if text is None else text,
-        "bank": comments.comment_bank(school=request.school, kind=kind),
+        "bank": setup_grading.comment_bank(request.school, kind),
         "errors": list(errors),
         "status": status,
         "card": card,

@@ -10,7 +10,7 @@ in the outbox like any other, so nothing asked for is lost.
 from django.db import models
 
 from classpoint.labels import code_label
-from classpoint.outbox import emit, emit_many
+from classpoint.outbox import emit, emit_many, emitted_keys
 
 EVENT = "messaging.requested"
 WITHDRAWN = "messaging.withdrawn"
@@ -118,11 +118,8 @@ def request_messages(*, school, requests):
 def already_requested(*, school, dedupe_keys):
     """Which of `dedupe_keys` were already asked for in this school (a batch checks before its
     single insert, since `request_messages` does no per-row check)."""
-    from classpoint.models import OutboxEvent
-
     keys = {_key(k): k for k in dedupe_keys}
-    stored = OutboxEvent.objects.filter(school=school, dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True)
-    return {keys[k] for k in stored}
+    return {keys[k] for k in emitted_keys(school=school, dedupe_keys=keys)}
 
 
 def requested_for_student(*, school, student_id, limit=50):

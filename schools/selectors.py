@@ -140,3 +140,11 @@ def class_roster(*, school, term, class_group):
         )
         .order_by("last_name", "first_name", "id")
     )
+
+
+def membership_of(*, school, user):
+    """The user's active membership of `school` with its role, or None (a service that is handed an
+    actor rather than a request asks here)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return school.memberships.filter(user=user, is_active=True).select_related("role").first()

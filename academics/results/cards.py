@@ -165,11 +165,15 @@ def visible_classes(*, school, membership):
     return []
 
 
+def is_form_teacher(*, class_group, user):
+    teacher = class_group.form_teacher
+    return teacher is not None and teacher.user_id is not None and teacher.user_id == getattr(user, "pk", user)
+
+
 def may_see_class(*, membership, class_group):
     if membership.has_perm(MANAGE) or membership.has_perm(PUBLISH):
         return True
-    teacher = class_group.form_teacher
-    return membership.has_perm(ENTER) and teacher is not None and teacher.user_id == membership.user_id
+    return membership.has_perm(ENTER) and is_form_teacher(class_group=class_group, user=membership.user_id)
 
 
 def class_of(*, school, term, student):

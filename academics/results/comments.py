@@ -11,43 +11,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from classpoint.audit import audit
+from schools.selectors import membership_of
 
 from ..errors import AcademicsError, AcademicsErrorCode
 from ..models import ReportCard
-from . import setup_grading
-from .cards import MANAGE, PUBLISH, class_of
+from .cards import MANAGE, PUBLISH, class_of, is_form_teacher
 
 MAX_COMMENT = 500
 FIELDS = ("form_teacher_comment", "head_comment")
 
 
-def _membership(school, actor):
-    if not getattr(actor, "is_authenticated", False):
-        return None
-    return school.memberships.filter(user=actor, is_active=True).select_related("role").first()
-
-
-def is_form_teacher(*, class_group, user):
-    teacher = class_group.form_teacher
-    return teacher is not None and teacher.user_id is not None and teacher.user_id == getattr(user, "pk", None)
-
-
 def may_comment(*, school, actor, class_group):
     """{"form_teacher_comment": bool, "head_comment": bool}: which comments `actor` may set on the
     cards of `class_group` (the pages show only the editors they may use)."""
-    membership = _membership(school, actor)
+    membership = membership_of(school=school, user=actor)
     if membership is None:
         return {"form_teacher_comment": False, "head_comment": False}
     return {
         "form_teacher_comment": membership.has_perm(MANAGE) or is_form_teacher(class_group=class_group, user=actor),
         "head_comment": membership.has_perm(PUBLISH),
     }
-
-
-def comment_bank(*, school, kind):
-    """The school's bank of comments of one kind (form_teacher or head), in its order (the defaults
-    the first time it is read: setup_grading.comment_bank)."""
-    return setup_grading.comment_bank(school, kind)
 
 
 def _clean(name, text):

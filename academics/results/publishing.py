@@ -28,8 +28,7 @@ from django.utils import timezone
 
 from classpoint import balances
 from classpoint.audit import audit
-from classpoint.models import OutboxEvent
-from classpoint.outbox import emit_many
+from classpoint.outbox import emit_many, emitted_keys
 from schools.models import ClassGroup, Enrollment
 
 from ..errors import AcademicsError, AcademicsErrorCode
@@ -416,12 +415,5 @@ def _emit_new(*, school, events):
     """The events whose dedupe keys were never emitted, in one insert: `result.ready` is once per
     pupil and term even for a card deleted and made again. The cards are locked, so no concurrent
     publish of this class can be emitting the same keys."""
-    keys = [key for _type, _payload, key in events]
-    seen = set()
-    for start in range(0, len(keys), 1000):
-        seen.update(
-            OutboxEvent.objects.filter(school=school, dedupe_key__in=keys[start : start + 1000]).values_list(
-                "dedupe_key", flat=True
-            )
-        )
+    seen = emitted_keys(school=school, dedupe_keys=[key for _type, _payload, key in events])
     emit_many(school=school, events=[event for event in events if event[2] not in seen])

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from classpoint.audit import audit
+from schools.selectors import membership_of
 
 from ..errors import AcademicsError, AcademicsErrorCode
 from ..models import AssessmentComponent, ResultsLock, Score, ScoreRow
@@ -76,10 +77,6 @@ class GridSaved:
     applied: int  # cells changed
 
 
-def _membership(school, actor):
-    return school.memberships.filter(user=actor, is_active=True).select_related("role").first()
-
-
 def check_grid(*, school, actor, membership, term, class_group, subject):
     """Refuse a grid that is not this school's, a subject of another level, and a member who neither
     manages results nor teaches the subject to the class this term. No actor: the system (the demo,
@@ -94,7 +91,7 @@ def check_grid(*, school, actor, membership, term, class_group, subject):
         )
     if actor is None:
         return
-    membership = membership or _membership(school, actor)
+    membership = membership or membership_of(school=school, user=actor)
     if membership is None or not may_enter(
         school=school, membership=membership, term=term, class_group=class_group, subject=subject
     ):
@@ -107,7 +104,7 @@ def check_grid(*, school, actor, membership, term, class_group, subject):
 def require_manager(*, school, actor, membership, what):
     if actor is None:
         return
-    membership = membership or _membership(school, actor)
+    membership = membership or membership_of(school=school, user=actor)
     if membership is None or not membership.has_perm(MANAGE):
         raise AcademicsError(f"Only the school's results managers {what}.", code=AcademicsErrorCode.NOT_YOUR_SUBJECT)
 

@@ -67,6 +67,19 @@ def emit_many(*, school, events):
     return len(events)
 
 
+def emitted_keys(*, school, dedupe_keys):
+    """Which of `dedupe_keys` the school has emitted already (a batch checks before `emit_many`,
+    which does no per-row check), read in chunks so a term's worth of keys stays one short query each."""
+    keys, found = list(dedupe_keys), set()
+    for start in range(0, len(keys), 1000):
+        found.update(
+            OutboxEvent.objects.filter(school=school, dedupe_key__in=keys[start : start + 1000]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+    return found
+
+
 COPY_THRESHOLD = 500
 
 
