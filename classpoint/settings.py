@@ -184,6 +184,10 @@ CLASSPOINT_2FA_ROLES = ("school_admin", "bursar")
 
 # --- I18N / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# What guardians may read Classpoint in: English and Spanish complete, Yoruba for the public form.
+# Staff pages are marked for translation and ship in English.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("yo", "Yorùbá")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

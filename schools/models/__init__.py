@@ -4,7 +4,7 @@ One package of modules, one app ("schools"): import every name from `schools.mod
 (SPECTACULAR_SETTINGS' enum paths) and the migrations (`schools.models.validate_slug`, the quiet-hours
 defaults) do."""
 
-from .calendar import AcademicSession, ClassGroup, Enrollment, Term
+from .calendar import AcademicSession, ClassGroup, Enrollment, Rollover, Term
 from .imports import ImportJob
 from .people import Guardian, StaffProfile, Student, StudentGuardian
 from .tenancy import (
@@ -18,6 +18,7 @@ from .tenancy import (
     SchoolScoped,
     SchoolScopedManager,
     SchoolScopedQuerySet,
+    StaffInvite,
     hostname_validator,
     validate_slug,
 )
@@ -36,12 +37,14 @@ __all__ = [
     "ImportJob",
     "Membership",
     "Role",
+    "Rollover",
     "School",
     "SchoolDomain",
     "SchoolProfile",
     "SchoolScoped",
     "SchoolScopedManager",
     "SchoolScopedQuerySet",
+    "StaffInvite",
     "StaffProfile",
     "Student",
     "StudentGuardian",

@@ -1,5 +1,6 @@
 """The school year and its classes: sessions, terms, class groups, and a student's place in a class each term."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
@@ -76,6 +77,8 @@ class Enrollment(SchoolScoped):
     # day) until the day before `ended_on` (set when the enrollment ends; empty while it is active).
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
+    # Why it ended ("Moved to JSS 1B", "Withdrawn: relocated", "Promoted"), for the enrolment history.
+    end_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -88,3 +91,29 @@ class Enrollment(SchoolScoped):
 
     def __str__(self):
         return f"{self.student} in {self.class_group} ({self.term})"
+
+
+class Rollover(SchoolScoped):
+    """The year-end step from one session into the next: the plan the admin confirmed (class
+    mapping, repeaters, leavers) and what it did. One per session rolled from, so a second run finds
+    this row and changes nothing."""
+
+    from_session = models.ForeignKey(AcademicSession, on_delete=models.PROTECT, related_name="rollovers_from")
+    to_session = models.ForeignKey(AcademicSession, on_delete=models.PROTECT, related_name="rollovers_to")
+    # {"mapping": {class_group_id: next_class_group_id | "graduate"}, "repeaters": [...], "leavers": [...]}
+    plan = models.JSONField(default=dict, blank=True)
+    # Counts of what was done: promoted, repeated, graduated, left, skipped.
+    summary = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "from_session"], name="rollover_once_per_session"),
+        ]
+
+    def __str__(self):
+        return f"{self.from_session} → {self.to_session}"

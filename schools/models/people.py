@@ -53,6 +53,10 @@ class Student(SchoolScoped):
     date_of_birth = models.DateField(null=True, blank=True)
     gender = models.CharField(max_length=10, choices=Gender.choices, blank=True, default="")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Set when the pupil leaves (withdrawn or graduated), cleared on re-admission; the reason is the
+    # school's words ("Relocated to Abuja"), kept on the record and in the audit log.
+    left_on = models.DateField(null=True, blank=True)
+    leaving_reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # Lower-cased names + admission number, computed by the database (so bulk inserts and imports
@@ -93,6 +97,9 @@ class Guardian(SchoolScoped):
     phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164, e.g. +2348031234567")
     email = models.EmailField(blank=True, default="")
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
+    # A language code from settings.LANGUAGES ("es"); empty means the school's default language.
+    # Messages use the template in this language when the school has one.
+    preferred_language = models.CharField(max_length=8, blank=True, default="")
     # What the guardian agreed to receive; messaging checks these before every send.
     consent_sms = models.BooleanField(default=False)
     consent_whatsapp = models.BooleanField(default=False)

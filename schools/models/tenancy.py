@@ -204,6 +204,16 @@ class SchoolProfile(models.Model):
         "after it is issued.",
     )
 
+    # The language guardians are written to and the public pages open in, when a guardian has not
+    # chosen one (a code from settings.LANGUAGES).
+    default_language = models.CharField(max_length=8, default="en")
+    # How money is printed on pages and PDFs: "₦12,500.00" (symbol) or "NGN 12,500.00" (code).
+    currency_display = models.CharField(
+        max_length=10, choices=[("symbol", "Symbol (₦12,500.00)"), ("code", "Code (NGN 12,500.00)")], default="symbol"
+    )
+    # Shown above the public application form.
+    public_form_intro = models.TextField(blank=True, default="")
+
     def __str__(self):
         return f"Profile of {self.school}"
 
@@ -241,6 +251,11 @@ class Role(SchoolScoped):
     key = models.SlugField(max_length=40)
     name = models.CharField(max_length=80)
     permissions = models.JSONField(default=list, blank=True)
+    # Members with this role must pass a TOTP check before any staff page (school admins and bursars
+    # by default; a custom role copied from one of them keeps it).
+    requires_two_factor = models.BooleanField(default=False)
+    # A school's own role (copied from a default and edited); the defaults are seeded on provisioning.
+    is_custom = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -265,3 +280,38 @@ class Membership(models.Model):
 
     def has_perm(self, code):
         return code in (self.role.permissions or [])
+
+
+class StaffInvite(SchoolScoped):
+    """An invitation to join a school's staff: a single-use, expiring link (only its hash is kept)
+    that lets the person set a password (and enrol TOTP where the role requires it) and become a member."""
+
+    email = models.EmailField()
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="invites")
+    first_name = models.CharField(max_length=80, blank=True, default="")
+    last_name = models.CharField(max_length=80, blank=True, default="")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per address and school: inviting again replaces (revokes) the old one.
+            models.UniqueConstraint(
+                fields=["school", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="staffinvite_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation for {self.email}"
