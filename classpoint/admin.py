@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from .admin_base import ReadOnlyAdmin
-from .models import AuditLog, FeatureFlag, OutboxEvent, OutboxTypeStats, WorkerHeartbeat
+from .audit import audit
+from .models import ApiToken, AuditLog, FeatureFlag, OutboxEvent, OutboxTypeStats, WorkerHeartbeat
 from .outbox import worker
 
 admin.site.site_header = "Classpoint platform"
@@ -71,3 +73,42 @@ class FeatureFlagAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "key")
     list_editable = ("enabled",)
     autocomplete_fields = ("school",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by the school's admins (People › API tokens) or `manage.py create_api_token`:
+    the key exists only at that moment. Here an operator sees them and can revoke one, nothing else."""
+
+    list_display = ("name", "prefix", "school", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix", "school__slug", "user__username")
+    list_select_related = ("school", "user")
+    fields = ("name", "prefix", "school", "user", "service_account", "created_by", "created_at", "last_used_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, a token keeps its trail (who made it, when it was last used)
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related("school"):
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit(
+                school=token.school,
+                actor=request.user,
+                action="api_token.revoked",
+                target=token,
+                changes={"via": "admin"},
+            )
+            revoked += 1
+        messages.success(request, f"Revoked {revoked} tokens.")

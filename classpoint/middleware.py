@@ -130,7 +130,8 @@ def user_requires_2fa(user):
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return user.memberships.filter(is_active=True, role__key__in=settings.CLASSPOINT_2FA_ROLES).exists()
+    # The role decides (school admins and bursars by default; a school's own role says so itself).
+    return user.memberships.filter(is_active=True, role__requires_two_factor=True).exists()
 
 
 def second_factor_pending(user):
@@ -146,7 +147,7 @@ def second_factor_pending(user):
 
 
 class RequireTwoFactorMiddleware:
-    """School admins, bursars and platform admins must pass a TOTP check before any staff page.
+    """Platform admins and members whose role requires it must pass a TOTP check before any staff page.
 
     The API answers sessions with 403 `two_factor_required` instead of a redirect
     (`classpoint.api.permissions.SecondFactorVerified`); token requests are not sessions and are

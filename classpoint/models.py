@@ -1,6 +1,10 @@
-"""Kernel tables: the event outbox, the audit log, feature flags and API idempotency records."""
+"""Kernel tables: the event outbox, the audit log, feature flags, API idempotency records, integration
+tokens (stored hashed) and the sessions each user signed in with."""
+
+import datetime
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
@@ -211,3 +215,80 @@ class Counter(models.Model):
 
     def __str__(self):
         return f"{self.key}={self.value}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_school(self, school):
+        if school is None:
+            raise ValueError("for_school needs a school")
+        return self.filter(school=school)
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A school's integration key. Only its SHA-256 is kept: the key is shown once, when made.
+
+    Requests made with it act as `user`, a service user made for this token alone whose one
+    membership (at `school`) carries the role the token was given; a token from before keys were
+    hashed may still belong to a person (`service_account` false)."""
+
+    school = models.ForeignKey(settings.CLASSPOINT_SCHOOL_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    service_account = models.BooleanField(default=True)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)  # the key's first characters, to tell tokens apart
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["school", "-created_at"], name="apitoken_school_recent_idx")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+class UserSession(models.Model):
+    """A session a user signed in with, so access taken away ends it at once whatever the session
+    engine (database, cache or both): the engine is asked to delete each key recorded here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.session_key[:6]}…"
+
+
+def _record_session(sender, request, user, **kwargs):
+    session = getattr(request, "session", None)
+    key = getattr(session, "session_key", None)
+    if key:  # a cookie-only session has no key to record (nor a server copy to end)
+        UserSession.objects.update_or_create(session_key=key, defaults={"user": user})
+        # Sessions left to expire (never signed out of) are forgotten once they could no longer be used.
+        expired = timezone.now() - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        UserSession.objects.filter(user=user, created_at__lt=expired).delete()
+
+
+def _forget_session(sender, request, user, **kwargs):
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        UserSession.objects.filter(session_key=key).delete()
+
+
+# Connected where the model is defined, as django.contrib.auth connects `update_last_login`.
+user_logged_in.connect(_record_session, dispatch_uid="classpoint-record-session")
+user_logged_out.connect(_forget_session, dispatch_uid="classpoint-forget-session")

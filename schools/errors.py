@@ -26,6 +26,19 @@ class SchoolsErrorCode(ErrorCode):
     NOT_CSV = "not_csv"
     UNKNOWN_FILE = "unknown_file"  # an import's file key that is not this school's upload
     UNKNOWN_MODE = "unknown_mode"  # an import mode other than dry_run or import
+    # People: invitations, members, roles and API tokens.
+    ALREADY_MEMBER = "already_member"  # inviting (or accepting for) someone who is a member already
+    INVITE_EXPIRED = "invite_expired"
+    INVITE_USED = "invite_used"  # accepted already: a link works once
+    INVITE_REVOKED = "invite_revoked"  # withdrawn, or replaced by a newer invitation
+    LAST_ADMIN = "last_admin"  # the change would leave the school with nobody who can manage it
+    NOT_ALLOWED_ON_SELF = "not_allowed_on_self"  # suspending or removing oneself
+    ROLE_IN_USE = "role_in_use"
+    ROLE_NOT_EDITABLE = "role_not_editable"  # a default role: copy it to change it
+    ROLE_NAME_TAKEN = "role_name_taken"
+    UNKNOWN_PERMISSION = "unknown_permission"  # a code the catalogue does not declare
+    INVALID_PASSWORD = "invalid_password"
+    TOKEN_REVOKED = "token_revoked"  # revoking a token that is revoked already
 
 
 class SchoolsError(DomainError):

@@ -1,33 +1,13 @@
-"""Permission codes and the default roles every school gets on provisioning."""
+"""The default roles every school gets on provisioning. The permission codes themselves are declared
+by the apps that check them (`<app>/permissions.py`, collected by `classpoint.permissions`)."""
 
-PERMISSIONS = {
-    "school.manage": "Manage school settings, staff, roles and domains",
-    "students.view": "View students, guardians, classes and enrollments",
-    "students.manage": "Create and update students, guardians and enrollments",
-    "imports.run": "Import students from CSV",
-    "registrar.manage_applications": "Move applications through admission",
-    "fees.view": "View fees and invoices",
-    "fees.manage": "Create fee items, schedules and invoices",
-    "fees.approve_awards": "Approve scholarships and waivers",
-    "payments.view": "View payments and receipts",
-    "payments.review_proofs": "Approve or reject bank-transfer proofs",
-    "payments.refund": "Refund payments",
-    "messaging.send": "Send messages and announcements to guardians",
-    "messaging.manage_templates": "Edit message templates",
-    "academics.record_attendance": "Take attendance",
-    "academics.view_attendance": "See each pupil's attendance (every read is logged)",
-    "academics.manage_attendance": "Correct marks, see every register, run truancy interventions",
-    "academics.view_attendance_summary": "See attendance figures without any pupil's name",
-    "academics.enter_scores": "Enter assessment scores for the subjects one teaches",
-    "academics.manage_results": "Set up subjects, assessments and grade scales; lock and amend scores",
-    "academics.publish_results": "Publish results and report cards",
-    "academics.manage_timetable": "Edit the timetable",
-    "dashboard.view": "See the school dashboard and KPIs",
-    "audit.view": "Read the school's audit log",
-}
+from classpoint.permissions import all_permissions
+
+# Every code in the catalogue, whatever the apps declare when the role is seeded.
+ALL = "*"
 
 DEFAULT_ROLES = {
-    "school_admin": ("School admin", sorted(PERMISSIONS)),
+    "school_admin": ("School admin", ALL),
     "registrar": (
         "Registrar",
         [
@@ -67,3 +47,13 @@ DEFAULT_ROLES = {
     ),
     "viewer": ("Viewer", ["students.view", "fees.view", "payments.view", "dashboard.view"]),
 }
+
+# Members with these default roles pass a TOTP check before any staff page (they administer the
+# school or handle money); a school's own role says so itself (`Role.requires_two_factor`).
+TWO_FACTOR_ROLES = frozenset({"school_admin", "bursar"})
+
+
+def default_role_permissions(key):
+    """The codes the default role `key` is seeded with (school admin: the whole catalogue)."""
+    codes = DEFAULT_ROLES[key][1]
+    return sorted(all_permissions()) if codes == ALL else list(codes)

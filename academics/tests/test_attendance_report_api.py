@@ -7,11 +7,10 @@ import io
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
 from academics.attendance import codes, registers
 from schools.models import Role
-from schools.services import membership_grant
+from schools.services.schools import api_token_create
 from schools.tests import factories as f
 
 from .factories import slot, staff
@@ -53,9 +52,9 @@ def summary_token(api, school):
     role = Role.objects.create(
         school=school, key="analyst", name="Analyst", permissions=["academics.view_attendance_summary"]
     )
-    user = f.UserFactory(username="analyst@greenfield.test")
-    membership_grant(school=school, user=user, role_key=role.key)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Token {api_token_create(school=school, name='Analyst', role_key=role.key).key}"
+    )
     return api
 
 

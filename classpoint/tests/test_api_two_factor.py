@@ -4,9 +4,9 @@ clients (integrators' service users) are not sessions and are unaffected."""
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
+from schools.services.schools import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_verified_admin_session_reads_and_writes(school, alice, api):
 
 
 def test_token_client_of_an_admin_needs_no_second_step(school, alice, api):
-    token = Token.objects.create(user=alice)
+    token = api_token_create(school=school, name="ERP", role_key="school_admin")
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api.get(AUDIT).status_code == 200
     assert api.post(CLASS_GROUPS, {"name": "JSS 2B", "level": "JSS 2"}).status_code == 201

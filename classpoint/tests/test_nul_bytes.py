@@ -4,6 +4,7 @@ or query parameter carrying it is refused at the edge (400), before any view sav
 import pytest
 
 from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
+from schools.services.schools import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +42,11 @@ def test_binary_file_uploads_are_not_mistaken_for_text(school, bursar, verified_
 def test_a_malformed_multipart_body_to_the_api_gets_the_api_error_shape(school, alice):
     # The NUL check reads no API body (serializers refuse NUL themselves), so a broken upload is
     # answered by the API's own parser, in JSON, not by an HTML error page.
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    key = api_token_create(school=school, name="ERP", role_key="school_admin").key
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.generic("POST", "/api/v1/schools/greenfield/class-groups/", "x", content_type="multipart/form-data")
     assert 400 <= response.status_code < 500
     assert response["Content-Type"].startswith("application/json")
@@ -60,11 +61,11 @@ def test_a_malformed_multipart_body_to_a_page_is_a_400_not_a_500(school, bursar,
 
 def test_a_nul_byte_in_any_api_query_parameter_is_a_documented_400(school, alice):
     # found by the fuzzer: an undeclared parameter with a NUL on a list that declares only paging
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    key = api_token_create(school=school, name="ERP", role_key="school_admin").key
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.get("/api/v1/schools/greenfield/receipts/", {"anything": "a\x00b"})
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["anything"]

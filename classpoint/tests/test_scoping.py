@@ -24,6 +24,7 @@ NOT_SCOPED = {
     "classpoint.OutboxEvent": "the worker claims events of every school; handlers run in the event's school",
     "classpoint.AuditLog": "append-only; read through AuditLog.objects.for_school, which refuses no school",
     "classpoint.FeatureFlag": "global rows (no school) and per-school overrides are read together",
+    "classpoint.ApiToken": "a key is found by its hash before any school is known (the token names its school)",
     "classpoint.Counter": "gapless numbers are taken by (school, key) under a row lock",
     "schools.SchoolProfile": "one row per school, reached only through the school",
     "schools.SchoolDomain": "a hostname is resolved to its school before any school is known",

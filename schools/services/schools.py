@@ -1,7 +1,9 @@
 """Provisioning a school (profile, domain, roles, first admin), memberships and API tokens."""
 
 import re
+import secrets
 import zoneinfo
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,16 +13,18 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone as dj_timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
 
+from classpoint.api.auth import new_key
 from classpoint.audit import audit
+from classpoint.models import ApiToken
 from classpoint.outbox import emit
 
 from ..errors import SchoolsError, SchoolsErrorCode
 from ..models import Membership, Role, School, SchoolDomain, SchoolProfile, validate_slug
-from ..roles import DEFAULT_ROLES
+from ..roles import DEFAULT_ROLES, TWO_FACTOR_ROLES, default_role_permissions
 
 User = get_user_model()
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -53,8 +57,16 @@ def _validate_school_input(*, slug, name, admin_email, timezone, currency, count
 
 def roles_seed(*, school):
     """Create the default roles a school lacks; existing roles keep their (possibly edited) permissions."""
-    for key, (name, perms) in DEFAULT_ROLES.items():
-        Role.objects.get_or_create(school=school, key=key, defaults={"name": name, "permissions": list(perms)})
+    for key, (name, _) in DEFAULT_ROLES.items():
+        Role.objects.get_or_create(
+            school=school,
+            key=key,
+            defaults={
+                "name": name,
+                "permissions": default_role_permissions(key),
+                "requires_two_factor": key in TWO_FACTOR_ROLES,
+            },
+        )
 
 
 def _invitation_url(user):
@@ -162,18 +174,61 @@ def membership_grant(*, school, user, role_key, actor=None):
     return membership
 
 
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just made: `key` is shown once and kept nowhere (the row holds its hash)."""
+
+    token: ApiToken
+    key: str
+
+
+TOKEN_NAME_MAX = 100
+
+
 @transaction.atomic
-def api_token_create(*, school, email, role_key, actor=None):
-    """A service user for an integrator with a membership and a token; reused if it exists."""
-    try:
-        validate_email(email)
-    except ValidationError as exc:
+def api_token_create(*, school, name, role_key, actor=None):
+    """An integration token for the school: a service user of its own, a member of this school only
+    with the chosen role, and the key, returned once (only its SHA-256 is stored)."""
+    name = (name or "").strip()
+    if not name or len(name) > TOKEN_NAME_MAX:
+        message = "Name the token (what uses it)." if not name else f"Keep the name to {TOKEN_NAME_MAX} characters."
         raise SchoolsError(
-            "Invalid email.", code=SchoolsErrorCode.INVALID_EMAIL, fields={"email": ["Enter a valid email address."]}
-        ) from exc
-    user = _user_for_email(email)
-    membership_grant(school=school, user=user, role_key=role_key, actor=actor)
-    token, created = Token.objects.get_or_create(user=user)
-    if created:
-        audit(school=school, actor=actor, action="api_token.created", target=user, changes={"email": user.email})
+            "The token could not be made.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields={"name": [message]}
+        )
+    role = school.roles.filter(key=role_key).first()
+    if role is None:
+        raise SchoolsError(
+            "Unknown role.", code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": [f"No role “{role_key}”."]}
+        )
+    key, prefix, hashed = new_key()
+    # Service users sign in with nothing but their key, and are nobody's to reuse.
+    user = User(username=f"api-{school.slug}-{prefix}-{secrets.token_hex(4)}", first_name=name[:150])
+    user.set_unusable_password()
+    user.save()
+    Membership.objects.create(user=user, school=school, role=role)
+    token = ApiToken.objects.create(
+        school=school,
+        user=user,
+        name=name,
+        prefix=prefix,
+        key_hash=hashed,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit(
+        school=school, actor=actor, action="api_token.created", target=token, changes={"name": name, "role": role.key}
+    )
+    return IssuedToken(token=token, key=key)
+
+
+@transaction.atomic
+def api_token_revoke(*, token, actor=None):
+    """Stops the token at once: its next request is a 401. Its service user's membership ends too."""
+    token = ApiToken.objects.for_school(token.school).select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise SchoolsError("This token was revoked already.", code=SchoolsErrorCode.TOKEN_REVOKED)
+    token.revoked_at = dj_timezone.now()
+    token.save(update_fields=["revoked_at"])
+    if token.service_account:
+        Membership.objects.filter(school=token.school, user=token.user).update(is_active=False)
+    audit(school=token.school, actor=actor, action="api_token.revoked", target=token, changes={"name": token.name})
     return token
