@@ -2,11 +2,11 @@
 apps above read of schools (the school a public page names, guardians, a guardian's children, the
 classes), so that their views and selectors never query schools' models themselves."""
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from classpoint.models import AuditLog
 
-from .models import ClassGroup, Enrollment, Guardian, School, Student
+from .models import ClassGroup, Enrollment, Guardian, School, Student, StudentGuardian
 from .phones import normalize_phone
 
 
@@ -42,21 +42,6 @@ def attach_classes(students, *, school, term):
     for student in students:
         student.class_name = names.get(student.pk, "")
     return students
-
-
-def student_detail(*, school, student_id):
-    """The student with guardians and enrollments prefetched; raises Student.DoesNotExist."""
-    return school.students.prefetch_related(
-        "guardian_links__guardian", "enrollments__class_group", "enrollments__term"
-    ).get(pk=student_id)
-
-
-def student_access_history(*, student, limit=20):
-    return list(
-        AuditLog.objects.filter(
-            school_id=student.school_id, target_type=Student._meta.label_lower, target_id=str(student.pk)
-        ).order_by("-created_at", "-id")[:limit]
-    )
 
 
 # --- for the apps above: the tenant before any scope, then rows of one school ------------------------
@@ -126,18 +111,26 @@ def students_of_guardian(*, school, guardian):
     )
 
 
+def on_roll(term, prefix=""):
+    """Enrollments holding a place on `term`'s roll: the active ones, and those ended only after the
+    term's last day (the year-end rollover ends them then), so a past term's results, cards and
+    publishing still find the pupils who sat it. `prefix` reaches enrollments through a relation."""
+    return Q(**{f"{prefix}status": Enrollment.Status.ACTIVE}) | Q(**{f"{prefix}ended_on__gt": term.end_date})
+
+
 def class_roster(*, school, term, class_group):
-    """The pupils in a class in a term (active enrollments), by surname then first name."""
+    """The pupils on a class's roll in a term (see `on_roll`), by surname then first name."""
     # A join from the class's enrollments (enrollment_class_idx); one active enrollment per pupil
     # and term makes each pupil appear once.
     return list(
         Student.objects.for_school(school)
         .filter(
+            on_roll(term, prefix="enrollments__"),
             enrollments__school=school,
             enrollments__term=term,
             enrollments__class_group=class_group,
-            enrollments__status=Enrollment.Status.ACTIVE,
         )
+        .distinct()
         .order_by("last_name", "first_name", "id")
     )
 
@@ -148,3 +141,141 @@ def membership_of(*, school, user):
     if not getattr(user, "is_authenticated", False):
         return None
     return school.memberships.filter(user=user, is_active=True).select_related("role").first()
+
+
+# --- a pupil's record and a guardian's page (record_views.py and the other apps' tabs) ------------
+
+# What the profile keeps the earlier values of: a pupil known by another name or born on another
+# day in older papers (a report, a certificate) is still this pupil.
+IDENTITY_FIELDS = {
+    "first_name": "First name",
+    "other_names": "Other names",
+    "last_name": "Last name",
+    "date_of_birth": "Date of birth",
+}
+
+
+def student_of_school(*, school, student_id):
+    """One pupil of `school`, or None: another school's id finds nothing (the caller's 404)."""
+    return school.students.filter(pk=student_id).first()
+
+
+def student_current_place(*, student):
+    """The pupil's active enrollment in the current term, with its class and term, or None."""
+    return (
+        Enrollment.objects.for_school(student.school_id)
+        .filter(student=student, term__is_current=True, status=Enrollment.Status.ACTIVE)
+        .select_related("class_group", "term__session")
+        .first()
+    )
+
+
+def student_enrollments(*, student):
+    """Every enrollment of the pupil, newest term first, then the latest move first."""
+    return list(
+        Enrollment.objects.for_school(student.school_id)
+        .filter(student=student)
+        .select_related("class_group", "term__session")
+        .order_by("-term__start_date", "-term_id", "-created_at", "-id")
+    )
+
+
+def student_guardian_links(*, student):
+    """The pupil's guardians (primary first) with their links."""
+    return list(
+        StudentGuardian.objects.for_school(student.school_id)
+        .filter(student=student)
+        .select_related("guardian")
+        .order_by("-is_primary", "id")
+    )
+
+
+def _shown(value):
+    # The audit log keeps values as text; an empty field was written "None" by older entries.
+    return "" if value in (None, "None") else str(value)
+
+
+def student_identity_history(*, student, limit=50):
+    """The pupil's earlier names and dates of birth, newest change first: [{when, who, field,
+    label, old, new}] read from the audit log's changes (each edit keeps old and new)."""
+    entries = AuditLog.objects.filter(
+        school_id=student.school_id,
+        target_type=Student._meta.label_lower,
+        target_id=str(student.pk),
+        action="student.updated",
+    ).order_by("-created_at", "-id")[:limit]
+    history = []
+    for entry in entries:
+        changes = entry.changes if isinstance(entry.changes, dict) else {}
+        for field, label in IDENTITY_FIELDS.items():
+            pair = changes.get(field)
+            if isinstance(pair, list) and len(pair) == 2:
+                history.append(
+                    {
+                        "when": entry.created_at,
+                        "who": entry.actor_label,
+                        "field": field,
+                        "label": label,
+                        "old": _shown(pair[0]),
+                        "new": _shown(pair[1]),
+                    }
+                )
+    return history
+
+
+def student_access_log(*, student):
+    """Every audit entry about the pupil (views and changes), newest first: a queryset to page."""
+    return AuditLog.objects.filter(
+        school_id=student.school_id, target_type=Student._meta.label_lower, target_id=str(student.pk)
+    ).order_by("-created_at", "-id")
+
+
+def guardians_to_link(*, school, student, q, limit=10):
+    """Guardians matching `q` (see guardians_list) who are not linked to the pupil yet."""
+    if not (q or "").strip():
+        return []
+    found = guardians_list(school=school, q=q).exclude(student_links__student=student)
+    return list(found[:limit])
+
+
+def guardian_with_children(*, school, guardian_id):
+    """One guardian of `school` with their links to their children (primary first), or None."""
+    guardian = Guardian.objects.for_school(school).filter(pk=guardian_id).first()
+    if guardian is None:
+        return None
+    guardian.links = list(
+        StudentGuardian.objects.for_school(school)
+        .filter(guardian=guardian)
+        .select_related("student")
+        .order_by("student__last_name", "student__first_name", "student_id")
+    )
+    return guardian
+
+
+def class_groups_with_places(*, school, term):
+    """The school's classes in level and name order, each with `enrolled`: its active enrollments in
+    `term` (one query for all; a form's choices say how full each is)."""
+    groups = list(ClassGroup.objects.for_school(school).order_by("level", "name", "id"))
+    counts = {}
+    if term is not None:
+        counts = dict(
+            Enrollment.objects.for_school(school)
+            .filter(term=term, status=Enrollment.Status.ACTIVE)
+            .values("class_group_id")
+            .annotate(n=Count("id"))
+            .values_list("class_group_id", "n")
+        )
+    for group in groups:
+        group.enrolled = counts.get(group.pk, 0)
+    return groups
+
+
+def guardian_history(*, guardian, limit=20):
+    """Changes to the guardian (contact details, consent, links), newest first; looks left out."""
+    return list(
+        AuditLog.objects.filter(
+            school_id=guardian.school_id, target_type=Guardian._meta.label_lower, target_id=str(guardian.pk)
+        )
+        .exclude(action__endswith=".viewed")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -24,6 +24,7 @@ from django.db.models import Case, IntegerField, Max, Min, When
 from classpoint import balances
 from classpoint.money import format_money
 from schools.models import Enrollment
+from schools.selectors import on_roll
 
 from ..attendance.codes import policy_for as attendance_policy_for
 from ..attendance.daily import _ATTENDS, _KIND_OF_RANK, _RANK
@@ -179,7 +180,7 @@ def may_see_class(*, membership, class_group):
 def class_of(*, school, term, student):
     """The class the pupil sat in for `term` (their active enrollment), or None."""
     enrollment = (
-        school.enrollments.filter(term=term, student=student, status=Enrollment.Status.ACTIVE)
+        school.enrollments.filter(on_roll(term), term=term, student=student)
         .select_related("class_group__form_teacher")
         .first()
     )

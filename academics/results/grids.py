@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from schools.selectors import on_roll
+
 from ..models import AssessmentComponent, ResultsLock, Score, ScoreAmendment, ScoreRow, Subject, SubjectTeacher
 from . import compute
 from .policy import bands_of, policy_for
@@ -18,7 +20,6 @@ from .selectors import class_pupils
 
 MANAGE = "academics.manage_results"
 ENTER = "academics.enter_scores"
-ACTIVE = "active"  # schools.Enrollment.Status.ACTIVE: the roster counts active enrollments only
 
 
 def may_open_grids(membership):
@@ -119,14 +120,14 @@ def my_grids(*, school, membership, term):
     group_ids = {g.pk for g, _ in pairs}
     n_components = AssessmentComponent.objects.for_school(school).filter(term=term).count()
     roster = dict(
-        school.enrollments.filter(term=term, status=ACTIVE, class_group_id__in=group_ids)
+        school.enrollments.filter(on_roll(term), term=term, class_group_id__in=group_ids)
         .values("class_group_id")
         .annotate(n=Count("student_id", distinct=True))
         .values_list("class_group_id", "n")
     )
     # Counted for the pupils still on the class's roster (a row remembers the class it was begun in).
     on_roster = school.enrollments.filter(
-        term=term, status=ACTIVE, student_id=OuterRef("row__student_id"), class_group_id=OuterRef("row__class_group_id")
+        on_roll(term), term=term, student_id=OuterRef("row__student_id"), class_group_id=OuterRef("row__class_group_id")
     )
     filled = {}
     for group_id, subject_id, cells, takers in (

@@ -30,6 +30,7 @@ from classpoint import balances
 from classpoint.audit import audit
 from classpoint.outbox import emit_many, emitted_keys
 from schools.models import ClassGroup, Enrollment
+from schools.selectors import on_roll
 
 from ..errors import AcademicsError, AcademicsErrorCode
 from ..models import AssessmentComponent, ReportCard, ResultsLock, Score, Subject
@@ -108,7 +109,7 @@ def missing_counts(*, school, term):
     pupil's subject hold a score or ABS, instead of working out every class."""
     enrolled = list(
         Enrollment.objects.for_school(school)
-        .filter(term=term, status=Enrollment.Status.ACTIVE)
+        .filter(on_roll(term), term=term)
         .values_list("student_id", "class_group_id", "class_group__level")
     )
     needed = AssessmentComponent.objects.for_school(school).filter(term=term).count()
@@ -156,7 +157,7 @@ class ClassState:
 
 def classes_with_pupils(*, school, term):
     """The class groups with active pupils in `term`, by level then name."""
-    enrolled = Enrollment.objects.for_school(school).filter(term=term, status=Enrollment.Status.ACTIVE)
+    enrolled = Enrollment.objects.for_school(school).filter(on_roll(term), term=term)
     return list(
         ClassGroup.objects.for_school(school)
         .filter(pk__in=enrolled.values("class_group_id"))
@@ -170,7 +171,7 @@ def publish_status(*, school, term):
     groups = classes_with_pupils(school=school, term=term)
     pupils = dict(
         Enrollment.objects.for_school(school)
-        .filter(term=term, status=Enrollment.Status.ACTIVE)
+        .filter(on_roll(term), term=term)
         .values_list("class_group_id")
         .annotate(n=Count("student_id", distinct=True))
         .order_by()

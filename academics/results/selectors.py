@@ -33,7 +33,7 @@ def subjects_for(*, school, class_group):
 
 
 def class_pupils(*, school, term, class_group):
-    """The pupils in the class this term (active enrollments), by surname then first name."""
+    """The pupils on the class's roll this term (`schools.selectors.on_roll`), by surname then first name."""
     return class_roster(school=school, term=term, class_group=class_group)
 
 

@@ -12,6 +12,7 @@ from classpoint.api.views import SchoolApiView
 
 from .. import services
 from ..models import ClassGroup
+from ..services.classes import class_group_delete
 from .common import validated
 
 
@@ -83,3 +84,14 @@ class ClassGroupDetailApi(SchoolApiView):
         data = _form_teacher(self.school, validated(ClassGroupInput, request.data, partial=True))
         group = services.class_group_update(class_group=group, actor=request.user, **data)
         return Response(ClassGroupOutput(group).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **ERRORS},
+        tags=["classes"],
+        description="Delete a class group nothing was ever recorded against; refused (400, `class_in_use`) "
+        "once it has had enrolments, fees, lessons or placed applicants.",
+    )
+    def delete(self, request, school_slug, pk):
+        class_group_delete(class_group=scoped_get(self.school.class_groups, pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,12 +1,18 @@
-"""Academic sessions and their terms."""
+"""Academic sessions and their terms.
+
+One session and one term are current per school, and the current term belongs to the current
+session: making a term current makes its session current too (in one transaction, under the
+school's row lock, so two admins switching terms at once cannot leave two current rows)."""
 
 from django.db import transaction
 
 from classpoint.audit import audit
 
 from ..errors import SchoolsError, SchoolsErrorCode
-from ..models import AcademicSession, Term
+from ..models import AcademicSession, School, Term
 from ._base import field_changes
+
+SESSION_FIELDS = ("name", "start_date", "end_date")
 
 
 @transaction.atomic
@@ -17,13 +23,54 @@ def session_create(*, school, actor, name, start_date, end_date, is_current=Fals
             code=SchoolsErrorCode.SESSION_EXISTS,
             fields={"name": [f"A session “{name}” already exists."]},
         )
+    _check_dates(start_date, end_date)
     if is_current:
+        _lock_school(school)
         school.sessions.filter(is_current=True).update(is_current=False)
     session = AcademicSession(school=school, name=name, start_date=start_date, end_date=end_date, is_current=is_current)
-    _check_dates(start_date, end_date)
     session.save()
     audit(school=school, actor=actor, action="session.created", target=session)
     return session
+
+
+@transaction.atomic
+def session_update(*, session, actor, **data):
+    """Rename a session or move its dates (which session is current follows its terms)."""
+    data = {k: v for k, v in data.items() if k in SESSION_FIELDS}
+    school = session.school
+    if "name" in data and school.sessions.filter(name=data["name"]).exclude(pk=session.pk).exists():
+        raise SchoolsError(
+            "Session exists.",
+            code=SchoolsErrorCode.SESSION_EXISTS,
+            fields={"name": [f"A session “{data['name']}” already exists."]},
+        )
+    _check_dates(data.get("start_date", session.start_date), data.get("end_date", session.end_date))
+    changes = field_changes(session, data, SESSION_FIELDS)
+    for key, value in data.items():
+        setattr(session, key, value)
+    session.save()
+    if changes:
+        audit(school=school, actor=actor, action="session.updated", target=session, changes=changes)
+    return session
+
+
+def _lock_school(school):
+    """The school's row lock: switching the current session or term takes it first, so concurrent
+    switches queue instead of meeting the one-current constraints."""
+    School.objects.select_for_update().filter(pk=school.pk).first()
+
+
+def _make_current(term):
+    """Make `term` and its session the school's current ones; returns what was current before."""
+    school = term.school
+    _lock_school(school)
+    before = school.terms.filter(is_current=True).exclude(pk=term.pk).select_related("session").first()
+    school.terms.filter(is_current=True).exclude(pk=term.pk).update(is_current=False)
+    school.sessions.filter(is_current=True).exclude(pk=term.session_id).update(is_current=False)
+    if not term.session.is_current:
+        AcademicSession.objects.filter(pk=term.session_id).update(is_current=True)
+        term.session.is_current = True
+    return before
 
 
 def _check_dates(start_date, end_date):
@@ -51,11 +98,11 @@ def term_create(*, school, actor, session, name, start_date, end_date, is_curren
             fields={"name": [f"“{name}” already exists in {session.name}."]},
         )
     _check_dates(start_date, end_date)
+    term = Term(school=school, session=session, name=name, start_date=start_date, end_date=end_date)
     if is_current:
-        school.terms.filter(is_current=True).update(is_current=False)
-    term = Term.objects.create(
-        school=school, session=session, name=name, start_date=start_date, end_date=end_date, is_current=is_current
-    )
+        _make_current(term)
+    term.is_current = is_current
+    term.save()
     audit(school=school, actor=actor, action="term.created", target=term)
     return term
 
@@ -71,11 +118,29 @@ def term_update(*, term, actor, **data):
         )
     _check_dates(data.get("start_date", term.start_date), data.get("end_date", term.end_date))
     if data.get("is_current"):
-        term.school.terms.filter(is_current=True).exclude(pk=term.pk).update(is_current=False)
+        _make_current(term)
     changes = field_changes(term, data, TERM_FIELDS)
     for key, value in data.items():
         setattr(term, key, value)
     term.save()
     if changes:
         audit(school=term.school, actor=actor, action="term.updated", target=term, changes=changes)
+    return term
+
+
+@transaction.atomic
+def term_set_current(*, term, actor):
+    """Make `term` the school's current term (and its session the current session)."""
+    if term.is_current and term.session.is_current:
+        return term
+    before = _make_current(term)
+    term.is_current = True
+    term.save(update_fields=["is_current"])
+    audit(
+        school=term.school,
+        actor=actor,
+        action="term.made_current",
+        target=term,
+        changes={"current_term": [str(before) if before else "", str(term)]},
+    )
     return term

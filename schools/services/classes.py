@@ -7,6 +7,7 @@ from classpoint.audit import audit
 from ..errors import SchoolsError, SchoolsErrorCode
 from ..models import ClassGroup, Enrollment, Student
 from ..seats import class_group_seats, lock_class_group
+from ..year_errors import YearError, YearErrorCode
 from ._base import field_changes
 
 CLASS_FIELDS = ("name", "level", "capacity", "form_teacher")
@@ -49,6 +50,41 @@ def class_group_update(*, class_group, actor, **data):
     if changes:
         audit(school=school, actor=actor, action="class_group.updated", target=class_group, changes=changes)
     return class_group
+
+
+def class_group_uses(class_group):
+    """What refers to the class group, as ["3 enrollments", "1 fee schedule"]: the apps above schools
+    point at class groups too (timetables, fee schedules, placed applicants), and schools cannot name
+    them, so they are found through the model's reverse relations."""
+    uses = []
+    # Hidden relations too (`related_name="+"`): Django's `related_objects` leaves those out, and a
+    # delete would cascade into them unseen. An automatic M2M table is counted by its M2M field.
+    relations = [
+        field
+        for field in ClassGroup._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and not field.related_model._meta.auto_created
+    ]
+    for relation in relations:
+        model = relation.related_model
+        # The base manager: an app's scoped default manager may not be in this school's scope here.
+        count = model._base_manager.filter(**{relation.field.name: class_group}).count()
+        if count:
+            names = model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+            uses.append(f"{count} {names}")
+    return uses
+
+
+@transaction.atomic
+def class_group_delete(*, class_group, actor):
+    """Delete a class group nothing was ever recorded against (one made by mistake); a class that
+    has had pupils, fees or lessons is kept, since its history names it."""
+    group = lock_class_group(class_group)
+    uses = class_group_uses(group)
+    if uses:
+        message = f"{group} cannot be deleted: it is used by {', '.join(uses)}. Classes with a history are kept."
+        raise YearError(message, code=YearErrorCode.CLASS_IN_USE, fields={"class_group": [message]})
+    audit(school=group.school, actor=actor, action="class_group.deleted", target=group, target_label=group.name)
+    group.delete()
 
 
 def _check_same_school(school, **objs):
