@@ -94,3 +94,16 @@ def week_grid(*, school, term, class_group=None, teacher=None):
     for slot in slots:
         rows[(slot.start_time, slot.end_time)].cells[column[slot.weekday]].slots.append(slot)
     return WeekGrid(days=days, rows=list(rows.values()), slot_count=len(slots))
+
+
+def student_report_cards(*, school, student):
+    """The pupil's published report cards (withheld ones too: staff see what the family does not),
+    newest term first, with the term, the class and its form teacher (who may see the card)."""
+    from .models import ReportCard
+
+    return list(
+        ReportCard.objects.for_school(school)
+        .filter(student=student, published_at__isnull=False)
+        .select_related("term__session", "class_group__form_teacher")
+        .order_by("-term__start_date", "-term_id")
+    )

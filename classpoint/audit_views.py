@@ -35,7 +35,7 @@ TARGET_PAGES = {
     "fees.feeitem": ("fee-setup-item", "fees.manage"),
     "fees.feeschedule": ("fee-setup-schedule", "fees.manage"),
     "schools.student": ("student-detail", "students.view"),
-    "schools.guardian": ("family-account", "fees.view"),
+    "schools.guardian": ("guardian-detail", "students.view"),
     "schools.importjob": ("import-detail", "imports.run"),
     "payments.paymentproof": ("proof-detail", "payments.review_proofs"),
 }

@@ -7,6 +7,12 @@ those that would not (jargon, abbreviations, or words that would mislead)."""
 
 AUDIT_ACTIONS = {
     "api_token.created": "API token created",
+    "enrollment.moved": "Moved to another class",
+    "student.readmitted": "Pupil re-admitted",
+    "student.primary_guardian_set": "Primary contact changed",
+    "student.document_viewed": "Pupil's document opened",
+    "rollover.completed": "School rolled into the next session",
+    "staff.invite_accepted": "Staff invitation accepted",
     "application.document_viewed": "Application document opened",
     "collections.reminders_requested": "Payment reminders requested",
     "invoice.discounts_recalculated": "Invoice discounts recalculated",

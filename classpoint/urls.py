@@ -41,6 +41,11 @@ urlpatterns = [
     # The school home is the registrar's dashboard (it reads every domain); the schools' pages follow.
     path("s/<slug:slug>/", include("registrar.home_urls")),
     path("s/<slug:slug>/", include("schools.urls")),
+    # The tabs the apps above schools add to a pupil's record and a guardian's page (record_tabs.py).
+    path("s/<slug:slug>/", include("payments.student_tab_urls")),
+    path("s/<slug:slug>/", include("academics.student_tab_urls")),
+    path("s/<slug:slug>/", include("messaging.student_tab_urls")),
+    path("s/<slug:slug>/", include("registrar.student_tab_urls")),
     path("s/<slug:slug>/fees/", include("fees.urls")),
     path("s/<slug:slug>/payments/", include("payments.workspace_urls")),
     path("s/<slug:slug>/messages/", include("messaging.urls")),

@@ -211,3 +211,33 @@ def invoices_owing_now(*, school, today):
             outstanding=Sum(F("total_minor") - F("paid_minor")), overdue=Count("id", filter=Q(due_date__lt=today))
         )
     return totals["outstanding"] or 0, totals["overdue"] or 0
+
+
+def student_fees(*, school, student, credit_limit=20):
+    """A pupil's fees for the record's Fees tab: every invoice (newest term first, void ones too),
+    what the open ones still owe (as fees/balances.py counts it: issued or partly paid, with a
+    balance), and the family's credit (the primary guardian's ledger, or the pupil's own without
+    one): its balance and its latest entries. A fixed number of queries whatever the history."""
+    from .balances import OPEN
+    from .credit import credit_balance, family_of
+
+    invoices = list(
+        Invoice.objects.for_school(school)
+        .filter(student=student)
+        .select_related("term__session", "class_group")
+        .order_by("-term__start_date", "-created_at", "-id")
+    )
+    guardian_id = family_of(school=school, student_id=student.pk)
+    entries = list(
+        credit_entries(school=school, guardian_id=guardian_id, student_id=student.pk)
+        .select_related("invoice", "student")
+        .order_by("-created_at", "-id")[:credit_limit]
+    )
+    return {
+        "invoices": invoices,
+        "owed_minor": sum(i.balance_minor for i in invoices if i.status in OPEN and i.balance_minor > 0),
+        "overdue": sum(1 for i in invoices if i.is_overdue and i.status in OPEN and i.balance_minor > 0),
+        "family_guardian_id": guardian_id,
+        "credit_minor": credit_balance(school=school, guardian_id=guardian_id, student_id=student.pk),
+        "credit_entries": entries,
+    }

@@ -69,3 +69,28 @@ def messages_failed_count(*, school, since):
 
 def consent_history(*, school, guardian, limit=20):
     return list(ConsentChange.objects.for_school(school).filter(guardian=guardian).select_related("actor")[:limit])
+
+
+def messages_of_student(*, school, student_id, guardian_ids, limit=100):
+    """What the school sent about a pupil, newest first: every message about them, and those to
+    their guardians about no child in particular (an announcement, a general notice). At most
+    `limit`; a family's messages about its other children are theirs, not this pupil's."""
+    about = Q(student_id=student_id)
+    if guardian_ids:
+        about |= Q(student__isnull=True, guardian_id__in=list(guardian_ids))
+    return list(
+        Message.objects.for_school(school)
+        .filter(about)
+        .select_related("guardian", "student")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def messages_to_guardian(*, school, guardian, limit=100):
+    """Every message sent to one guardian, newest first, at most `limit`."""
+    return list(
+        Message.objects.for_school(school)
+        .filter(guardian=guardian)
+        .select_related("guardian", "student")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -197,8 +197,10 @@ def test_done_when_an_application_becomes_a_paying_enrolled_student_and_the_dash
     panel.get_by_role("link", name=re.compile(r"^Adaeze Nwosu \(")).click()
     page.wait_for_url("**/s/greenfield/students/*/")
     assert page.get_by_role("heading", level=1).inner_text() == "Adaeze Nwosu"
-    assert "Active" in page.locator("dl.facts").inner_text()
-    enrolment = page.locator("#enrollments-h + .table-wrap tbody").inner_text()
+    assert "Active" in page.locator(".record-header dl.facts").inner_text()
+    page.locator(".record-tabs").get_by_role("link", name="Enrolment").click()
+    page.wait_for_url("**/s/greenfield/students/*/enrolment/")
+    enrolment = page.locator("#enrolment-h + .table-wrap tbody").inner_text()
     assert "GFA JSS 1A" in enrolment and "Active" in enrolment
     application.refresh_from_db()
     assert application.status == "converted" and application.student.status == "active"

@@ -1,5 +1,8 @@
 """Students, guardians (and their links to students) and staff."""
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,7 +14,25 @@ from ..phones import normalize_phone
 from ._base import field_changes
 
 STUDENT_FIELDS = ("admission_number", "first_name", "last_name", "other_names", "date_of_birth", "gender", "status")
-GUARDIAN_FIELDS = ("first_name", "last_name", "relationship", "phone", "email", "preferred_channel")
+GUARDIAN_FIELDS = (
+    "first_name",
+    "last_name",
+    "relationship",
+    "phone",
+    "email",
+    "preferred_channel",
+    "preferred_language",
+)
+
+
+def _check_born(school, data):
+    born = data.get("date_of_birth")
+    if isinstance(born, datetime.date) and born > school.local_today():
+        raise SchoolsError(
+            "Some fields are invalid.",
+            code=SchoolsErrorCode.SCHOOLS_INVALID,
+            fields={"date_of_birth": ["A date of birth cannot be after today."]},
+        )
 
 
 def _full_clean(instance, exclude=("school",)):
@@ -26,6 +47,7 @@ def _full_clean(instance, exclude=("school",)):
 @transaction.atomic
 def student_create(*, school, actor, **data):
     data = {k: v for k, v in data.items() if k in STUDENT_FIELDS}
+    _check_born(school, data)
     if school.students.filter(admission_number=data.get("admission_number")).exists():
         raise SchoolsError(
             "Admission number in use.",
@@ -42,6 +64,7 @@ def student_create(*, school, actor, **data):
 @transaction.atomic
 def student_update(*, student, actor, **data):
     data = {k: v for k, v in data.items() if k in STUDENT_FIELDS}
+    _check_born(student.school, data)
     number = data.get("admission_number")
     if number and number != student.admission_number:
         if student.school.students.filter(admission_number=number).exclude(pk=student.pk).exists():
@@ -70,6 +93,15 @@ def _clean_guardian(school, data):
             ) from exc
     if "email" in data:
         data["email"] = (data["email"] or "").strip().lower()
+    if "preferred_language" in data:
+        data["preferred_language"] = (data["preferred_language"] or "").strip()
+        languages = dict(settings.LANGUAGES)
+        if data["preferred_language"] and data["preferred_language"] not in languages:
+            raise SchoolsError(
+                "Some fields are invalid.",
+                code=SchoolsErrorCode.SCHOOLS_INVALID,
+                fields={"preferred_language": [f"Choose one of {', '.join(languages.values())}, or the school's."]},
+            )
     return data
 
 
@@ -133,6 +165,40 @@ def guardian_link(*, student, guardian, is_primary=False, actor=None):
         changes={"guardian_id": guardian.pk, "is_primary": is_primary},
     )
     return link
+
+
+@transaction.atomic
+def guardian_set_primary(*, student, guardian, actor):
+    """Make `guardian`, already linked to the pupil, the pupil's primary contact (the one messages
+    about the pupil go to first, and whose family account holds the family's credit)."""
+    links = StudentGuardian.objects.for_school(student.school_id).select_for_update().filter(student=student)
+    links = list(links.select_related("guardian"))
+    chosen = next((link for link in links if link.guardian_id == guardian.pk), None)
+    if chosen is None:
+        raise SchoolsError(
+            "Not this pupil's guardian.",
+            code=SchoolsErrorCode.GUARDIAN_NOT_FOUND,
+            fields={"guardian": [f"{guardian} is not linked to {student}: link them first."]},
+        )
+    if chosen.is_primary:
+        return chosen
+    before = next((link for link in links if link.is_primary), None)
+    if before is not None:
+        before.is_primary = False
+        before.save(update_fields=["is_primary"])
+    chosen.is_primary = True
+    chosen.save(update_fields=["is_primary"])
+    audit(
+        school=student.school,
+        actor=actor,
+        action="student.primary_guardian_set",
+        target=student,
+        changes={
+            "primary_guardian": [str(before.guardian) if before else "", str(guardian)],
+            "guardian_id": guardian.pk,
+        },
+    )
+    return chosen
 
 
 @transaction.atomic
