@@ -1,3 +1,4 @@
+from .flags import request_features
 from .tenancy import membership_model
 
 
@@ -22,3 +23,9 @@ def workspace(request):
         "membership": getattr(request, "membership", None),
         "my_memberships": schools,
     }
+
+
+def features(request):
+    """`features`: the current school's switches (classpoint.flags), read once per request and only
+    when a template asks (`{% if features.attendance %}`): the nav hides a switched-off module."""
+    return {"features": request_features(request)}

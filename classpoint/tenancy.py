@@ -87,12 +87,15 @@ class SchoolHostMiddleware:
 
 
 def membership_for(user, slug):
-    """The user's active membership in the school with this slug, with school and role, or None."""
+    """The user's active membership in the school with this slug, with school and role, or None.
+
+    The school's profile comes along: every page prints money and dates the way it says (the
+    currency display in classpoint.money, the letterhead), and reading it here costs no query."""
     if not user.is_authenticated:
         return None
     return (
         membership_model()
-        .objects.select_related("school", "role")
+        .objects.select_related("school", "school__profile", "role")
         .filter(user=user, school__slug=slug, is_active=True)
         .first()
     )

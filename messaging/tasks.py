@@ -19,6 +19,7 @@ from django.utils import timezone
 from classpoint.scoping import for_school, unscoped
 
 from . import metrics
+from .features import channels_on
 from .models import Message, MessageStatusChange
 from .pipeline import has_consent, quiet_hours_end, release_deferred
 from .providers import PermanentProviderError, TransientProviderError, get_provider
@@ -47,7 +48,7 @@ class _Shared:
     stops taking messages after a third of its timeout, so these are at most ~30 s old."""
 
     def __init__(self):
-        self._quiet, self._providers, self._budget = {}, {}, {}
+        self._quiet, self._providers, self._budget, self._channels = {}, {}, {}, {}
         # (message, provider, result) the provider accepted and that is not yet recorded: it is written
         # in the next claim's transaction (one commit per message instead of two), or at the end.
         self.accepted = None
@@ -56,6 +57,12 @@ class _Shared:
         if school.pk not in self._quiet:
             self._quiet[school.pk] = quiet_hours_end(school=school)
         return self._quiet[school.pk]
+
+    def channel_on(self, school, channel):
+        """Whether the school still sends by `channel` (it may have switched it off since)."""
+        if school.pk not in self._channels:
+            self._channels[school.pk] = channels_on(school)
+        return channel in self._channels[school.pk]
 
     def provider(self, school, channel):
         """The provider, or the PermanentProviderError saying why there is none."""
@@ -134,6 +141,11 @@ def _send_one(message, shared):
         return message.status
     if message.guardian is not None and not has_consent(message.guardian, message.channel):
         _finish(message, S.SUPPRESSED, f"Consent for {message.get_channel_display()} was withdrawn before sending.")
+        return message.status
+    if not shared.channel_on(message.school, message.channel):
+        _finish(
+            message, S.SUPPRESSED, f"The school stopped sending by {message.get_channel_display()} before it was sent."
+        )
         return message.status
     provider = shared.provider(message.school, message.channel)
     if isinstance(provider, PermanentProviderError):

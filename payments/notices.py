@@ -6,12 +6,20 @@ tables). One request per guardian, because each carries that guardian's own link
 
 from django.db import transaction
 
+from classpoint.flags import feature_on
 from classpoint.messages import request_message
 from classpoint.money import format_money
 from fees import selectors as fees_selectors
 from schools.models import StudentGuardian
 
+from .features import ONLINE_PAYMENTS
 from .proofs import guardian_link
+
+
+def _pay_link(invoice, guardian, online):
+    """The guardian's link to view and pay, or "" where the school takes no payments online (`online`
+    is false: the page behind the link does not exist then, classpoint/flags.py)."""
+    return guardian_link(invoice=invoice, guardian=guardian) if online else ""
 
 
 def _guardians(invoice):
@@ -40,6 +48,7 @@ def request_invoice_issued(*, school, invoice_id):
         "term_name": str(invoice.term),
     }
     links = _guardians(invoice)
+    online = feature_on(invoice.school, ONLINE_PAYMENTS)
     for link in links:
         guardian = link.guardian
         request_message(
@@ -50,7 +59,7 @@ def request_invoice_issued(*, school, invoice_id):
             context={
                 **context,
                 "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
-                "pay_link": guardian_link(invoice=invoice, guardian=guardian),
+                "pay_link": _pay_link(invoice, guardian, online),
             },
             dedupe_key=f"invoice-issued:{invoice.pk}:{guardian.pk}",
             reason="invoice.issued",
@@ -87,7 +96,7 @@ def request_overdue_notice(*, school, invoice_id, days_overdue=None, event_id=No
         "total_minor": invoice.balance_minor,
         "currency": invoice.currency,
         "date": invoice.school.local_today().isoformat(),
-        "pay_link": guardian_link(invoice=invoice, guardian=guardian),
+        "pay_link": _pay_link(invoice, guardian, feature_on(invoice.school, ONLINE_PAYMENTS)),
     }
     request_message(
         school=invoice.school,

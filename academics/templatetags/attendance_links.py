@@ -8,6 +8,8 @@ attendance through this tag, which shows it only to whoever may read it.
 
 from django import template
 
+from ..features import ATTENDANCE
+
 register = template.Library()
 
 
@@ -17,5 +19,8 @@ def student_attendance_link(context, student):
     return {
         "school": context["school"],
         "student": student,
-        "show": membership is not None and membership.has_perm("academics.view_attendance"),
+        # The features context processor's switches: no link into a switched-off module.
+        "show": membership is not None
+        and membership.has_perm("academics.view_attendance")
+        and bool(context.get("features", {}).get(ATTENDANCE, True)),
     }

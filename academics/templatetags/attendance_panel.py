@@ -9,6 +9,7 @@ today's registers in the same response without that view knowing attendance exis
 from django import template
 
 from ..attendance.selectors import sittings_on
+from ..features import ATTENDANCE
 
 register = template.Library()
 
@@ -22,6 +23,8 @@ def registers_today(context):
     school's, for an attendance officer)."""
     membership, school = context.get("membership"), context.get("school")
     if membership is None or school is None or not membership.has_perm(RECORD):
+        return {"show": False}
+    if not context.get("features", {}).get(ATTENDANCE, True):  # switched off: its registers answer 404
         return {"show": False}
     today = school.local_today()
     if membership.has_perm(MANAGE):

@@ -44,12 +44,23 @@ def invoice_payments_panel(context, invoice, payments=None):
 @register.inclusion_tag("payments/partials/invoice_payment_actions.html", takes_context=True)
 def invoice_payment_actions(context, invoice):
     """The forms to take a payment; the page shows them to whoever may manage fees, on a payable invoice."""
-    return {"school": context["school"], "invoice": invoice, "payment_form": CounterPaymentForm()}
+    return {
+        "school": context["school"],
+        "invoice": invoice,
+        "payment_form": CounterPaymentForm(),
+        # Switched off, the pay link's page answers 404: no button to make one.
+        "online_payments": bool(context.get("features", {}).get("online_payments", True)),
+    }
 
 
 @register.inclusion_tag("payments/partials/invoice_guardian_links.html", takes_context=True)
 def invoice_guardian_links(context, invoice):
     """Each guardian's secure link to see and pay the invoice, for staff who may manage fees, while
     there is something to pay."""
-    show = invoice.has_balance_to_pay and context["membership"].has_perm("fees.manage")
+    show = (
+        invoice.has_balance_to_pay
+        and context["membership"].has_perm("fees.manage")
+        # Switched off, online payments' guardian pages answer 404: no links to them.
+        and bool(context.get("features", {}).get("online_payments", True))
+    )
     return {"guardian_links": selectors.invoice_guardian_links(invoice=invoice) if show else []}
