@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from classpoint.audit import record_access
+from classpoint.audit import record_access, record_export
 from classpoint.bounds import parse_id
 from classpoint.csvfile import csv_download
 from classpoint.tenancy import school_view
@@ -218,6 +218,11 @@ def broadsheet_page(request, term_id, class_group_id):
     name = f"broadsheet-{_name(group.name, term.name)}"
     wanted = request.GET.get("format")
     if wanted == "csv":
+        # Every pupil's results of the class in a file: one access entry says who took which.
+        filters = {"term": term.pk, "class_group": group.pk}
+        record_export(
+            school=request.school, actor=request.user, export="broadsheet", filters=filters, rows=len(sheet.rows)
+        )
         header, rows = sheets.csv_table(sheet)
         return csv_download(f"{name}.csv", header, rows)
     if wanted == "pdf":

@@ -26,3 +26,13 @@ def record_access(*, school, actor, target, via):
     return audit(
         school=school, actor=actor, action=f"{target._meta.model_name}.viewed", target=target, changes={"via": via}
     )
+
+
+def record_export(*, school, actor, export, filters=None, rows=None):
+    """A list of pupils' records leaving the workspace as a file (`export`: "students", "invoices"...):
+    one entry for the whole file, saying who took it, with which filters and (when the view knows it)
+    how many rows, rather than one per pupil. Written before the first row is sent."""
+    changes = {"via": "export", "filters": {key: str(value) for key, value in (filters or {}).items() if value}}
+    if rows is not None:
+        changes["rows"] = rows
+    return audit(school=school, actor=actor, action=f"{export}.exported", changes=changes)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.audit import record_export
 from classpoint.bounds import parse_id, search_text
 from classpoint.csvfile import csv_download
 from classpoint.messages import mentions_invoice, requested_for_student
@@ -20,6 +21,7 @@ from classpoint.tenancy import school_view
 from . import batches, selectors, services
 from .collections import defaulter_totals, defaulters, hydrate, page_ids, reminders_request
 from .errors import FeesError
+from .exports import invoices_export
 from .models import Invoice, InvoiceBatch
 
 
@@ -41,9 +43,21 @@ def invoices_list(request):
         overdue=overdue,
         q=search_text(get.get("q", "")),
     )
+    if get.get("format") == "csv":
+        filters = {
+            "term": term_id,
+            "class_group": class_group_id,
+            "status": status,
+            "overdue": overdue,
+            "q": get.get("q"),
+        }
+        record_export(school=school, actor=request.user, export="invoices", filters=filters, rows=invoices.count())
+        header, rows = invoices_export(school=school, invoices=invoices)
+        return csv_download(f"invoices-{school.slug}-{school.local_today()}.csv", header, rows)
     page = Paginator(invoices, 25).get_page(get.get("page"))
     params = get.copy()
     params.pop("page", None)
+    params.pop("format", None)
     context = {
         "page": page,
         "totals": selectors.invoice_totals(invoices),
@@ -183,6 +197,7 @@ def defaulters_page(request):
     filters = _defaulter_filters(get)
     rows = defaulters(school=school, today=today, **filters)
     if get.get("format") == "csv":
+        record_export(school=school, actor=request.user, export="defaulters", filters=filters)
         # Balance as a plain number (no symbol, no separators), so a spreadsheet can sum the column.
         return csv_download(
             f"defaulters-{school.slug}-{today}.csv",

@@ -123,6 +123,8 @@ class PaymentTransaction(SchoolScoped):
         ]
         indexes = [
             models.Index(fields=["school", "status", "-created_at"], name="transaction_status_idx"),
+            # The payments list, newest first (unfiltered, its default order).
+            models.Index(fields=["school", "-created_at", "-id"], name="transaction_recent_idx"),
             models.Index(
                 fields=["school", "reversed_at"],
                 condition=Q(reversed_at__isnull=False),
@@ -153,6 +155,8 @@ class Receipt(SchoolScoped):
     class Meta:
         ordering = ["-issued_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["school", "number"], name="receipt_unique_number")]
+        # The receipts list, newest first.
+        indexes = [models.Index(fields=["school", "-issued_at", "-id"], name="receipt_recent_idx")]
 
     def __str__(self):
         return self.number

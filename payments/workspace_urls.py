@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from . import flagged_views, invoice_views, receipt_views, workspace_views
+from . import flagged_views, invoice_views, list_views, receipt_views, workspace_views
 
 urlpatterns = [
+    path("", list_views.payments_list, name="payments-list"),
+    path("receipts/", list_views.receipts_list, name="receipts-list"),
     path("proofs/", workspace_views.proofs_queue, name="proofs-queue"),
     path("proofs/<int:proof_id>/", workspace_views.proof_detail, name="proof-detail"),
     path("proofs/<int:proof_id>/file/", workspace_views.proof_file, name="proof-file"),

@@ -17,11 +17,14 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from classpoint.audit import record_export
 from classpoint.bounds import DateFormField, parse_id
+from classpoint.csvfile import csv_download
 from classpoint.errors import DomainError
 from classpoint.tenancy import school_view
 
 from . import selectors, services
+from .exports import applications_export
 from .models import Application, DocumentKind
 
 PERM = "registrar.manage_applications"
@@ -86,13 +89,26 @@ def _board_context(request, form, filters, columns):
 @vary_on_headers("HX-Request", "HX-Target")
 @school_view(perm=PERM)
 def board_page(request):
+    """The board; ?format=csv downloads every application the filters find, with the families'
+    contacts (so taking the file is written to the access log)."""
     form = BoardFilterForm(request.GET)
     filters = form.filters()
+    if request.GET.get("format") == "csv":
+        return _applications_csv(request, filters)
     columns = selectors.board(school=request.school, filters=filters)
     if request.htmx and request.htmx.target == "board":
         context = {"columns": columns, "filters": filters, "filter_query": urlencode(filters.params())}
         return render(request, "registrar/partials/board_columns.html", context)
     return render(request, "registrar/board.html", _board_context(request, form, filters, columns))
+
+
+def _applications_csv(request, filters):
+    school = request.school
+    found = selectors.applications_matching(school=school, filters=filters)
+    params = filters.params()
+    record_export(school=school, actor=request.user, export="applications", filters=params, rows=found.count())
+    header, rows = applications_export(school=school, applications=found)
+    return csv_download(f"applications-{school.slug}-{school.local_today()}.csv", header, rows)
 
 
 @require_GET
