@@ -6,7 +6,8 @@ a card withheld while fees are owed is named, never shown.
 A forged, damaged, expired or other-kind token, a suspended school and a guardian no longer linked
 to the pupil all get the same 404, so a stranger learns nothing about which links exist. Every
 opening of the page and every download is written to the school's audit log, with the guardian.
-Nothing here is cached or indexed: the URL is the key.
+Nothing here is cached or indexed: the URL is the key. The page is in the guardian's language
+(classpoint/i18n.py); the report card PDF is the school's document, in the school's words.
 """
 
 from django.http import Http404, HttpResponse
@@ -14,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from classpoint import i18n
 from classpoint.audit import audit
 from classpoint.bounds import MAX_ID
 from classpoint.scoping import enter_school
@@ -60,8 +62,10 @@ def _logged(*, school, target, guardian):
 
 @never_cache
 @require_GET
+@i18n.guardian_page
 def result_link(request, token):
     school, student, guardian = _open(token)
+    i18n.settle(request, guardian.preferred_language, i18n.school_language(school))
     _logged(school=school, target=student, guardian=guardian)
     address, phone = notices.school_contact(school)
     context = {

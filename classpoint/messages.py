@@ -47,9 +47,10 @@ def _key(dedupe_key):
     return f"msg:{dedupe_key}"
 
 
-def _payload(*, template, guardian_ids, context, student_id=None, reason="", channel=None, urgent=False):
+def _payload(*, template, guardian_ids, context, student_id=None, reason="", channel=None, urgent=False, language=""):
     # channel: None lets messaging choose (the guardian's preference); urgent bypasses quiet hours.
-    return {
+    # language: the one to write in to a guardian who has not chosen their own ("" = the school's).
+    payload = {
         "template": template,
         "guardian_ids": sorted({int(g) for g in guardian_ids}),
         "student_id": student_id,
@@ -58,10 +59,23 @@ def _payload(*, template, guardian_ids, context, student_id=None, reason="", cha
         "channel": channel,
         "urgent": bool(urgent),
     }
+    if language:
+        payload["language"] = language
+    return payload
 
 
 def request_message(
-    *, school, template, guardian_ids, context, dedupe_key, student_id=None, reason="", channel=None, urgent=False
+    *,
+    school,
+    template,
+    guardian_ids,
+    context,
+    dedupe_key,
+    student_id=None,
+    reason="",
+    channel=None,
+    urgent=False,
+    language="",
 ):
     """One message request, at most once per `dedupe_key` in the school (call inside the caller's
     transaction: no commit, no request). Returns the outbox event."""
@@ -73,6 +87,7 @@ def request_message(
         reason=reason,
         channel=channel,
         urgent=urgent,
+        language=language,
     )
     return emit(school=school, event_type=EVENT, payload=payload, dedupe_key=_key(dedupe_key))
 
@@ -107,6 +122,7 @@ def request_messages(*, school, requests):
                 reason=r.get("reason", ""),
                 channel=r.get("channel"),
                 urgent=r.get("urgent", False),
+                language=r.get("language", ""),
             ),
             _key(r["dedupe_key"]),
         )

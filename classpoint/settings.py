@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "classpoint.tenancy.SchoolHostMiddleware",
+    # A module the school switched off (classpoint/flags.py) answers 404 for its pages, API and links.
+    "classpoint.flags.FeatureGateMiddleware",
+    "classpoint.i18n.GuardianLanguageMiddleware",  # guardian pages only; staff pages stay English
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -107,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "classpoint.context_processors.workspace",
+                "classpoint.context_processors.features",
             ],
         },
     },
@@ -178,9 +182,9 @@ AXES_CLIENT_IP_CALLABLE = "classpoint.net.client_ip"
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 OTP_TOTP_ISSUER = "Classpoint"
-# TOTP is required for school admins, bursars and platform admins. The demo may relax it.
+# TOTP is required for platform admins and members whose role says so (`Role.requires_two_factor`:
+# school admins and bursars by default). The demo may relax it.
 CLASSPOINT_REQUIRE_2FA = env.bool("CLASSPOINT_REQUIRE_2FA", default=True)
-CLASSPOINT_2FA_ROLES = ("school_admin", "bursar")
 
 # --- I18N / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -188,6 +192,10 @@ LANGUAGE_CODE = "en-gb"
 # Staff pages are marked for translation and ship in English.
 LANGUAGES = [("en", "English"), ("es", "Español"), ("yo", "Yorùbá")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and numbers as the reader's language writes them; English as in Nigeria (6 Dec 2026, d/m/Y).
+FORMAT_MODULE_PATH = ["classpoint.formats"]
+# Remembers the language a guardian picked on a public page (classpoint/i18n.py).
+LANGUAGE_COOKIE_NAME = "classpoint_language"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -344,7 +352,8 @@ Q_CLUSTER = {
 # --- DRF ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # A school's integration tokens, kept hashed (`Authorization: Token <key>` or `Bearer <key>`).
+        "classpoint.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

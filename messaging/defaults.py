@@ -3,13 +3,18 @@
 Defaults are short: an SMS fits in one or two segments on realistic values (amounts arrive formatted,
 and ₦ is spelled NGN on SMS so the message stays GSM-7). "Dear Parent" rather than a name, because
 a guardian's name is not always on file and "Dear ," is worse than either.
+
+Each language messages are written in has its defaults (English here, Spanish in defaults_es); a
+school's template is one type, channel and language.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
+from classpoint import i18n
 from classpoint.audit import audit
 
+from .defaults_es import DEFAULTS_ES
 from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, MessageTemplate, TemplateType
 from .rendering import validate
@@ -296,9 +301,27 @@ DEFAULTS = {
 }
 
 
-def default_for(type, channel):
-    """(subject, body) of the default, or None."""
-    return DEFAULTS.get(type, {}).get(channel)
+# The languages messages have defaults in (what a guardian may choose for their messages).
+DEFAULTS_BY_LANGUAGE = {"en": DEFAULTS, "es": DEFAULTS_ES}
+MESSAGE_LANGUAGES = tuple(DEFAULTS_BY_LANGUAGE)
+
+
+def default_for(type, channel, language="en"):
+    """(subject, body) of the default in `language`, or None."""
+    return DEFAULTS_BY_LANGUAGE.get(language, {}).get(type, {}).get(channel)
+
+
+def template_language(language):
+    """`language` if messages are written in it, else MessagingError naming the field."""
+    if language not in MESSAGE_LANGUAGES:
+        names = i18n.language_names()
+        choices = ", ".join(names.get(code, code) for code in MESSAGE_LANGUAGES)
+        raise MessagingError(
+            "Unknown language.",
+            code=MessagingErrorCode.INVALID_TEMPLATE,
+            fields={"language": [f"Choose one of {choices}."]},
+        )
+    return language
 
 
 def _channels(channel):
@@ -314,14 +337,27 @@ def _channels(channel):
 
 
 @transaction.atomic
-def seed_default_message_templates(school, channel=None):
-    """Create the defaults a school is missing (all channels, or `channel`); never touches a template
-    the school has, edited or not. Returns how many were created. Safe to run again, and at once."""
+def seed_default_message_templates(school, channel=None, language="en"):
+    """Create the defaults in `language` a school is missing (all channels, or `channel`); never
+    touches a template the school has, edited or not. Returns how many were created. Safe to run
+    again, and at once."""
     channels = _channels(channel)
-    have = set(MessageTemplate.objects.for_school(school).filter(channel__in=channels).values_list("type", "channel"))
+    defaults = DEFAULTS_BY_LANGUAGE[template_language(language)]
+    have = set(
+        MessageTemplate.objects.for_school(school)
+        .filter(channel__in=channels, language=language)
+        .values_list("type", "channel")
+    )
     missing = [
-        MessageTemplate(school=school, type=type, channel=ch, subject=by_channel[ch][0], body=by_channel[ch][1])
-        for type, by_channel in DEFAULTS.items()
+        MessageTemplate(
+            school=school,
+            type=type,
+            channel=ch,
+            language=language,
+            subject=by_channel[ch][0],
+            body=by_channel[ch][1],
+        )
+        for type, by_channel in defaults.items()
         for ch in channels
         if (type, ch) not in have
     ]
@@ -329,30 +365,45 @@ def seed_default_message_templates(school, channel=None):
         return 0
     # A concurrent seed (the provisioning handler and the command) may insert the same rows first.
     MessageTemplate.objects.bulk_create(missing, ignore_conflicts=True)
-    created = MessageTemplate.objects.for_school(school).filter(channel__in=channels).count() - len(have)
+    created = MessageTemplate.objects.for_school(school).filter(channel__in=channels, language=language).count() - len(
+        have
+    )
     if created:
-        audit(
-            school=school,
-            actor=None,
-            action="message_templates.seeded",
-            changes={"created": created, "channels": channels},
-        )
+        changes = {"created": created, "channels": channels}
+        if language != "en":
+            changes["language"] = language
+        audit(school=school, actor=None, action="message_templates.seeded", changes=changes)
     return created
 
 
+def seed_every_language(school):
+    """The defaults in every language messages are written in (a newly provisioned school)."""
+    return sum(seed_default_message_templates(school, language=language) for language in MESSAGE_LANGUAGES)
+
+
 @transaction.atomic
-def message_template_save(*, school, actor, type, channel, subject, body, is_active=True):
-    """Create or change the school's template for (type, channel), after checking it renders: an
-    unknown variable or a broken placeholder is refused here, with field errors, and nothing changes."""
+def message_template_save(*, school, actor, type, channel, subject, body, is_active=True, language="en"):
+    """Create or change the school's template for (type, channel, language), after checking it
+    renders: an unknown variable or a broken placeholder is refused here, with field errors, and
+    nothing changes."""
     subject = (subject or "").strip() if channel == Channel.EMAIL else ""
     body = (body or "").replace("\r\n", "\n").strip()
     validate(type=type, channel=channel, subject=subject, body=body)
-    template = MessageTemplate.objects.for_school(school).select_for_update().filter(type=type, channel=channel).first()
+    template_language(language)
+    template = (
+        MessageTemplate.objects.for_school(school)
+        .select_for_update()
+        .filter(type=type, channel=channel, language=language)
+        .first()
+    )
     new = {"subject": subject, "body": body, "is_active": bool(is_active)}
     editor = actor if getattr(actor, "is_authenticated", False) else None
     if template is None:
-        template = MessageTemplate.objects.create(school=school, type=type, channel=channel, updated_by=editor, **new)
-        audit(school=school, actor=actor, action="message_template.created", target=template, changes=new)
+        template = MessageTemplate.objects.create(
+            school=school, type=type, channel=channel, language=language, updated_by=editor, **new
+        )
+        created = {**new, "language": language} if language != "en" else new
+        audit(school=school, actor=actor, action="message_template.created", target=template, changes=created)
         return template
     changes = {
         field: [getattr(template, field), value] for field, value in new.items() if getattr(template, field) != value

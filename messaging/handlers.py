@@ -13,9 +13,9 @@ def handle_message_requests(events):
 
 @handles("school.provisioned")
 def seed_templates(event):
-    from .defaults import seed_default_message_templates
+    from .defaults import seed_every_language
 
-    seed_default_message_templates(event.school)
+    seed_every_language(event.school)
 
 
 @handles("announcement.published")

@@ -20,6 +20,9 @@ class Channel(models.TextChoices):
 class MessageTemplate(SchoolScoped):
     type = models.CharField(max_length=40, choices=TemplateType.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    # A code from settings.LANGUAGES: each language's version of a message is a template of its own,
+    # chosen by the guardian's language, else the request's, else the school's, else English.
+    language = models.CharField(max_length=8, default="en")
     subject = models.CharField(max_length=200, blank=True, default="")  # email only
     body = models.TextField()
     is_active = models.BooleanField(default=True)
@@ -29,13 +32,15 @@ class MessageTemplate(SchoolScoped):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["type", "channel"]
+        ordering = ["type", "channel", "language"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "type", "channel"], name="template_unique_type_channel")
+            models.UniqueConstraint(
+                fields=["school", "type", "channel", "language"], name="template_unique_type_channel_language"
+            )
         ]
 
     def __str__(self):
-        return f"{self.type} ({self.channel})"
+        return f"{self.type} ({self.channel}, {self.language})"
 
 
 class ProviderConfig(SchoolScoped):

@@ -1,5 +1,9 @@
 """From a `messaging.requested` event to messages on their way: recipients, channel, consent,
-quiet hours, rendering, one Message per (request, guardian, channel), then a send task.
+quiet hours, language, rendering, one Message per (request, guardian, channel), then a send task.
+
+A message is written in the guardian's language, else the request's (`language` in the payload: the
+one a family applied in, before it chose any), else the school's, else English: the first of these
+the school has a template in (its own, or a built-in default).
 
 Every outcome is a Message row, including the ones that are suppressed or deferred, so the log
 answers "why did this parent not get it?" without reading code. Idempotent: a redelivered request
@@ -12,13 +16,15 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from classpoint import i18n
 from classpoint.scoping import unscoped
 from schools.models import Guardian, SchoolProfile, Student, StudentGuardian
 
 from . import metrics
 from .errors import MessagingError
+from .features import channels_on
 from .models import Channel, Message, MessageStatusChange, MessageTemplate
 from .pipeline_withdrawals import lock_against_withdrawals, withdrawn_requests
 
@@ -52,16 +58,19 @@ def has_consent(guardian, channel):
     return bool(getattr(guardian, f"consent_{channel}", False))
 
 
-def choose_channel(guardian, requested=None):
+def choose_channel(guardian, requested=None, channels=None):
     """(channel, None) for the channel to use, or (wanted channel, reason) when none can be used.
 
     Wanted is the request's channel, else the guardian's preference; when that one lacks consent or
-    an address, another channel the guardian consented to and has an address for is used."""
+    an address, or the school switched it off (`channels`: those it sends by, default all), another
+    channel the guardian consented to and has an address for is used."""
     wanted = requested if requested in CHANNEL_LABELS else guardian.preferred_channel
     order = [wanted] + [c for c in FALLBACK_ORDER if c != wanted]
     problems = []
     for channel in order:
-        if not has_consent(guardian, channel):
+        if channels is not None and channel not in channels:
+            problems.append(f"the school does not send by {CHANNEL_LABELS[channel]}")
+        elif not has_consent(guardian, channel):
             problems.append(f"no consent for {CHANNEL_LABELS[channel]}")
         elif not address_for(guardian, channel):
             problems.append(
@@ -103,40 +112,71 @@ def quiet_hours_end(*, school, now=None):
 
 
 def _default(type_, channel):
+    """The built-in English default (the one every type has)."""
     from .defaults import default_for
 
     return default_for(type_, channel)
 
 
+def _builtin(type_, channel, language):
+    if language == i18n.FALLBACK:
+        return _default(type_, channel)
+    from .defaults import default_for
+
+    return default_for(type_, channel, language)
+
+
+def languages_for(*, guardian, payload=None, school_language=""):
+    """The languages to write to `guardian` in, most wanted first (see the module's docstring)."""
+    wanted = (guardian.preferred_language, (payload or {}).get("language"), school_language, i18n.FALLBACK)
+    return list(dict.fromkeys(code for code in map(i18n.supported, wanted) if code))
+
+
 def school_templates(school):
-    """The school's own templates by (type, channel), read once for a batch of requests."""
-    return {(t.type, t.channel): t for t in MessageTemplate.objects.for_school(school)}
+    """The school's own templates by (type, channel, language), read once for a batch of requests."""
+    return {(t.type, t.channel, t.language): t for t in MessageTemplate.objects.for_school(school)}
 
 
-def template_for(*, school, type_, channel, templates=None):
-    """(template, None), or (None, reason). The school's own template wins; without one, the
-    built-in default; a template the school switched off means the school does not want it sent.
-    `templates` (from school_templates) saves the query when many requests are handled together."""
+def template_for(*, school, type_, channel, templates=None, languages=(i18n.FALLBACK,)):
+    """(template, None), or (None, reason). In the first of `languages` there is a template for:
+    the school's own wins, else the built-in default. A template the school switched off means the
+    school does not want it sent in that language. `templates` (from school_templates) saves the
+    query when many requests are handled together."""
     if templates is None:
-        template = MessageTemplate.objects.for_school(school).filter(type=type_, channel=channel).first()
-    else:
-        template = templates.get((type_, channel))
-    if template is not None:
-        if not template.is_active:
-            return None, f"The school has switched off the {type_} template for {CHANNEL_LABELS[channel]}."
-        return template, None
-    default = _default(type_, channel)
-    if default is None:
-        return None, f"No {type_} template for {CHANNEL_LABELS[channel]}, and no built-in default."
-    subject, body = default
-    return MessageTemplate(school=school, type=type_, channel=channel, subject=subject, body=body), None
+        templates = {
+            (t.type, t.channel, t.language): t
+            for t in MessageTemplate.objects.for_school(school).filter(type=type_, channel=channel)
+        }
+    for language in languages:
+        template = templates.get((type_, channel, language))
+        if template is not None:
+            if not template.is_active:
+                words = "" if language == i18n.FALLBACK else f" in {i18n.language_names().get(language, language)}"
+                return None, f"The school has switched off the {type_} template for {CHANNEL_LABELS[channel]}{words}."
+            return template, None
+        default = _builtin(type_, channel, language)
+        if default is not None:
+            subject, body = default
+            return MessageTemplate(
+                school=school, type=type_, channel=channel, language=language, subject=subject, body=body
+            ), None
+    return None, f"No {type_} template for {CHANNEL_LABELS[channel]}, and no built-in default."
 
 
-def render_for(*, school, guardian, type_, channel, context, templates=None):
-    """(subject, body, None) or ("", "", reason)."""
+def message_language(school):
+    """The school's default language for messages, read once per school object (its profile)."""
+    return i18n.school_language(school)
+
+
+def render_for(*, school, guardian, type_, channel, context, templates=None, payload=None):
+    """(subject, body, None) or ("", "", reason), in the guardian's language (languages_for): the
+    typed values of the context are formatted in that language too."""
     from .rendering import render
 
-    template, reason = template_for(school=school, type_=type_, channel=channel, templates=templates)
+    languages = languages_for(guardian=guardian, payload=payload, school_language=message_language(school))
+    template, reason = template_for(
+        school=school, type_=type_, channel=channel, templates=templates, languages=languages
+    )
     if template is None:
         return "", "", reason
     from .preferences import preferences_link
@@ -148,7 +188,8 @@ def render_for(*, school, guardian, type_, channel, context, templates=None):
         **(context or {}),
     }
     try:
-        subject, body = render(template=template, context=full)
+        with translation.override(template.language):
+            subject, body = render(template=template, context=full)
     except MessagingError as exc:
         return "", "", f"The {type_} template for {CHANNEL_LABELS[channel]} could not be rendered: {exc}"[:300]
     return subject, body, None
@@ -203,6 +244,7 @@ def handle_requests(events):
     lock_against_withdrawals(school=school)
     withdrawn = withdrawn_requests(school=school, events=events)
     quiet_end = quiet_hours_end(school=school)
+    channels = channels_on(school)
     templates = school_templates(school)
     student_ids = {(e.payload or {}).get("student_id") for e in events} - {None}
     students = {s.pk: s for s in Student.objects.for_school(school).filter(pk__in=student_ids)} if student_ids else {}
@@ -227,6 +269,7 @@ def handle_requests(events):
                     guardian=guardian,
                     student=students.get(payload.get("student_id")),
                     templates=templates,
+                    channels=channels,
                     quiet_end=None if payload.get("urgent") else quiet_end,
                     withdrawn=withdrawn.get(event.dedupe_key),
                 )
@@ -236,11 +279,11 @@ def handle_requests(events):
     return created
 
 
-def _plan(*, school, event, payload, guardian, student, templates, quiet_end, withdrawn=None):
+def _plan(*, school, event, payload, guardian, student, templates, quiet_end, withdrawn=None, channels=None):
     """The Message (unsaved) one request makes for one guardian: sent, held for the morning, or
     suppressed with the reason (`withdrawn`: the reason its app took the request back)."""
     type_ = payload.get("template", "")
-    channel, reason = choose_channel(guardian, payload.get("channel"))
+    channel, reason = choose_channel(guardian, payload.get("channel"), channels)
     subject, body, render_problem = render_for(
         school=school,
         guardian=guardian,
@@ -248,6 +291,7 @@ def _plan(*, school, event, payload, guardian, student, templates, quiet_end, wi
         channel=channel,
         context=payload.get("context"),
         templates=templates,
+        payload=payload,
     )
     reason = reason or render_problem
     if withdrawn:

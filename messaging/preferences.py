@@ -1,22 +1,33 @@
 """A guardian's own message preferences, reached by a signed link in the messages we send: no account,
 bound to one school and one guardian, valid for a year (MESSAGING_PREFERENCES_LINK_MAX_AGE_DAYS).
-Each change is recorded like any other consent change (source "link")."""
+Each change is recorded like any other consent change (source "link"). The page is in the
+guardian's language (classpoint/i18n.py), and the guardian chooses there the language their
+messages are written in."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from classpoint import links
+from classpoint import i18n, links
 from classpoint.scoping import enter_school
 from schools.models import Guardian, School
+from schools.services.people import guardian_update
 
 from .consent import consent_set
+from .defaults import MESSAGE_LANGUAGES
 from .models import Channel, ConsentChange
 
 _SALT = "messaging.preferences"
+CHANNEL_WORDS = {
+    Channel.SMS: gettext_lazy("Text messages (SMS)"),
+    Channel.WHATSAPP: gettext_lazy("WhatsApp"),
+    Channel.EMAIL: gettext_lazy("Email"),
+}
 
 
 def preferences_link(*, school, guardian):
@@ -56,7 +67,7 @@ def channels_for(guardian):
             rows.append(
                 {
                     "channel": channel,
-                    "label": label,
+                    "label": CHANNEL_WORDS.get(channel, label),
                     "address": address,
                     "granted": bool(getattr(guardian, f"consent_{channel}")),
                 }
@@ -64,11 +75,31 @@ def channels_for(guardian):
     return rows
 
 
+def language_choices(school):
+    """[(code, words)] for the guardian's language of messages: the school's own first (what an
+    empty choice means), then every language messages are written in."""
+    names = i18n.language_names()
+    default = i18n.school_language(school) or i18n.FALLBACK
+    school_words = _("As the school writes (%(language)s)") % {"language": names.get(default, default)}
+    return [("", school_words), *((code, names[code]) for code in MESSAGE_LANGUAGES if code in names)]
+
+
+def _save_language(guardian, wanted, choices):
+    """Whether the guardian's language of messages changed to `wanted` (one of `choices`)."""
+    if wanted not in dict(choices) or wanted == guardian.preferred_language:
+        return False
+    guardian_update(guardian=guardian, actor=None, preferred_language=wanted)
+    return True
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
+@i18n.guardian_page
 def preferences_view(request, token):
     school, guardian = _open(token)
+    i18n.settle(request, guardian.preferred_language, i18n.school_language(school))
     rows = channels_for(guardian)
+    languages = language_choices(school)
     if request.method == "POST":
         wanted = set(request.POST.getlist("channels"))
         changed = 0
@@ -83,7 +114,9 @@ def preferences_view(request, token):
                     note="Preferences page",
                 )
                 changed += change is not None
-        messages.success(request, "Your preferences were saved." if changed else "Nothing changed.")
+        if "language" in request.POST:
+            changed += _save_language(guardian, request.POST["language"], languages)
+        messages.success(request, _("Your preferences were saved.") if changed else _("Nothing changed."))
         return redirect("messaging-preferences", token)
     return render(
         request,
@@ -92,6 +125,7 @@ def preferences_view(request, token):
             "school_name": school.name,
             "guardian": guardian,
             "rows": rows,
+            "languages": languages,
             "token": token,
         },
     )

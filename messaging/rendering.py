@@ -9,9 +9,22 @@ values, and every placeholder can be checked against the type's documented varia
 is saved, not when a message is sent. A Django engine stripped of its default builtins would still
 resolve `{{ value.method }}` on the context and would need auto-escaping switched off; this is smaller
 to audit.
+
+A value is usually a ready string, formatted by the app that asked. It may instead be a typed value
+that messaging formats in the message's language (the caller renders inside
+`translation.override(language)`): `{"money": [4500000, "NGN"]}`, `{"date": "2026-09-30"}` or
+`{"datetime": "2026-09-12T09:15:00+00:00"}` (shown in the current time zone), each with an optional
+Django `"format"` ("DATE_FORMAT" by default).
 """
 
+import datetime
 import re
+import unicodedata
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from classpoint.money import format_money
 
 from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, TemplateType
@@ -193,6 +206,7 @@ _SMS_PLAIN = {
     "—": "-",
     "…": "...",
     "\u00a0": " ",
+    "\u202f": " ",  # the narrow no-break space some languages group digits with
 }
 
 
@@ -200,9 +214,23 @@ def is_gsm7(text):
     return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text)
 
 
+def _plain_letter(ch):
+    if ch in _GSM_BASIC or ch in _GSM_EXTENDED:
+        return ch
+    if ch in _SMS_PLAIN:
+        return _SMS_PLAIN[ch]
+    if unicodedata.combining(ch):  # a tone mark or accent with no letter of its own (Yoruba ọ̀)
+        return ""
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return base if base and is_gsm7(base) else ch
+
+
 def sms_plain(text):
-    """`text` with the few common non-GSM characters spelled plainly (₦ -> NGN, curly quotes, dashes)."""
-    return "".join(_SMS_PLAIN.get(ch, ch) for ch in text)
+    """`text` with the common non-GSM characters spelled plainly: ₦ -> NGN, curly quotes, dashes,
+    and a letter whose accent GSM-7 lacks as its plain letter (Spanish á í ó ú, Yoruba ẹ ọ ṣ and
+    tone marks), as phones in Nigeria write them: one such letter would otherwise make the whole
+    message UCS-2. Letters GSM-7 has (é ñ ü) keep their accents."""
+    return "".join(_plain_letter(ch) for ch in unicodedata.normalize("NFC", text))
 
 
 def _pack(units, single, multi):
@@ -312,11 +340,40 @@ def _derived(type, context):
         rows = [i for i in invoices if isinstance(i, dict)]
         names = list(dict.fromkeys(str(i.get("student", "")).strip() for i in rows if i.get("student")))
         extra["invoice_count"] = str(len(rows))
-        extra["students"] = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+        extra["students"] = (
+            _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
+            if len(names) > 1
+            else "".join(names)
+        )
         extra["invoice_summary"] = "; ".join(
             " ".join(str(p) for p in (i.get("invoice_number"), i.get("student"), i.get("balance")) if p) for i in rows
         )
     return extra
+
+
+def _when(text, kind):
+    try:
+        moment = datetime.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    if kind == "date":
+        return moment.date()
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+def format_value(value):
+    """A context value as the message shows it: a string as it came, a typed value (money, a date,
+    a moment) formatted in the active language; anything else as text."""
+    if not isinstance(value, dict):
+        return str(value)
+    if isinstance(value.get("money"), list | tuple) and len(value["money"]) == 2:
+        amount, currency = value["money"]
+        if isinstance(amount, int) and isinstance(currency, str):
+            return format_money(amount, currency)
+    for kind, default in (("date", "DATE_FORMAT"), ("datetime", "DATETIME_FORMAT")):
+        if kind in value and (moment := _when(value[kind], kind)) is not None:
+            return formats.date_format(moment, str(value.get("format") or default))
+    return ""
 
 
 def _fill(text, values):
@@ -332,7 +389,7 @@ def render_text(*, type, channel, subject, body, context):
     (a missing one renders empty). Nothing outside the type's variables can be reached."""
     allowed = VARIABLES.get(type, COMMON)
     merged = {**_derived(type, context), **{k: v for k, v in context.items() if v is not None}}
-    values = {name: str(merged[name]) for name in allowed if name in merged}
+    values = {name: format_value(merged[name]) for name in allowed if name in merged}
     subject = _fill(subject or "", values) if channel == Channel.EMAIL else ""
     body = _fill(body or "", values)
     if channel == Channel.SMS:

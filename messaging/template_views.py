@@ -1,6 +1,7 @@
 """The message template editor under /s/<slug>/messages/templates/ (messaging.manage_templates).
 
-One page lists every type and channel; each template is edited on its own page with a live preview
+One page lists every type and channel, in one language at a time (`?language=es`: each language's
+version of a message is a template of its own); each template is edited on its own page with a live preview
 on sample data (HTMX posts the form to the preview view as the admin types; without JavaScript the
 "Preview" button does the same). Saving goes through messaging.defaults.message_template_save, which
 refuses an unknown variable or a broken placeholder with field errors and saves nothing.
@@ -10,13 +11,17 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classpoint import i18n
 from classpoint.forms import apply_domain_error, error_summary
 from classpoint.tenancy import school_view
 
 from . import rendering
-from .defaults import default_for, message_template_save, seed_default_message_templates
+from .defaults import MESSAGE_LANGUAGES, default_for, message_template_save, seed_default_message_templates
 from .errors import MessagingError
 from .models import Channel, MessageTemplate, TemplateType
 
@@ -24,14 +29,14 @@ PERM = "messaging.manage_templates"
 
 
 class TemplateForm(forms.Form):
-    subject = forms.CharField(label="Subject", required=False, max_length=rendering.MAX_SUBJECT)
+    subject = forms.CharField(label=gettext_lazy("Subject"), required=False, max_length=rendering.MAX_SUBJECT)
     body = forms.CharField(
-        label="Message",
+        label=gettext_lazy("Message"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="Plain text; insert a value with {{ variable }} (listed below).",
+        help_text=gettext_lazy("Plain text; insert a value with {{ variable }} (listed below)."),
     )
-    is_active = forms.BooleanField(label="Active (send this message)", required=False)
+    is_active = forms.BooleanField(label=gettext_lazy("Active (send this message)"), required=False)
 
     def __init__(self, *args, channel, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +50,25 @@ def _type_and_channel(template_type, channel):
     if template_type not in TemplateType.values or channel not in Channel.values:
         raise Http404("No such template")
     return TemplateType(template_type), Channel(channel)
+
+
+def _language(request):
+    """The language of the templates a page shows (`language` in the query or the form; English by
+    default); one messages are not written in is a 404, like an unknown type."""
+    language = request.POST.get("language") or request.GET.get("language") or i18n.FALLBACK
+    if language not in MESSAGE_LANGUAGES:
+        raise Http404("No such language")
+    return language
+
+
+def _languages(current):
+    names = i18n.language_names()
+    return [{"code": code, "name": names.get(code, code), "current": code == current} for code in MESSAGE_LANGUAGES]
+
+
+def _list_url(school, language):
+    url = reverse("message-templates", args=[school.slug])
+    return url if language == i18n.FALLBACK else f"{url}?language={language}"
 
 
 def _preview(school, channel, template_type, subject, body):
@@ -62,13 +86,16 @@ def _preview(school, channel, template_type, subject, body):
 @require_GET
 @school_view(perm=PERM)
 def templates_list(request):
-    have = {(t.type, t.channel): t for t in MessageTemplate.objects.for_school(request.school)}
+    language = _language(request)
+    have = {
+        (t.type, t.channel): t for t in MessageTemplate.objects.for_school(request.school).filter(language=language)
+    }
     rows, missing = [], 0
     for template_type in TemplateType:
         cells = []
         for channel in Channel:
             template = have.get((template_type.value, channel.value))
-            default = default_for(template_type, channel)
+            default = default_for(template_type, channel, language)
             if template is None:
                 state, missing = "missing", missing + 1
             elif not template.is_active:
@@ -79,16 +106,27 @@ def templates_list(request):
                 state = "edited"
             cells.append({"channel": channel, "template": template, "state": state})
         rows.append({"type": template_type, "cells": cells})
-    context = {"rows": rows, "channels": list(Channel), "missing": missing}
+    context = {
+        "rows": rows,
+        "channels": list(Channel),
+        "missing": missing,
+        "language": language,
+        "languages": _languages(language),
+    }
     return render(request, "messaging/templates_list.html", context)
 
 
 @school_view(perm=PERM)
 @require_POST
 def templates_seed(request):
-    created = seed_default_message_templates(request.school)
-    messages.success(request, f"{created} default template{'s' if created != 1 else ''} added.")
-    return redirect("message-templates", request.school.slug)
+    language = _language(request)
+    created = seed_default_message_templates(request.school, language=language)
+    messages.success(
+        request,
+        ngettext("%(count)d default template added.", "%(count)d default templates added.", created)
+        % {"count": created},
+    )
+    return redirect(_list_url(request.school, language))
 
 
 @school_view(perm=PERM)
@@ -96,11 +134,16 @@ def templates_seed(request):
 def template_edit(request, template_type, channel):
     school = request.school
     template_type, channel = _type_and_channel(template_type, channel)
-    template = MessageTemplate.objects.for_school(school).filter(type=template_type, channel=channel).first()
+    language = _language(request)
+    template = (
+        MessageTemplate.objects.for_school(school)
+        .filter(type=template_type, channel=channel, language=language)
+        .first()
+    )
     if template is not None:
         initial = {"subject": template.subject, "body": template.body, "is_active": template.is_active}
     else:
-        subject, body = default_for(template_type, channel) or ("", "")
+        subject, body = default_for(template_type, channel, language) or ("", "")
         initial = {"subject": subject, "body": body, "is_active": True}
     form = TemplateForm(request.POST or None, initial=initial, channel=channel)
     context = {
@@ -109,6 +152,9 @@ def template_edit(request, template_type, channel):
         "template": template,
         "form": form,
         "variables": sorted(rendering.VARIABLES[template_type].items()),
+        "language": language,
+        "language_name": i18n.language_names().get(language, language),
+        "list_url": _list_url(school, language),
     }
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -124,12 +170,17 @@ def template_edit(request, template_type, channel):
                 subject=d.get("subject", ""),
                 body=d["body"],
                 is_active=d["is_active"],
+                language=language,
             )
         except MessagingError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, f"{template_type.label} ({channel.label}) saved.")
-            return redirect("message-templates", school.slug)
+            messages.success(
+                request,
+                _("%(message)s (%(channel)s, %(language)s) saved.")
+                % {"message": template_type.label, "channel": channel.label, "language": context["language_name"]},
+            )
+            return redirect(context["list_url"])
     current = form.data if form.is_bound else initial
     context.update(_preview(school, channel, template_type, current.get("subject", ""), current.get("body", "")))
     context["summary"] = error_summary(form)

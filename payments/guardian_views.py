@@ -1,12 +1,15 @@
 """The guardian's secure invoice page: no account, reached by a signed link bound to one invoice
-and one guardian. From it a guardian pays online or sends a bank-transfer proof."""
+and one guardian. From it a guardian pays online or sends a bank-transfer proof. It is in the
+guardian's language (classpoint/i18n.py): theirs, else the school's, unless they pick another."""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from classpoint import i18n
 from classpoint.forms import apply_domain_error
 from classpoint.scoping import enter_school
 from fees import selectors as fees_selectors
@@ -14,7 +17,7 @@ from schools import selectors as schools_selectors
 
 from . import proofs, selectors, services
 from .errors import PaymentsError
-from .forms import ProofForm
+from .guardian_forms import INVOICE_STATUS, PAYMENT_KIND, PROOF_STATUS, GuardianProofForm, in_guardian_words
 from .models import PaymentProof, Receipt
 
 
@@ -55,9 +58,11 @@ def guardian_receipt(request, token, receipt_id):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@i18n.guardian_page
 def guardian_invoice(request, token):
     school, invoice, guardian = _open(token)
-    form = ProofForm()
+    i18n.settle(request, guardian.preferred_language, i18n.school_language(school))
+    form = GuardianProofForm()
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -70,11 +75,12 @@ def guardian_invoice(request, token):
                     callback_url=request.build_absolute_uri(),
                 )
             except PaymentsError as exc:
+                exc = in_guardian_words(exc)
                 messages.error(request, "; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
                 return redirect("guardian-invoice", token)
             return redirect(intent.checkout_url)
         if action == "proof":
-            form = ProofForm(request.POST, request.FILES)
+            form = GuardianProofForm(request.POST, request.FILES)
             if form.is_valid():
                 try:
                     proofs.proof_submit_upload(
@@ -86,24 +92,33 @@ def guardian_invoice(request, token):
                         **form.claim(),
                     )
                 except PaymentsError as exc:
-                    apply_domain_error(form, exc, rename=form.FIELDS)
+                    apply_domain_error(form, in_guardian_words(exc), rename=form.FIELDS)
                 else:
                     messages.success(
                         request,
-                        "Thank you: your transfer proof was received. The school will review it "
-                        "and your receipt will follow.",
+                        _(
+                            "Thank you: your transfer proof was received. The school will review it "
+                            "and your receipt will follow."
+                        ),
                     )
                     return redirect("guardian-invoice", token)
             status = 400
+    sent = list(selectors.invoice_proofs(school=school, invoice=invoice))
+    for proof in sent:
+        proof.status_words = PROOF_STATUS.get(proof.status) or proof.get_status_display().lower()
+    paid = list(selectors.invoice_confirmed_payments(school=school, invoice=invoice))
+    for tx in paid:
+        tx.kind_words = PAYMENT_KIND.get(tx.kind) or tx.get_kind_display().lower()
     context = {
         "school_name": school.name,
         "invoice": invoice,
+        "invoice_status": INVOICE_STATUS.get(invoice.status) or invoice.get_status_display(),
         "guardian": guardian,
         "form": form,
         "token": token,
         "payable": invoice.has_balance_to_pay,
-        "proofs": selectors.invoice_proofs(school=school, invoice=invoice),
+        "proofs": sent,
         "pending_proof": selectors.invoice_pending_proof(school=school, invoice=invoice),
-        "payments": selectors.invoice_confirmed_payments(school=school, invoice=invoice),
+        "payments": paid,
     }
     return render(request, "payments/guardian_invoice.html", context, status=status)

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from prometheus_client import Counter
 
+from classpoint import i18n
 from classpoint.money import format_money
 from classpoint.net import client_ip
 from classpoint.scoping import enter_school, unscoped
@@ -65,6 +66,7 @@ def webhook(request, gateway_name):
 
 
 @require_http_methods(["GET", "POST"])
+@i18n.guardian_page
 def demo_checkout(request, reference):
     """The demo gateway's hosted page: shows what is due; "Pay" sends a signed webhook to us."""
     # The gateway's page is reached by its unguessable reference alone, as a real gateway's is.
@@ -76,6 +78,8 @@ def demo_checkout(request, reference):
             PaymentIntent.objects.select_related("invoice", "school"), reference=reference, gateway="demo"
         )
     enter_school(intent.school)
+    # The guardian comes from their pay page: its language (the cookie) or the school's.
+    i18n.settle(request, i18n.school_language(intent.school))
     context = {"intent": intent, "amount": format_money(intent.amount_minor, intent.currency)}
     if request.method == "POST" and intent.status == PaymentIntent.Status.PENDING:
         payload = {

@@ -4,10 +4,13 @@ are put back beside the inputs they concern."""
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.bounds import DateFormField
 
-from .models import Application, DocumentKind
+from . import checklist
+from .errors import RegistrarError, RegistrarErrorCode
+from .models import DocumentKind
 
 ANY_DOCUMENT = "application/pdf,image/jpeg,image/png"
 IMAGE_ONLY = "image/jpeg,image/png"
@@ -17,19 +20,52 @@ CONSENTS = ("consent_sms", "consent_whatsapp", "consent_email")
 FORM_DOCUMENTS = (DocumentKind.BIRTH_CERTIFICATE, DocumentKind.LAST_REPORT, DocumentKind.PHOTO)
 
 
+# The family reads these in its language; the model's choices stay the staff's words.
+DOCUMENT_LABELS = {
+    DocumentKind.BIRTH_CERTIFICATE: _("Birth certificate"),
+    DocumentKind.LAST_REPORT: _("Last school report"),
+    DocumentKind.PHOTO: _("Passport photo"),
+    DocumentKind.OTHER: _("Other document"),
+}
+GENDERS = [("female", _("Female")), ("male", _("Male"))]
+
+
 def _megabytes():
     return f"{settings.APPLICATION_DOCUMENT_MAX_BYTES / (1024 * 1024):g}"
 
 
-def _file_field(kind, label):
+def _file_field(kind):
     accept = IMAGE_ONLY if kind == DocumentKind.PHOTO else ANY_DOCUMENT
-    kinds = "JPEG or PNG" if kind == DocumentKind.PHOTO else "PDF, JPEG or PNG"
+    if kind == DocumentKind.PHOTO:
+        help_text = _("JPEG or PNG, up to %(mb)s MB.") % {"mb": _megabytes()}
+    else:
+        help_text = _("PDF, JPEG or PNG, up to %(mb)s MB.") % {"mb": _megabytes()}
     return forms.FileField(
-        label=label,
+        label=DOCUMENT_LABELS[kind],
         required=False,
-        help_text=f"{kinds}, up to {_megabytes()} MB.",
+        help_text=help_text,
         widget=forms.ClearableFileInput(attrs={"accept": accept}),
+        error_messages={"empty": _("The file is empty.")},
     )
+
+
+def _file_problem(kind, upload):
+    """The family's words for why `upload` cannot be kept as a `kind` document, or None. The
+    registrar's own check (checklist.check_upload) decides; this only says it in the page's language
+    before the service, which checks again, is asked."""
+    try:
+        checklist.check_upload(upload, kind=kind)
+    except RegistrarError as exc:
+        if exc.code == RegistrarErrorCode.FILE_TOO_LARGE:
+            return _("The file is larger than %(mb)s MB; send a smaller scan or photo.") % {"mb": _megabytes()}
+        if exc.code == RegistrarErrorCode.UNSUPPORTED_TYPE:
+            if kind == DocumentKind.PHOTO:
+                return _("The photo must be a JPEG or PNG image.")
+            return _("This file must be a PDF, JPEG or PNG.")
+        if exc.code == RegistrarErrorCode.EMPTY_FILE:
+            return _("The file is empty.")
+        return exc.message
+    return None
 
 
 class AccessibleForm(forms.Form):
@@ -56,6 +92,12 @@ class AccessibleForm(forms.Form):
             else:
                 field.widget.attrs.pop("aria-describedby", None)
 
+    def check_files(self, kinds):
+        for kind in kinds:
+            upload = (getattr(self, "cleaned_data", None) or {}).get(kind)
+            if upload and kind not in self.errors and (problem := _file_problem(kind, upload)):
+                self.add_error(kind, problem)
+
     def error_list(self):
         """(field id or "", message) for the summary at the top of the page, in form order."""
         errors = getattr(self, "_errors", None) or {}
@@ -66,97 +108,131 @@ class AccessibleForm(forms.Form):
         return items
 
 
-BAD_EMAIL = "Enter a valid email address, e.g. ada@example.com."
+BAD_EMAIL = _("Enter a valid email address, e.g. ada@example.com.")
+# Whole sentences per guardian, so each language can word them its own way.
+REQUIRED = {
+    "g1_first_name": _("Enter the guardian's first name."),
+    "g1_last_name": _("Enter the guardian's surname."),
+    "g2_first_name": _("Enter the second guardian's first name, or leave their part empty."),
+    "g2_last_name": _("Enter the second guardian's surname, or leave their part empty."),
+}
 
 
-def _required(what):
-    return {"required": f"Enter {what}."}
+# Django fills in the limit (the max_length validator's own parameter) when the error is shown.
+TOO_LONG = _("Keep this under %(limit_value)d characters.")
 
 
 def _guardian_fields(prefix, required):
-    who = "guardian" if prefix == "g1" else "second guardian"
     return {
         f"{prefix}_first_name": forms.CharField(
-            label="First name",
+            label=_("First name"),
             max_length=80,
             required=required,
             widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-            error_messages=_required(f"the {who}'s first name"),
+            error_messages={"required": REQUIRED[f"{prefix}_first_name"], "max_length": TOO_LONG},
         ),
         f"{prefix}_last_name": forms.CharField(
-            label="Surname",
+            label=_("Surname"),
             max_length=80,
             required=required,
             widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-            error_messages=_required(f"the {who}'s surname"),
+            error_messages={"required": REQUIRED[f"{prefix}_last_name"], "max_length": TOO_LONG},
         ),
         f"{prefix}_relationship": forms.CharField(
-            label="Relationship to the child",
+            label=_("Relationship to the child"),
             max_length=40,
             required=False,
-            help_text="For example: mother, father, aunt.",
+            help_text=_("For example: mother, father, aunt."),
+            error_messages={"max_length": TOO_LONG},
         ),
         f"{prefix}_phone": forms.CharField(
-            label="Phone number",
+            label=_("Phone number"),
             max_length=30,
             required=False,
-            help_text="With the country code if outside Nigeria, e.g. +447700900123.",
+            help_text=_("With the country code if outside Nigeria, e.g. +447700900123."),
             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            error_messages={"max_length": TOO_LONG},
         ),
         f"{prefix}_email": forms.EmailField(
-            label="Email address",
+            label=_("Email address"),
             max_length=254,
             required=False,
             widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-            error_messages={"invalid": BAD_EMAIL},
+            error_messages={"invalid": BAD_EMAIL, "max_length": TOO_LONG},
         ),
-        f"{prefix}_consent_sms": forms.BooleanField(label="Text messages (SMS)", required=False),
-        f"{prefix}_consent_whatsapp": forms.BooleanField(label="WhatsApp", required=False),
-        f"{prefix}_consent_email": forms.BooleanField(label="Email", required=False),
+        f"{prefix}_consent_sms": forms.BooleanField(label=_("Text messages (SMS)"), required=False),
+        f"{prefix}_consent_whatsapp": forms.BooleanField(label=_("WhatsApp"), required=False),
+        f"{prefix}_consent_email": forms.BooleanField(label=_("Email"), required=False),
     }
 
 
 class ApplicationForm(AccessibleForm):
-    first_name = forms.CharField(label="First name", max_length=80, error_messages=_required("the child's first name"))
-    other_names = forms.CharField(label="Other names", max_length=120, required=False)
-    last_name = forms.CharField(label="Surname", max_length=80, error_messages=_required("the child's surname"))
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=80,
+        error_messages={"required": _("Enter the child's first name."), "max_length": TOO_LONG},
+    )
+    other_names = forms.CharField(
+        label=_("Other names"),
+        max_length=120,
+        required=False,
+        error_messages={"max_length": TOO_LONG},
+    )
+    last_name = forms.CharField(
+        label=_("Surname"),
+        max_length=80,
+        error_messages={"required": _("Enter the child's surname."), "max_length": TOO_LONG},
+    )
     date_of_birth = DateFormField(
-        label="Date of birth",
-        help_text="For example: 2014-03-21.",
+        label=_("Date of birth"),
+        help_text=_("For example: 2014-03-21."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={**_required("the child's date of birth"), "invalid": "Enter the date like 2014-03-21."},
+        error_messages={
+            "required": _("Enter the child's date of birth."),
+            "invalid": _("Enter the date like 2014-03-21."),
+            "out_of_range": _("Check the year of birth."),
+        },
     )
     gender = forms.ChoiceField(
-        label="Sex",
-        choices=Application.Gender.choices,
+        label=_("Sex"),
+        choices=GENDERS,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the child's sex."},
+        error_messages={"required": _("Choose the child's sex."), "invalid_choice": _("Choose female or male.")},
     )
     class_level = forms.ChoiceField(
-        label="Class applied for", error_messages={"required": "Choose the class applied for."}
+        label=_("Class applied for"),
+        error_messages={
+            "required": _("Choose the class applied for."),
+            "invalid_choice": _("Choose one of the classes in the list."),
+        },
     )
-    previous_school = forms.CharField(label="Current or last school", max_length=200, required=False)
+    previous_school = forms.CharField(
+        label=_("Current or last school"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": TOO_LONG},
+    )
     notes = forms.CharField(
-        label="Anything the school should know",
+        label=_("Anything the school should know"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": TOO_LONG},
     )
     # A field people never see: only a bot filling in every input sets it.
     website = forms.CharField(
-        label="Leave this empty",
+        label=_("Leave this empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
     def __init__(self, *args, levels=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["class_level"].choices = [("", "Choose a class…"), *((level, level) for level in levels)]
+        self.fields["class_level"].choices = [("", _("Choose a class…")), *((level, level) for level in levels)]
         self.fields.update(_guardian_fields("g1", required=True))
         self.fields.update(_guardian_fields("g2", required=False))
-        self.fields["birth_certificate"] = _file_field(DocumentKind.BIRTH_CERTIFICATE, "Birth certificate")
-        self.fields["last_report"] = _file_field(DocumentKind.LAST_REPORT, "Last school report")
-        self.fields["photo"] = _file_field(DocumentKind.PHOTO, "Passport photo")
+        for kind in FORM_DOCUMENTS:
+            self.fields[kind] = _file_field(kind)
 
     @property
     def is_bot(self):
@@ -168,9 +244,10 @@ class ApplicationForm(AccessibleForm):
     def clean(self):
         data = super().clean()
         if self.has_second_guardian():
-            for name, label in (("first_name", "first name"), ("last_name", "surname")):
-                if not data.get(f"g2_{name}") and f"g2_{name}" not in self.errors:
-                    self.add_error(f"g2_{name}", f"Enter the second guardian's {label}, or leave their part empty.")
+            for name in ("g2_first_name", "g2_last_name"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, REQUIRED[name])
+        self.check_files(FORM_DOCUMENTS)
         return data
 
     # What the service takes.
@@ -218,13 +295,14 @@ class MoreDocumentsForm(AccessibleForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for kind, label in DocumentKind.choices:
-            self.fields[kind] = _file_field(kind, label)
+        for kind in DocumentKind.values:
+            self.fields[kind] = _file_field(kind)
 
     def clean(self):
         data = super().clean()
         if not any(data.get(kind) for kind in DocumentKind.values) and not self.errors:
-            raise forms.ValidationError("Choose at least one file to send.")
+            raise forms.ValidationError(_("Choose at least one file to send."))
+        self.check_files(DocumentKind.values)
         return data
 
     def documents(self):

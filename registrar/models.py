@@ -62,6 +62,10 @@ class Application(SchoolScoped):
     previous_school = models.CharField(max_length=200, blank=True, default="")
     notes = models.TextField(blank=True, default="", help_text="Anything the family told us on the form.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
+    # The language the family applied in (a code from settings.LANGUAGES; empty: not known, as for
+    # staff and API entries): their messages about it are written in it, and their guardian record
+    # takes it as the preferred language.
+    language = models.CharField(max_length=8, blank=True, default="")
     submitted_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

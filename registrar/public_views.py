@@ -3,16 +3,22 @@ on the school's own hostname, which the host middleware maps here), the page tha
 reference, the needs-info upload page and the status page (both reached by signed links).
 
 A suspended school or an unknown slug is a 404. A link that is forged, expired or no longer in use
-gets a friendly 404 that names no school, so a guessed link tells nothing."""
+gets a friendly 404 that names no school, so a guessed link tells nothing.
+
+Each page is in the family's language (classpoint/i18n.py): the form offers English, Spanish and
+Yoruba; the language it was sent in is kept on the application, so the confirmation message and
+the pages its links open speak it too."""
 
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from classpoint import ratelimit
+from classpoint import i18n, ratelimit
 from classpoint.forms import apply_domain_error
 from classpoint.net import client_ip
 from classpoint.scoping import enter_school
@@ -27,14 +33,16 @@ from .services import application_submit, class_levels, needs_info_reply
 S = Application.Status
 # What a family reads for each status on the status page.
 STATUS_TEXT = {
-    S.PENDING: "Received. The school will review it soon.",
-    S.IN_REVIEW: "Being reviewed by the school.",
-    S.NEEDS_INFO: "The school needs something more from you (see below).",
-    S.APPROVED: "Approved: the school has offered a place. Watch for the next steps from the school.",
-    S.CONVERTED: "Enrolled. Welcome to the school!",
-    S.REJECTED: "Not successful this time. Contact the school if you have questions.",
-    S.WITHDRAWN: "Withdrawn.",
+    S.PENDING: gettext_lazy("Received. The school will review it soon."),
+    S.IN_REVIEW: gettext_lazy("Being reviewed by the school."),
+    S.NEEDS_INFO: gettext_lazy("The school needs something more from you (see below)."),
+    S.APPROVED: gettext_lazy("Approved: the school has offered a place. Watch for the next steps from the school."),
+    S.CONVERTED: gettext_lazy("Enrolled. Welcome to the school!"),
+    S.REJECTED: gettext_lazy("Not successful this time. Contact the school if you have questions."),
+    S.WITHDRAWN: gettext_lazy("Withdrawn."),
 }
+# The application pages reached by its links: in the languages the family could apply in.
+LINK_LANGUAGES = i18n.PUBLIC_FORM_LANGUAGES
 
 
 def _school(slug):
@@ -50,8 +58,9 @@ def _invalid_link(request):
     return render(request, "registrar/public/link_invalid.html", status=404)
 
 
-def _application(slug, opened):
-    """The application a link names, if the link is for this (active) school's slug; else None."""
+def _application(request, slug, opened):
+    """The application a link names, if the link is for this (active) school's slug; else None.
+    The page speaks the language the family applied in (unless they pick another)."""
     if opened is None:
         return None
     school_id, application_id = opened
@@ -59,7 +68,10 @@ def _application(slug, opened):
     if school is None:
         return None
     enter_school(school)
-    return Application.objects.for_school(school).select_related("school").filter(pk=application_id).first()
+    application = Application.objects.for_school(school).select_related("school").filter(pk=application_id).first()
+    if application is not None:
+        i18n.settle(request, application.language, i18n.school_language(school))
+    return application
 
 
 # --- Rate limit -----------------------------------------------------------------------------
@@ -85,8 +97,10 @@ def _take_slot(request, school):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@i18n.guardian_page(languages=i18n.PUBLIC_FORM_LANGUAGES)
 def apply(request, slug):
     school = _school(slug)
+    i18n.settle(request, i18n.school_language(school))
     levels = class_levels(school=school)
     context = {"applying_to": school, "levels": levels}
     if not levels:
@@ -102,8 +116,10 @@ def apply(request, slug):
         if _rate_limited(request, school) or (valid and not _take_slot(request, school)):
             form.add_error(
                 None,
-                "Too many applications were sent from your network in the last hour. "
-                "Please try again later, or contact the school.",
+                _(
+                    "Too many applications were sent from your network in the last hour. "
+                    "Please try again later, or contact the school."
+                ),
             )
             status = 429
         elif valid:
@@ -114,6 +130,7 @@ def apply(request, slug):
                     guardians=form.guardians(),
                     documents=form.documents(),
                     source=Application.Source.FORM,
+                    language=get_language(),
                 )
             except RegistrarError as exc:
                 # A typo the family can fix does not use up its allowance.
@@ -129,8 +146,9 @@ def apply(request, slug):
 
 
 @never_cache
+@i18n.guardian_page(languages=LINK_LANGUAGES)
 def application_received(request, slug, token):
-    application = _application(slug, links.open_received(token))
+    application = _application(request, slug, links.open_received(token))
     if application is None:
         return _invalid_link(request)
     context = {"applying_to": application.school, "application": application}
@@ -138,8 +156,9 @@ def application_received(request, slug, token):
 
 
 @never_cache
+@i18n.guardian_page(languages=LINK_LANGUAGES)
 def application_status(request, slug, token):
-    application = _application(slug, links.open_status(token))
+    application = _application(request, slug, links.open_status(token))
     if application is None:
         return _invalid_link(request)
     more_url = None
@@ -156,10 +175,11 @@ def application_status(request, slug, token):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@i18n.guardian_page(languages=LINK_LANGUAGES)
 def application_more(request, slug, token):
     """The needs-info link: only the reference, the child's first name and what is missing; an
     upload sends the application back to review. Usable only while the school is waiting."""
-    application = _application(slug, links.open_needs_info(token))
+    application = _application(request, slug, links.open_needs_info(token))
     if application is None or application.status != S.NEEDS_INFO:
         return _invalid_link(request)
     form, status = MoreDocumentsForm(), 200

@@ -34,6 +34,7 @@ QUERY_PARAMS = ("page", "id", "date", "from", "to", "since", "until", "term", "c
 QUERY_VALUES = ("²", HUGE_ID, "0001-01-01", "9999-12-31", "9999-12-31T23:59", "nul\x00byte")
 # The model each integer path argument names; a document or a duplicate flag brings its application.
 ARG_MODELS = {
+    "academic_session_id": "schools.AcademicSession",
     "announcement_id": "messaging.Announcement",
     "application_id": "registrar.Application",
     "award_id": "fees.StudentAward",
@@ -43,20 +44,24 @@ ARG_MODELS = {
     "flag_id": "registrar.DuplicateFlag",
     "guardian_id": "schools.Guardian",
     "intervention_id": "academics.Intervention",
+    "invite_id": "schools.StaffInvite",
     "invoice_id": "fees.Invoice",
     "item_id": "fees.FeeItem",
     "job_id": "schools.ImportJob",
     "list_id": "messaging.GuardianList",
     "mark_id": "academics.AttendanceMark",
+    "membership_id": "schools.Membership",
     "message_id": "messaging.Message",
     "proof_id": "payments.PaymentProof",
     "receipt_id": "payments.Receipt",
+    "role_id": "schools.Role",
     "schedule_id": "fees.FeeSchedule",
     "session_id": "academics.RecoverySession",
     "slot_id": "academics.ScheduleSlot",
     "student_id": "schools.Student",
     "subject_id": "academics.Subject",
     "term_id": "schools.Term",
+    "token_id": "classpoint.ApiToken",
     "transaction_id": "payments.PaymentTransaction",
 }
 # Plausible values for the other path arguments, so the walker reaches the view behind them.

@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from academics.seats import seats_release
+from classpoint import i18n, messages
 from classpoint.audit import audit
 from classpoint.files import new_key
 from classpoint.outbox import emit
@@ -139,6 +140,29 @@ def message_context(application, **extra):
         "reference": application.reference,
         **extra,
     }
+
+
+def family_language(application):
+    """The language to keep on the family's guardians: the one they applied in when it is not the
+    school's own (an empty preference already means the school's, and follows it if it changes)."""
+    language = application.language
+    return "" if language == i18n.school_language(application.school) else language
+
+
+def request_family_message(application, *, template, context, dedupe_key, reason, student_id=None):
+    """`classpoint.messages.request_message` to the application's guardians, carrying the language
+    the family applied in: messaging writes in it to a guardian who has not chosen a language of
+    their own."""
+    return messages.request_message(
+        school=application.school,
+        template=template,
+        guardian_ids=guardian_ids(application),
+        context=context,
+        dedupe_key=dedupe_key,
+        student_id=student_id,
+        reason=reason,
+        language=application.language,
+    )
 
 
 def status_payload(application, from_status, to_status, event):

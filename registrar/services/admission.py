@@ -5,19 +5,19 @@ from django.utils import timezone
 
 from academics.seats import seats_move_to_student
 from classpoint.audit import audit
-from classpoint.messages import request_message
 from classpoint.money import format_money
 from classpoint.outbox import emit
 from fees.errors import FeesError
 from fees.services import invoice_create, invoice_issue, schedule_for
 from schools.models import Enrollment, Student
 from schools.services import admission_number_allocate, enrollment_create, guardian_link, student_create
+from schools.services.people import guardian_update
 
 from .. import links
 from ..errors import RegistrarError, RegistrarErrorCode
 from ..models import ApplicationDocument, ApplicationEvent, ApplicationGuardian
 from ..transitions import check_move
-from ._base import S, guardian_ids, lock, message_context, move, term_of, user_or_none
+from ._base import S, family_language, lock, message_context, move, request_family_message, term_of, user_or_none
 
 
 def _admit(application, *, actor, status):
@@ -35,8 +35,13 @@ def _admit(application, *, actor, status):
         status=status,
     )
     links_ = ApplicationGuardian.objects.for_school(school).filter(application=application).select_related("guardian")
+    language = family_language(application)
     for link in links_.order_by("-is_primary", "id"):
         guardian_link(student=student, guardian=link.guardian, is_primary=link.is_primary, actor=actor)
+        if language and not link.guardian.preferred_language:
+            # A family already known to the school (a sibling) keeps a language it chose; one that
+            # never chose is written to from now on in the language it applied in.
+            guardian_update(guardian=link.guardian, actor=actor, preferred_language=language)
     application.student = student
     return student
 
@@ -102,10 +107,9 @@ def application_approve(*, application, actor, send_invoice=False, send_autopay_
                 f"({app.placed_class_group}); admission number {app.student.admission_number}.{pay_note}"
             ),
         )
-    request_message(
-        school=app.school,
+    request_family_message(
+        app,
         template="APPLICATION_APPROVED",
-        guardian_ids=guardian_ids(app),
         reason="selfreg.approved",
         student_id=app.student_id,
         context=message_context(app, class_name=app.placed_class_group.name, status_link=links.status_url(app)),
@@ -185,10 +189,9 @@ def application_convert(*, application, actor, send_welcome=False):
         },
     )
     if send_welcome:
-        request_message(
-            school=school,
+        request_family_message(
+            app,
             template="WELCOME",
-            guardian_ids=guardian_ids(app),
             student_id=student.pk,
             context={"school_name": school.name, "student_name": student.full_name, "class_name": group.name},
             dedupe_key=f"welcome:{student.pk}",

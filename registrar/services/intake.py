@@ -8,10 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from classpoint import ratelimit
+from classpoint import i18n, ratelimit
 from classpoint.audit import audit
 from classpoint.counters import next_value
-from classpoint.messages import request_message
 from classpoint.outbox import emit
 from messaging.consent import consent_set
 from schools.services import guardian_create
@@ -23,7 +22,9 @@ from ._base import (
     Errors,
     S,
     clean_documents,
+    family_language,
     message_context,
+    request_family_message,
     status_payload,
     store_document,
     stored_files,
@@ -48,7 +49,7 @@ def _match_guardian(school, g, exclude_ids):
     return None
 
 
-def _new_guardian(school, g, *, actor, reference):
+def _new_guardian(school, g, *, actor, reference, language):
     guardian = guardian_create(
         school=school,
         actor=actor,
@@ -58,6 +59,8 @@ def _new_guardian(school, g, *, actor, reference):
         phone=g["phone"],
         email=g["email"],
         preferred_channel=g["preferred_channel"],
+        # A family that applied in Spanish is written to in Spanish from the start.
+        preferred_language=language,
     )
     for channel in ("sms", "whatsapp", "email"):
         if g[f"consent_{channel}"]:
@@ -104,11 +107,12 @@ _VIA_FOR_SOURCE = {
 
 
 @transaction.atomic
-def application_submit(*, school, applicant, guardians, documents=(), source, actor=None):
+def application_submit(*, school, applicant, guardians, documents=(), source, actor=None, language=""):
     """A new application (public form, API or staff): checked whole before anything is written,
     numbered APP-000123 from the school's gapless counter, its guardians matched to the school's
     families or created with the consent given, possible duplicates flagged, and the family told
-    (APPLICATION_RECEIVED)."""
+    (APPLICATION_RECEIVED). `language`: the one the family applied in (the public form's), kept on
+    the application and given to the guardians it creates; one Classpoint does not offer is ignored."""
     if source not in Application.Source.values:
         raise RegistrarError(
             "Unknown source.",
@@ -124,20 +128,24 @@ def application_submit(*, school, applicant, guardians, documents=(), source, ac
     errors.raise_if_any("The application has fields that need attention.")
 
     now = timezone.now()
+    language = i18n.supported(language)
     reference = f"APP-{next_value(school=school, key='application'):06d}"
     application = Application.objects.create(
         school=school,
         reference=reference,
         status=S.PENDING,
         source=source,
+        language=language,
         submitted_at=now,
         status_changed_at=now,
         created_by=user_or_none(actor),
         **child,
     )
-    used = []
+    used, preferred = [], family_language(application)
     for index, g in enumerate(people):
-        guardian = _match_guardian(school, g, used) or _new_guardian(school, g, actor=actor, reference=reference)
+        guardian = _match_guardian(school, g, used) or _new_guardian(
+            school, g, actor=actor, reference=reference, language=preferred
+        )
         used.append(guardian.pk)
         ApplicationGuardian.objects.create(
             school=school,
@@ -207,10 +215,9 @@ def application_submit(*, school, applicant, guardians, documents=(), source, ac
             context = message_context(
                 application, class_name=application.class_level, status_link=links.status_url(application)
             )
-            request_message(
-                school=school,
+            request_family_message(
+                application,
                 template="APPLICATION_RECEIVED",
-                guardian_ids=used,
                 context=context,
                 dedupe_key=f"application-received:{application.pk}",
                 reason="selfreg.submitted",

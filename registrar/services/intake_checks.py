@@ -1,11 +1,13 @@
 """A new application's fields checked whole before anything is written: the child, and one or two
 parents or guardians. Every problem is collected under its dotted field name (`applicant.gender`,
-`guardians.1.phone`) so the form can show each beside its input."""
+`guardians.1.phone`) so the form can show each beside its input. The messages are in the language
+active when the check runs: the family's on the public form, the deployment's elsewhere."""
 
 import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from schools.phones import normalize_phone
 
@@ -21,7 +23,7 @@ def _text(data, key, errors, field, *, max_length, required_message=""):
     if required_message and not value:
         errors.add(field, required_message)
     elif len(value) > max_length:
-        errors.add(field, f"Keep this under {max_length} characters.")
+        errors.add(field, _("Keep this under %(limit_value)d characters.") % {"limit_value": max_length})
     return value
 
 
@@ -52,10 +54,10 @@ def clean_applicant(school, data, errors):
             errors,
             p + "first_name",
             max_length=80,
-            required_message="Enter the child's first name.",
+            required_message=_("Enter the child's first name."),
         ),
         "last_name": _text(
-            data, "last_name", errors, p + "last_name", max_length=80, required_message="Enter the child's surname."
+            data, "last_name", errors, p + "last_name", max_length=80, required_message=_("Enter the child's surname.")
         ),
         "other_names": _text(data, "other_names", errors, p + "other_names", max_length=120),
         "previous_school": _text(data, "previous_school", errors, p + "previous_school", max_length=200),
@@ -64,26 +66,33 @@ def clean_applicant(school, data, errors):
     today = school.local_today()
     born = _date(data.get("date_of_birth"))
     if born is None:
-        errors.add(p + "date_of_birth", "Enter the date of birth, e.g. 2014-03-21.")
+        errors.add(p + "date_of_birth", _("Enter the date of birth, e.g. 2014-03-21."))
     elif born > today:
-        errors.add(p + "date_of_birth", "The date of birth cannot be in the future.")
+        errors.add(p + "date_of_birth", _("The date of birth cannot be in the future."))
     elif born < _years_before(today, MAX_AGE_YEARS):
-        errors.add(p + "date_of_birth", f"Check the year: applicants are at most {MAX_AGE_YEARS} years old.")
+        errors.add(
+            p + "date_of_birth",
+            _("Check the year: applicants are at most %(years)s years old.") % {"years": MAX_AGE_YEARS},
+        )
     out["date_of_birth"] = born
     gender = str(data.get("gender") or "").strip().lower()
     if gender not in Application.Gender.values:
-        errors.add(p + "gender", "Choose female or male.")
+        errors.add(p + "gender", _("Choose female or male."))
     out["gender"] = gender
     level = str(data.get("class_level") or "").strip()
     levels = class_levels(school=school)
     if not level:
-        errors.add(p + "class_level", "Choose the class applied for.")
+        errors.add(p + "class_level", _("Choose the class applied for."))
     elif level not in levels:
-        errors.add(p + "class_level", f"“{level}” is not a class at this school. Choose one of: {', '.join(levels)}.")
+        errors.add(
+            p + "class_level",
+            _("“%(level)s” is not a class at this school. Choose one of: %(levels)s.")
+            % {"level": level, "levels": ", ".join(levels)},
+        )
     out["class_level"] = level
     term = data.get("term")
     if term is not None and term.school_id != school.pk:
-        errors.add(p + "term", "Not found in this school.")
+        errors.add(p + "term", _("Not found in this school."))
     out["term"] = term
     return out
 
@@ -97,10 +106,10 @@ def _preferred_channel(g):
 
 def clean_guardians(school, guardians, errors):
     if not isinstance(guardians, list | tuple) or not guardians:
-        errors.add("guardians", "Give at least one parent or guardian.")
+        errors.add("guardians", _("Give at least one parent or guardian."))
         return []
     if len(guardians) > MAX_GUARDIANS:
-        errors.add("guardians", f"Give at most {MAX_GUARDIANS} parents or guardians.")
+        errors.add("guardians", _("Give at most %(count)s parents or guardians.") % {"count": MAX_GUARDIANS})
         return []
     out = []
     for index, data in enumerate(guardians):
@@ -112,7 +121,7 @@ def clean_guardians(school, guardians, errors):
                 errors,
                 p + "first_name",
                 max_length=80,
-                required_message="Enter the guardian's first name.",
+                required_message=_("Enter the guardian's first name."),
             ),
             "last_name": _text(
                 data,
@@ -120,7 +129,7 @@ def clean_guardians(school, guardians, errors):
                 errors,
                 p + "last_name",
                 max_length=80,
-                required_message="Enter the guardian's surname.",
+                required_message=_("Enter the guardian's surname."),
             ),
             "relationship": _text(data, "relationship", errors, p + "relationship", max_length=40),
             "phone": "",
@@ -128,18 +137,19 @@ def clean_guardians(school, guardians, errors):
         }
         try:
             g["phone"] = normalize_phone(str(data.get("phone") or ""), school.country)
-        except ValueError as exc:
-            errors.add(p + "phone", str(exc))
+        except ValueError:
+            # schools' normalize_phone says it in English only; the family reads it in its language.
+            errors.add(p + "phone", _("Enter a valid phone number, e.g. +2348031234567."))
         email = str(data.get("email") or "").strip().lower()
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                errors.add(p + "email", "Enter a valid email address, e.g. ada@example.com.")
+                errors.add(p + "email", _("Enter a valid email address, e.g. ada@example.com."))
             else:
                 g["email"] = email
         if not g["phone"] and not email and p + "phone" not in errors:
-            errors.add(p + "phone", "Give a phone number or an email address so the school can reach you.")
+            errors.add(p + "phone", _("Give a phone number or an email address so the school can reach you."))
         for channel in ("sms", "whatsapp", "email"):
             g[f"consent_{channel}"] = bool(data.get(f"consent_{channel}"))
         g["preferred_channel"] = _preferred_channel(g)
@@ -147,7 +157,7 @@ def clean_guardians(school, guardians, errors):
     if len(out) == 2:
         first, second = out
         if first["phone"] and first["phone"] == second["phone"]:
-            errors.add("guardians.1.phone", "The second guardian has the same phone number as the first.")
+            errors.add("guardians.1.phone", _("The second guardian has the same phone number as the first."))
         elif first["email"] and first["email"] == second["email"] and not (first["phone"] or second["phone"]):
-            errors.add("guardians.1.email", "The second guardian has the same email address as the first.")
+            errors.add("guardians.1.email", _("The second guardian has the same email address as the first."))
     return out

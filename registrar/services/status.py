@@ -4,7 +4,6 @@ reply to a needs-info request. Approval and conversion live in `admission`."""
 from django.db import transaction
 
 from classpoint.audit import audit
-from classpoint.messages import request_message
 from fees.errors import FeesError, FeesErrorCode
 from fees.selectors import invoice_of_school
 from fees.services import invoice_void
@@ -18,12 +17,12 @@ from ._base import (
     Errors,
     S,
     clean_documents,
-    guardian_ids,
     lock,
     message_context,
     move,
     recount_missing,
     release_seats,
+    request_family_message,
     store_document,
     stored_files,
 )
@@ -116,10 +115,9 @@ def application_transition(*, application, to_status, actor, note="", needs_info
     event = move(app, to_status, actor=actor, note=note, fields=fields)
     if to_status == S.NEEDS_INFO:
         # Each request for more has its own message (the key names this move's history row).
-        request_message(
-            school=app.school,
+        request_family_message(
+            app,
             template="APPLICATION_NEEDS_INFO",
-            guardian_ids=guardian_ids(app),
             context=message_context(app, note="; ".join(app.needs_info_items), status_link=links.needs_info_url(app)),
             dedupe_key=f"application-needs-info:{event.pk}",
             reason="selfreg.needs_info",
