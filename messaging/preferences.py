@@ -20,6 +20,7 @@ from schools.services.people import guardian_update
 
 from .consent import consent_set
 from .defaults import MESSAGE_LANGUAGES
+from .features import channels_on
 from .models import Channel, ConsentChange
 
 _SALT = "messaging.preferences"
@@ -58,12 +59,13 @@ def _open(token):
     return school, guardian
 
 
-def channels_for(guardian):
-    """The channels this guardian can be reached on (an address for it), with the current consent."""
+def channels_for(guardian, channels=None):
+    """The channels this guardian can be reached on (an address for it, and among `channels`, the
+    ones the school sends by, when given), with the current consent."""
     rows = []
     for channel, label in Channel.choices:
         address = guardian.email if channel == Channel.EMAIL else guardian.phone
-        if address:
+        if address and (channels is None or channel in channels):
             rows.append(
                 {
                     "channel": channel,
@@ -98,7 +100,8 @@ def _save_language(guardian, wanted, choices):
 def preferences_view(request, token):
     school, guardian = _open(token)
     i18n.settle(request, guardian.preferred_language, i18n.school_language(school))
-    rows = channels_for(guardian)
+    # A channel the school switched off is not offered (its consent stays as it was).
+    rows = channels_for(guardian, channels_on(school))
     languages = language_choices(school)
     if request.method == "POST":
         wanted = set(request.POST.getlist("channels"))

@@ -226,11 +226,17 @@ class ApplicationForm(AccessibleForm):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, levels=(), **kwargs):
+    def __init__(self, *args, levels=(), channels=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["class_level"].choices = [("", _("Choose a class…")), *((level, level) for level in levels)]
         self.fields.update(_guardian_fields("g1", required=True))
         self.fields.update(_guardian_fields("g2", required=False))
+        # A channel the school does not send by (its switch is off) is not offered.
+        if channels is not None:
+            for prefix in ("g1", "g2"):
+                for consent in CONSENTS:
+                    if consent.removeprefix("consent_") not in channels:
+                        del self.fields[f"{prefix}_{consent}"]
         for kind in FORM_DOCUMENTS:
             self.fields[kind] = _file_field(kind)
 
@@ -269,7 +275,10 @@ class ApplicationForm(AccessibleForm):
     def guardians(self):
         prefixes = ["g1", "g2"] if self.has_second_guardian() else ["g1"]
         d = self.cleaned_data
-        return [{name: d[f"{p}_{name}"] for name in (*GUARDIAN_FIELDS, *CONSENTS)} for p in prefixes]
+        return [
+            {**{name: d[f"{p}_{name}"] for name in GUARDIAN_FIELDS}, **{c: d.get(f"{p}_{c}", False) for c in CONSENTS}}
+            for p in prefixes
+        ]
 
     def documents(self):
         return [(kind, self.cleaned_data.get(kind)) for kind in FORM_DOCUMENTS if self.cleaned_data.get(kind)]

@@ -22,6 +22,7 @@ from classpoint import i18n, ratelimit
 from classpoint.forms import apply_domain_error
 from classpoint.net import client_ip
 from classpoint.scoping import enter_school
+from messaging.features import channels_on
 from schools import selectors as schools_selectors
 
 from . import links
@@ -105,9 +106,10 @@ def apply(request, slug):
     context = {"applying_to": school, "levels": levels}
     if not levels:
         return render(request, "registrar/public/apply_closed.html", context)
-    form, status = ApplicationForm(levels=levels), 200
+    channels = channels_on(school)
+    form, status = ApplicationForm(levels=levels, channels=channels), 200
     if request.method == "POST":
-        form = ApplicationForm(request.POST, request.FILES, levels=levels)
+        form = ApplicationForm(request.POST, request.FILES, levels=levels, channels=channels)
         if form.is_bot:
             # Pretend it worked: a bot that learns it was caught tries another way.
             _take_slot(request, school)

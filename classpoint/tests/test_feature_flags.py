@@ -15,6 +15,7 @@ from classpoint.models import FeatureFlag, OutboxEvent
 from classpoint.outbox import worker
 from messaging import pipeline
 from messaging.models import Message
+from messaging.preferences import preferences_link
 from messaging.tasks import send_message
 from payments.notices import request_overdue_notice
 from payments.proofs import guardian_link
@@ -263,3 +264,18 @@ def test_a_switched_off_module_leaves_no_link_to_its_pages_on_other_apps_pages(s
     assert admin.get(attendance_tab).status_code == 404
     assert pay_link_url not in admin.get(invoice_page).content.decode()
     assert admin.get("/s/greenfield/").status_code == 200
+
+
+def test_a_channel_switched_off_is_not_offered_on_the_apply_form_or_the_preferences_page(school, guardian, client):
+    link = preferences_link(school=school, guardian=guardian).split("://", 1)[1].split("/", 1)[1]
+    assert 'name="g1_consent_whatsapp"' in client.get("/s/greenfield/apply/").content.decode()
+    assert 'value="whatsapp"' in client.get(f"/{link}").content.decode()
+    switch(school, "whatsapp", False)
+    form = client.get("/s/greenfield/apply/").content.decode()
+    assert 'name="g1_consent_whatsapp"' not in form and 'name="g1_consent_sms"' in form
+    page = client.get(f"/{link}").content.decode()
+    assert 'value="whatsapp"' not in page and 'value="sms"' in page
+    # saving the page leaves the switched-off channel's consent as it was
+    client.post(f"/{link}", {"channels": ["sms", "email"]})
+    guardian.refresh_from_db()
+    assert (guardian.consent_sms, guardian.consent_whatsapp, guardian.consent_email) == (True, True, True)
