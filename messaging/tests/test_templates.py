@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from classpoint.models import AuditLog
 from messaging import rendering
-from messaging.defaults import DEFAULTS, message_template_save, seed_default_message_templates
+from messaging.defaults import DEFAULTS, MESSAGE_LANGUAGES, message_template_save, seed_default_message_templates
 from messaging.errors import MessagingError
 from messaging.models import Channel, MessageTemplate, TemplateType
 from messaging.rendering import render, sms_segments, validate
@@ -200,11 +200,13 @@ def test_seeding_one_channel_keeps_what_the_school_wrote(school, other_school, a
 @pytest.mark.django_db
 def test_seed_command_for_one_school_and_channel(school, capsys):
     _fresh(school)
-    call_command("seed_message_templates", "--school", "greenfield", "--channel", "whatsapp")
+    call_command("seed_message_templates", "--school", "greenfield", "--channel", "whatsapp", "--language", "en")
     assert f"greenfield: {len(TemplateType)} template(s) created" in capsys.readouterr().out
-    assert set(MessageTemplate.objects.for_school(school).values_list("channel", flat=True)) == {"whatsapp"}
+    assert set(MessageTemplate.objects.for_school(school).values_list("channel", "language")) == {("whatsapp", "en")}
+    # without --language, every language messages are written in
     call_command("seed_message_templates", "--school", "greenfield")
-    assert MessageTemplate.objects.for_school(school).count() == len(ALL_PAIRS)
+    assert MessageTemplate.objects.for_school(school).count() == len(ALL_PAIRS) * len(MESSAGE_LANGUAGES)
+    assert set(MessageTemplate.objects.for_school(school).values_list("language", flat=True)) == {"en", "es"}
     with pytest.raises(CommandError):
         call_command("seed_message_templates", "--school", "nowhere")
 
