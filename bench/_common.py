@@ -119,3 +119,39 @@ def provision_bench_school(slug, name):
         ]
     )
     return school
+
+
+def seed_pupils(school, *, have, n, prefix, seed, chunk_size, then=None):
+    """Pupils `have`..`n` of a bench school, enrolled at random in its classes this term (one in
+    twenty withdrawn), inserted `chunk_size` at a time; `then(chunk)` adds what a bench needs beside
+    each chunk (guardians...). The database is analysed afterwards, as autovacuum would."""
+    import random
+
+    from django.db import connection
+
+    from schools.models import Enrollment, Student
+
+    rng = random.Random(seed)
+    term = school.current_term()
+    groups = list(school.class_groups.all())
+    firsts = ["Ada", "Bola", "Chidi", "Dayo", "Efe", "Funmi", "Gbenga", "Hauwa", "Ike", "Jide", "Kemi", "Lola"]
+    lasts = [f"Surname{i}" for i in range(2000)]
+    for start in range(have, n, chunk_size):
+        chunk = [
+            Student(
+                school=school,
+                admission_number=f"{prefix}/{i:07d}",
+                first_name=rng.choice(firsts),
+                last_name=rng.choice(lasts),
+                status="active" if i % 20 else "withdrawn",
+            )
+            for i in range(start, min(n, start + chunk_size))
+        ]
+        Student.objects.bulk_create(chunk)
+        Enrollment.objects.bulk_create(
+            [Enrollment(school=school, student=s, term=term, class_group=rng.choice(groups)) for s in chunk]
+        )
+        if then is not None:
+            then(chunk)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")

@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import os
-import random
 import sys
 import time
 import tracemalloc
@@ -38,60 +37,43 @@ class Sink:
         self.size += len(text)
 
 
+def _two_guardians(chunk):
+    """The mother (primary) and the father of each pupil in `chunk`."""
+    from schools.models import Guardian, StudentGuardian
+
+    school_id = chunk[0].school_id
+    guardians = Guardian.objects.bulk_create(
+        [
+            Guardian(
+                school_id=school_id,
+                first_name=name,
+                last_name=s.last_name,
+                relationship=relationship,
+                phone=f"+23480{30000000 + int(s.admission_number[2:]) * 2 + k}",
+                email=f"{name.lower()}.{s.admission_number[2:]}@example.ng",
+            )
+            for s in chunk
+            for k, (name, relationship) in enumerate((("Ngozi", "Mother"), ("Emeka", "Father")))
+        ]
+    )
+    StudentGuardian.objects.bulk_create(
+        [
+            StudentGuardian(school_id=school_id, student=s, guardian=guardians[2 * i + k], is_primary=k == 0)
+            for i, s in enumerate(chunk)
+            for k in range(2)
+        ]
+    )
+
+
 def ensure_school(n):
-    from schools.models import Enrollment, Guardian, School, Student, StudentGuardian
+    from schools.models import School
 
     school = School.objects.filter(slug=SLUG).first()
     if school is None:
         school = _common.provision_bench_school(SLUG, "Bench Exports School")
     have = school.students.count()
     if have < n:
-        rng = random.Random(11)
-        term = school.current_term()
-        groups = list(school.class_groups.all())
-        firsts = ["Ada", "Bola", "Chidi", "Dayo", "Efe", "Funmi", "Gbenga", "Hauwa", "Ike", "Jide", "Kemi", "Lola"]
-        lasts = [f"Surname{i}" for i in range(2000)]
-        for start in range(have, n, 5000):
-            chunk = [
-                Student(
-                    school=school,
-                    admission_number=f"E/{i:07d}",
-                    first_name=rng.choice(firsts),
-                    last_name=rng.choice(lasts),
-                    status="active" if i % 20 else "withdrawn",
-                )
-                for i in range(start, min(n, start + 5000))
-            ]
-            Student.objects.bulk_create(chunk)
-            Enrollment.objects.bulk_create(
-                [Enrollment(school=school, student=s, term=term, class_group=rng.choice(groups)) for s in chunk]
-            )
-            # Two guardians a pupil: the mother (primary) and the father.
-            guardians = Guardian.objects.bulk_create(
-                [
-                    Guardian(
-                        school=school,
-                        first_name=name,
-                        last_name=s.last_name,
-                        relationship=relationship,
-                        phone=f"+23480{30000000 + int(s.admission_number[2:]) * 2 + k}",
-                        email=f"{name.lower()}.{s.admission_number[2:]}@example.ng",
-                    )
-                    for s in chunk
-                    for k, (name, relationship) in enumerate((("Ngozi", "Mother"), ("Emeka", "Father")))
-                ]
-            )
-            StudentGuardian.objects.bulk_create(
-                [
-                    StudentGuardian(school=school, student=s, guardian=guardians[2 * i + k], is_primary=k == 0)
-                    for i, s in enumerate(chunk)
-                    for k in range(2)
-                ]
-            )
-        from django.db import connection
-
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+        _common.seed_pupils(school, have=have, n=n, prefix="E", seed=11, chunk_size=5000, then=_two_guardians)
     user = school.memberships.get(role__key="school_admin").user
     return school, user
 

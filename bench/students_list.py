@@ -10,7 +10,6 @@ Target: p95 < 80 ms.
 import argparse
 import json
 import os
-import random
 import sys
 import time
 
@@ -21,38 +20,14 @@ SLUG = "bench-school"
 
 
 def ensure_school(n):
-
-    from schools.models import Enrollment, School, Student
+    from schools.models import School
 
     school = School.objects.filter(slug=SLUG).first()
     if school is None:
         school = _common.provision_bench_school(SLUG, "Bench School")
     have = school.students.count()
     if have < n:
-        rng = random.Random(7)
-        term = school.current_term()
-        groups = list(school.class_groups.all())
-        firsts = ["Ada", "Bola", "Chidi", "Dayo", "Efe", "Funmi", "Gbenga", "Hauwa", "Ike", "Jide", "Kemi", "Lola"]
-        lasts = [f"Surname{i}" for i in range(2000)]
-        for start in range(have, n, 10000):
-            chunk = [
-                Student(
-                    school=school,
-                    admission_number=f"B/{i:07d}",
-                    first_name=rng.choice(firsts),
-                    last_name=rng.choice(lasts),
-                    status="active" if i % 20 else "withdrawn",
-                )
-                for i in range(start, min(n, start + 10000))
-            ]
-            Student.objects.bulk_create(chunk)
-            Enrollment.objects.bulk_create(
-                [Enrollment(school=school, student=s, term=term, class_group=rng.choice(groups)) for s in chunk]
-            )
-        from django.db import connection
-
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+        _common.seed_pupils(school, have=have, n=n, prefix="B", seed=7, chunk_size=10000)
     user = school.memberships.get(role__key="school_admin").user
     return school, user
 
