@@ -9,8 +9,9 @@ from django.db import transaction
 from classpoint.audit import audit
 
 from ..errors import SchoolsError, SchoolsErrorCode
-from ..models import AcademicSession, School, Term
+from ..models import AcademicSession, Enrollment, School, Term
 from ._base import field_changes
+from .enrolment import ON_ROLL
 
 SESSION_FIELDS = ("name", "start_date", "end_date")
 
@@ -60,6 +61,42 @@ def _lock_school(school):
     School.objects.select_for_update().filter(pk=school.pk).first()
 
 
+def _carry_class_lists(*, before, term, actor):
+    """Carry the class lists forward when a later term of the same session becomes current.
+
+    Enrolments are per term, so without this the second term would open with empty registers,
+    empty results grids and nothing for the rollover to promote. Each pupil still on roll in the
+    term that was current is placed in the same class for `term`, unless they already have a place
+    there (an admission made for that term, or an earlier switch forward and back). A term of
+    another session is reached by the rollover, which promotes instead; an earlier term is history,
+    so going back copies nothing. Runs under the school's row lock taken by `_make_current`."""
+    if before is None or before.session_id != term.session_id or before.start_date >= term.start_date:
+        return 0
+    school = term.school
+    placed = school.enrollments.filter(term=term, status=Enrollment.Status.ACTIVE).values("student_id")
+    carried = [
+        Enrollment(school=school, student_id=student_id, term=term, class_group_id=class_group_id)
+        for student_id, class_group_id in school.enrollments.filter(
+            term=before, status=Enrollment.Status.ACTIVE, student__status__in=ON_ROLL
+        )
+        .exclude(student_id__in=placed)
+        .order_by("pk")
+        .values_list("student_id", "class_group_id")
+    ]
+    # ignore_conflicts: a registrar enrolling a pupil into this term at the same moment keeps their
+    # place; the partial unique index (one active enrolment per pupil and term) decides.
+    Enrollment.objects.bulk_create(carried, ignore_conflicts=True)
+    if carried:
+        audit(
+            school=school,
+            actor=actor,
+            action="term.class_lists_carried",
+            target=term,
+            changes={"pupils": [0, len(carried)], "from_term": [str(before), str(term)]},
+        )
+    return len(carried)
+
+
 def _make_current(term):
     """Make `term` and its session the school's current ones; returns what was current before."""
     school = term.school
@@ -99,11 +136,11 @@ def term_create(*, school, actor, session, name, start_date, end_date, is_curren
         )
     _check_dates(start_date, end_date)
     term = Term(school=school, session=session, name=name, start_date=start_date, end_date=end_date)
-    if is_current:
-        _make_current(term)
+    before = _make_current(term) if is_current else None
     term.is_current = is_current
     term.save()
     audit(school=school, actor=actor, action="term.created", target=term)
+    _carry_class_lists(before=before, term=term, actor=actor)
     return term
 
 
@@ -117,14 +154,14 @@ def term_update(*, term, actor, **data):
             fields={"name": ["Another term in this session has this name."]},
         )
     _check_dates(data.get("start_date", term.start_date), data.get("end_date", term.end_date))
-    if data.get("is_current"):
-        _make_current(term)
+    before = _make_current(term) if data.get("is_current") else None
     changes = field_changes(term, data, TERM_FIELDS)
     for key, value in data.items():
         setattr(term, key, value)
     term.save()
     if changes:
         audit(school=term.school, actor=actor, action="term.updated", target=term, changes=changes)
+    _carry_class_lists(before=before, term=term, actor=actor)
     return term
 
 
@@ -143,4 +180,5 @@ def term_set_current(*, term, actor):
         target=term,
         changes={"current_term": [str(before) if before else "", str(term)]},
     )
+    _carry_class_lists(before=before, term=term, actor=actor)
     return term
