@@ -132,6 +132,7 @@ def test_a_term_of_another_session_gets_no_copy(year, school, alice):
     assert roll(school, term) == []
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_switching_to_the_next_term_at_once_carry_each_pupil_once(year, school, alice):
     first, second, *_ = year
