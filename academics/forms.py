@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import Weekday
 from .services import MAX_SLOT_CAPACITY
@@ -16,20 +17,22 @@ class SlotForm(forms.Form):
     """A lesson in the timetable. Choices come from the school only, so another school's term, class
     or teacher is "not a valid choice" here before the service ever sees it."""
 
-    term = forms.ModelChoiceField(label="Term", queryset=None, empty_label=None)
-    class_group = forms.ModelChoiceField(label="Class group", queryset=None, empty_label=None)
-    subject = forms.CharField(label="Subject", max_length=80)
-    teacher = forms.ModelChoiceField(label="Teacher", queryset=None, required=False, empty_label="No teacher yet")
-    weekday = forms.TypedChoiceField(label="Day", choices=Weekday.choices, coerce=int)
-    start_time = forms.TimeField(label="Starts", widget=TimeInput())
-    end_time = forms.TimeField(label="Ends", widget=TimeInput())
-    room = forms.CharField(label="Room", max_length=40, required=False, help_text="Leave empty if the class stays put.")
+    term = forms.ModelChoiceField(label=_("Term"), queryset=None, empty_label=None)
+    class_group = forms.ModelChoiceField(label=_("Class group"), queryset=None, empty_label=None)
+    subject = forms.CharField(label=_("Subject"), max_length=80)
+    teacher = forms.ModelChoiceField(label=_("Teacher"), queryset=None, required=False, empty_label=_("No teacher yet"))
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    start_time = forms.TimeField(label=_("Starts"), widget=TimeInput())
+    end_time = forms.TimeField(label=_("Ends"), widget=TimeInput())
+    room = forms.CharField(
+        label=_("Room"), max_length=40, required=False, help_text=_("Leave empty if the class stays put.")
+    )
     capacity = forms.IntegerField(
-        label="Seats",
+        label=_("Seats"),
         required=False,
         min_value=1,
         max_value=MAX_SLOT_CAPACITY,
-        help_text="Leave empty to use the class group's capacity.",
+        help_text=_("Leave empty to use the class group's capacity."),
     )
 
     def __init__(self, *args, school, slot=None, **kwargs):

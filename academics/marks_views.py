@@ -12,6 +12,8 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,25 +34,29 @@ MAX_DAYS = 400
 
 
 class MarksFilterForm(forms.Form):
-    class_group = forms.TypedChoiceField(label="Class", required=False, coerce=int, empty_value=None)
-    kind = forms.ChoiceField(label="Mark", required=False, choices=[("", "Every mark"), *AbsenceCode.Kind.choices])
+    class_group = forms.TypedChoiceField(label=_("Class"), required=False, coerce=int, empty_value=None)
+    kind = forms.ChoiceField(
+        label=_("Mark"), required=False, choices=[("", _("Every mark")), *AbsenceCode.Kind.choices]
+    )
 
     def __init__(self, data, *, school):
         super().__init__(data)
         date = forms.DateInput(attrs={"type": "date"})
         # "from" is a Python keyword: the fields are named as the officer's other pages name them.
-        self.fields["from"] = DateFormField(label="From", required=False, widget=date)
-        self.fields["to"] = DateFormField(label="To", required=False, widget=date)
+        self.fields["from"] = DateFormField(label=_("From"), required=False, widget=date)
+        self.fields["to"] = DateFormField(label=_("To"), required=False, widget=date)
         groups = school.class_groups.order_by("level", "name").values_list("pk", "name")
-        self.fields["class_group"].choices = [("", "Every class"), *groups]
+        self.fields["class_group"].choices = [("", gettext("Every class")), *groups]
 
     def clean(self):
         data = super().clean()
         start, end = data.get("from"), data.get("to")
         if start and end and end < start:
-            self.add_error("to", "“To” is before “From”.")
+            self.add_error("to", gettext("“To” is before “From”."))
         elif start and end and (end - start).days >= MAX_DAYS:
-            self.add_error("to", f"Choose at most {MAX_DAYS} days: a longer span is two exports.")
+            self.add_error(
+                "to", gettext("Choose at most %(days)s days: a longer span is two exports.") % {"days": MAX_DAYS}
+            )
         return data
 
 

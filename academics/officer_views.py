@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -39,7 +41,7 @@ MAX_HISTORY_DAYS = 400
 
 
 class DayForm(forms.Form):
-    date = DateFormField(label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateFormField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _day(request):
@@ -65,9 +67,9 @@ def _school_day_near(date, school_days, step):
 def _closed_because(school, date, policy, term):
     """Why `date` asks for no register, or ""."""
     if date.isoweekday() not in policy.school_days:
-        return f"The school does not open on {date:%A}s, so the day has no registers."
+        return gettext("The school does not open on %(days)s, so the day has no registers.") % {"days": f"{date:%A}s"}
     if term is None:
-        return f"No term includes {date.day} {date:%B %Y}, so the day has no registers."
+        return gettext("No term includes %(day)s, so the day has no registers.") % {"day": f"{date.day} {date:%B %Y}"}
     return ""
 
 
@@ -164,18 +166,18 @@ class HistoryRangeForm(forms.Form):
     def __init__(self, data):
         super().__init__(data)
         self.fields["from"] = DateFormField(
-            label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+            label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
         )
-        self.fields["to"] = DateFormField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        self.fields["to"] = DateFormField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         data = super().clean()
         start, end = data.get("from"), data.get("to")
         if start and end:
             if end < start:
-                self.add_error("to", "“To” is before “From”.")
+                self.add_error("to", gettext("“To” is before “From”."))
             elif (end - start).days > MAX_HISTORY_DAYS:
-                self.add_error("to", f"Choose at most {MAX_HISTORY_DAYS} days at a time.")
+                self.add_error("to", gettext("Choose at most %(days)s days at a time.") % {"days": MAX_HISTORY_DAYS})
         return data
 
 
@@ -285,22 +287,22 @@ def student_attendance(request, student_id):
 
 
 class CorrectionForm(forms.Form):
-    code = forms.ChoiceField(label="Mark")
+    code = forms.ChoiceField(label=_("Mark"))
     minutes_late = forms.IntegerField(
-        label="Minutes late",
+        label=_("Minutes late"),
         required=False,
         min_value=1,
         max_value=MAX_MINUTES_LATE,
-        help_text="Only for a late mark.",
+        help_text=_("Only for a late mark."),
     )
-    note = forms.CharField(label="Note on the mark", required=False, max_length=MAX_NOTE)
+    note = forms.CharField(label=_("Note on the mark"), required=False, max_length=MAX_NOTE)
     # Not required here: the service says why a correction needs one, the same way the API hears it.
     reason = forms.CharField(
-        label="Reason for the correction",
+        label=_("Reason for the correction"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Kept in the audit log: a note from home, a register mistake…",
+        help_text=_("Kept in the audit log: a note from home, a register mistake…"),
     )
 
     def __init__(self, data=None, *, codes, mark):
@@ -326,7 +328,9 @@ class CorrectionForm(forms.Form):
             and (data.get("note") or "") == mark.note
         )
         if not self.errors and unchanged:
-            raise forms.ValidationError("That is the mark it has already: change the mark, the minutes or the note.")
+            raise forms.ValidationError(
+                gettext("That is the mark it has already: change the mark, the minutes or the note.")
+            )
         return data
 
 
@@ -372,9 +376,11 @@ def attendance_mark_correct(request, mark_id):
                 status = exc.status_code
             else:
                 code = data["code"]
+                day = f"{mark.date:%A} {mark.date.day} {mark.date:%B}"
                 messages.success(
                     request,
-                    f"{mark.student.full_name}’s mark for {mark.date:%A} {mark.date.day} {mark.date:%B} is now {code}.",
+                    gettext("%(name)s’s mark for %(day)s is now %(code)s.")
+                    % {"name": mark.student.full_name, "day": day, "code": code},
                 )
                 return redirect(_history_after(school, mark))
         if status == 200:
@@ -401,5 +407,5 @@ def _history_after(school, mark):
 def _register_label(mark):
     group = mark.register.class_group.name
     if mark.slot is None:
-        return f"{group}: daily register"
+        return gettext("%(group)s: daily register") % {"group": group}
     return f"{group}: {mark.slot.subject}, {mark.slot.start_time:%H:%M}–{mark.slot.end_time:%H:%M}"

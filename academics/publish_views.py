@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from classpoint.bounds import parse_id, search_text
@@ -57,11 +58,12 @@ def _page(request, *, terms, term, refusal=None, status=200):
 def outcome_message(outcome):
     """What a publish did, in a sentence per class (the page's message, the command's lines)."""
     lines = [c.words() for c in outcome.classes]
-    head = (
-        f"{outcome.total('published')} report cards published, {outcome.total('updated')} updated, "
-        f"{outcome.total('withheld')} withheld, {outcome.total('unchanged')} unchanged."
-    )
-    forced = f" Published with scores missing: {outcome.forced_reason}." if outcome.forced_reason else ""
+    head = gettext(
+        "%(published)s report cards published, %(updated)s updated, %(withheld)s withheld, %(unchanged)s unchanged."
+    ) % {name: outcome.total(name) for name in ("published", "updated", "withheld", "unchanged")}
+    forced = ""
+    if outcome.forced_reason:
+        forced = " " + gettext("Published with scores missing: %(reason)s.") % {"reason": outcome.forced_reason}
     return f"{head}{forced} " + "; ".join(lines)
 
 
@@ -90,7 +92,7 @@ def results_publish(request):
         if exc.code != AcademicsErrorCode.RESULTS_MISSING:
             refusal["reason_error"] = "; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message
         elif forcing:
-            refusal["reason_error"] = "Give the reason for publishing with scores missing."
+            refusal["reason_error"] = gettext("Give the reason for publishing with scores missing.")
         return _page(request, terms=terms, term=term, refusal=refusal, status=exc.status_code)
     messages.success(request, outcome_message(outcome))
     return redirect(f"{reverse('results-publish', args=[school.slug])}?term={term.pk}")

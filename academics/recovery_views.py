@@ -15,6 +15,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -69,19 +71,20 @@ def recovery_list(request):
 
 class SessionForm(forms.Form):
     # A date input takes only ISO dates: the locale's 05/12/2026 would leave it empty.
-    date = DateFormField(label="Day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start_time = forms.TimeField(label="Starts", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end_time = forms.TimeField(label="Ends", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    location = forms.CharField(label="Where", max_length=MAX_LOCATION, help_text="A room, the library, the hall…")
-    teacher = forms.ChoiceField(label="Teacher", required=False)
-    capacity = forms.IntegerField(
-        label="Seats", min_value=1, max_value=MAX_CAPACITY, initial=25, help_text=f"1 to {MAX_CAPACITY} pupils."
-    )
+    date = DateFormField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_time = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end_time = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    location = forms.CharField(label=_("Where"), max_length=MAX_LOCATION, help_text=_("A room, the library, the hall…"))
+    teacher = forms.ChoiceField(label=_("Teacher"), required=False)
+    capacity = forms.IntegerField(label=_("Seats"), min_value=1, max_value=MAX_CAPACITY, initial=25)
 
     def __init__(self, data=None, *, teachers, **kwargs):
         super().__init__(data, **kwargs)
         self.teachers = {str(teacher.pk): teacher for teacher in teachers}
-        self.fields["teacher"].choices = [("", "Nobody yet")] + [(pk, str(t)) for pk, t in self.teachers.items()]
+        self.fields["teacher"].choices = [("", gettext("Nobody yet"))] + [
+            (pk, str(t)) for pk, t in self.teachers.items()
+        ]
+        self.fields["capacity"].help_text = gettext("1 to %(max)s pupils.") % {"max": MAX_CAPACITY}
 
     def clean_teacher(self):
         return self.teachers.get(self.cleaned_data.get("teacher") or "")
@@ -103,7 +106,9 @@ def recovery_new(request):
                 apply_domain_error(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Recovery session scheduled: {describe(session)}.")
+                messages.success(
+                    request, gettext("Recovery session scheduled: %(session)s.") % {"session": describe(session)}
+                )
                 return redirect("recovery-detail", school.slug, session.pk)
         status = status if status != 200 else 400
     context = {"form": form, "summary": error_summary(form)}
@@ -196,7 +201,7 @@ def recovery_assign_view(request, session_id):
     raw = request.POST.getlist("students")
     ids = [parse_id(value) for value in raw]
     if not raw or None in ids:
-        return _page(request, session, status=400, errors={"assign": ["Tick at least one pupil to seat."]})
+        return _page(request, session, status=400, errors={"assign": [gettext("Tick at least one pupil to seat.")]})
     try:
         result = recovery_assign(school=request.school, session=session, student_ids=ids, actor=request.user)
     except AcademicsError as exc:
@@ -204,9 +209,10 @@ def recovery_assign_view(request, session_id):
         return _page(request, session, status=status, errors={"assign": _messages(exc)}, chosen=ids)
     names = ", ".join(student.full_name for student in result.assigned)
     if names:
-        messages.success(request, f"Seated: {names}.")
+        messages.success(request, gettext("Seated: %(names)s.") % {"names": names})
     if result.already:
-        messages.info(request, f"Already seated: {', '.join(s.full_name for s in result.already)}.")
+        already = ", ".join(s.full_name for s in result.already)
+        messages.info(request, gettext("Already seated: %(names)s.") % {"names": already})
     return redirect(_after(request, session))
 
 
@@ -223,7 +229,7 @@ def recovery_unassign_view(request, session_id):
         if exc.code == AcademicsErrorCode.STUDENT_NOT_FOUND:
             raise Http404("No such pupil in this session") from None
         return _page(request, session, status=exc.status_code, errors={"assign": _messages(exc)})
-    messages.success(request, "The seat is free again.")
+    messages.success(request, gettext("The seat is free again."))
     return redirect(_after(request, session))
 
 
@@ -235,14 +241,18 @@ def recovery_attend_view(request, session_id):
     listed = [parse_id(value) for value in request.POST.getlist("seat")]
     ticked = {parse_id(value) for value in request.POST.getlist("attended")}
     if not listed or None in listed:
-        return _page(request, session, status=400, errors={"attend": ["Seat a pupil before taking attendance."]})
+        return _page(
+            request, session, status=400, errors={"attend": [gettext("Seat a pupil before taking attendance.")]}
+        )
     marks = {student_id: student_id in ticked for student_id in listed}
     try:
         recovery_attendance_take(school=request.school, session=session, marks=marks, actor=request.user)
     except AcademicsError as exc:
         return _page(request, session, status=exc.status_code, errors={"attend": _messages(exc)})
     came = sum(1 for attended in marks.values() if attended)
-    messages.success(request, f"Attendance saved: {came} of {len(marks)} came.")
+    messages.success(
+        request, gettext("Attendance saved: %(came)s of %(listed)s came.") % {"came": came, "listed": len(marks)}
+    )
     return redirect(_after(request, session))
 
 
@@ -252,10 +262,12 @@ def recovery_cancel_view(request, session_id):
     session = _session(request, session_id)
     reason = (request.POST.get("reason") or "").strip()[:500]
     if "\x00" in reason:
-        return _page(request, session, status=400, errors={"cancel": ["The reason holds a character it cannot."]})
+        return _page(
+            request, session, status=400, errors={"cancel": [gettext("The reason holds a character it cannot.")]}
+        )
     try:
         recovery_session_cancel(school=request.school, session=session, actor=request.user, reason=reason)
     except AcademicsError as exc:
         return _page(request, session, status=exc.status_code, errors={"cancel": _messages(exc)})
-    messages.success(request, f"Cancelled: {describe(session)}.")
+    messages.success(request, gettext("Cancelled: %(session)s.") % {"session": describe(session)})
     return redirect(_after(request, session))

@@ -20,6 +20,8 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -45,17 +47,17 @@ LOOK_BACK_DAYS = 200
 
 
 class DayForm(forms.Form):
-    date = DateFormField(label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateFormField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class ReasonForm(forms.Form):
     """The part of the register that is not a pupil's row: why a closed day's register changes."""
 
     reason = forms.CharField(
-        label="Reason for the change",
+        label=_("Reason for the change"),
         max_length=200,
         required=False,
-        help_text="The day is over: say why the register changes (kept in the audit log).",
+        help_text=_("The day is over: say why the register changes (kept in the audit log)."),
     )
 
 
@@ -93,12 +95,16 @@ def _school_day_on_or_before(school, day, policy):
 
 def _closed_because(school, date, today, policy):
     """Why `date` has no registers to take (in words), or ""."""
+    day = f"{date:%A} {date.day} {date:%B %Y}"
     if date > today:
-        return f"{date:%A} {date.day} {date:%B %Y} has not come yet: its registers are taken on the day."
+        return gettext("%(day)s has not come yet: its registers are taken on the day.") % {"day": day}
     if date.isoweekday() not in policy.school_days:
-        return f"The school does not open on {date:%A}s, so {date:%A} {date.day} {date:%B} has no registers."
+        return gettext("The school does not open on %(days)s, so %(day)s has no registers.") % {
+            "days": f"{date:%A}s",
+            "day": f"{date:%A} {date.day} {date:%B}",
+        }
     if term_on(school=school, date=date) is None:
-        return f"{date:%A} {date.day} {date:%B %Y} is outside the school's terms, so it has no registers."
+        return gettext("%(day)s is outside the school's terms, so it has no registers.") % {"day": day}
     return ""
 
 
@@ -256,8 +262,11 @@ def _register_page(request, *, class_group, date, slot=None):
 
 def _taken(request, register, *, label, edited, today):
     """Back to the day's registers, saying what the register holds."""
-    verb = "saved" if edited else "taken"
-    messages.success(request, f"Register of {label} {verb}: {_tally_words(register)}.")
+    if edited:
+        said = gettext("Register of %(label)s saved: %(tally)s.")
+    else:
+        said = gettext("Register of %(label)s taken: %(tally)s.")
+    messages.success(request, said % {"label": label, "tally": _tally_words(register)})
     url = reverse("attendance-today", args=[request.school.slug])
     if register.date != today:
         url += f"?date={register.date.isoformat()}"
@@ -338,7 +347,7 @@ def _rows(sheet, posted, row_errors):
 
 def _counts(rows):
     counter = Counter(row["kind"] for row in rows)
-    return [(kind, kind.label if kind != Kind.ABSENT else "Absent", counter.get(kind, 0)) for kind in COUNTED]
+    return [(kind, kind.label if kind != Kind.ABSENT else gettext("Absent"), counter.get(kind, 0)) for kind in COUNTED]
 
 
 def _label(class_group, slot):
@@ -348,6 +357,11 @@ def _label(class_group, slot):
 def _tally_words(register):
     """ "28 present, 2 absent, 1 late": present always, the other kinds when there are any."""
     counter = Counter(register.marks.values_list("kind", flat=True))
-    words = [f"{counter.get(Kind.PRESENT, 0)} present"]
-    words += [f"{counter[kind]} {kind}" for kind in (Kind.ABSENT, Kind.LATE, Kind.EXCUSED) if counter.get(kind)]
+    others = {
+        Kind.ABSENT: gettext("%(n)s absent"),
+        Kind.LATE: gettext("%(n)s late"),
+        Kind.EXCUSED: gettext("%(n)s excused"),
+    }
+    words = [gettext("%(n)s present") % {"n": counter.get(Kind.PRESENT, 0)}]
+    words += [others[kind] % {"n": counter[kind]} for kind in others if counter.get(kind)]
     return ", ".join(words)

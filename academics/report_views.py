@@ -17,6 +17,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,7 +34,7 @@ from .results import card_pdf, cards, comments, setup_grading
 from .results.selectors import class_pupils
 
 FORMS = {"form_teacher": "form_teacher_comment", "head": "head_comment"}
-TITLES = {"form_teacher": "Form teacher’s comment", "head": "Head’s comment"}
+TITLES = {"form_teacher": _("Form teacher’s comment"), "head": _("Head’s comment")}
 
 
 def _refuse(request):
@@ -183,9 +185,9 @@ def card_comments(request, term_id, student_id):
         bank_id = parse_id(request.POST.get("bank", ""))
         picked = CommentBank.objects.for_school(school).filter(kind=kind, pk=bank_id).first() if bank_id else None
         if picked is None:
-            errors, code = ["Choose a comment from the bank first."], 400
+            errors, code = [gettext("Choose a comment from the bank first.")], 400
         else:
-            text, status = picked.text, "Filled from the comment bank: edit it if you like, then save."
+            text, status = picked.text, gettext("Filled from the comment bank: edit it if you like, then save.")
     else:
         try:
             comments.report_card_comment_set(
@@ -195,9 +197,9 @@ def card_comments(request, term_id, student_id):
             errors, code = [m for ms in error.fields.values() for m in ms] or [error.message], 400
         else:
             if not request.htmx:
-                messages.success(request, f"{TITLES[which]} saved.")
+                messages.success(request, gettext("%(comment)s saved.") % {"comment": TITLES[which]})
                 return redirect(reverse("results-card", args=[school.slug, term.pk, student.pk]) + f"#comment-{which}")
-            status, saved = "Saved.", True
+            status, saved = gettext("Saved."), True
     card = cards.report_card(school=school, term=term, student=student)
     editor = _editor(request, card, which, text=text, errors=errors, status=status)
     if request.htmx:

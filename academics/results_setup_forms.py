@@ -10,6 +10,8 @@ import re
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.bounds import MAX_AMOUNT_MINOR
 
@@ -23,12 +25,14 @@ _AMOUNT = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$")
 
 
 class SubjectForm(forms.Form):
-    name = forms.CharField(label="Subject", max_length=80)
-    code = forms.CharField(label="Code (optional)", max_length=12, required=False, help_text="Up to 12 letters: MTH.")
-    level = forms.ChoiceField(label="Level", help_text="The classes of this level take it.")
-    kind = forms.ChoiceField(label="Kind", choices=Subject.Kind.choices, initial=Subject.Kind.CORE)
+    name = forms.CharField(label=_("Subject"), max_length=80)
+    code = forms.CharField(
+        label=_("Code (optional)"), max_length=12, required=False, help_text=_("Up to 12 letters: MTH.")
+    )
+    level = forms.ChoiceField(label=_("Level"), help_text=_("The classes of this level take it."))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Subject.Kind.choices, initial=Subject.Kind.CORE)
     position = forms.IntegerField(
-        label="Order on the report card", min_value=0, max_value=999, initial=0, help_text="Lower comes first."
+        label=_("Order on the report card"), min_value=0, max_value=999, initial=0, help_text=_("Lower comes first.")
     )
 
     def __init__(self, data=None, *, levels, editing=False, **kwargs):
@@ -36,22 +40,22 @@ class SubjectForm(forms.Form):
         self.fields["level"].choices = [(level, level) for level in levels]
         if editing:
             self.fields["is_active"] = forms.BooleanField(
-                label="In use (untick to retire it)", required=False, initial=True
+                label=_("In use (untick to retire it)"), required=False, initial=True
             )
 
 
 class SettingsForm(forms.Form):
-    show_class_position = forms.BooleanField(label="Show each pupil's position in the class", required=False)
-    show_subject_position = forms.BooleanField(label="Show each pupil's position in every subject", required=False)
+    show_class_position = forms.BooleanField(label=_("Show each pupil's position in the class"), required=False)
+    show_subject_position = forms.BooleanField(label=_("Show each pupil's position in every subject"), required=False)
     withhold = forms.CharField(
-        label="Withhold report cards while a family owes more than",
+        label=_("Withhold report cards while a family owes more than"),
         required=False,
         max_length=30,
-        help_text="An amount in major units (45,000.00); leave it empty to never withhold a report card.",
+        help_text=_("An amount in major units (45,000.00); leave it empty to never withhold a report card."),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     link_days = forms.IntegerField(
-        label="Days a guardian's results link stays open", min_value=1, max_value=MAX_LINK_DAYS
+        label=_("Days a guardian's results link stays open"), min_value=1, max_value=MAX_LINK_DAYS
     )
 
     # The service's field names -> this form's.
@@ -62,21 +66,23 @@ class SettingsForm(forms.Form):
         if not text:
             return None
         if not _AMOUNT.match(text):
-            raise forms.ValidationError("Enter an amount like 45,000.00 or 45000 (digits, at most two decimals).")
+            raise forms.ValidationError(
+                gettext("Enter an amount like 45,000.00 or 45000 (digits, at most two decimals).")
+            )
         minor = int(Decimal(text) * 100)
         if minor > MAX_AMOUNT_MINOR:
-            raise forms.ValidationError("That amount is too large.")
+            raise forms.ValidationError(gettext("That amount is too large."))
         return minor
 
 
 class CommentForm(forms.Form):
-    kind = forms.ChoiceField(label="For", choices=CommentBank.Kind.choices)
-    text = forms.CharField(label="Comment", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(label=_("For"), choices=CommentBank.Kind.choices)
+    text = forms.CharField(label=_("Comment"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ScaleNameForm(forms.Form):
-    name = forms.CharField(label="Scale name", max_length=60)
-    use = forms.BooleanField(label="Use this scale on report cards", required=False)
+    name = forms.CharField(label=_("Scale name"), max_length=60)
+    use = forms.BooleanField(label=_("Use this scale on report cards"), required=False)
 
 
 def _cell(data, key):
@@ -152,13 +158,14 @@ class Rows:
     def summary(self):
         found = [("", message) for message in self.table_errors]
         for n, cells in sorted(self.errors.items()):
-            found += [(f"Row {n + 1}", message) for messages in cells.values() for message in messages]
+            row = gettext("Row %(n)s") % {"n": n + 1}
+            found += [(row, message) for messages in cells.values() for message in messages]
         return found
 
 
 class ComponentRows(Rows):
     prefix, name, limit = "c", "components", MAX_COMPONENTS
-    columns = (("name", "Name", "wide"), ("max_score", "Out of", "number"), ("weight", "Weight (%)", "number"))
+    columns = (("name", _("Name"), "wide"), ("max_score", _("Out of"), "number"), ("weight", _("Weight (%)"), "number"))
     cells = tuple(column[0] for column in columns)
 
     @classmethod
@@ -205,11 +212,11 @@ class ComponentRows(Rows):
 class BandRows(Rows):
     prefix, name, limit = "b", "bands", MAX_BANDS
     columns = (
-        ("letter", "Grade", "short"),
-        ("min_score", "From", "number"),
-        ("max_score", "To", "number"),
-        ("remark", "Remark", "wide"),
-        ("points", "Points", "number"),
+        ("letter", _("Grade"), "short"),
+        ("min_score", _("From"), "number"),
+        ("max_score", _("To"), "number"),
+        ("remark", _("Remark"), "wide"),
+        ("points", _("Points"), "number"),
     )
     cells = tuple(column[0] for column in columns)
 

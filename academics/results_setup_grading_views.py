@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classpoint.bounds import parse_id
@@ -90,7 +91,7 @@ def setup_scale(request):
                 rows.apply_error(rest, exc.message, sent)
             status = exc.status_code
         else:
-            messages.success(request, f"Saved the grade scale {saved.name}.")
+            messages.success(request, gettext("Saved the grade scale %(scale)s.") % {"scale": saved.name})
             return redirect(f"{reverse('results-setup-scale', args=[school.slug])}?scale_id={saved.pk}")
     return _scale_page(
         request, scales=scales, policy=policy, scale=scale, form=form, rows=rows, status=refused_status(status)
@@ -125,7 +126,7 @@ def setup_scale_use(request):
             status=exc.status_code,
             use_errors=errors,
         )
-    messages.success(request, f"Report cards now grade with {scale.name}.")
+    messages.success(request, gettext("Report cards now grade with %(scale)s.") % {"scale": scale.name})
     return redirect("results-setup-scale", school.slug)
 
 
@@ -160,7 +161,7 @@ def setup_settings(request):
                 apply_domain_error(form, exc, rename=SettingsForm.FIELDS)
                 status = exc.status_code
             else:
-                messages.success(request, "Saved the results settings.")
+                messages.success(request, gettext("Saved the results settings."))
                 return redirect("results-setup-settings", school.slug)
         status = refused_status(status)
     context = {"current": "settings", "form": form, "summary": error_summary(form)}
@@ -182,7 +183,7 @@ def setup_comments(request):
                 apply_domain_error(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, "Added the comment to the bank.")
+                messages.success(request, gettext("Added the comment to the bank."))
                 return redirect("results-setup-comments", school.slug)
         status = refused_status(status)
     entries = comment_bank(school)
@@ -201,5 +202,5 @@ def setup_comment_remove(request):
     if entry is None:
         raise Http404("No such comment")
     comment_bank_remove(school=request.school, actor=request.user, entry=entry)
-    messages.success(request, "Removed the comment from the bank.")
+    messages.success(request, gettext("Removed the comment from the bank."))
     return redirect("results-setup-comments", request.school.slug)

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import MAX_ID, parse_id
@@ -130,7 +131,10 @@ def setup_subjects(request):
                 apply_domain_error(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Added {subject.name} to {subject.level}.")
+                messages.success(
+                    request,
+                    gettext("Added %(subject)s to %(level)s.") % {"subject": subject.name, "level": subject.level},
+                )
                 return redirect("results-setup-subjects", school.slug)
         status = refused_status(status)
     context = {
@@ -168,7 +172,7 @@ def setup_subject(request, subject_id):
                 apply_domain_error(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Saved {form.cleaned_data['name']}.")
+                messages.success(request, gettext("Saved %(subject)s.") % {"subject": form.cleaned_data["name"]})
                 return redirect("results-setup-subjects", school.slug)
         status = refused_status(status)
     context = {"current": "subjects", "form": form, "summary": error_summary(form), "subject": subject}
@@ -180,10 +184,11 @@ def setup_subject(request, subject_id):
 def setup_subject_retire(request, subject_id):
     subject = _subject(request, subject_id)
     outcome = subject_retire(school=request.school, actor=request.user, subject=subject)
+    named = {"subject": subject.name, "level": subject.level}
     if outcome == "deleted":
-        messages.success(request, f"Removed {subject.name} ({subject.level}): nothing was scored in it.")
+        messages.success(request, gettext("Removed %(subject)s (%(level)s): nothing was scored in it.") % named)
     else:
-        messages.success(request, f"Retired {subject.name} ({subject.level}): its scores are kept.")
+        messages.success(request, gettext("Retired %(subject)s (%(level)s): its scores are kept.") % named)
     return redirect("results-setup-subjects", request.school.slug)
 
 
@@ -239,7 +244,7 @@ def setup_teachers(request):
         changes = [cell for cell in _cells(_teacher_grid(school, term, posted)) if cell["chosen"] != cell["saved"]]
         for cell in changes:
             if cell["chosen"] and cell["chosen"] not in teachers:
-                errors[cell["key"]] = "Choose a teacher from the list."
+                errors[cell["key"]] = gettext("Choose a teacher from the list.")
                 summary.append((f"{cell['subject'].name}, {cell['group'].name}", errors[cell["key"]]))
         if not errors:
             try:
@@ -257,7 +262,8 @@ def setup_teachers(request):
                 summary = [("", message) for messages_ in exc.fields.values() for message in messages_]
                 status = exc.status_code
             else:
-                messages.success(request, f"Saved {len(changes)} change{'' if len(changes) == 1 else 's'}.")
+                count = len(changes)
+                messages.success(request, ngettext("Saved %(n)s change.", "Saved %(n)s changes.", count) % {"n": count})
                 return redirect(_with_term("results-setup-teachers", request, term))
         status = refused_status(status)
     context = {
@@ -278,9 +284,12 @@ def setup_teachers_fill(request):
     if term is None:
         raise Http404("No term")
     result = subject_teachers_from_timetable(school=request.school, actor=request.user, term=term)
-    text = f"From the timetable: {result.made} named, {result.already} already had a teacher."
+    text = gettext("From the timetable: %(made)s named, %(already)s already had a teacher.") % {
+        "made": result.made,
+        "already": result.already,
+    }
     if result.unmatched:
-        text += f" No subject matches: {', '.join(result.unmatched)}."
+        text += " " + gettext("No subject matches: %(names)s.") % {"names": ", ".join(result.unmatched)}
     messages.success(request, text)
     return redirect(_with_term("results-setup-teachers", request, term))
 
@@ -326,7 +335,7 @@ def setup_components(request):
     except AcademicsError as exc:
         rows.apply_error(exc.fields, exc.message, sent)
         return _components_page(request, terms, term, rows, status=exc.status_code)
-    messages.success(request, f"Saved the assessments of {term}.")
+    messages.success(request, gettext("Saved the assessments of %(term)s.") % {"term": term})
     return redirect(_with_term("results-setup-components", request, term))
 
 
@@ -340,7 +349,7 @@ def setup_components_copy(request):
         raise Http404("No term")
     source = next((other for other in terms if other.pk == parse_id(request.POST.get("from_term_id", ""))), None)
     if source is None:
-        errors, status = ["Choose a term to copy from."], 400
+        errors, status = [gettext("Choose a term to copy from.")], 400
     else:
         try:
             components_copy(school=school, actor=request.user, from_term=source, to_term=term)
@@ -348,7 +357,9 @@ def setup_components_copy(request):
             errors = [message for messages_ in exc.fields.values() for message in messages_] or [exc.message]
             status = exc.status_code
         else:
-            messages.success(request, f"Copied the assessments of {source} to {term}.")
+            messages.success(
+                request, gettext("Copied the assessments of %(source)s to %(term)s.") % {"source": source, "term": term}
+            )
             return redirect(_with_term("results-setup-components", request, term))
     saved = AssessmentComponent.objects.for_school(school).filter(term=term).order_by("position", "id")
     return _components_page(request, terms, term, ComponentRows.of(saved), status=status, copy_errors=errors)

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import MAX_ID, parse_id
@@ -221,14 +222,14 @@ def _grid(request, term, group, subject):
 def _summary(grid, fields):
     names = {row.student.pk: row.name for row in grid.rows}
     components = {c.pk: c.name for c in grid.components}
-    items = []
+    items, pupil, score = [], gettext("A pupil"), gettext("a score")
     for name, problems in fields.items():
         match = _CELL.fullmatch(name)
         label = ""
         if match:
-            label = f"{names.get(int(match[1]), 'A pupil')}, {components.get(int(match[2]), 'a score')}"
+            label = f"{names.get(int(match[1]), pupil)}, {components.get(int(match[2]), score)}"
         elif name.startswith("row-"):
-            label = names.get(parse_id(name[4:]) or 0, "A pupil")
+            label = names.get(parse_id(name[4:]) or 0, pupil)
         if isinstance(problems, list):
             items += [(label, problem) for problem in problems]
     return items
@@ -261,21 +262,20 @@ def results_grid(request, term_id, class_group_id, subject_id):
         summary = _summary(grid, fields) or [("", exc.message)]
         return _page(request, grid, status=exc.status_code, posted=posted, errors=fields, summary=summary)
     if saved.conflicts:
-        messages.warning(
-            request,
-            f"Saved {saved.applied} score{'s' if saved.applied != 1 else ''}. "
-            f"{len(saved.conflicts)} changed in the meantime by someone else and were not saved: "
-            "see them below, then save again to keep yours.",
+        late = gettext(
+            "%(n)s changed in the meantime by someone else and were not saved: see them below, then save again to "
+            "keep yours."
         )
+        messages.warning(request, f"{_saved_words(saved.applied, nothing=False)} {late % {'n': len(saved.conflicts)}}")
         return _page(request, _grid(request, term, group, subject), status=409, conflicts=saved.conflicts)
     messages.success(request, _saved_words(saved.applied))
     return redirect(_grid_url(request, term, group, subject))
 
 
-def _saved_words(applied):
-    if not applied:
-        return "Nothing had changed: the grid is as it was."
-    return f"Saved {applied} score{'s' if applied != 1 else ''}."
+def _saved_words(applied, *, nothing=True):
+    if not applied and nothing:
+        return gettext("Nothing had changed: the grid is as it was.")
+    return ngettext("Saved %(n)s score.", "Saved %(n)s scores.", applied) % {"n": applied}
 
 
 def _cell_input(request):
@@ -355,9 +355,9 @@ def results_grid_import(request, term_id, class_group_id, subject_id):
     try:
         if upload is None:
             raise AcademicsError(
-                "Choose a file.",
+                gettext("Choose a file."),
                 code=AcademicsErrorCode.SCORE_INVALID,
-                fields={"file": ["Choose the CSV file to import."]},
+                fields={"file": [gettext("Choose the CSV file to import.")]},
             )
         saved = grid_csv.scores_csv_import(
             school=request.school,
@@ -373,13 +373,14 @@ def results_grid_import(request, term_id, class_group_id, subject_id):
         grid = _grid(request, term, group, subject)
         return _page(request, grid, status=exc.status_code, imported=problems)
     if saved.conflicts:
-        messages.warning(
-            request,
-            f"Imported {saved.applied} scores; {len(saved.conflicts)} cells were changed by someone else while the "
-            "file was read and were left as they are.",
+        late = gettext(
+            "Imported %(n)s scores; %(late)s cells were changed by someone else while the file was read and "
+            "were left as they are."
         )
+        messages.warning(request, late % {"n": saved.applied, "late": len(saved.conflicts)})
     else:
-        messages.success(request, f"Imported the file: {_saved_words(saved.applied).lower()}")
+        words = _saved_words(saved.applied).lower()
+        messages.success(request, gettext("Imported the file: %(saved)s") % {"saved": words})
     return redirect(_grid_url(request, term, group, subject))
 
 
@@ -393,7 +394,7 @@ def results_grid_amend(request, term_id, class_group_id, subject_id):
     grid = _grid(request, term, group, subject)
     target = _amend_target(request, grid, student_id, component_id, text, reason)
     if target is None:
-        messages.error(request, "Choose the score to amend from the grid.")
+        messages.error(request, gettext("Choose the score to amend from the grid."))
         return redirect(_grid_url(request, term, group, subject))
     try:
         locks.score_amend(
@@ -411,9 +412,8 @@ def results_grid_amend(request, term_id, class_group_id, subject_id):
     except AcademicsError as exc:
         target["errors"] = {k: v for k, v in exc.fields.items() if isinstance(v, list)} or {"text": [exc.message]}
         return _page(request, grid, status=exc.status_code, amend=target)
-    messages.success(
-        request, f"Amended {target['component'].name} of {target['row'].student.full_name}: the reason is recorded."
-    )
+    amended = {"component": target["component"].name, "pupil": target["row"].student.full_name}
+    messages.success(request, gettext("Amended %(component)s of %(pupil)s: the reason is recorded.") % amended)
     return redirect(_grid_url(request, term, group, subject))
 
 
@@ -428,7 +428,8 @@ def results_lock(request, term_id, class_group_id):
     locks.results_lock(
         school=request.school, actor=request.user, membership=request.membership, term=term, class_group=group
     )
-    messages.success(request, f"{group.name}'s scores for {term.name} are locked: changes now need an amendment.")
+    locked = gettext("%(group)s's scores for %(term)s are locked: changes now need an amendment.")
+    messages.success(request, locked % {"group": group.name, "term": term.name})
     return redirect(reverse("results-home", args=[request.school.slug]) + f"?term={term.pk}")
 
 
@@ -443,5 +444,6 @@ def results_unlock(request, term_id, class_group_id):
     except AcademicsError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{group.name}'s scores for {term.name} are open for entry again.")
+        opened = gettext("%(group)s's scores for %(term)s are open for entry again.")
+        messages.success(request, opened % {"group": group.name, "term": term.name})
     return redirect(reverse("results-home", args=[request.school.slug]) + f"?term={term.pk}")

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import parse_id
@@ -143,10 +144,10 @@ def _slot_page(request, slot):
             try:
                 if slot is None:
                     saved = services.slot_create(school=school, actor=request.user, **data)
-                    messages.success(request, f"{services.describe(saved)} added.")
+                    messages.success(request, gettext("%(lesson)s added.") % {"lesson": services.describe(saved)})
                 else:
                     saved = services.slot_update(slot=slot, actor=request.user, **data)
-                    messages.success(request, f"{services.describe(saved)} saved.")
+                    messages.success(request, gettext("%(lesson)s saved.") % {"lesson": services.describe(saved)})
             except AcademicsError as exc:
                 apply_domain_error(form, exc)
                 conflicts, checked, status = exc.conflicts, bool(exc.conflicts), exc.status_code
@@ -181,7 +182,7 @@ def slot_delete(request, slot_id):
     except AcademicsError as exc:
         messages.error(request, exc.message)
         return redirect("timetable-slot", request.school.slug, slot.pk)
-    messages.success(request, f"{services.describe(slot)} deleted.")
+    messages.success(request, gettext("%(lesson)s deleted.") % {"lesson": services.describe(slot)})
     return redirect(_grid_url(request.school, slot.term, slot.class_group))
 
 
@@ -199,9 +200,9 @@ def slot_conflicts(request):
     data = form.cleaned_data
     context = {"conflicts": [], "checked": False, "hint": ""}
     if any(data.get(name) is None for name in ("term", "weekday", "start_time", "end_time")):
-        context["hint"] = "Choose the term, day and times to check for clashes."
+        context["hint"] = gettext("Choose the term, day and times to check for clashes.")
     elif data["end_time"] <= data["start_time"]:
-        context["hint"] = "The lesson must end after it starts."
+        context["hint"] = gettext("The lesson must end after it starts.")
     else:
         context["conflicts"] = services.slot_conflicts(school=request.school, exclude_slot=slot, **_where(data))
         context["checked"] = True

@@ -4,6 +4,7 @@ it, add a meeting. A refused action shows the intervention's page again."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from classpoint.forms import apply_domain_error
@@ -44,13 +45,15 @@ def intervention_send_view(request, intervention_id):
         return intervention_page(request, intervention, status=exc.status_code)
     name = sent.student.full_name
     if sent.kind == Kind.SARB_REFERRAL:
-        messages.success(request, f"{name} is referred to the School Attendance Review Board.")
-    else:
         messages.success(
-            request,
-            f"{sent.get_kind_display()} sent to {name}’s family: the letter and its PDF are kept here, and each "
-            "guardian is sent the link to it.",
+            request, gettext("%(name)s is referred to the School Attendance Review Board.") % {"name": name}
         )
+    else:
+        said = gettext(
+            "%(kind)s sent to %(name)s’s family: the letter and its PDF are kept here, and each guardian is sent "
+            "the link to it."
+        )
+        messages.success(request, said % {"kind": sent.get_kind_display(), "name": name})
     return _done(request, sent)
 
 
@@ -87,7 +90,7 @@ def intervention_acknowledge_view(request, intervention_id):
         "acknowledge",
         AcknowledgeForm(request.POST),
         intervention_acknowledge,
-        lambda acknowledged: f"Acknowledged by {acknowledged.student.full_name}’s family.",
+        lambda acknowledged: gettext("Acknowledged by %(name)s’s family.") % {"name": acknowledged.student.full_name},
     )
 
 
@@ -100,7 +103,10 @@ def intervention_close_view(request, intervention_id):
         "close",
         CloseForm(request.POST),
         intervention_close,
-        lambda closed: f"{closed.get_kind_display()} for {closed.student.full_name} closed.",
+        lambda closed: (
+            gettext("%(kind)s for %(name)s closed.")
+            % {"kind": closed.get_kind_display(), "name": closed.student.full_name}
+        ),
     )
 
 
@@ -113,5 +119,8 @@ def intervention_meeting_add_view(request, intervention_id):
         "meeting",
         MeetingForm(request.POST),
         meeting_add,
-        lambda meeting: f"Meeting of {meeting.held_on:%A} {meeting.held_on.day} {meeting.held_on:%B} recorded.",
+        lambda meeting: (
+            gettext("Meeting of %(day)s recorded.")
+            % {"day": f"{meeting.held_on:%A} {meeting.held_on.day} {meeting.held_on:%B}"}
+        ),
     )

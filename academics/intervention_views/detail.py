@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -31,41 +32,41 @@ MAX_MEETING_NOTES = 8000
 
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
-        label="Note",
+        label=_("Note"),
         required=False,
         max_length=MAX_NOTE,
-        help_text="How the family acknowledged it: the slip returned, a call, a meeting…",
+        help_text=_("How the family acknowledged it: the slip returned, a call, a meeting…"),
     )
 
 
 class CloseForm(forms.Form):
     # Not required here: the service says why, the same way the API hears it.
     outcome = forms.CharField(
-        label="Outcome",
+        label=_("Outcome"),
         required=False,
         max_length=MAX_OUTCOME,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What was agreed or decided, or why the case is closed.",
+        help_text=_("What was agreed or decided, or why the case is closed."),
     )
 
 
 class MeetingForm(forms.Form):
     held_on = DateFormField(
-        label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     attendees = forms.CharField(
-        label="Attendees",
+        label=_("Attendees"),
         required=False,
         max_length=MAX_ATTENDEES,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, with their part: “Mrs Bello (mother)”.",
+        help_text=_("One per line, with their part: “Mrs Bello (mother)”."),
     )
     notes = forms.CharField(
-        label="Notes",
+        label=_("Notes"),
         required=False,
         max_length=MAX_MEETING_NOTES,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What was said and agreed.",
+        help_text=_("What was said and agreed."),
     )
 
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from classpoint.forms import apply_domain_error, error_summary
@@ -18,35 +20,38 @@ from .common import MANAGE, SCAN_WORDS, Kind
 MAX_SUBJECT = 200
 MAX_BODY = 20000
 PLACEHOLDERS = [
-    ("student_name", "the pupil’s name"),
-    ("guardian_name", "the guardian the letter goes to (“Parent or guardian” when unknown)"),
-    ("school_name", "the school’s name"),
-    ("class_name", "the pupil’s class"),
-    ("days_count", "how many school days count"),
-    ("days_list", "those days, e.g. “3 Nov, 10 Nov, 17 Nov”"),
-    ("date", "the day the letter is sent"),
-    ("officer_name", "who sends it"),
+    ("student_name", _("the pupil’s name")),
+    ("guardian_name", _("the guardian the letter goes to (“Parent or guardian” when unknown)")),
+    ("school_name", _("the school’s name")),
+    ("class_name", _("the pupil’s class")),
+    ("days_count", _("how many school days count")),
+    ("days_list", _("those days, e.g. “3 Nov, 10 Nov, 17 Nov”")),
+    ("date", _("the day the letter is sent")),
+    ("officer_name", _("who sends it")),
 ]
 
 
 class LetterForm(forms.Form):
     # Not required here: the service says why in words of its own.
-    subject = forms.CharField(label="Subject", required=False, max_length=MAX_SUBJECT)
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=MAX_SUBJECT)
     body = forms.CharField(
-        label="Letter",
+        label=_("Letter"),
         required=False,
         max_length=MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 18}),
-        help_text="Leave a blank line between paragraphs.",
+        help_text=_("Leave a blank line between paragraphs."),
     )
 
 
 LETTER_TITLES = {
-    Kind.LETTER_1: ("Letter 1: truant", "After the school’s threshold of unexcused days (Education Code 48260.5)."),
-    Kind.LETTER_2: ("Letter 2: truant again", "One more unexcused day after letter 1 went out (section 48261)."),
+    Kind.LETTER_1: (
+        _("Letter 1: truant"),
+        _("After the school’s threshold of unexcused days (Education Code 48260.5)."),
+    ),
+    Kind.LETTER_2: (_("Letter 2: truant again"), _("One more unexcused day after letter 1 went out (section 48261).")),
     Kind.LETTER_3: (
-        "Letter 3: habitual truant",
-        "One more after letter 2 (section 48262); a SARB referral is drafted with it.",
+        _("Letter 3: habitual truant"),
+        _("One more after letter 2 (section 48262); a SARB referral is drafted with it."),
     ),
 }
 
@@ -60,7 +65,7 @@ def intervention_letters(request):
     posted = request.POST.get("kind") if request.method == "POST" else None
     status = 200
     if posted is not None and posted not in LETTER_KINDS:
-        messages.error(request, "Choose letter 1, 2 or 3.")
+        messages.error(request, gettext("Choose letter 1, 2 or 3."))
         posted, status = None, 400
     letters = []
     for kind in LETTER_KINDS:
@@ -80,7 +85,8 @@ def intervention_letters(request):
                     apply_domain_error(form, exc)
                     status = exc.status_code
                 else:
-                    messages.success(request, f"{LETTER_TITLES[kind][0]}: the school’s wording is saved.")
+                    said = gettext("%(letter)s: the school’s wording is saved.")
+                    messages.success(request, said % {"letter": LETTER_TITLES[kind][0]})
                     return redirect("intervention-letters", school.slug)
             if status == 200:
                 status = 400

@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from classpoint.forms import error_summary
@@ -14,16 +16,23 @@ from classpoint.tenancy import school_view
 from schools.selectors import attach_classes
 
 from ..interventions.scan import interventions_scan, session_on
-from .common import MANAGE, SCAN_WORDS, Kind, State, school_interventions
+from .common import MANAGE, Kind, State, school_interventions
 
 # A section of the queue shows this many rows; the rest are a click away on the filtered list.
 SECTION_ROWS = 50
 PER_PAGE = 50
+# What the scan drafted, counted by kind ("2 first letters").
+DRAFTED = {
+    Kind.LETTER_1: ngettext_lazy("%(n)s first letter", "%(n)s first letters", "n"),
+    Kind.LETTER_2: ngettext_lazy("%(n)s second letter", "%(n)s second letters", "n"),
+    Kind.LETTER_3: ngettext_lazy("%(n)s third letter", "%(n)s third letters", "n"),
+    Kind.SARB_REFERRAL: ngettext_lazy("%(n)s SARB referral", "%(n)s SARB referrals", "n"),
+}
 
 
 class QueueFilter(forms.Form):
-    state = forms.ChoiceField(label="State", required=False, choices=[("", "Open: to act on"), *State.choices])
-    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Every kind"), *Kind.choices])
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Open: to act on")), *State.choices])
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Every kind")), *Kind.choices])
 
 
 def _sections(school, kind):
@@ -35,24 +44,24 @@ def _sections(school, kind):
     sections = [
         (
             "drafts",
-            "Drafts to send",
+            gettext("Drafts to send"),
             found.filter(state=State.DRAFT).order_by("crossed_on", "id"),
             {"state": State.DRAFT},
-            "No draft waits to be sent. The scan drafts a letter when a pupil crosses a threshold.",
+            gettext("No draft waits to be sent. The scan drafts a letter when a pupil crosses a threshold."),
         ),
         (
             "sent",
-            "Letters sent, awaiting acknowledgement",
+            gettext("Letters sent, awaiting acknowledgement"),
             found.filter(state=State.SENT).exclude(kind=Kind.SARB_REFERRAL).order_by("sent_at", "id"),
             {"state": State.SENT},
-            "No letter waits for the family’s acknowledgement.",
+            gettext("No letter waits for the family’s acknowledgement."),
         ),
         (
             "sarb",
-            "SARB cases open",
+            gettext("SARB cases open"),
             found.filter(kind=Kind.SARB_REFERRAL, state__in=[State.SENT, State.ACKNOWLEDGED]).order_by("sent_at", "id"),
             {"state": State.SENT, "kind": Kind.SARB_REFERRAL},
-            "No pupil is referred to the School Attendance Review Board.",
+            gettext("No pupil is referred to the School Attendance Review Board."),
         ),
     ]
     shown = []
@@ -72,7 +81,7 @@ def _sections(school, kind):
                 "more_url": "?" + urlencode({**({"kind": kind} if kind else {}), **query}),
                 "empty": empty,
                 "show_sent": key != "drafts",
-                "sent_label": "Referred" if key == "sarb" else "Sent",
+                "sent_label": gettext("Referred") if key == "sarb" else gettext("Sent"),
             }
         )
     return shown
@@ -108,10 +117,6 @@ def intervention_list(request):
     return render(request, "academics/interventions/list.html", context)
 
 
-def _plural(count, word):
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 @require_POST
 @school_view(perm=MANAGE)
 def intervention_scan_now(request):
@@ -119,20 +124,27 @@ def intervention_scan_now(request):
     school = request.school
     today = school.local_today()
     if session_on(school=school, date=today) is None:
-        messages.error(request, f"No school year includes {today:%A} {today.day} {today:%B %Y}: nothing to scan.")
+        day = f"{today:%A} {today.day} {today:%B %Y}"
+        messages.error(request, gettext("No school year includes %(day)s: nothing to scan.") % {"day": day})
         return redirect("intervention-list", school.slug)
     result = interventions_scan(school=school, date=today, actor=request.user)
     created, cancelled = result["created"], result["cancelled"]
-    drafted = [_plural(created[kind], SCAN_WORDS[kind]) for kind in Kind.values if created.get(kind)]
-    said = f"The scan drafted {_and(drafted)}" if drafted else "The scan found no new threshold crossed"
+    drafted = [DRAFTED[kind] % {"n": created[kind]} for kind in Kind.values if created.get(kind)]
+    if drafted:
+        said = gettext("The scan drafted %(drafts)s") % {"drafts": _and(drafted)}
+    else:
+        said = gettext("The scan found no new threshold crossed")
     if cancelled:
-        said += (
-            f"; it cancelled {_plural(cancelled, 'draft')} that corrections left short of the days "
-            f"{'it' if cancelled == 1 else 'they'} needed"
-        )
+        said += "; " + ngettext(
+            "it cancelled %(n)s draft that corrections left short of the days it needed",
+            "it cancelled %(n)s drafts that corrections left short of the days they needed",
+            cancelled,
+        ) % {"n": cancelled}
     messages.success(request, said + ".")
     return redirect("intervention-list", school.slug)
 
 
 def _and(parts):
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if len(parts) == 1:
+        return parts[0]
+    return gettext("%(others)s and %(last)s") % {"others": ", ".join(parts[:-1]), "last": parts[-1]}
