@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -58,7 +59,7 @@ def invite_accept(request, slug, token):
             except SchoolsError as exc:
                 messages.error(request, exc.message)
                 return redirect(home if request.user.is_authenticated else reverse("login"))
-            messages.success(request, f"{school.name} is added to your account.")
+            messages.success(request, _("%(school)s is added to your account.") % {"school": school.name})
             if request.user.is_authenticated:
                 return redirect(home)
             return redirect_to_login(home)
@@ -81,7 +82,7 @@ def invite_accept(request, slug, token):
                 apply_domain_error(form, exc, rename={"password": "password1"})
             else:
                 login(request, membership.user, backend=BACKEND)
-                messages.success(request, f"Welcome to {school.name}.")
+                messages.success(request, _("Welcome to %(school)s.") % {"school": school.name})
                 if user_requires_2fa(membership.user):
                     return redirect(reverse("two-factor") + "?" + urlencode({"next": home}))
                 return redirect(home)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.forms import apply_domain_error, error_summary
@@ -51,7 +52,9 @@ def role_edit(request, role_id):
     status = 200
     if request.method == "POST":
         if not found.is_custom:
-            messages.error(request, f"“{found.name}” is a default role: copy it and change the copy.")
+            messages.error(
+                request, _("“%(role)s” is a default role: copy it and change the copy.") % {"role": found.name}
+            )
             return redirect("people-role", request.school.slug, found.pk)
         if form.is_valid():
             data = form.cleaned_data
@@ -66,7 +69,9 @@ def role_edit(request, role_id):
             except SchoolsError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, f"“{data['name']}” is saved; its members have these permissions now.")
+                messages.success(
+                    request, _("“%(role)s” is saved; its members have these permissions now.") % {"role": data["name"]}
+                )
                 return redirect("people-roles", request.school.slug)
         status = 400
         held = set(request.POST.getlist("permissions"))
@@ -89,7 +94,7 @@ def role_copy(request, role_id):
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
         return redirect("people-roles", request.school.slug)
-    messages.success(request, f"“{copy.name}” made: name it and tick what it may do.")
+    messages.success(request, _("“%(role)s” made: name it and tick what it may do.") % {"role": copy.name})
     return redirect("people-role", request.school.slug, copy.pk)
 
 
@@ -100,10 +105,10 @@ def role_delete(request, role_id):
     if request.method == "GET":
         return confirm(
             request,
-            title="Delete role",
-            question=f"Delete the role “{found.name}”?",
-            consequence="Only a role nobody holds can be deleted. This cannot be undone.",
-            button="Delete role",
+            title=_("Delete role"),
+            question=_("Delete the role “%(role)s”?") % {"role": found.name},
+            consequence=_("Only a role nobody holds can be deleted. This cannot be undone."),
+            button=_("Delete role"),
             cancel_url=reverse("people-role", args=[request.school.slug, found.pk]),
         )
     try:
@@ -111,5 +116,5 @@ def role_delete(request, role_id):
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
         return redirect("people-role", request.school.slug, found.pk)
-    messages.success(request, f"The role “{found.name}” is deleted.")
+    messages.success(request, _("The role “%(role)s” is deleted.") % {"role": found.name})
     return redirect("people-roles", request.school.slug)

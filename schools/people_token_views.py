@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from classpoint.forms import apply_domain_error, error_summary
@@ -60,16 +61,18 @@ def token_revoke(request, token_id):
     if request.method == "GET":
         return confirm(
             request,
-            title="Revoke API token",
-            question=f"Revoke the token “{found.name}” ({found.prefix}…)?",
-            consequence="At once: whatever uses it gets “401 Unauthorized” from its next request. "
-            "This cannot be undone; make a new token to let it back.",
-            button="Revoke token",
+            title=_("Revoke API token"),
+            question=_("Revoke the token “%(name)s” (%(prefix)s…)?") % {"name": found.name, "prefix": found.prefix},
+            consequence=_(
+                "At once: whatever uses it gets “401 Unauthorized” from its next request. "
+                "This cannot be undone; make a new token to let it back."
+            ),
+            button=_("Revoke token"),
             cancel_url=reverse("people-tokens", args=[request.school.slug]),
         )
     try:
         api_token_revoke(token=found, actor=request.user)
-        messages.success(request, f"The token “{found.name}” is revoked.")
+        messages.success(request, _("The token “%(name)s” is revoked.") % {"name": found.name})
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
     return redirect("people-tokens", request.school.slug)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.forms import apply_domain_error, error_summary
@@ -61,7 +62,7 @@ def invite(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                new, _ = staff.staff_invite(
+                new, _created = staff.staff_invite(
                     school=school,
                     email=data["email"],
                     role=data["role"],
@@ -72,7 +73,9 @@ def invite(request):
             except SchoolsError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, f"Invitation sent to {new.email}. The link works once, for 7 days.")
+                messages.success(
+                    request, _("Invitation sent to %(email)s. The link works once, for 7 days.") % {"email": new.email}
+                )
                 return redirect("people", school.slug)
         status = 400
     return render(request, "schools/people/invite.html", {"form": form, "errors": error_summary(form)}, status=status)
@@ -92,15 +95,15 @@ def invite_revoke(request, invite_id):
     if request.method == "GET":
         return confirm(
             request,
-            title="Withdraw invitation",
-            question=f"Withdraw the invitation to {found.email}?",
-            consequence="The link in their email stops working. You can invite them again later.",
-            button="Withdraw invitation",
+            title=_("Withdraw invitation"),
+            question=_("Withdraw the invitation to %(email)s?") % {"email": found.email},
+            consequence=_("The link in their email stops working. You can invite them again later."),
+            button=_("Withdraw invitation"),
             cancel_url=_people(request),
         )
     try:
         staff.staff_invite_revoke(invite=found, actor=request.user)
-        messages.success(request, f"The invitation to {found.email} is withdrawn.")
+        messages.success(request, _("The invitation to %(email)s is withdrawn.") % {"email": found.email})
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
     return redirect("people", request.school.slug)
@@ -112,7 +115,9 @@ def invite_resend(request, invite_id):
     found = _invite(request, invite_id)
     try:
         staff.staff_invite_resend(invite=found, actor=request.user)
-        messages.success(request, f"A new link was sent to {found.email}; the old one no longer works.")
+        messages.success(
+            request, _("A new link was sent to %(email)s; the old one no longer works.") % {"email": found.email}
+        )
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
     return redirect("people", request.school.slug)
@@ -148,7 +153,7 @@ def member(request, membership_id):
                 apply_domain_error(form, exc)
             else:
                 role = form.cleaned_data["role"]
-                messages.success(request, f"{_name(found)} is now {role.name}.")
+                messages.success(request, _("%(name)s is now %(role)s.") % {"name": _name(found), "role": role.name})
                 if found.user_id == request.user.pk and not role_grants(role, PERM):
                     # They just gave up this area themselves.
                     return redirect("school-home", request.school.slug)
@@ -165,16 +170,19 @@ def member_suspend(request, membership_id):
     if request.method == "GET":
         return confirm(
             request,
-            title="Suspend access",
-            question=f"Suspend {_name(found)}'s access to {request.school.name}?",
-            consequence="At once: they can no longer open this school's pages, their API tokens here are revoked, "
-            "and if this was their only school they are signed out. You can reactivate them later.",
-            button="Suspend access",
+            title=_("Suspend access"),
+            question=_("Suspend %(name)s's access to %(school)s?")
+            % {"name": _name(found), "school": request.school.name},
+            consequence=_(
+                "At once: they can no longer open this school's pages, their API tokens here are revoked, "
+                "and if this was their only school they are signed out. You can reactivate them later."
+            ),
+            button=_("Suspend access"),
             cancel_url=_member_url(request, found),
         )
     try:
         staff.membership_suspend(membership=found, actor=request.user)
-        messages.success(request, f"{_name(found)}'s access is suspended.")
+        messages.success(request, _("%(name)s's access is suspended.") % {"name": _name(found)})
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
     return redirect("people-member", request.school.slug, found.pk)
@@ -185,7 +193,9 @@ def member_suspend(request, membership_id):
 def member_reactivate(request, membership_id):
     found = _member(request, membership_id)
     staff.membership_reactivate(membership=found, actor=request.user)
-    messages.success(request, f"{_name(found)} can use {request.school.name} again.")
+    messages.success(
+        request, _("%(name)s can use %(school)s again.") % {"name": _name(found), "school": request.school.name}
+    )
     return redirect("people-member", request.school.slug, found.pk)
 
 
@@ -196,12 +206,14 @@ def member_remove(request, membership_id):
     if request.method == "GET":
         return confirm(
             request,
-            title="Remove from the school",
-            question=f"Remove {_name(found)} from {request.school.name}?",
-            consequence="At once: they lose access to this school, their API tokens here are revoked, and if this "
-            "was their only school they are signed out. Their account and their staff record stay; to let them "
-            "back, invite them again.",
-            button="Remove from the school",
+            title=_("Remove from the school"),
+            question=_("Remove %(name)s from %(school)s?") % {"name": _name(found), "school": request.school.name},
+            consequence=_(
+                "At once: they lose access to this school, their API tokens here are revoked, and if this "
+                "was their only school they are signed out. Their account and their staff record stay; to let them "
+                "back, invite them again."
+            ),
+            button=_("Remove from the school"),
             cancel_url=_member_url(request, found),
         )
     try:
@@ -209,7 +221,9 @@ def member_remove(request, membership_id):
     except SchoolsError as exc:
         messages.error(request, error_text(exc))
         return redirect("people-member", request.school.slug, found.pk)
-    messages.success(request, f"{label} no longer has access to {request.school.name}.")
+    messages.success(
+        request, _("%(name)s no longer has access to %(school)s.") % {"name": label, "school": request.school.name}
+    )
     return redirect("people", request.school.slug)
 
 

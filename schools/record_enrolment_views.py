@@ -8,6 +8,7 @@ nothing."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from classpoint.audit import record_access
@@ -94,7 +95,10 @@ def student_move(request, student_id):
         except SchoolsError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, f"{student} moved to {moved.class_group} from today.")
+            messages.success(
+                request,
+                _("%(student)s moved to %(class)s from today.") % {"student": student, "class": moved.class_group},
+            )
             return redirect("student-enrolment", request.school.slug, student.pk)
     return _refused(request, student, move=form)
 
@@ -110,7 +114,7 @@ def student_withdraw_view(request, student_id):
         except SchoolsError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, f"{student} withdrawn.")
+            messages.success(request, _("%(student)s withdrawn.") % {"student": student})
             return redirect("student-enrolment", request.school.slug, student.pk)
     return _refused(request, student, withdraw=form)
 
@@ -127,6 +131,9 @@ def student_readmit_view(request, student_id):
         except SchoolsError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, f"{student} re-admitted into {enrollment.class_group}.")
+            messages.success(
+                request,
+                _("%(student)s re-admitted into %(class)s.") % {"student": student, "class": enrollment.class_group},
+            )
             return redirect("student-enrolment", request.school.slug, student.pk)
     return _refused(request, student, readmit=form)

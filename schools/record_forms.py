@@ -4,6 +4,8 @@ enrolment began, a phone number that is none) and their errors land beside the s
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.bounds import DateFormField, id_form_field
 
@@ -13,16 +15,18 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=80)
-    other_names = forms.CharField(label="Other names", max_length=120, required=False)
-    last_name = forms.CharField(label="Last name", max_length=80)
-    date_of_birth = DateFormField(label="Date of birth", required=False, widget=DATE)
-    gender = forms.ChoiceField(label="Gender", required=False, choices=[("", "Not given"), *Student.Gender.choices])
-    admission_number = forms.CharField(label="Admission number", max_length=40)
+    first_name = forms.CharField(label=_("First name"), max_length=80)
+    other_names = forms.CharField(label=_("Other names"), max_length=120, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=80)
+    date_of_birth = DateFormField(label=_("Date of birth"), required=False, widget=DATE)
+    gender = forms.ChoiceField(
+        label=_("Gender"), required=False, choices=[("", _("Not given")), *Student.Gender.choices]
+    )
+    admission_number = forms.CharField(label=_("Admission number"), max_length=40)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["first_name"].help_text = "A change of name keeps the old one in the pupil's history."
+        self.fields["first_name"].help_text = _("A change of name keeps the old one in the pupil's history.")
 
     def clean(self):
         data = super().clean()
@@ -33,17 +37,17 @@ class ProfileForm(forms.Form):
 
 
 def language_choices():
-    return [("", "The school's language"), *settings.LANGUAGES]
+    return [("", gettext("The school's language")), *settings.LANGUAGES]
 
 
 class GuardianForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=80)
-    last_name = forms.CharField(label="Last name", max_length=80)
-    relationship = forms.CharField(label="Relationship to the pupil", max_length=40, required=False)
-    phone = forms.CharField(label="Phone", max_length=30, required=False, help_text="For example 0803 123 4567.")
-    email = forms.EmailField(label="Email", required=False)
-    preferred_channel = forms.ChoiceField(label="Prefers to be reached by", choices=Guardian.Channel.choices)
-    preferred_language = forms.ChoiceField(label="Language of messages", required=False, choices=())
+    first_name = forms.CharField(label=_("First name"), max_length=80)
+    last_name = forms.CharField(label=_("Last name"), max_length=80)
+    relationship = forms.CharField(label=_("Relationship to the pupil"), max_length=40, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False, help_text=_("For example 0803 123 4567."))
+    email = forms.EmailField(label=_("Email"), required=False)
+    preferred_channel = forms.ChoiceField(label=_("Prefers to be reached by"), choices=Guardian.Channel.choices)
+    preferred_language = forms.ChoiceField(label=_("Language of messages"), required=False, choices=())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,26 +56,27 @@ class GuardianForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not self.errors and not (data.get("phone") or "").strip() and not data.get("email"):
-            self.add_error("phone", "Give a phone number or an email address.")
+            self.add_error("phone", _("Give a phone number or an email address."))
         return data
 
 
 class NewGuardianForm(GuardianForm):
-    is_primary = forms.BooleanField(label="Make them the primary contact", required=False)
+    is_primary = forms.BooleanField(label=_("Make them the primary contact"), required=False)
 
 
 class LinkGuardianForm(forms.Form):
-    guardian = id_form_field(label="Guardian", widget=forms.HiddenInput)
-    is_primary = forms.BooleanField(label="Make them the primary contact", required=False)
+    guardian = id_form_field(label=_("Guardian"), widget=forms.HiddenInput)
+    is_primary = forms.BooleanField(label=_("Make them the primary contact"), required=False)
 
 
 class PrimaryGuardianForm(forms.Form):
-    guardian = id_form_field(label="Guardian", widget=forms.HiddenInput)
+    guardian = id_form_field(label=_("Guardian"), widget=forms.HiddenInput)
 
 
 def _class_choices(groups, exclude=None):
-    return [("", "Choose a class")] + [
-        (str(group.pk), f"{group.name} ({group.enrolled} of {group.capacity} places taken)")
+    taken = gettext("%(name)s (%(enrolled)s of %(capacity)s places taken)")
+    return [("", gettext("Choose a class"))] + [
+        (str(group.pk), taken % {"name": group.name, "enrolled": group.enrolled, "capacity": group.capacity})
         for group in groups
         if group.pk != exclude
     ]
@@ -82,12 +87,12 @@ def _class_choices(groups, exclude=None):
 
 
 class MoveForm(forms.Form):
-    class_group = forms.ChoiceField(label="Move to class", choices=())
+    class_group = forms.ChoiceField(label=_("Move to class"), choices=())
     reason = forms.CharField(
-        label="Why (optional)",
+        label=_("Why (optional)"),
         max_length=200,
         required=False,
-        help_text="Kept with the enrolment history; “Moved to …” when left blank.",
+        help_text=_("Kept with the enrolment history; “Moved to …” when left blank."),
     )
 
     def __init__(self, *args, groups, current=None, **kwargs):
@@ -96,12 +101,16 @@ class MoveForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    left_on = DateFormField(label="Left on", widget=DATE, help_text="The pupil's first day away: today or earlier.")
-    reason = forms.CharField(label="Reason for leaving", max_length=200, help_text="For example “Relocated to Abuja”.")
+    left_on = DateFormField(
+        label=_("Left on"), widget=DATE, help_text=_("The pupil's first day away: today or earlier.")
+    )
+    reason = forms.CharField(
+        label=_("Reason for leaving"), max_length=200, help_text=_("For example “Relocated to Abuja”.")
+    )
 
 
 class ReadmitForm(forms.Form):
-    class_group = forms.ChoiceField(label="Class this term", choices=())
+    class_group = forms.ChoiceField(label=_("Class this term"), choices=())
 
     def __init__(self, *args, groups, **kwargs):
         super().__init__(*args, **kwargs)

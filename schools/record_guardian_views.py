@@ -8,6 +8,7 @@ pages show what was agreed and link to messaging's consent page rather than chan
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.audit import record_access
@@ -37,7 +38,7 @@ GUARDIAN_FIELDS = (
 def _with_language(guardian):
     """Sets `language_label`: the language the guardian is written to in, in words."""
     code = guardian.preferred_language
-    guardian.language_label = dict(language_choices()).get(code, code) if code else "the school's language"
+    guardian.language_label = dict(language_choices()).get(code, code) if code else _("the school's language")
     return guardian
 
 
@@ -94,7 +95,10 @@ def student_guardian_add(request, student_id):
         except SchoolsError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, f"{guardian} added as a guardian of {student}.")
+            messages.success(
+                request,
+                _("%(guardian)s added as a guardian of %(student)s.") % {"guardian": guardian, "student": student},
+            )
             return redirect("student-guardians", request.school.slug, student.pk)
     return _refused(request, student, new_form=form)
 
@@ -117,7 +121,9 @@ def student_guardian_link(request, student_id):
         guardian_link(
             student=student, guardian=guardian, is_primary=form.cleaned_data["is_primary"], actor=request.user
         )
-        messages.success(request, f"{guardian} is now a guardian of {student}.")
+        messages.success(
+            request, _("%(guardian)s is now a guardian of %(student)s.") % {"guardian": guardian, "student": student}
+        )
         return redirect("student-guardians", request.school.slug, student.pk)
     return _refused(request, student, link_form=form)
 
@@ -134,7 +140,11 @@ def student_guardian_primary(request, student_id):
         except SchoolsError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, f"{guardian} is now the primary contact for {student}.")
+            messages.success(
+                request,
+                _("%(guardian)s is now the primary contact for %(student)s.")
+                % {"guardian": guardian, "student": student},
+            )
             return redirect("student-guardians", request.school.slug, student.pk)
     return _refused(request, student, link_form=form)
 
@@ -172,7 +182,7 @@ def guardian_edit(request, guardian_id):
             guardian.refresh_from_db()
             apply_domain_error(form, error)
         else:
-            messages.success(request, "Contact details saved.")
+            messages.success(request, _("Contact details saved."))
             return redirect("guardian-detail", request.school.slug, guardian.pk)
     if request.method == "POST":
         record_access(school=request.school, actor=request.user, target=guardian, via="workspace")

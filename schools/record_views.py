@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from classpoint.audit import record_access
@@ -81,7 +82,7 @@ def student_edit(request, student_id):
             student.refresh_from_db()  # the header shows the record as it is, not as typed
             apply_domain_error(form, error)
         else:
-            messages.success(request, "Profile saved.")
+            messages.success(request, _("Profile saved."))
             return redirect("student-detail", request.school.slug, student.pk)
     if request.method == "POST":
         record_access(school=request.school, actor=request.user, target=student, via="workspace")

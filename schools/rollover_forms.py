@@ -4,6 +4,8 @@ roll, so a posted id that is not on it is never read; the planner checks the res
 (`terms.0.name`, `pupil.42`) are put back on the inputs they came from."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.bounds import DateFormField, parse_id
 
@@ -11,31 +13,42 @@ from .rollover_levels import GRADUATE, level_key
 from .rollover_plan import MAX_REASON, MAX_TERMS, Plan, TermPlan
 
 MOVES, REPEATS, LEAVES = "", "repeat", "leave"
-PUPIL_CHOICES = [(MOVES, "Moves on with the class"), (REPEATS, "Repeats the year"), (LEAVES, "Leaves the school")]
+PUPIL_CHOICES = [
+    (MOVES, _("Moves on with the class")),
+    (REPEATS, _("Repeats the year")),
+    (LEAVES, _("Leaves the school")),
+]
 _DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 _TERM_CELLS = {"name": "name", "start_date": "start", "end_date": "end"}
 
 
 class RolloverForm(forms.Form):
-    name = forms.CharField(label="Name of the new session", max_length=40)
-    start_date = DateFormField(label="First day", **_DATE)
-    end_date = DateFormField(label="Last day", **_DATE)
+    name = forms.CharField(label=_("Name of the new session"), max_length=40)
+    start_date = DateFormField(label=_("First day"), **_DATE)
+    end_date = DateFormField(label=_("Last day"), **_DATE)
 
     def __init__(self, data=None, *, roll, groups, term_rows, plan=None):
         super().__init__(data, initial=_initial(plan, roll) if plan is not None else None)
         self.roll = roll
         self.term_rows = min(term_rows, MAX_TERMS)
         for n in range(self.term_rows):
-            self.fields[f"term-{n}-name"] = forms.CharField(label=f"Term {n + 1}", max_length=40, required=False)
-            self.fields[f"term-{n}-start"] = DateFormField(label=f"Term {n + 1}: first day", required=False, **_DATE)
-            self.fields[f"term-{n}-end"] = DateFormField(label=f"Term {n + 1}: last day", required=False, **_DATE)
+            number = {"number": n + 1}
+            self.fields[f"term-{n}-name"] = forms.CharField(
+                label=gettext("Term %(number)s") % number, max_length=40, required=False
+            )
+            self.fields[f"term-{n}-start"] = DateFormField(
+                label=gettext("Term %(number)s: first day") % number, required=False, **_DATE
+            )
+            self.fields[f"term-{n}-end"] = DateFormField(
+                label=gettext("Term %(number)s: last day") % number, required=False, **_DATE
+            )
         ordered = sorted(groups, key=lambda g: (level_key(g.level), g.name.lower()))
-        targets = [("", "Choose a class…"), (GRADUATE, "Graduate (they leave the school)")] + [
+        targets = [("", gettext("Choose a class…")), (GRADUATE, gettext("Graduate (they leave the school)"))] + [
             (str(g.pk), str(g)) for g in ordered
         ]
         for group, enrollments in roll:
             self.fields[f"map-{group.pk}"] = forms.ChoiceField(
-                label=f"Where {group}'s pupils go", choices=targets, required=False
+                label=gettext("Where %(group)s's pupils go") % {"group": group}, choices=targets, required=False
             )
             for enrollment in enrollments:
                 student = enrollment.student
@@ -43,7 +56,9 @@ class RolloverForm(forms.Form):
                     label=f"{student}", choices=PUPIL_CHOICES, required=False
                 )
                 self.fields[f"reason-{student.pk}"] = forms.CharField(
-                    label=f"Why {student} leaves", max_length=MAX_REASON, required=False
+                    label=gettext("Why %(student)s leaves") % {"student": student},
+                    max_length=MAX_REASON,
+                    required=False,
                 )
 
     def clean(self):
@@ -54,12 +69,14 @@ class RolloverForm(forms.Form):
             if any(values) and not all(values):
                 for key, value in zip(keys, values, strict=True):
                     if not value and key not in self.errors:
-                        self.add_error(key, "Fill in the term's name and both dates, or leave the row empty.")
-        for _, enrollments in self.roll:
+                        self.add_error(key, gettext("Fill in the term's name and both dates, or leave the row empty."))
+        for _group, enrollments in self.roll:
             for enrollment in enrollments:
                 pk = enrollment.student_id
                 if data.get(f"pupil-{pk}") == LEAVES and not (data.get(f"reason-{pk}") or "").strip():
-                    self.add_error(f"reason-{pk}", f"Say why {enrollment.student} is leaving.")
+                    self.add_error(
+                        f"reason-{pk}", gettext("Say why %(student)s is leaving.") % {"student": enrollment.student}
+                    )
         return data
 
     def plan(self):
@@ -111,7 +128,7 @@ def _initial(plan, roll):
     initial = {"name": plan.name, "start_date": plan.start_date, "end_date": plan.end_date}
     for n, term in enumerate(plan.terms[:MAX_TERMS]):
         initial |= {f"term-{n}-name": term.name, f"term-{n}-start": term.start_date, f"term-{n}-end": term.end_date}
-    for group, _ in roll:
+    for group, _enrollments in roll:
         choice = plan.mapping.get(group.pk)
         initial[f"map-{group.pk}"] = "" if choice is None else str(choice)
     return initial

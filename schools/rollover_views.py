@@ -9,6 +9,8 @@ written until the confirm, and a confirm of a session already rolled over change
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from classpoint.bounds import parse_id
@@ -27,12 +29,17 @@ T = "schools/year/"
 
 
 def _already(request, rollover):
-    when = f"{rollover.created_at:%d %B %Y}"
-    by = f" by {rollover.created_by.get_username()}" if rollover.created_by_id else ""
-    messages.info(
-        request,
-        f"{rollover.from_session} was already rolled over into {rollover.to_session} on {when}{by}: nothing changed.",
-    )
+    values = {
+        "from": rollover.from_session,
+        "to": rollover.to_session,
+        "when": f"{rollover.created_at:%d %B %Y}",
+    }
+    if rollover.created_by_id:
+        values["who"] = rollover.created_by.get_username()
+        text = _("%(from)s was already rolled over into %(to)s on %(when)s by %(who)s: nothing changed.")
+    else:
+        text = _("%(from)s was already rolled over into %(to)s on %(when)s: nothing changed.")
+    messages.info(request, text % values)
     return redirect("year-rollover", request.school.slug)
 
 
@@ -127,16 +134,19 @@ def _counts(row):
     """What happens to a class, as "3 promoted to JSS 2A", "1 repeating"..."""
     counts = []
     if row.promoted:
-        where = f"promoted to {row.target}" if row.target else "with nowhere to go yet"
-        counts.append(f"{len(row.promoted)} {where}")
+        if row.target:
+            where = ngettext_lazy("%(count)s promoted to %(target)s", "%(count)s promoted to %(target)s", "count")
+        else:
+            where = ngettext_lazy("%(count)s with nowhere to go yet", "%(count)s with nowhere to go yet", "count")
+        counts.append(where % {"count": len(row.promoted), "target": row.target})
     for pupils, what in (
-        (row.graduating, "graduating"),
-        (row.repeating, "repeating"),
-        (row.leaving, "leaving"),
-        (row.skipped, "not carried"),
+        (row.graduating, ngettext_lazy("%(count)s graduating", "%(count)s graduating", "count")),
+        (row.repeating, ngettext_lazy("%(count)s repeating", "%(count)s repeating", "count")),
+        (row.leaving, ngettext_lazy("%(count)s leaving", "%(count)s leaving", "count")),
+        (row.skipped, ngettext_lazy("%(count)s not carried", "%(count)s not carried", "count")),
     ):
         if pupils:
-            counts.append(f"{len(pupils)} {what}")
+            counts.append(what % {"count": len(pupils)})
     return counts
 
 
@@ -144,7 +154,16 @@ def _done(request, result):
     summary = result.rollover.summary
     messages.success(
         request,
-        f"Rolled over into {result.rollover.to_session}: {summary['promoted']} promoted, {summary['repeated']} "
-        f"repeating, {summary['graduated']} graduated, {summary['left']} left.",
+        _(
+            "Rolled over into %(session)s: %(promoted)s promoted, %(repeated)s repeating, %(graduated)s graduated, "
+            "%(left)s left."
+        )
+        % {
+            "session": result.rollover.to_session,
+            "promoted": summary["promoted"],
+            "repeated": summary["repeated"],
+            "graduated": summary["graduated"],
+            "left": summary["left"],
+        },
     )
     return redirect("school-year", request.school.slug)

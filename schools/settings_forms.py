@@ -5,6 +5,8 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from classpoint import flags
 from classpoint.money import currency_symbol, format_amount
@@ -17,43 +19,49 @@ EXAMPLE_MINOR = 1_250_000
 
 class DetailsForm(forms.Form):
     section = "details"
-    name = forms.CharField(label="School name", max_length=NAME_MAX, required=False)
+    name = forms.CharField(label=_("School name"), max_length=NAME_MAX, required=False)
 
 
 class ContactForm(forms.Form):
     section = "contact"
     address = forms.CharField(
-        label="Postal address",
+        label=_("Postal address"),
         required=False,
         max_length=ADDRESS_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
-        help_text="One line per line of the address.",
+        help_text=_("One line per line of the address."),
     )
     phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         required=False,
         max_length=40,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        help_text="The number families call, e.g. 0803 123 4567 or +234 803 123 4567.",
+        help_text=_("The number families call, e.g. 0803 123 4567 or +234 803 123 4567."),
     )
     email = forms.CharField(
-        label="Email",
+        label=_("Email"),
         required=False,
         max_length=254,
         widget=forms.TextInput(attrs={"type": "email", "autocomplete": "email"}),
     )
-    website = forms.CharField(label="Website", required=False, max_length=200, help_text="e.g. www.school.ng")
+    website = forms.CharField(label=_("Website"), required=False, max_length=200, help_text=_("e.g. www.school.ng"))
 
 
 class LogoForm(forms.Form):
     section = "logo"
     logo = forms.FileField(
-        label="Logo image",
+        label=_("Logo image"),
         required=False,  # the service says what a missing file needs
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
-        help_text=f"A PNG or JPEG of at most {LOGO_MAX_BYTES // (1024 * 1024)} MB. It is scaled to fit 600 pixels "
-        "and printed at the top of every document and on the public application form.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set per form, not at import: the size is put into the sentence in the reader's language.
+        self.fields["logo"].help_text = gettext(
+            "A PNG or JPEG of at most %(mb)s MB. It is scaled to fit 600 pixels and printed at the top of every "
+            "document and on the public application form."
+        ) % {"mb": LOGO_MAX_BYTES // (1024 * 1024)}
 
 
 def _choices(group):
@@ -63,24 +71,28 @@ def _choices(group):
 class MessagingForm(forms.Form):
     section = "messaging"
     quiet_hours_start = forms.TimeField(
-        label="Quiet hours start",
+        label=_("Quiet hours start"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text="From this time no message goes out; messages wait until the end time.",
+        help_text=_("From this time no message goes out; messages wait until the end time."),
     )
     quiet_hours_end = forms.TimeField(
-        label="Quiet hours end",
+        label=_("Quiet hours end"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text="School time. The window may cross midnight (21:00 to 07:00). The same time twice means no "
-        "quiet hours. Urgent messages are never held.",
+        help_text=_(
+            "School time. The window may cross midnight (21:00 to 07:00). The same time twice means no "
+            "quiet hours. Urgent messages are never held."
+        ),
     )
     channels = forms.MultipleChoiceField(
-        label="Channels the school sends by",
+        label=_("Channels the school sends by"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="A message meant for a channel switched off goes by another channel the family receives, "
-        "or is not sent, with the reason in the message log.",
+        help_text=_(
+            "A message meant for a channel switched off goes by another channel the family receives, "
+            "or is not sent, with the reason in the message log."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -96,14 +108,14 @@ def _time_zones():
 class RegionalForm(forms.Form):
     section = "regional"
     timezone = forms.ChoiceField(
-        label="Time zone",
-        help_text="Quiet hours, due dates, “today” and every time shown follow it.",
+        label=_("Time zone"),
+        help_text=_("Quiet hours, due dates, “today” and every time shown follow it."),
     )
-    currency_display = forms.ChoiceField(label="Show amounts with", widget=forms.RadioSelect)
+    currency_display = forms.ChoiceField(label=_("Show amounts with"), widget=forms.RadioSelect)
     default_language = forms.ChoiceField(
-        label="Language for families",
+        label=_("Language for families"),
         choices=settings.LANGUAGES,
-        help_text="What messages and the public pages use for a family that has not chosen a language.",
+        help_text=_("What messages and the public pages use for a family that has not chosen a language."),
     )
 
     def __init__(self, *args, school, **kwargs):
@@ -114,31 +126,34 @@ class RegionalForm(forms.Form):
         self.fields["timezone"].choices = zones
         amount = format_amount(EXAMPLE_MINOR)
         self.fields["currency_display"].choices = [
-            ("symbol", f"The symbol: {currency_symbol(school.currency)}{amount}"),
-            ("code", f"The code: {school.currency} {amount}"),
+            ("symbol", gettext("The symbol: %(example)s") % {"example": f"{currency_symbol(school.currency)}{amount}"}),
+            ("code", gettext("The code: %(example)s") % {"example": f"{school.currency} {amount}"}),
         ]
 
 
 class PublicFormForm(forms.Form):
     section = "public-form"
     public_form_intro = forms.CharField(
-        label="Introduction",
+        label=_("Introduction"),
         required=False,
         max_length=INTRO_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Shown above the application form: what to have ready, fees, dates. Plain text; line breaks are "
-        "kept.",
+        help_text=_(
+            "Shown above the application form: what to have ready, fees, dates. Plain text; line breaks are kept."
+        ),
     )
 
 
 class ModulesForm(forms.Form):
     section = "features"
     modules = forms.MultipleChoiceField(
-        label="Modules the school uses",
+        label=_("Modules the school uses"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="A module switched off disappears for everyone at the school: its pages, its API and the links "
-        "families were sent. Its records are kept; switching it on again brings everything back.",
+        help_text=_(
+            "A module switched off disappears for everyone at the school: its pages, its API and the links "
+            "families were sent. Its records are kept; switching it on again brings everything back."
+        ),
     )
 
     # The modules the page offered, so a module declared since it was loaded is left alone.

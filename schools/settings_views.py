@@ -9,6 +9,7 @@ invoice are edited where their neighbours are (the registrar's and fees' setting
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from classpoint import flags
@@ -76,7 +77,7 @@ def _page(request, *, failed=None, status=200):
 
 
 def _saved(request, changes, text, anchor):
-    messages.success(request, text if changes else "Nothing changed.")
+    messages.success(request, text if changes else _("Nothing changed."))
     return redirect(reverse("school-settings", args=[request.school.slug]) + f"#{anchor}")
 
 
@@ -106,7 +107,7 @@ def details_save(request):
         "details",
         DetailsForm(request.POST),
         lambda data: services.school_details_update(school=request.school, actor=request.user, name=data["name"]),
-        "School details saved.",
+        _("School details saved."),
     )
 
 
@@ -116,7 +117,7 @@ def contact_save(request):
     def write(data):
         return services.school_contact_update(school=request.school, actor=request.user, **data)
 
-    return _save(request, "contact", ContactForm(request.POST), write, "Contact details saved.")
+    return _save(request, "contact", ContactForm(request.POST), write, _("Contact details saved."))
 
 
 @school_view(perm=PERM)
@@ -127,14 +128,14 @@ def logo_save(request):
     def write(data):
         return services.school_logo_set(school=request.school, actor=request.user, uploaded=data["logo"])
 
-    return _save(request, "logo", form, write, "Logo saved. Documents made from now on show it.")
+    return _save(request, "logo", form, write, _("Logo saved. Documents made from now on show it."))
 
 
 @school_view(perm=PERM)
 @require_POST
 def logo_remove(request):
     changes = services.school_logo_remove(school=request.school, actor=request.user)
-    return _saved(request, changes, "Logo removed.", "logo")
+    return _saved(request, changes, _("Logo removed."), "logo")
 
 
 @school_view(perm=PERM)
@@ -143,7 +144,7 @@ def messaging_save(request):
     def write(data):
         return services.school_messaging_update(school=request.school, actor=request.user, **data)
 
-    return _save(request, "messaging", MessagingForm(request.POST), write, "Messaging settings saved.")
+    return _save(request, "messaging", MessagingForm(request.POST), write, _("Messaging settings saved."))
 
 
 @school_view(perm=PERM)
@@ -153,7 +154,7 @@ def regional_save(request):
         return services.school_regional_update(school=request.school, actor=request.user, **data)
 
     form = RegionalForm(request.POST, school=request.school)
-    return _save(request, "regional", form, write, "Regional settings saved.")
+    return _save(request, "regional", form, write, _("Regional settings saved."))
 
 
 @school_view(perm=PERM)
@@ -162,7 +163,7 @@ def public_form_save(request):
     def write(data):
         return services.school_public_form_update(school=request.school, actor=request.user, **data)
 
-    return _save(request, "public_form", PublicFormForm(request.POST), write, "Public form introduction saved.")
+    return _save(request, "public_form", PublicFormForm(request.POST), write, _("Public form introduction saved."))
 
 
 @school_view(perm=PERM)
@@ -175,4 +176,4 @@ def features_save(request):
             school=request.school, actor=request.user, modules=data["modules"], shown=form.shown_keys()
         )
 
-    return _save(request, "modules", form, write, "Modules saved.")
+    return _save(request, "modules", form, write, _("Modules saved."))

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classpoint.bounds import MAX_ID
@@ -53,7 +54,7 @@ def classes_page(request):
             return forbidden(request)
         group, status = save_with(form, lambda **data: class_group_create(school=school, actor=request.user, **data))
         if group is not None:
-            messages.success(request, f"Added {group} ({group.level}).")
+            messages.success(request, _("Added %(class)s (%(level)s).") % {"class": group, "level": group.level})
             return redirect("year-classes", school.slug)
     classes = _classes(school, term)
     context = {
@@ -94,7 +95,7 @@ def class_page(request, class_group_id):
             form, lambda **data: class_group_update(class_group=group, actor=request.user, **data)
         )
         if saved is not None:
-            messages.success(request, f"Saved {saved}.")
+            messages.success(request, _("Saved %(class)s.") % {"class": saved})
             return redirect("year-classes", school.slug)
         group.refresh_from_db()
     return _class_page(request, group, form, status=status)
@@ -135,5 +136,5 @@ def class_delete(request, class_group_id):
         }
         form = ClassGroupForm(staff=_staff(school), initial=initial)
         return _class_page(request, group, form, delete_errors=[exc.message], status=exc.status_code)
-    messages.success(request, f"Deleted {group}.")
+    messages.success(request, _("Deleted %(class)s.") % {"class": group})
     return redirect("year-classes", school.slug)

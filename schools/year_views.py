@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import MAX_ID
@@ -86,7 +87,7 @@ def sessions_page(request):
             return forbidden(request)
         session, status = save_with(form, lambda **data: session_create(school=school, actor=request.user, **data))
         if session is not None:
-            messages.success(request, f"Added the session {session}. Now add its terms.")
+            messages.success(request, _("Added the session %(session)s. Now add its terms.") % {"session": session})
             return redirect("year-session", school.slug, session.pk)
     context = {
         "current": "sessions",
@@ -116,7 +117,7 @@ def session_page(request, academic_session_id):
     if request.method == "POST":
         saved, status = save_with(form, lambda **data: session_update(session=session, actor=request.user, **data))
         if saved is not None:
-            messages.success(request, f"Saved the session {saved}.")
+            messages.success(request, _("Saved the session %(session)s.") % {"session": saved})
             return redirect("year-sessions", school.slug)
         session.refresh_from_db()
     return _session_page(request, session, form=form, term_form=TermForm(), status=status)
@@ -144,7 +145,7 @@ def session_add_term(request, academic_session_id):
         term_form, lambda **data: term_create(school=school, actor=request.user, session=session, **data)
     )
     if term is not None:
-        messages.success(request, f"Added {term.name} to {session}.")
+        messages.success(request, _("Added %(term)s to %(session)s.") % {"term": term.name, "session": session})
         return redirect("year-session", school.slug, session.pk)
     initial = {"name": session.name, "start_date": session.start_date, "end_date": session.end_date}
     return _session_page(request, session, form=SessionForm(initial=initial), term_form=term_form, status=status)
@@ -171,7 +172,9 @@ def term_page(request, term_id):
     if request.method == "POST":
         saved, status = save_with(form, lambda **data: term_update(term=term, actor=request.user, **data))
         if saved is not None:
-            messages.success(request, f"Saved {saved.name} of {saved.session}.")
+            messages.success(
+                request, _("Saved %(term)s of %(session)s.") % {"term": saved.name, "session": saved.session}
+            )
             return redirect("year-session", school.slug, saved.session_id)
         term.refresh_from_db()
     context = {"current": "sessions", "term": term, "form": form, "summary": error_summary(form)}
@@ -184,6 +187,8 @@ def term_make_current(request, term_id):
     term = _term(request, term_id)
     term_set_current(term=term, actor=request.user)
     messages.success(
-        request, f"{term.name} of {term.session} is now the current term, and {term.session} the current session."
+        request,
+        _("%(term)s of %(session)s is now the current term, and %(session)s the current session.")
+        % {"term": term.name, "session": term.session},
     )
     return redirect("year-sessions", request.school.slug)
