@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import MAX_ID
@@ -186,9 +187,15 @@ def term_page(request, term_id):
 def term_make_current(request, term_id):
     term = _term(request, term_id)
     term_set_current(term=term, actor=request.user)
-    messages.success(
-        request,
-        _("%(term)s of %(session)s is now the current term, and %(session)s the current session.")
-        % {"term": term.name, "session": term.session},
-    )
+    text = _("%(term)s of %(session)s is now the current term, and %(session)s the current session.") % {
+        "term": term.name,
+        "session": term.session,
+    }
+    if term.carried_pupils:
+        text += " " + ngettext(
+            "%(count)d pupil carried into the same class.",
+            "%(count)d pupils carried into the same classes.",
+            term.carried_pupils,
+        ) % {"count": term.carried_pupils}
+    messages.success(request, text)
     return redirect("year-sessions", request.school.slug)

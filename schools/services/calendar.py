@@ -167,7 +167,10 @@ def term_update(*, term, actor, **data):
 
 @transaction.atomic
 def term_set_current(*, term, actor):
-    """Make `term` the school's current term (and its session the current session)."""
+    """Make `term` the school's current term (and its session the current session).
+
+    `term.carried_pupils` says how many pupils the switch placed in the term's classes."""
+    term.carried_pupils = 0
     if term.is_current and term.session.is_current:
         return term
     before = _make_current(term)
@@ -180,5 +183,5 @@ def term_set_current(*, term, actor):
         target=term,
         changes={"current_term": [str(before) if before else "", str(term)]},
     )
-    _carry_class_lists(before=before, term=term, actor=actor)
+    term.carried_pupils = _carry_class_lists(before=before, term=term, actor=actor)
     return term

@@ -144,3 +144,12 @@ def test_two_admins_switching_to_the_next_term_at_once_carry_each_pupil_once(yea
     assert run_concurrently(switch, [1, 2]) == []
     assert roll(school, second) == expected
     assert school.enrollments.filter(term=second).count() == len(expected)
+
+
+@pytest.mark.django_db
+def test_the_page_says_how_many_pupils_followed_into_the_term(year, school, alice, verified_client):
+    first, second, *_ = year
+    response = verified_client(alice).post(f"/s/greenfield/year/terms/{second.pk}/current/", follow=True)
+    body = response.content.decode()
+    count = school.enrollments.filter(term=second, status=ACTIVE).count()
+    assert f"{count} pupils carried into the same classes." in body
