@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classpoint.bounds import date_in_range, parse_id
@@ -29,20 +31,27 @@ def _error_text(exc):
 
 
 class AwardForm(forms.Form):
-    admission_number = forms.CharField(label="Student's admission number", max_length=40)
-    term = forms.ModelChoiceField(queryset=None, label="Term")
-    kind = forms.ChoiceField(label="Kind", choices=StudentAward.Kind.choices)
-    mode = forms.ChoiceField(label="Worth", choices=StudentAward.Mode.choices)
+    admission_number = forms.CharField(label=gettext_lazy("Student's admission number"), max_length=40)
+    term = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Term"))
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=StudentAward.Kind.choices)
+    mode = forms.ChoiceField(label=gettext_lazy("Worth"), choices=StudentAward.Mode.choices)
     percent = forms.DecimalField(
-        label="Percentage (if a percentage)", required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
+        label=gettext_lazy("Percentage (if a percentage)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
     )
     amount = forms.DecimalField(
-        label="Amount (if a fixed amount)", required=False, min_value=0, max_digits=14, decimal_places=2
+        label=gettext_lazy("Amount (if a fixed amount)"), required=False, min_value=0, max_digits=14, decimal_places=2
     )
     fee_category = forms.ChoiceField(
-        label="Applies to", required=False, choices=[("", "The whole invoice"), *FeeItem.Category.choices]
+        label=gettext_lazy("Applies to"),
+        required=False,
+        choices=[("", gettext_lazy("The whole invoice")), *FeeItem.Category.choices],
     )
-    reason = forms.CharField(label="Reason", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
     # Service field names -> this form's fields, for the service's field errors.
     FIELDS = {"amount_minor": "amount", "student": "admission_number"}
@@ -57,7 +66,7 @@ class AwardForm(forms.Form):
         number = self.cleaned_data["admission_number"].strip()
         self.student = self.school.students.filter(admission_number__iexact=number).first()
         if self.student is None:
-            raise forms.ValidationError("No student with this admission number.")
+            raise forms.ValidationError(_("No student with this admission number."))
         return number
 
 
@@ -94,7 +103,7 @@ def awards_page(request):
             except FeesError as exc:
                 apply_domain_error(form, exc, rename=form.FIELDS)
             else:
-                messages.success(request, "Award requested; someone who approves awards will decide on it.")
+                messages.success(request, _("Award requested; someone who approves awards will decide on it."))
                 return redirect("fee-awards", school.slug)
         status = 400
     wanted = request.GET.get("status", "")
@@ -121,13 +130,13 @@ def award_decide(request, award_id, decision):
     try:
         if decision == "approve":
             awards.award_approve(award=award, actor=request.user, note=note)
-            messages.success(request, "Award approved; the student's invoice for the term reflects it.")
+            messages.success(request, _("Award approved; the student's invoice for the term reflects it."))
         elif decision == "reject":
             awards.award_reject(award=award, actor=request.user, reason=note)
-            messages.success(request, "Award rejected.")
+            messages.success(request, _("Award rejected."))
         elif decision == "revoke":
             awards.award_revoke(award=award, actor=request.user, reason=note)
-            messages.success(request, "Award revoked.")
+            messages.success(request, _("Award revoked."))
         else:
             raise Http404("No such decision")
     except FeesError as exc:
@@ -158,12 +167,12 @@ def invoice_instalments(request, invoice_id):
             if row["due_date"] and not date_in_range(row["due_date"]):
                 raise ValueError(due)
         except ValueError:
-            problems.append(f"Instalment {number}: enter the due date as YYYY-MM-DD.")
+            problems.append(_("Instalment %(number)s: enter the due date as YYYY-MM-DD.") % {"number": number})
             continue
         try:
             row["amount_minor"] = to_minor(amount) if amount else None
         except ArithmeticError:
-            problems.append(f"Instalment {number}: enter the amount as a number.")
+            problems.append(_("Instalment %(number)s: enter the amount as a number.") % {"number": number})
             continue
         rows.append(row)
         numbers.append(number)
@@ -172,13 +181,16 @@ def invoice_instalments(request, invoice_id):
         return redirect("invoice-detail", request.school.slug, invoice.pk)
     try:
         instalments.instalment_plan_set(invoice=invoice, actor=request.user, instalments=rows)
-        messages.success(request, "Instalment plan saved.")
+        messages.success(request, _("Instalment plan saved."))
     except FeesError as exc:
         detail = []
         for field, errors in exc.fields.items():
             parts = field.split(".")
-            where = f"Instalment {numbers[int(parts[1])]}: " if len(parts) == 3 else ""
-            detail += [where + error for error in errors]
+            if len(parts) == 3:
+                where = {"number": numbers[int(parts[1])]}
+                detail += [_("Instalment %(number)s: %(error)s") % {**where, "error": error} for error in errors]
+            else:
+                detail += errors
         messages.error(request, f"{exc.message} {' '.join(detail)}")
     return redirect("invoice-detail", request.school.slug, invoice.pk)
 
@@ -189,7 +201,9 @@ def invoice_apply_credit(request, invoice_id):
     invoice = _invoice(request, invoice_id)
     try:
         applied = credit.invoice_apply_credit(invoice=invoice, actor=request.user)
-        messages.success(request, f"{format_money(applied, invoice.currency)} of family credit applied.")
+        messages.success(
+            request, _("%(amount)s of family credit applied.") % {"amount": format_money(applied, invoice.currency)}
+        )
     except FeesError as exc:
         messages.error(request, _error_text(exc))
     return redirect("invoice-detail", request.school.slug, invoice.pk)

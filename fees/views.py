@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -117,10 +119,10 @@ def invoice_action(request, invoice_id, action):
     try:
         if action == "issue":
             services.invoice_issue(invoice=invoice, actor=request.user)
-            messages.success(request, "Invoice issued; the guardians will be told.")
+            messages.success(request, _("Invoice issued; the guardians will be told."))
         elif action == "void":
             services.invoice_void(invoice=invoice, actor=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, "Invoice void.")
+            messages.success(request, _("Invoice void."))
         else:
             raise Http404("No such action")
     except FeesError as exc:
@@ -130,8 +132,10 @@ def invoice_action(request, invoice_id, action):
 
 
 class BatchForm(forms.Form):
-    term = forms.ModelChoiceField(queryset=None, label="Term")
-    class_group = forms.ModelChoiceField(queryset=None, required=False, label="Class", empty_label="Whole school")
+    term = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Term"))
+    class_group = forms.ModelChoiceField(
+        queryset=None, required=False, label=gettext_lazy("Class"), empty_label=gettext_lazy("Whole school")
+    )
 
     def __init__(self, school, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,12 +245,15 @@ def defaulters_remind(request):
     fields = ("term", "class_group", "min_days_overdue", "min_amount_due")
     result = reminders_request(school=request.school, actor=request.user, **_defaulter_filters(request.POST))
     families = result["requested"]
-    messages.success(
-        request,
-        f"Reminders requested for {families} famil{'y' if families == 1 else 'ies'} "
-        f"({result['already_reminded']} already reminded today; "
-        f"{result['without_guardian']} without a guardian).",
+    text = ngettext(
+        "Reminders requested for %(count)d family (%(already)d already reminded today; "
+        "%(orphans)d without a guardian).",
+        "Reminders requested for %(count)d families (%(already)d already reminded today; "
+        "%(orphans)d without a guardian).",
+        families,
     )
+    counts = {"count": families, "already": result["already_reminded"], "orphans": result["without_guardian"]}
+    messages.success(request, text % counts)
     query = urlencode({k: request.POST[k] for k in fields if request.POST.get(k)})
     return redirect(reverse("defaulters", args=[request.school.slug]) + (f"?{query}" if query else ""))
 

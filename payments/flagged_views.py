@@ -16,6 +16,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from classpoint.forms import apply_domain_error
@@ -29,15 +31,15 @@ PERM = "payments.review_proofs"
 
 
 class AcceptForm(forms.Form):
-    note = forms.CharField(label="Note (optional)", required=False, max_length=300)
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=300)
 
 
 class CloseForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for closing",
+        label=gettext_lazy("Reason for closing"),
         max_length=300,
-        help_text="Kept on the payment and in the audit log, e.g. “refunded to the payer on 3 May”.",
-        error_messages={"required": "Say why the payment is closed (e.g. refunded to the payer)."},
+        help_text=gettext_lazy("Kept on the payment and in the audit log, e.g. “refunded to the payer on 3 May”."),
+        error_messages={"required": gettext_lazy("Say why the payment is closed (e.g. refunded to the payer).")},
     )
 
 
@@ -133,7 +135,8 @@ def _decide(request, transaction_id, decision):
 
 def _done_text(tx, decision):
     amount = format_money(tx.amount_minor, tx.currency)
-    invoice = tx.invoice.number or f"invoice #{tx.invoice_id}"
+    invoice = tx.invoice.number or _("invoice #%(id)s") % {"id": tx.invoice_id}
+    words = {"amount": amount, "invoice": invoice}
     if decision == "accept":
-        return f"Accepted: {amount} is credited to {invoice} and the receipt follows."
-    return f"Closed: {amount} is not credited to {invoice}; the reason is kept on the payment."
+        return _("Accepted: %(amount)s is credited to %(invoice)s and the receipt follows.") % words
+    return _("Closed: %(amount)s is not credited to %(invoice)s; the reason is kept on the payment.") % words

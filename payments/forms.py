@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.bounds import DateFormField
 from fees.money import to_minor
@@ -19,11 +20,11 @@ class AmountField(forms.DecimalField):
 class ProofForm(forms.Form):
     """A bank-transfer slip and what the payer says about it (shared by staff and guardian pages)."""
 
-    file = forms.FileField(label="Transfer slip (PDF, JPEG or PNG)")
-    amount = AmountField(label="Amount transferred", min_value=0.01, max_digits=14, decimal_places=2)
-    paid_on = DateFormField(label="Date of the transfer", widget=forms.DateInput(attrs={"type": "date"}))
-    bank_reference = forms.CharField(label="Bank reference (optional)", required=False, max_length=128)
-    payer_name = forms.CharField(label="Paid by (name on the account)", required=False, max_length=120)
+    file = forms.FileField(label=_("Transfer slip (PDF, JPEG or PNG)"))
+    amount = AmountField(label=_("Amount transferred"), min_value=0.01, max_digits=14, decimal_places=2)
+    paid_on = DateFormField(label=_("Date of the transfer"), widget=forms.DateInput(attrs={"type": "date"}))
+    bank_reference = forms.CharField(label=_("Bank reference (optional)"), required=False, max_length=128)
+    payer_name = forms.CharField(label=_("Paid by (name on the account)"), required=False, max_length=120)
 
     # Service field names -> this form's fields, for the service's field errors (apply_domain_error).
     FIELDS = {"amount_minor": "amount", "file_key": "file"}
@@ -41,6 +42,6 @@ class ProofForm(forms.Form):
 class CounterPaymentForm(forms.Form):
     """Cash or a POS slip taken at the bursar's desk (the invoice page's "Record payment")."""
 
-    kind = forms.ChoiceField(label="Paid by", choices=[("cash", "Cash"), ("pos", "POS")])
-    amount = forms.DecimalField(label="Amount", min_value=0.01, max_digits=14, decimal_places=2)
-    reference = forms.CharField(label="POS slip reference (optional)", required=False, max_length=128)
+    kind = forms.ChoiceField(label=_("Paid by"), choices=[("cash", _("Cash")), ("pos", _("POS"))])
+    amount = forms.DecimalField(label=_("Amount"), min_value=0.01, max_digits=14, decimal_places=2)
+    reference = forms.CharField(label=_("POS slip reference (optional)"), required=False, max_length=128)

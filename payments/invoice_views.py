@@ -5,6 +5,7 @@ while a payment settles. Each action lands back on the invoice page with what it
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -63,7 +64,7 @@ def invoice_pay_link(request, invoice_id):
     except PaymentsError as exc:
         _error(request, exc)
     else:
-        messages.success(request, f"Pay link ready: {intent.checkout_url}")
+        messages.success(request, _("Pay link ready: %(url)s") % {"url": intent.checkout_url})
     return _back(request, invoice)
 
 
@@ -91,7 +92,7 @@ def invoice_payment_record(request, invoice_id):
     except PaymentsError as exc:
         _error(request, exc)
     else:
-        messages.success(request, "Payment recorded; the receipt follows.")
+        messages.success(request, _("Payment recorded; the receipt follows."))
     return _back(request, invoice)
 
 
@@ -111,5 +112,5 @@ def invoice_payment_reverse(request, invoice_id):
     except PaymentsError as exc:
         _error(request, exc)
     else:
-        messages.success(request, "Payment reversed; the receipt is void and the balance is restored.")
+        messages.success(request, _("Payment reversed; the receipt is void and the balance is restored."))
     return _back(request, invoice)

@@ -5,6 +5,8 @@ the access log."""
 from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -28,7 +30,7 @@ class _Filters(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", "“To” is before “From”.")
+            self.add_error("date_to", _("“To” is before “From”."))
         return data
 
     def filters(self):
@@ -38,24 +40,30 @@ class _Filters(forms.Form):
 
 
 class PaymentFilterForm(_Filters):
-    q = forms.CharField(label="Invoice, pupil or reference", required=False, max_length=100)
+    q = forms.CharField(label=gettext_lazy("Invoice, pupil or reference"), required=False, max_length=100)
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *PaymentTransaction.Status.choices]
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *PaymentTransaction.Status.choices],
     )
     kind = forms.ChoiceField(
-        label="Method", required=False, choices=[("", "Any method"), *PaymentTransaction.Kind.choices]
+        label=gettext_lazy("Method"),
+        required=False,
+        choices=[("", gettext_lazy("Any method")), *PaymentTransaction.Kind.choices],
     )
-    date_from = _date("Recorded from")
-    date_to = _date("Recorded to")
+    date_from = _date(gettext_lazy("Recorded from"))
+    date_to = _date(gettext_lazy("Recorded to"))
 
 
 class ReceiptFilterForm(_Filters):
-    q = forms.CharField(label="Receipt, invoice, pupil or reference", required=False, max_length=100)
+    q = forms.CharField(label=gettext_lazy("Receipt, invoice, pupil or reference"), required=False, max_length=100)
     state = forms.ChoiceField(
-        label="Valid or void", required=False, choices=[("", "Valid and void"), *lists.RECEIPT_STATES.items()]
+        label=gettext_lazy("Valid or void"),
+        required=False,
+        choices=[("", gettext_lazy("Valid and void")), *lists.RECEIPT_STATES.items()],
     )
-    date_from = _date("Issued from")
-    date_to = _date("Issued to")
+    date_from = _date(gettext_lazy("Issued from"))
+    date_to = _date(gettext_lazy("Issued to"))
 
 
 def _query_string(request):

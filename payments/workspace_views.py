@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.files import download_url
@@ -48,7 +49,7 @@ def proof_detail(request, proof_id):
 def proof_file(request, proof_id):
     """The slip itself, through a short-lived link (never a public URL)."""
     proof = _proof(request, proof_id)
-    url, _ = download_url(proof.file_key, filename=proof.file_name, expires_seconds=300)
+    url, _expires_at = download_url(proof.file_key, filename=proof.file_name, expires_seconds=300)
     return redirect(url)
 
 
@@ -58,7 +59,7 @@ def proof_review(request, proof_id):
     proof = _proof(request, proof_id)
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
-        messages.error(request, "Choose approve or reject.")
+        messages.error(request, _("Choose approve or reject."))
         return redirect("proof-detail", request.school.slug, proof.pk)
     try:
         proofs.proof_review(
@@ -73,9 +74,9 @@ def proof_review(request, proof_id):
         messages.error(request, detail or exc.message)
         return redirect("proof-detail", request.school.slug, proof.pk)
     if decision == "approve":
-        messages.success(request, "Proof approved: the payment is credited and the receipt follows.")
+        messages.success(request, _("Proof approved: the payment is credited and the receipt follows."))
     else:
-        messages.success(request, "Proof rejected; the guardian will be told why.")
+        messages.success(request, _("Proof rejected; the guardian will be told why."))
     return redirect("proofs-queue", request.school.slug)
 
 
@@ -99,7 +100,7 @@ def proof_upload(request, invoice_id):
         except PaymentsError as exc:
             apply_domain_error(form, exc, rename=form.FIELDS)
         else:
-            messages.success(request, "Transfer proof submitted; it is waiting for review.")
+            messages.success(request, _("Transfer proof submitted; it is waiting for review."))
             if request.membership.has_perm("payments.review_proofs"):
                 return redirect("proof-detail", request.school.slug, proof.pk)
             return redirect("invoice-detail", request.school.slug, invoice.pk)

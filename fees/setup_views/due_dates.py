@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from classpoint.forms import apply_domain_error, error_summary
@@ -16,11 +18,13 @@ from .common import forbidden, may_manage
 
 class DueDaysForm(forms.Form):
     invoice_due_days = forms.IntegerField(
-        label="Days to pay an invoice issued late",
+        label=gettext_lazy("Days to pay an invoice issued late"),
         min_value=0,
         max_value=setup.MAX_DUE_DAYS,
-        help_text="An invoice is due on its fee schedule's due date. When it is issued after that date (a pupil "
-        "admitted mid-term, a draft sent later), it is due this many days after the day it is issued instead.",
+        help_text=gettext_lazy(
+            "An invoice is due on its fee schedule's due date. When it is issued after that date (a pupil "
+            "admitted mid-term, a draft sent later), it is due this many days after the day it is issued instead."
+        ),
     )
 
 
@@ -40,7 +44,7 @@ def due_dates(request):
         except FeesError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, "Saved. Invoices issued from now on follow it.")
+            messages.success(request, _("Saved. Invoices issued from now on follow it."))
             return redirect("fee-setup-due-dates", school.slug)
     context = {"form": form, "can_manage": can_manage, "summary": error_summary(form)}
     return render(request, "fees/setup_due_dates.html", context, status=400 if form.errors else 200)

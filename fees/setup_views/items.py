@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.forms import apply_domain_error, error_summary
@@ -18,22 +20,22 @@ from .common import may_manage
 
 class FeeItemForm(forms.Form):
     code = forms.SlugField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=40,
-        help_text="Short and unique, e.g. tuition-jss. Fixed once the fee is on a schedule.",
+        help_text=gettext_lazy("Short and unique, e.g. tuition-jss. Fixed once the fee is on a schedule."),
     )
-    name = forms.CharField(label="Name", max_length=120)
-    category = forms.ChoiceField(label="Category", choices=FeeItem.Category.choices)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=FeeItem.Category.choices)
     default_amount = forms.CharField(
-        label="Default amount",
+        label=gettext_lazy("Default amount"),
         required=False,
         max_length=30,
-        help_text="In major units, e.g. 45,000.00 — offered when the fee is added to a schedule.",
+        help_text=gettext_lazy("In major units, e.g. 45,000.00 — offered when the fee is added to a schedule."),
     )
 
     def __init__(self, *args, currency="NGN", code_locked=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["default_amount"].label = f"Default amount ({currency})"
+        self.fields["default_amount"].label = _("Default amount (%(currency)s)") % {"currency": currency}
         self.fields["default_amount"].widget.attrs["inputmode"] = "decimal"
         if code_locked:
             self.fields["code"].disabled = True
@@ -89,7 +91,7 @@ def item_edit(request, item_id=None):
                     category=d["category"],
                     default_amount_minor=d["default_amount"],
                 )
-                messages.success(request, f"Fee item “{item.name}” added.")
+                messages.success(request, _("Fee item “%(name)s” added.") % {"name": item.name})
             else:
                 setup.fee_item_update(
                     school=school,
@@ -100,7 +102,7 @@ def item_edit(request, item_id=None):
                     default_amount_minor=d["default_amount"],
                     code=None if code_locked else d["code"],
                 )
-                messages.success(request, f"Fee item “{d['name']}” saved.")
+                messages.success(request, _("Fee item “%(name)s” saved.") % {"name": d["name"]})
         except FeesError as exc:
             apply_domain_error(form, exc, rename={"default_amount_minor": "default_amount"})
         else:
@@ -116,10 +118,8 @@ def item_active(request, item_id):
     active = request.POST.get("is_active") == "1"
     setup.fee_item_set_active(school=request.school, actor=request.user, item=item, is_active=active)
     if active:
-        messages.success(request, f"“{item.name}” is active again.")
+        messages.success(request, _("“%(name)s” is active again.") % {"name": item.name})
     else:
-        messages.success(
-            request,
-            f"“{item.name}” is retired: no longer offered for new schedule lines. Schedules that list it keep it.",
-        )
+        text = _("“%(name)s” is retired: no longer offered for new schedule lines. Schedules that list it keep it.")
+        messages.success(request, text % {"name": item.name})
     return redirect("fee-setup", request.school.slug)

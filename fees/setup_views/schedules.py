@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.bounds import OUT_OF_RANGE_DATE, date_in_range
@@ -65,13 +67,20 @@ def schedules_list(request):
 
 
 class ScheduleForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=120, help_text="e.g. JSS 1 — First term")
-    term = forms.ModelChoiceField(queryset=None, label="Term")
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=120, help_text=gettext_lazy("e.g. JSS 1 — First term")
+    )
+    term = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Term"))
     class_group = forms.ModelChoiceField(
-        queryset=None, required=False, label="For one class", empty_label="— (every class of a level instead)"
+        queryset=None,
+        required=False,
+        label=gettext_lazy("For one class"),
+        empty_label=gettext_lazy("— (every class of a level instead)"),
     )
     level = forms.ChoiceField(
-        label="Or for every class of a level", required=False, help_text="A class's own schedule wins over its level's."
+        label=gettext_lazy("Or for every class of a level"),
+        required=False,
+        help_text=gettext_lazy("A class's own schedule wins over its level's."),
     )
 
     def __init__(self, school, *args, schedule=None, **kwargs):
@@ -116,7 +125,7 @@ def _parse_date(text):
         if not date_in_range(parsed):
             raise ValueError(OUT_OF_RANGE_DATE)
         return parsed
-    raise ValueError("Enter a date like 2026-09-30 (or 30/09/2026).")
+    raise ValueError(_("Enter a date like 2026-09-30 (or 30/09/2026)."))
 
 
 def _clean_rows(rows, items):
@@ -129,7 +138,7 @@ def _clean_rows(rows, items):
         line = {"optional": row["optional"], "due_date": None, "amount_minor": 0}
         item = items.get(small_int(row["fee_item"]))
         if item is None:
-            row["errors"]["fee_item"] = ["Choose a fee."]
+            row["errors"]["fee_item"] = [_("Choose a fee.")]
         line["fee_item"] = item
         try:
             if not row["amount"] and item is not None and item.default_amount_minor:
@@ -153,20 +162,28 @@ def _row_errors(rows):
 
 
 _SERVICE_LINE_FIELDS = {"amount_minor": "amount", "fee_item_id": "fee_item"}
-_LINE_FIELDS = {"fee_item": "fee", "amount": "amount", "due_date": "due date", "optional": "optional"}
+_LINE_FIELDS = {
+    "fee_item": gettext_lazy("fee"),
+    "amount": gettext_lazy("amount"),
+    "due_date": gettext_lazy("due date"),
+    "optional": gettext_lazy("optional"),
+}
 
 
 def _schedule_context(form, rows, items, schedule, errors):
     summary = error_summary(
         form,
         [
-            (f"Line {row['index'] + 1}, {_LINE_FIELDS.get(field, field)}", error)
+            (
+                _("Line %(number)s, %(field)s") % {"number": row["index"] + 1, "field": _LINE_FIELDS.get(field, field)},
+                error,
+            )
             for row in rows
             for field, errs in row["errors"].items()
             for error in errs
         ],
     )
-    summary += [("Lines", error) for error in errors.get("lines", [])]
+    summary += [(_("Lines"), error) for error in errors.get("lines", [])]
     return {
         "form": form,
         "rows": rows,
@@ -218,7 +235,7 @@ def schedule_edit(request, schedule_id=None):
     form = ScheduleForm(school, request.POST, schedule=schedule)
     lines, sources = _clean_rows(rows, every)
     if len(rows) > setup.MAX_LINES * 2:
-        errors["lines"] = [f"A schedule holds at most {setup.MAX_LINES} fees."]
+        errors["lines"] = [_("A schedule holds at most %(max)s fees.") % {"max": setup.MAX_LINES}]
     else:
         found = setup.schedule_line_errors(school=school, lines=lines, allowed_inactive=kept)
         route_errors(found, sources, prefix="lines", errors=errors, renames=_SERVICE_LINE_FIELDS)
@@ -250,7 +267,10 @@ def schedule_edit(request, schedule_id=None):
             for message in errors.pop("__all__", []) + ([] if exc.fields else [exc.message]):
                 form.add_error(None, message)
         else:
-            messages.success(request, f"Fee schedule “{saved.name}” saved. Invoices already made keep their lines.")
+            messages.success(
+                request,
+                _("Fee schedule “%(name)s” saved. Invoices already made keep their lines.") % {"name": saved.name},
+            )
             return redirect(f"{reverse('fee-setup-schedules', args=[school.slug])}?term={saved.term_id}")
     context = _schedule_context(form, rows, items, schedule, errors)
     return render(request, "fees/setup_schedule_form.html", context, status=400)
@@ -275,5 +295,5 @@ def schedule_delete(request, schedule_id):
     except FeesError as exc:
         messages.error(request, " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
         return redirect("fee-setup-schedule", request.school.slug, schedule.pk)
-    messages.success(request, f"Fee schedule “{schedule.name}” deleted.")
+    messages.success(request, _("Fee schedule “%(name)s” deleted.") % {"name": schedule.name})
     return redirect("fee-setup-schedules", request.school.slug)

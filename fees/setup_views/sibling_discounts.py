@@ -4,6 +4,7 @@ import re
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from classpoint.tenancy import school_view
@@ -63,7 +64,9 @@ def discounts(request):
             continue  # an emptied row removes its rule
         rule = {"child_position": small_int(row["child_position"]), "percent": None}
         if rule["child_position"] is None:
-            row["errors"]["child_position"] = ["Enter the child's position: 2 for the second child, 3 for the third…"]
+            row["errors"]["child_position"] = [
+                _("Enter the child's position: 2 for the second child, 3 for the third…")
+            ]
         try:
             rule["percent"] = setup.parse_percent(row["percent"])
         except ValueError as exc:
@@ -79,9 +82,14 @@ def discounts(request):
             route_errors(exc.fields, sources, prefix="rules", errors=page_errors)
             page_errors.setdefault("__all__", []).append(exc.message)
         else:
-            messages.success(request, "Sibling discounts saved. They apply to invoices made from now on.")
+            messages.success(request, _("Sibling discounts saved. They apply to invoices made from now on."))
             return redirect("fee-setup-discounts", school.slug)
-    summary = [(f"Rule {row['index'] + 1}", error) for row in rows for errs in row["errors"].values() for error in errs]
+    summary = [
+        (_("Rule %(number)s") % {"number": row["index"] + 1}, error)
+        for row in rows
+        for errs in row["errors"].values()
+        for error in errs
+    ]
     summary += [("", error) for errs in page_errors.values() for error in errs]
     errors = {f"rules.{row['index']}.{field}": errs for row in rows for field, errs in row["errors"].items()}
     context = {"rules": current, "rows": rows, "can_manage": can_manage, "summary": summary, "errors": errors}
