@@ -12,13 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label="6-digit code from your authenticator app",
+        label=_("6-digit code from your authenticator app"),
         max_length=6,
         min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"}),
@@ -54,9 +56,9 @@ def two_factor(request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            messages.success(request, "Two-step verification complete.")
+            messages.success(request, gettext("Two-step verification complete."))
             return redirect(_safe_next(request))
-        form.add_error("token", "That code is not valid. Check your device's clock and try the newest code.")
+        form.add_error("token", gettext("That code is not valid. Check your device's clock and try the newest code."))
     context = {"form": form, "enrolling": not device.confirmed, "next": _safe_next(request)}
     if not device.confirmed:
         context["qr"] = _qr_svg(device.config_url)

@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -43,7 +45,7 @@ TARGET_PAGES = {
 
 def _show(key, value, currency):
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if value is None or value == "":
         return "—"
     if isinstance(value, int) and key.endswith("_minor"):
@@ -113,23 +115,23 @@ def _type_name(label):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(label="Action", required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
     action_prefix = forms.CharField(
-        label="Action starts with",
+        label=_("Action starts with"),
         required=False,
         max_length=80,
-        help_text="e.g. payment or invoice.",
+        help_text=_("e.g. payment or invoice."),
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    actor = forms.ChoiceField(label="Who", required=False)
-    target_type = forms.ChoiceField(label="Record type", required=False)
+    actor = forms.ChoiceField(label=_("Who"), required=False)
+    target_type = forms.ChoiceField(label=_("Record type"), required=False)
     target_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     q = forms.CharField(
-        label="Record contains", required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
+        label=_("Record contains"), required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
     )
-    date_from = DateFormField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = DateFormField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    hide_views = forms.BooleanField(label="Hide record views", required=False)
+    date_from = DateFormField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateFormField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    hide_views = forms.BooleanField(label=_("Hide record views"), required=False)
 
     def __init__(self, data, *, school):
         # Unticking a box sends nothing: the form sends hide_views=false before the box, so "absent" can
@@ -137,16 +139,16 @@ class AuditFilterForm(forms.Form):
         data = data.copy()
         data.setdefault("hide_views", "true")
         super().__init__(data, auto_id="%s")
-        self.fields["action"].choices = [("", "Any action")] + [
+        self.fields["action"].choices = [("", gettext("Any action"))] + [
             (a, action_label(a)) for a in _distinct(school, "action")
         ]
         types = _distinct(school, "target_type")
-        self.fields["target_type"].choices = [("", "Any record")] + [(t, _type_name(t)) for t in types]
+        self.fields["target_type"].choices = [("", gettext("Any record"))] + [(t, _type_name(t)) for t in types]
         members = school.memberships.select_related("user").order_by("user__username")
         self.fields["actor"].choices = (
-            [("", "Anyone")]
+            [("", gettext("Anyone"))]
             + [(str(m.user_id), m.user.get_full_name() or m.user.get_username()) for m in members]
-            + [(SYSTEM, "System (no person)")]
+            + [(SYSTEM, gettext("System (no person)"))]
         )
 
     @property
@@ -157,7 +159,7 @@ class AuditFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", "“To” is before “From”.")
+            self.add_error("date_to", gettext("“To” is before “From”."))
         return data
 
 
@@ -230,15 +232,15 @@ def audit_log(request):
 
 # "Action" in words for whoever reads the file; "Action code" for whoever filters or joins on it.
 CSV_HEADER = [
-    "Who",
-    "Action",
-    "Action code",
-    "Record type",
-    "Record id",
-    "Record",
-    "Changes",
-    "IP address",
-    "Request id",
+    _("Who"),
+    _("Action"),
+    _("Action code"),
+    _("Record type"),
+    _("Record id"),
+    _("Record"),
+    _("Changes"),
+    _("IP address"),
+    _("Request id"),
 ]
 
 
@@ -248,7 +250,10 @@ def _csv_rows(entries, school):
     for entry in entries[: CSV_MAX_ROWS + 1].iterator(chunk_size=2000):
         shown += 1
         if shown > CSV_MAX_ROWS:
-            yield [f"More entries match: the export stops at {CSV_MAX_ROWS:,} rows; narrow the dates for the rest."]
+            yield [
+                gettext("More entries match: the export stops at %(max)s rows; narrow the dates for the rest.")
+                % {"max": f"{CSV_MAX_ROWS:,}"}
+            ]
             return
         yield [
             entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
@@ -274,6 +279,6 @@ def _csv_response(request, entries, filters):
     )
     return csv_download(
         f"audit-log-{school.slug}-{school.local_today()}.csv",
-        [f"When ({school.timezone})", *CSV_HEADER],
+        [gettext("When (%(timezone)s)") % {"timezone": school.timezone}, *[str(name) for name in CSV_HEADER]],
         _csv_rows(entries, school),
     )

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -77,7 +78,7 @@ def dashboard_context(summary, membership):
             summary["series"],
             key="leads",
             name="leads",
-            title=f"Leads per day, last {days} days",
+            title=gettext("Leads per day, last %(days)s days") % {"days": days},
             label=lambda v: f"{v:,}",
             axis=lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.1f}",
         ),
@@ -85,7 +86,7 @@ def dashboard_context(summary, membership):
             summary["series"],
             key="collected_minor",
             name="revenue",
-            title=f"Revenue collected per day, last {days} days",
+            title=gettext("Revenue collected per day, last %(days)s days") % {"days": days},
             label=lambda v: format_money(v, currency),
             axis=lambda v: _short_money(v, currency),
         ),
@@ -112,7 +113,10 @@ def dashboard_context(summary, membership):
             '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>',
             ((row["day"], row["leads"], row["revenue"]) for row in figures),
         ),
-        "periods": [{"days": p, "label": f"{p} days", "current": p == days} for p in kpi.PERIODS],
+        "periods": [
+            {"days": p, "label": ngettext("%(days)s day", "%(days)s days", p) % {"days": p}, "current": p == days}
+            for p in kpi.PERIODS
+        ],
     }
 
 
@@ -180,12 +184,18 @@ def bar_chart(series, *, key, name, title, label, axis=None):
     total = sum(values)
     busiest = max(range(n), key=lambda i: (values[i], i)) if n else None
     if total:
-        desc = (
-            f"Total {label(total)} from {day(0)} to {day(n - 1)}; busiest day {day(busiest)} with "
-            f"{label(values[busiest])}; today so far {label(values[-1])}."
-        )
+        desc = gettext(
+            "Total %(total)s from %(first)s to %(last)s; busiest day %(busiest)s with %(most)s; today so far %(today)s."
+        ) % {
+            "total": label(total),
+            "first": day(0),
+            "last": day(n - 1),
+            "busiest": day(busiest),
+            "most": label(values[busiest]),
+            "today": label(values[-1]),
+        }
     else:
-        desc = f"Nothing from {day(0)} to {day(n - 1)}."
+        desc = gettext("Nothing from %(first)s to %(last)s.") % {"first": day(0), "last": day(n - 1)}
     return {
         "id": name,
         "title": title,

@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -35,7 +37,13 @@ from .services import (
 from .transitions import allowed_moves
 from .views import CHANGED, PERM, error_text, move, needs_info_items
 
-TABS = (("overview", "Overview"), ("docs", "Docs"), ("class", "Class"), ("fees", "Fees"), ("history", "History"))
+TABS = (
+    ("overview", _("Overview")),
+    ("docs", _("Docs")),
+    ("class", _("Class")),
+    ("fees", _("Fees")),
+    ("history", _("History")),
+)
 TAB_KEYS = {key for key, _ in TABS}
 DOCUMENT_LINK_SECONDS = 300  # long enough to open it, short enough that a forwarded link is useless
 
@@ -186,7 +194,9 @@ def panel_move(request, application):
     to_status = request.POST.get("to_status", "")
     try:
         if to_status not in Application.Status.values:
-            raise DomainError("Choose where to move the application.", fields={"to_status": ["Choose a status."]})
+            raise DomainError(
+                gettext("Choose where to move the application."), fields={"to_status": [gettext("Choose a status.")]}
+            )
         move(
             application=application,
             to_status=to_status,
@@ -197,7 +207,9 @@ def panel_move(request, application):
         )
     except DomainError as exc:
         return _failed(request, application, tab, exc)
-    return _done(request, application, tab, f"Moved to {Application.Status(to_status).label}.")
+    return _done(
+        request, application, tab, gettext("Moved to %(status)s.") % {"status": Application.Status(to_status).label}
+    )
 
 
 @school_view(perm=PERM)
@@ -215,9 +227,11 @@ def application_approve_view(request, application_id):
         )
     except DomainError as exc:
         return _failed(request, application, "fees", exc)
-    text = "Approved."
-    if application.invoice_id:
-        text += f" Invoice {application.invoice.number or ''} issued; the family is told.".replace("  ", " ")
+    text = gettext("Approved.")
+    if application.invoice_id and application.invoice.number:
+        text += " " + gettext("Invoice %(number)s issued; the family is told.") % {"number": application.invoice.number}
+    elif application.invoice_id:
+        text += " " + gettext("Invoice issued; the family is told.")
     return _done(request, application, "fees", text)
 
 
@@ -232,7 +246,11 @@ def application_convert_view(request, application_id):
         )
     except DomainError as exc:
         return _failed(request, application, tab, exc)
-    return _done(request, application, tab, f"Enrolled as {student.full_name} ({student.admission_number}).")
+    text = gettext("Enrolled as %(name)s (%(number)s).") % {
+        "name": student.full_name,
+        "number": student.admission_number,
+    }
+    return _done(request, application, tab, text)
 
 
 def _placement_input(request):
@@ -242,11 +260,11 @@ def _placement_input(request):
     group_id = parse_id(request.POST.get("class_group", ""))
     group = request.school.class_groups.filter(pk=group_id).first() if group_id else None
     if group is None:
-        errors["class_group"] = ["Choose a class."]
+        errors["class_group"] = [gettext("Choose a class.")]
     raw = request.POST.getlist("slots")
     slot_ids = [slot_id for slot_id in map(parse_id, raw) if slot_id]
     if len(slot_ids) != len(raw):
-        errors["slots"] = ["Choose slots from the list."]
+        errors["slots"] = [gettext("Choose slots from the list.")]
     return group, list(dict.fromkeys(slot_ids)), errors
 
 
@@ -258,18 +276,27 @@ def application_place_view(request, application_id):
     extra = {"chosen_group": group, "chosen_slot_ids": slot_ids}
     try:
         if errors:
-            raise DomainError("Check the placement.", fields=errors)
+            raise DomainError(gettext("Check the placement."), fields=errors)
         application_place(application=application, actor=request.user, class_group=group, slot_ids=slot_ids)
     except DomainError as exc:
         conflicts = getattr(exc, "conflicts", [])
         if conflicts:
             # The clashes are listed beside the slots; the same sentences twice would be noise.
-            exc = DomainError("Not saved: the placement clashes with the timetable (see the slots).", code=exc.code)
+            exc = DomainError(
+                gettext("Not saved: the placement clashes with the timetable (see the slots)."), code=exc.code
+            )
             exc.status_code = 409
         extra["conflicts"] = conflicts
         return _failed(request, application, "class", exc, extra=extra)
-    seats = f" and {len(slot_ids)} timetable slot{'s' if len(slot_ids) != 1 else ''}" if slot_ids else ""
-    return _done(request, application, "class", f"Placed in {group.name}{seats}.")
+    if slot_ids:
+        text = ngettext(
+            "Placed in %(group)s and %(count)s timetable slot.",
+            "Placed in %(group)s and %(count)s timetable slots.",
+            len(slot_ids),
+        ) % {"group": group.name, "count": len(slot_ids)}
+    else:
+        text = gettext("Placed in %(group)s.") % {"group": group.name}
+    return _done(request, application, "class", text)
 
 
 @school_view(perm=PERM)
@@ -304,17 +331,17 @@ def document_upload(request, application_id):
     try:
         errors = {}
         if kind not in DocumentKind.values:
-            errors["kind"] = ["Choose what the document is."]
+            errors["kind"] = [gettext("Choose what the document is.")]
         if upload is None:
-            errors["file"] = ["Choose a file to upload."]
+            errors["file"] = [gettext("Choose a file to upload.")]
         if errors:
-            raise DomainError("Check the upload.", fields=errors)
+            raise DomainError(gettext("Check the upload."), fields=errors)
         document_add(
             application=application, kind=kind, upload=upload, via=ApplicationDocument.Via.STAFF, actor=request.user
         )
     except DomainError as exc:
         return _failed(request, application, "docs", exc)
-    return _done(request, application, "docs", f"{DocumentKind(kind).label} uploaded.")
+    return _done(request, application, "docs", gettext("%(kind)s uploaded.") % {"kind": DocumentKind(kind).label})
 
 
 def _document(request, application, document_id):
@@ -354,12 +381,17 @@ def document_review_view(request, application_id, document_id):
     status = request.POST.get("status", "")
     try:
         if status not in (ApplicationDocument.Status.VERIFIED, ApplicationDocument.Status.REJECTED):
-            raise DomainError("Verify or reject the document.", fields={"status": ["Verify or reject."]})
+            raise DomainError(
+                gettext("Verify or reject the document."), fields={"status": [gettext("Verify or reject.")]}
+            )
         document_review(document=document, actor=request.user, status=status, note=request.POST.get("note", ""))
     except DomainError as exc:
         return _failed(request, application, "docs", exc, extra={"review_document_id": document.pk})
-    verb = "verified" if status == ApplicationDocument.Status.VERIFIED else "rejected"
-    return _done(request, application, "docs", f"{document.get_kind_display()} {verb}.")
+    if status == ApplicationDocument.Status.VERIFIED:
+        text = gettext("%(kind)s verified.") % {"kind": document.get_kind_display()}
+    else:
+        text = gettext("%(kind)s rejected.") % {"kind": document.get_kind_display()}
+    return _done(request, application, "docs", text)
 
 
 @school_view(perm=PERM)
@@ -372,8 +404,11 @@ def duplicate_resolve_view(request, application_id, flag_id):
     action = request.POST.get("action", "")
     try:
         if action not in ("merge", "dismiss"):
-            raise DomainError("Merge or dismiss the duplicate.", fields={"action": ["Merge or dismiss."]})
+            raise DomainError(
+                gettext("Merge or dismiss the duplicate."), fields={"action": [gettext("Merge or dismiss.")]}
+            )
         duplicate_resolve(flag=flag, actor=request.user, action=action)
     except DomainError as exc:
         return _failed(request, application, "overview", exc)
-    return _done(request, application, "overview", "Duplicate merged." if action == "merge" else "Duplicate dismissed.")
+    text = gettext("Duplicate merged.") if action == "merge" else gettext("Duplicate dismissed.")
+    return _done(request, application, "overview", text)

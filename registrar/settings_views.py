@@ -11,6 +11,8 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -22,15 +24,15 @@ from .services import admission_pattern_set, document_requirements_set
 from .services import settings as admission_settings
 from .views import PERM
 
-ALL_LEVELS = "All levels"
+ALL_LEVELS = _("All levels")
 PATTERN_FIELD = admission_settings.PATTERN_FIELD
 
 
 class AdmissionPatternForm(forms.Form):
     admission_number_pattern = forms.CharField(
-        label="Admission number pattern",
+        label=_("Admission number pattern"),
         required=False,  # the service says what an empty pattern needs, in the same words as the API
-        help_text="Letters, digits, spaces and / - . _ around the tokens below; {SEQ} is required.",
+        help_text=_("Letters, digits, spaces and / - . _ around the tokens below; {SEQ} is required."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "size": 30}),
     )
 
@@ -148,9 +150,13 @@ def documents_save(request):
             extra_levels=[level for level, _ in pairs],
             summary=summary,
         )
-    text = "Documents checklist saved."
+    text = gettext("Documents checklist saved.")
     if changed:
-        text += f" The missing-documents count changed on {changed} open application{'s' if changed != 1 else ''}."
+        text += " " + ngettext(
+            "The missing-documents count changed on %(count)s open application.",
+            "The missing-documents count changed on %(count)s open applications.",
+            changed,
+        ) % {"count": changed}
     messages.success(request, text)
     return redirect("registrar-settings", request.school.slug)
 
@@ -173,7 +179,9 @@ def pattern_save(request):
         ]
         return _page(request, status=400, pattern_form=form, preview_errors=errors, summary=summary)
     messages.success(
-        request, f"Admission number pattern saved: {profile.admission_number_pattern}. Numbers already given are kept."
+        request,
+        gettext("Admission number pattern saved: %(pattern)s. Numbers already given are kept.")
+        % {"pattern": profile.admission_number_pattern},
     )
     return redirect("registrar-settings", request.school.slug)
 

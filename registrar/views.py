@@ -13,7 +13,10 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -33,27 +36,27 @@ BULK_LIMIT = 200
 
 
 class BoardFilterForm(forms.Form):
-    q = forms.CharField(label="Search (name, phone, email or reference)", required=False, max_length=100)
-    class_level = forms.CharField(label="Class sought", required=False, max_length=40)
+    q = forms.CharField(label=_("Search (name, phone, email or reference)"), required=False, max_length=100)
+    class_level = forms.CharField(label=_("Class sought"), required=False, max_length=40)
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Every status"), *Application.Status.choices]
+        label=_("Status"), required=False, choices=[("", _("Every status")), *Application.Status.choices]
     )
-    duplicates = forms.BooleanField(label="Possible duplicates", required=False)
-    missing = forms.BooleanField(label="Missing documents", required=False)
-    stale = forms.BooleanField(label="Stale (no move in 3 days)", required=False)
+    duplicates = forms.BooleanField(label=_("Possible duplicates"), required=False)
+    missing = forms.BooleanField(label=_("Missing documents"), required=False)
+    stale = forms.BooleanField(label=_("Stale (no move in 3 days)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, and the dashboard's links already use it.
         date = forms.DateInput(attrs={"type": "date"})
-        self.fields["from"] = DateFormField(label="Submitted from", required=False, widget=date)
-        self.fields["to"] = DateFormField(label="Submitted to", required=False, widget=date)
+        self.fields["from"] = DateFormField(label=_("Submitted from"), required=False, widget=date)
+        self.fields["to"] = DateFormField(label=_("Submitted to"), required=False, widget=date)
 
     def clean(self):
         data = super().clean()
         start, end = data.get("from"), data.get("to")
         if start and end and end < start:
-            self.add_error("to", "The end date is before the start date.")
+            self.add_error("to", gettext("The end date is before the start date."))
         return data
 
     def filters(self):
@@ -127,9 +130,8 @@ def board_column(request, status):
             before = selectors.decode_cursor(request.GET["before"])
         except ValueError:
             # In place of the "load more" item it came from.
-            return HttpResponse(
-                '<li class="more">That “load more” link is not valid: reload the board.</li>', status=400
-            )
+            text = gettext("That “load more” link is not valid: reload the board.")
+            return HttpResponse(format_html('<li class="more">{}</li>', text), status=400)
     cards, cursor = selectors.column_cards(school=request.school, status=status, filters=filters, before=before)
     column = selectors.Column(
         status=status, label=Application.Status(status).label, count=0, cards=cards, next_cursor=cursor
@@ -207,7 +209,9 @@ def application_move(request, application_id):
     label = Application.Status(to_status).label if to_status in Application.Status.values else to_status
     try:
         if to_status not in Application.Status.values:
-            raise DomainError("Choose where to move the application.", fields={"to_status": ["Choose a status."]})
+            raise DomainError(
+                gettext("Choose where to move the application."), fields={"to_status": [gettext("Choose a status.")]}
+            )
         move(
             application=application,
             to_status=to_status,
@@ -216,12 +220,19 @@ def application_move(request, application_id):
             items=needs_info_items(request.POST),
         )
     except DomainError as exc:
-        text = f"{application.reference} was not moved: {error_text(exc)}"
+        text = gettext("%(reference)s was not moved: %(reason)s") % {
+            "reference": application.reference,
+            "reason": error_text(exc),
+        }
         if request.htmx:
             return _status_line(request, text, ok=False, status=getattr(exc, "status_code", 400))
         messages.error(request, text)
         return redirect(_back_to_board(request))
-    text = f"{application.reference} ({application.full_name}) moved to {label}."
+    text = gettext("%(reference)s (%(name)s) moved to %(status)s.") % {
+        "reference": application.reference,
+        "name": application.full_name,
+        "status": label,
+    }
     if request.htmx:
         return _status_line(request, text, ok=True, application_id=application.pk)
     messages.success(request, text)
@@ -233,8 +244,8 @@ class IdListField(forms.Field):
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {
-        "required": "Select at least one application.",
-        "invalid": "Select applications on the board.",
+        "required": _("Select at least one application."),
+        "invalid": _("Select applications on the board."),
     }
 
     def to_python(self, value):
@@ -247,33 +258,35 @@ class IdListField(forms.Field):
 
 
 class BulkMoveForm(forms.Form):
-    ids = IdListField(label="Applications")
-    to_status = forms.ChoiceField(label="Move the selected to", choices=())
-    note = forms.CharField(label="Note (optional)", required=False, max_length=1000)
+    ids = IdListField(label=_("Applications"))
+    to_status = forms.ChoiceField(label=_("Move the selected to"), choices=())
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=1000)
     other_items = forms.CharField(
-        label="What is missing (for “Needs info”, one per line)",
+        label=_("What is missing (for “Needs info”, one per line)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    send_welcome = forms.BooleanField(label="Send the welcome message on enrolment", required=False)
+    send_welcome = forms.BooleanField(label=_("Send the welcome message on enrolment"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_status"].choices = [("", "Choose…")] + [
+        self.fields["to_status"].choices = [("", gettext("Choose…"))] + [
             (s, Application.Status(s).label) for s in selectors.MOVE_ORDER
         ]
 
     def clean_ids(self):
         ids = self.cleaned_data["ids"]
         if len(ids) > BULK_LIMIT:
-            raise forms.ValidationError(f"Move at most {BULK_LIMIT} applications at once.")
+            raise forms.ValidationError(
+                gettext("Move at most %(limit)s applications at once."), params={"limit": BULK_LIMIT}
+            )
         return list(dict.fromkeys(ids))
 
     def clean(self):
         data = super().clean()
         if data.get("to_status") == Application.Status.NEEDS_INFO and not needs_info_items(self.data):
-            self.add_error("other_items", "Say what is missing: the family is told exactly this.")
+            self.add_error("other_items", gettext("Say what is missing: the family is told exactly this."))
         return data
 
 
@@ -299,7 +312,7 @@ def bulk_move(request):
     for pk in ids:
         application = found.get(pk)
         if application is None:
-            refused.append((f"#{pk}", "No such application."))
+            refused.append((f"#{pk}", gettext("No such application.")))
             continue
         try:
             move(
@@ -322,7 +335,9 @@ def bulk_move(request):
             response["HX-Trigger"] = CHANGED
         return response
     if moved:
-        messages.success(request, f"Moved to {label}: {', '.join(moved)}.")
+        messages.success(
+            request, gettext("Moved to %(status)s: %(names)s.") % {"status": label, "names": ", ".join(moved)}
+        )
     for who, reason in refused:
-        messages.error(request, f"Not moved — {who}: {reason}")
+        messages.error(request, gettext("Not moved — %(who)s: %(reason)s") % {"who": who, "reason": reason})
     return redirect(_back_to_board(request))
