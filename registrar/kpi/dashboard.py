@@ -7,6 +7,8 @@ import datetime
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from academics.attendance import selectors as attendance_selectors
 from classpoint.days import DAY, each_day
@@ -167,80 +169,92 @@ def dashboard_summary(*, school, days):
     missing_days = sum(1 for day in expected if day not in registration or day not in revenue)
     computed = [row["computed_at"] for row in (*registration.values(), *revenue.values()) if "computed_at" in row]
 
-    period = f"last {days} days"
+    period = ngettext("last %(days)d day", "last %(days)d days", days) % {"days": days}
     currency = school.currency
     rate = _percent(converted, leads)
     tiles = [
-        _tile("leads", "Leads", leads, period),
-        _tile("new_this_week", "New this week", new_this_week, "last 7 days"),
-        _tile("in_review", "In review", pipeline["in_review"], "now"),
-        _tile("needs_info", "Needs info", pipeline["needs_info"], "now"),
-        _tile("approved", "Approved, not yet enrolled", pipeline["approved"], "now"),
+        _tile("leads", _("Leads"), leads, period),
+        _tile("new_this_week", _("New this week"), new_this_week, _("last 7 days")),
+        _tile("in_review", _("In review"), pipeline["in_review"], _("now")),
+        _tile("needs_info", _("Needs info"), pipeline["needs_info"], _("now")),
+        _tile("approved", _("Approved, not yet enrolled"), pipeline["approved"], _("now")),
         _tile(
             "conversion_rate",
-            "Conversion rate",
+            _("Conversion rate"),
             rate,
             period,
             unit="percent",
             display="—" if rate is None else f"{rate:.1f}%",
-            hint=f"{converted:,} enrolled of {leads:,} leads",
+            hint=_("%(converted)s enrolled of %(leads)s leads")
+            % {"converted": f"{converted:,}", "leads": f"{leads:,}"},
         ),
-        _tile("enrollments", "Enrollments", converted, period),
+        _tile("enrollments", _("Enrollments"), converted, period),
         _tile(
-            "revenue", "Revenue collected", collected, period, unit="minor", display=format_money(collected, currency)
+            "revenue",
+            _("Revenue collected"),
+            collected,
+            period,
+            unit="minor",
+            display=format_money(collected, currency),
         ),
         _tile(
             "outstanding",
-            "Outstanding balance",
+            _("Outstanding balance"),
             outstanding,
-            "now",
+            _("now"),
             unit="minor",
             display=format_money(outstanding, currency),
         ),
-        _tile("overdue", "Overdue invoices", overdue, "now"),
-        _tile("failed_messages", "Failed messages", failed_messages, period),
+        _tile("overdue", _("Overdue invoices"), overdue, _("now")),
+        _tile("failed_messages", _("Failed messages"), failed_messages, period),
         _tile(
             "attendance_rate",
-            "Attendance",
+            _("Attendance"),
             _percent(attended, marked),
             period,
             unit="percent",
             display="—" if not marked else f"{attended * 100 / marked:.1f}%",
-            hint=f"{attended:,} of {marked:,} pupil-days at school",
+            hint=_("%(attended)s of %(marked)s pupil-days at school")
+            % {"attended": f"{attended:,}", "marked": f"{marked:,}"},
         ),
         _tile(
             "registers_missing",
-            "Registers not yet taken",
+            _("Registers not yet taken"),
             registers_expected - registers_taken,
-            "today",
-            hint=f"{registers_taken:,} of {registers_expected:,} taken",
+            _("today"),
+            hint=_("%(taken)s of %(expected)s taken")
+            % {"taken": f"{registers_taken:,}", "expected": f"{registers_expected:,}"},
         ),
     ]
     rail = [
-        {"key": "stale", "label": "Applications with no move for over 3 days", "count": pipeline["stale"]},
-        {"key": "proofs", "label": "Transfer proofs awaiting review", "count": proofs},
+        {"key": "stale", "label": _("Applications with no move for over 3 days"), "count": pipeline["stale"]},
+        {"key": "proofs", "label": _("Transfer proofs awaiting review"), "count": proofs},
         # Only for whoever can resolve them: nobody else can do anything about a flagged payment.
         {
             "key": "flagged",
-            "label": "Flagged payments to resolve",
+            "label": _("Flagged payments to resolve"),
             "count": flagged,
             "only_for": "payments.review_proofs",
         },
         {
             "key": "registers_missing",
-            "label": "Registers not yet taken today",
+            "label": _("Registers not yet taken today"),
             "count": registers_expected - registers_taken,
         },
         {
             "key": "interventions",
-            "label": "Truancy letters and referrals to send",
+            "label": _("Truancy letters and referrals to send"),
             "count": interventions,
             "only_for": "academics.manage_attendance",
         },
-        {"key": "failed_messages", "label": f"Failed messages ({period})", "count": failed_messages},
+        {
+            "key": "failed_messages",
+            "label": _("Failed messages (%(period)s)") % {"period": period},
+            "count": failed_messages,
+        },
         {
             "key": "dead_events",
-            "label": "Dead background events (the platform team can retry them)",
+            "label": _("Dead background events (the platform team can retry them)"),
             "count": dead_events,
         },
     ]
