@@ -8,7 +8,6 @@ from django.db.models import Count, F, Q, Sum
 
 from classpoint.audit import audit
 from classpoint.messages import request_messages_once
-from classpoint.money import format_money
 from classpoint.outbox import emit_many
 from classpoint.scoping import unscoped
 from schools.models import ClassGroup, StudentGuardian
@@ -231,7 +230,8 @@ def reminders_request(
             {
                 "student": f"{first} {last}".strip(),
                 "invoice_number": number,
-                "balance": format_money(balance, school.currency),
+                # Typed, not formatted: messaging writes amounts and dates in each guardian's language.
+                "balance": {"money": [int(balance), school.currency]},
                 "due_date": due.isoformat(),
                 "days_overdue": (today - due).days,
             }
@@ -249,10 +249,10 @@ def reminders_request(
                 "school_name": school.name,
                 "guardian_name": families[guardian_id]["name"],
                 "invoices": families[guardian_id]["invoices"],
-                "total": format_money(families[guardian_id]["total"], school.currency),
+                "total": {"money": [int(families[guardian_id]["total"]), school.currency]},
                 "total_minor": families[guardian_id]["total"],
                 "currency": school.currency,
-                "date": today.isoformat(),
+                "date": {"date": today.isoformat()},
             },
         }
         for guardian_id, key in keys.items()

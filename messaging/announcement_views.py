@@ -6,44 +6,53 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.bounds import DateTimeFormField, IdsChoiceField
+from classpoint.flags import request_features
 from classpoint.forms import apply_domain_error
 from classpoint.tenancy import school_view
 from schools import selectors as schools_selectors
 
 from . import announcements as ann
 from .errors import MessagingError
+from .features import channels_on
 from .models import Announcement, Channel, GuardianList
 
 
 class AnnouncementForm(forms.Form):
     # Not required here: announcement_create gives the field errors, in one wording for page and API.
-    title = forms.CharField(label="Title", max_length=120, required=False)
-    body = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    audience = forms.ChoiceField(label="Who is it for?", choices=Announcement.Audience.choices)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=120, required=False)
+    body = forms.CharField(label=gettext_lazy("Message"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    audience = forms.ChoiceField(label=gettext_lazy("Who is it for?"), choices=Announcement.Audience.choices)
     # The choices are the school's classes, set in __init__ once the school is known.
-    class_groups = IdsChoiceField(label="Classes (for chosen classes only)", required=False, queryset=None)
+    class_groups = IdsChoiceField(
+        label=gettext_lazy("Classes (for chosen classes only)"), required=False, queryset=None
+    )
     # Read only for "A saved list": a list picked and then another audience chosen is just ignored.
     guardian_list = forms.ModelChoiceField(
-        label="Saved list (for a saved list only)", required=False, queryset=GuardianList.objects.none()
+        label=gettext_lazy("Saved list (for a saved list only)"), required=False, queryset=GuardianList.objects.none()
     )
+    # Every channel validates here; the boxes offered are the school's (set in __init__), and
+    # announcement_create refuses a switched-off one with a field error, in one wording for page and API.
     channels = forms.MultipleChoiceField(
-        label="Channels (none ticked: each family's own channel)",
+        label=gettext_lazy("Channels (none ticked: each family's own channel)"),
         required=False,
         choices=Channel.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     scheduled_for = DateTimeFormField(
-        label="Publish at (optional, school time)",
+        label=gettext_lazy("Publish at (optional, school time)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
-    def __init__(self, *args, school, **kwargs):
+    def __init__(self, *args, school, channels, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["channels"].widget.choices = [(c.value, c.label) for c in Channel if c.value in channels]
         self.fields["class_groups"].queryset = schools_selectors.class_groups_list(school=school)
         self.fields["guardian_list"].queryset = GuardianList.objects.for_school(school).annotate(
             guardian_count=Count("guardians", distinct=True)
@@ -68,7 +77,8 @@ def announcements_list(request):
 @require_http_methods(["GET", "POST"])
 @school_view(perm="messaging.send")
 def announcement_new(request):
-    form = AnnouncementForm(request.POST or None, school=request.school)
+    channels = channels_on(request.school, request_features(request))
+    form = AnnouncementForm(request.POST or None, school=request.school, channels=channels)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         scheduled = data["scheduled_for"]
@@ -90,10 +100,13 @@ def announcement_new(request):
         except MessagingError as exc:
             apply_domain_error(form, exc)
         else:
-            when = " It will be published at the time chosen." if scheduled else " Publish it when ready."
-            messages.success(request, "Announcement saved." + when)
+            if scheduled:
+                messages.success(request, _("Announcement saved. It will be published at the time chosen."))
+            else:
+                messages.success(request, _("Announcement saved. Publish it when ready."))
             return redirect("announcement-detail", request.school.slug, item.pk)
-    return render(request, "messaging/announcements_form.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "no_channel": not channels}
+    return render(request, "messaging/announcements_form.html", context, status=400 if form.errors else 200)
 
 
 @require_GET
@@ -126,5 +139,5 @@ def announcement_publish(request, announcement_id):
     except MessagingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Published: messages to families are on their way.")
+        messages.success(request, _("Published: messages to families are on their way."))
     return redirect("announcement-detail", request.school.slug, item.pk)

@@ -22,6 +22,7 @@ from fees.collections import defaulters
 from schools.models import ClassGroup, Enrollment, Guardian, Student, StudentGuardian
 
 from .errors import MessagingError, MessagingErrorCode
+from .features import channels_on
 from .models import Announcement, Channel, GuardianList, Message, TemplateType
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,15 @@ def announcement_create(
     if audience not in Announcement.Audience.values:
         errors["audience"] = ["Choose who it is for."]
     bad_channels = [c for c in channels if c not in Channel.values]
+    # A channel the school switched off is refused, not just skipped: staff would believe it was used.
+    sent_by = channels_on(school) if channels else set()
+    switched_off = [Channel(c).label for c in channels if c in Channel.values and c not in sent_by]
     if bad_channels:
         errors["channels"] = [f"Unknown channel: {', '.join(map(str, bad_channels))}."]
+    elif switched_off:
+        errors["channels"] = [
+            f"The school does not send by {' or '.join(switched_off)}: it is switched off in the school's settings."
+        ]
     groups = list(ClassGroup.objects.for_school(school).filter(pk__in=class_group_ids))
     if audience == Announcement.Audience.CLASS_GROUPS:
         if not class_group_ids:

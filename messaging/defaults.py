@@ -140,7 +140,7 @@ DEFAULTS = {
         SMS: (
             "",
             "{{ school_name }}: {{ student_name }}'s {{ term_name }} results are ready, held until the balance of "
-            "{{ amount_owed }} is settled. Pay: {{ pay_link }} Call: {{ school_phone }}",
+            "{{ amount_owed }} is settled.\nPay: {{ pay_link }}\nCall: {{ school_phone }}",
         ),
         WA: (
             "",
@@ -324,7 +324,9 @@ def template_language(language):
     return language
 
 
-def _channels(channel):
+def _channels(channel, channels=None):
+    if channels is not None:  # a list the caller chose (the channels a school sends by)
+        return [Channel(c).value for c in channels]
     if channel is None:
         return list(Channel.values)
     if channel not in Channel.values:
@@ -337,11 +339,11 @@ def _channels(channel):
 
 
 @transaction.atomic
-def seed_default_message_templates(school, channel=None, language="en"):
-    """Create the defaults in `language` a school is missing (all channels, or `channel`); never
-    touches a template the school has, edited or not. Returns how many were created. Safe to run
-    again, and at once."""
-    channels = _channels(channel)
+def seed_default_message_templates(school, channel=None, language="en", *, channels=None):
+    """Create the defaults in `language` a school is missing (all channels, or `channel`, or those of
+    `channels`); never touches a template the school has, edited or not. Returns how many were
+    created. Safe to run again, and at once."""
+    channels = _channels(channel, channels)
     defaults = DEFAULTS_BY_LANGUAGE[template_language(language)]
     have = set(
         MessageTemplate.objects.for_school(school)

@@ -133,7 +133,7 @@ DEFAULTS_ES = {
         SMS: (
             "",
             "{{ school_name }}: las notas de {{ term_name }} de {{ student_name }} están listas, retenidas hasta "
-            "que se pague el saldo de {{ amount_owed }}. Pagar: {{ pay_link }} Tel: {{ school_phone }}",
+            "que se pague el saldo de {{ amount_owed }}.\nPagar: {{ pay_link }}\nTel: {{ school_phone }}",
         ),
         WA: (
             "",

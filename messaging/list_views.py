@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint.forms import apply_domain_error
@@ -23,7 +25,7 @@ from .models import GuardianList
 MEMBERS_PER_PAGE = 100
 LISTS_PER_PAGE = 50
 FOUND_LIMIT = 25
-CONTACTS_HELP = (
+CONTACTS_HELP = gettext_lazy(
     "One per line, as in your spreadsheet: 0803 123 4567, +2348031234567 or name@example.com. "
     "If any line matches no guardian of the school, nobody is added and those lines are listed."
 )
@@ -31,15 +33,17 @@ CONTACTS_HELP = (
 
 class GuardianListForm(forms.Form):
     # Not required here: the lists services give the field errors, in one wording for page and API.
-    name = forms.CharField(label="Name", required=False, widget=forms.TextInput(attrs={"maxlength": lists.NAME_MAX}))
+    name = forms.CharField(
+        label=gettext_lazy("Name"), required=False, widget=forms.TextInput(attrs={"maxlength": lists.NAME_MAX})
+    )
     description = forms.CharField(
-        label="Description (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Description (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class NewGuardianListForm(GuardianListForm):
     contacts = forms.CharField(
-        label="Members: phone numbers or emails (optional)",
+        label=gettext_lazy("Members: phone numbers or emails (optional)"),
         required=False,
         help_text=CONTACTS_HELP,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -48,7 +52,7 @@ class NewGuardianListForm(GuardianListForm):
 
 class AddMembersForm(forms.Form):
     contacts = forms.CharField(
-        label="Phone numbers or emails",
+        label=gettext_lazy("Phone numbers or emails"),
         required=False,
         help_text=CONTACTS_HELP,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -56,7 +60,7 @@ class AddMembersForm(forms.Form):
 
 
 class FindGuardiansForm(forms.Form):
-    q = forms.CharField(label="Find guardians by name, phone or email", required=False, max_length=100)
+    q = forms.CharField(label=gettext_lazy("Find guardians by name, phone or email"), required=False, max_length=100)
 
 
 def _lists(request):
@@ -127,7 +131,15 @@ def list_new(request):
             apply_domain_error(form, exc)
         else:
             count = item.guardians.count()
-            messages.success(request, f"List “{item.name}” saved with {count} guardian{'' if count == 1 else 's'}.")
+            messages.success(
+                request,
+                ngettext(
+                    "List “%(name)s” saved with %(count)d guardian.",
+                    "List “%(name)s” saved with %(count)d guardians.",
+                    count,
+                )
+                % {"name": item.name, "count": count},
+            )
             return redirect("guardian-list", request.school.slug, item.pk)
     return render(request, "messaging/list_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -150,7 +162,7 @@ def list_detail(request, list_id):
         except MessagingError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, "List saved.")
+            messages.success(request, _("List saved."))
             return redirect("guardian-list", request.school.slug, guardian_list.pk)
     guardian_list.refresh_from_db()  # the heading shows the saved name, not the refused one
     return _detail(request, guardian_list, form=form, status=400)
@@ -173,9 +185,13 @@ def list_members_add(request, list_id):
         apply_domain_error(add_form, exc)
         return _detail(request, guardian_list, add_form=add_form, status=400)
     if added:
-        messages.success(request, f"{added} guardian{' was' if added == 1 else 's were'} added to the list.")
+        messages.success(
+            request,
+            ngettext("%(count)d guardian was added to the list.", "%(count)d guardians were added to the list.", added)
+            % {"count": added},
+        )
     else:
-        messages.info(request, "Everyone you chose was already on the list.")
+        messages.info(request, _("Everyone you chose was already on the list."))
     return redirect("guardian-list", request.school.slug, guardian_list.pk)
 
 
@@ -192,10 +208,16 @@ def list_members_remove(request, list_id):
     else:
         if removed:
             messages.success(
-                request, f"{removed} guardian{' was' if removed == 1 else 's were'} removed from the list."
+                request,
+                ngettext(
+                    "%(count)d guardian was removed from the list.",
+                    "%(count)d guardians were removed from the list.",
+                    removed,
+                )
+                % {"count": removed},
             )
         else:
-            messages.info(request, "Nobody was removed: they were no longer on the list.")
+            messages.info(request, _("Nobody was removed: they were no longer on the list."))
     return redirect("guardian-list", request.school.slug, guardian_list.pk)
 
 
@@ -208,5 +230,5 @@ def list_delete(request, list_id):
     except MessagingError as exc:
         messages.error(request, exc.message)
         return redirect("guardian-list", request.school.slug, guardian_list.pk)
-    messages.success(request, f"List “{guardian_list.name}” deleted.")
+    messages.success(request, _("List “%(name)s” deleted.") % {"name": guardian_list.name})
     return redirect("guardian-lists", request.school.slug)

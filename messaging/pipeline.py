@@ -170,7 +170,7 @@ def message_language(school):
 
 def render_for(*, school, guardian, type_, channel, context, templates=None, payload=None):
     """(subject, body, None) or ("", "", reason), in the guardian's language (languages_for): the
-    typed values of the context are formatted in that language too."""
+    typed values of the context are formatted in that language too, moments in the school's time."""
     from .rendering import render
 
     languages = languages_for(guardian=guardian, payload=payload, school_language=message_language(school))
@@ -188,7 +188,7 @@ def render_for(*, school, guardian, type_, channel, context, templates=None, pay
         **(context or {}),
     }
     try:
-        with translation.override(template.language):
+        with translation.override(template.language), timezone.override(school.tzinfo):
             subject, body = render(template=template, context=full)
     except MessagingError as exc:
         return "", "", f"The {type_} template for {CHANNEL_LABELS[channel]} could not be rendered: {exc}"[:300]

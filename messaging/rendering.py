@@ -3,22 +3,24 @@
 A template is plain text with `{{ variable }}` placeholders and nothing else: no tags, no filters,
 no attribute lookups. We use our own small renderer rather than a `django.template.Engine` because
 (1) messages are plain text (SMS, WhatsApp, text email) and must not be HTML-escaped, (2) the values
-arrive already formatted (amounts, dates, links), so templates need no logic, and (3) with nothing but
-names there is nothing to reach: no `{% load %}`, `{% include %}`, `{% debug %}` or method calls on the
-values, and every placeholder can be checked against the type's documented variables when the template
-is saved, not when a message is sent. A Django engine stripped of its default builtins would still
-resolve `{{ value.method }}` on the context and would need auto-escaping switched off; this is smaller
-to audit.
+arrive ready to show (links, names; amounts and dates formatted below), so templates need no logic,
+and (3) with nothing but names there is nothing to reach: no `{% load %}`, `{% include %}`,
+`{% debug %}` or method calls on the values, and every placeholder can be checked against the type's
+documented variables when the template is saved, not when a message is sent. A Django engine
+stripped of its default builtins would still resolve `{{ value.method }}` on the context and would
+need auto-escaping switched off; this is smaller to audit.
 
-A value is usually a ready string, formatted by the app that asked. It may instead be a typed value
-that messaging formats in the message's language (the caller renders inside
-`translation.override(language)`): `{"money": [4500000, "NGN"]}`, `{"date": "2026-09-30"}` or
-`{"datetime": "2026-09-12T09:15:00+00:00"}` (shown in the current time zone), each with an optional
-Django `"format"` ("DATE_FORMAT" by default).
+A value is a ready string (a name, a number, a link) or, for money and dates, a typed value that
+messaging formats in the message's language, so each family reads them as their language writes them
+(the caller renders inside `translation.override(language)` and the school's time zone):
+`{"money": [4500000, "NGN"]}`, `{"date": "2026-09-30"}` or `{"datetime": "2026-09-12T09:15:00+00:00"}`,
+each with an optional Django `"format"` ("DATE_FORMAT" / "DATETIME_FORMAT" by default), or
+"WEEKDAY_MONTH_DAY" for a day this week or next (Saturday 5 December; sábado 5 de diciembre).
+
+An empty value does not leave its label dangling: see messaging/placeholders.py for the rule.
 """
 
 import datetime
-import re
 import unicodedata
 
 from django.utils import formats, timezone
@@ -28,6 +30,9 @@ from classpoint.money import format_money
 
 from .errors import MessagingError, MessagingErrorCode
 from .models import Channel, TemplateType
+from .placeholders import NAME as _NAME
+from .placeholders import PLACEHOLDER as _PLACEHOLDER
+from .placeholders import fill
 
 T = TemplateType
 
@@ -45,7 +50,7 @@ VARIABLES = {
         "balance": "What is still owed after this payment, formatted",
         "receipt_number": "The receipt's number",
         "invoice_number": "The invoice the payment went to",
-        "paid_at": "When the payment was confirmed (12 Sep 2026, 10:15)",
+        "paid_at": "When the payment was confirmed, in school time (12 Sep 2026, 10:15 a.m.)",
     },
     T.INVOICE_ISSUED: {
         "student_name": "The pupil billed",
@@ -154,8 +159,8 @@ SAMPLE = {
     "total": "₦226,000.00",
     "receipt_number": "RCT-2026-00412",
     "invoice_number": "INV-2026-01187",
-    "paid_at": "12 Sep 2026, 10:15",
-    "paid_on": "2026-09-11",
+    "paid_at": "12 Sep 2026, 10:15 a.m.",
+    "paid_on": "11 Sep 2026",
     "due_date": "30 Sep 2026",
     "date": "14 Oct 2026",
     "term_name": "First term 2026/2027",
@@ -183,8 +188,6 @@ SAMPLE = {
 MAX_BODY = {Channel.SMS: 640, Channel.WHATSAPP: 1600, Channel.EMAIL: 10000}
 MAX_SUBJECT = 200
 
-_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 # --- SMS segments ---------------------------------------------------------------------------
 
@@ -346,7 +349,8 @@ def _derived(type, context):
             else "".join(names)
         )
         extra["invoice_summary"] = "; ".join(
-            " ".join(str(p) for p in (i.get("invoice_number"), i.get("student"), i.get("balance")) if p) for i in rows
+            " ".join(text for p in (i.get("invoice_number"), i.get("student"), i.get("balance")) if (text := _shown(p)))
+            for i in rows
         )
     return extra
 
@@ -361,6 +365,13 @@ def _when(text, kind):
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
+def _date_format(name):
+    # A weekday and a day of the month in the language's own order: "l" and its MONTH_DAY_FORMAT.
+    if name == "WEEKDAY_MONTH_DAY":
+        return "l " + formats.get_format("MONTH_DAY_FORMAT")
+    return name
+
+
 def format_value(value):
     """A context value as the message shows it: a string as it came, a typed value (money, a date,
     a moment) formatted in the active language; anything else as text."""
@@ -372,26 +383,23 @@ def format_value(value):
             return format_money(amount, currency)
     for kind, default in (("date", "DATE_FORMAT"), ("datetime", "DATETIME_FORMAT")):
         if kind in value and (moment := _when(value[kind], kind)) is not None:
-            return formats.date_format(moment, str(value.get("format") or default))
+            return formats.date_format(moment, _date_format(str(value.get("format") or default)))
     return ""
 
 
-def _fill(text, values):
-    def value(match):
-        name = match.group(1).strip()
-        return values.get(name, "") if _NAME.match(name) else match.group(0)
-
-    return _PLACEHOLDER.sub(value, text)
+def _shown(value):
+    return "" if value is None else format_value(value)
 
 
 def render_text(*, type, channel, subject, body, context):
     """(subject, body) with each documented variable of `type` replaced by its value in `context`
-    (a missing one renders empty). Nothing outside the type's variables can be reached."""
+    (a missing one renders empty, and a sentence of the body whose values are all empty is left
+    out). Nothing outside the type's variables can be reached."""
     allowed = VARIABLES.get(type, COMMON)
     merged = {**_derived(type, context), **{k: v for k, v in context.items() if v is not None}}
     values = {name: format_value(merged[name]) for name in allowed if name in merged}
-    subject = _fill(subject or "", values) if channel == Channel.EMAIL else ""
-    body = _fill(body or "", values)
+    subject = fill(subject or "", values) if channel == Channel.EMAIL else ""
+    body = fill(body or "", values, leave_out_empty=True)
     if channel == Channel.SMS:
         body = sms_plain(body)
     return " ".join(subject.split()), body.strip()

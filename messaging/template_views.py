@@ -5,6 +5,9 @@ version of a message is a template of its own); each template is edited on its o
 on sample data (HTMX posts the form to the preview view as the admin types; without JavaScript the
 "Preview" button does the same). Saving goes through messaging.defaults.message_template_save, which
 refuses an unknown variable or a broken placeholder with field errors and saves nothing.
+
+Only the channels the school sends by are offered (messaging/features.py): a channel switched off has
+no column, and its templates' pages answer 404 like an unknown channel's until it is switched on.
 """
 
 from django import forms
@@ -17,12 +20,14 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classpoint import i18n
+from classpoint.flags import request_features
 from classpoint.forms import apply_domain_error, error_summary
 from classpoint.tenancy import school_view
 
 from . import rendering
 from .defaults import MESSAGE_LANGUAGES, default_for, message_template_save, seed_default_message_templates
 from .errors import MessagingError
+from .features import channels_on
 from .models import Channel, MessageTemplate, TemplateType
 
 PERM = "messaging.manage_templates"
@@ -46,8 +51,14 @@ class TemplateForm(forms.Form):
         self.fields["body"].widget.attrs["spellcheck"] = "true"
 
 
-def _type_and_channel(template_type, channel):
-    if template_type not in TemplateType.values or channel not in Channel.values:
+def _channels(request):
+    """The channels the school sends by, in Channel's order."""
+    on = channels_on(request.school, request_features(request))
+    return [channel for channel in Channel if channel.value in on]
+
+
+def _type_and_channel(request, template_type, channel):
+    if template_type not in TemplateType.values or channel not in _channels(request):
         raise Http404("No such template")
     return TemplateType(template_type), Channel(channel)
 
@@ -87,13 +98,14 @@ def _preview(school, channel, template_type, subject, body):
 @school_view(perm=PERM)
 def templates_list(request):
     language = _language(request)
+    channels = _channels(request)
     have = {
         (t.type, t.channel): t for t in MessageTemplate.objects.for_school(request.school).filter(language=language)
     }
     rows, missing = [], 0
     for template_type in TemplateType:
         cells = []
-        for channel in Channel:
+        for channel in channels:
             template = have.get((template_type.value, channel.value))
             default = default_for(template_type, channel, language)
             if template is None:
@@ -108,7 +120,7 @@ def templates_list(request):
         rows.append({"type": template_type, "cells": cells})
     context = {
         "rows": rows,
-        "channels": list(Channel),
+        "channels": channels,
         "missing": missing,
         "language": language,
         "languages": _languages(language),
@@ -120,7 +132,7 @@ def templates_list(request):
 @require_POST
 def templates_seed(request):
     language = _language(request)
-    created = seed_default_message_templates(request.school, language=language)
+    created = seed_default_message_templates(request.school, language=language, channels=_channels(request))
     messages.success(
         request,
         ngettext("%(count)d default template added.", "%(count)d default templates added.", created)
@@ -133,7 +145,7 @@ def templates_seed(request):
 @require_http_methods(["GET", "POST"])
 def template_edit(request, template_type, channel):
     school = request.school
-    template_type, channel = _type_and_channel(template_type, channel)
+    template_type, channel = _type_and_channel(request, template_type, channel)
     language = _language(request)
     template = (
         MessageTemplate.objects.for_school(school)
@@ -191,7 +203,7 @@ def template_edit(request, template_type, channel):
 @require_POST
 def template_preview(request, template_type, channel):
     """The preview panel alone, for HTMX as the admin types. Saves nothing."""
-    template_type, channel = _type_and_channel(template_type, channel)
+    template_type, channel = _type_and_channel(request, template_type, channel)
     subject = request.POST.get("subject", "") if channel == Channel.EMAIL else ""
     body = request.POST.get("body", "")[: rendering.MAX_BODY[channel] * 2]  # bounded work for a preview
     context = _preview(request.school, channel, template_type, subject, body)

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -28,12 +30,24 @@ MESSAGES_PER_PAGE = 50
 
 
 class LogFilterForm(forms.Form):
-    q = forms.CharField(label="Recipient (name, number or email)", required=False, max_length=100)
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Message.Status.choices])
-    channel = forms.ChoiceField(label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices])
-    type = forms.ChoiceField(label="Type", required=False, choices=[("", "Any type"), *TemplateType.choices])
-    date_from = DateFormField(label="From (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = DateFormField(label="To (date)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(label=gettext_lazy("Recipient (name, number or email)"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *Message.Status.choices],
+    )
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"), required=False, choices=[("", gettext_lazy("Any channel")), *Channel.choices]
+    )
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type"), required=False, choices=[("", gettext_lazy("Any type")), *TemplateType.choices]
+    )
+    date_from = DateFormField(
+        label=gettext_lazy("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = DateFormField(
+        label=gettext_lazy("To (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def filters(self):
         # An invalid filter is dropped rather than failing the page: the form shows its error.
@@ -102,15 +116,15 @@ def message_retry_view(request, message_id):
         detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
         messages.error(request, f"{exc.message} {detail}".strip())
         return redirect("message-detail", request.school.slug, message.pk)
-    messages.success(request, f"Queued again as message {new.pk}.")
+    messages.success(request, _("Queued again as message %(number)s.") % {"number": new.pk})
     return redirect("message-detail", request.school.slug, new.pk)
 
 
 class ConsentForm(forms.Form):
-    sms = forms.BooleanField(label="SMS", required=False)
-    whatsapp = forms.BooleanField(label="WhatsApp", required=False)
-    email = forms.BooleanField(label="Email", required=False)
-    note = forms.CharField(label="How was it given? (optional)", required=False, max_length=300)
+    sms = forms.BooleanField(label=gettext_lazy("SMS"), required=False)
+    whatsapp = forms.BooleanField(label=gettext_lazy("WhatsApp"), required=False)
+    email = forms.BooleanField(label=gettext_lazy("Email"), required=False)
+    note = forms.CharField(label=gettext_lazy("How was it given? (optional)"), required=False, max_length=300)
 
 
 @require_http_methods(["GET", "POST"])
@@ -133,7 +147,11 @@ def guardian_consent(request, guardian_id):
                 note=form.cleaned_data["note"],
             )
             changed += change is not None
-        messages.success(request, f"Consent recorded ({changed} change{'s' if changed != 1 else ''}).")
+        messages.success(
+            request,
+            ngettext("Consent recorded (%(count)d change).", "Consent recorded (%(count)d changes).", changed)
+            % {"count": changed},
+        )
         return redirect("guardian-consent", request.school.slug, guardian.pk)
     context = {
         "guardian": guardian,

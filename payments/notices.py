@@ -2,13 +2,14 @@
 (`invoice.issued`, `invoice.overdue`): the notice carries each guardian's own secure link to view
 and pay, which is payments', so payments asks for it (fees, below payments, cannot make the link).
 The context is built here, from what is true now, as plain values (messaging never reads fees'
-tables). One request per guardian, because each carries that guardian's own link."""
+tables): amounts and dates typed (`{"money": ...}`, `{"date": ...}`), so each guardian reads them
+as their language writes them. One request per guardian, because each carries that guardian's own
+link."""
 
 from django.db import transaction
 
 from classpoint.flags import feature_on
 from classpoint.messages import request_message
-from classpoint.money import format_money
 from fees import selectors as fees_selectors
 from schools.models import StudentGuardian
 
@@ -20,6 +21,10 @@ def _pay_link(invoice, guardian, online):
     """The guardian's link to view and pay, or "" where the school takes no payments online (`online`
     is false: the page behind the link does not exist then, classpoint/flags.py)."""
     return guardian_link(invoice=invoice, guardian=guardian) if online else ""
+
+
+def _money(amount_minor, currency):
+    return {"money": [int(amount_minor), currency]}
 
 
 def _guardians(invoice):
@@ -43,8 +48,8 @@ def request_invoice_issued(*, school, invoice_id):
         "school_name": invoice.school.name,
         "student_name": f"{student.first_name} {student.last_name}",
         "invoice_number": invoice.number,
-        "amount_due": format_money(invoice.balance_minor, invoice.currency),
-        "due_date": f"{invoice.due_date.day} {invoice.due_date:%b %Y}" if invoice.due_date else "",
+        "amount_due": _money(invoice.balance_minor, invoice.currency),
+        "due_date": {"date": invoice.due_date.isoformat()} if invoice.due_date else "",
         "term_name": str(invoice.term),
     }
     links = _guardians(invoice)
@@ -79,7 +84,7 @@ def request_overdue_notice(*, school, invoice_id, days_overdue=None, event_id=No
     if not links:
         return 0
     guardian, student = links[0].guardian, invoice.student
-    balance = format_money(invoice.balance_minor, invoice.currency)
+    balance = _money(invoice.balance_minor, invoice.currency)
     context = {
         "school_name": invoice.school.name,
         "guardian_name": f"{guardian.first_name} {guardian.last_name}".strip(),
@@ -95,7 +100,7 @@ def request_overdue_notice(*, school, invoice_id, days_overdue=None, event_id=No
         "total": balance,
         "total_minor": invoice.balance_minor,
         "currency": invoice.currency,
-        "date": invoice.school.local_today().isoformat(),
+        "date": {"date": invoice.school.local_today().isoformat()},
         "pay_link": _pay_link(invoice, guardian, feature_on(invoice.school, ONLINE_PAYMENTS)),
     }
     request_message(

@@ -11,7 +11,6 @@ from classpoint import links
 from classpoint.audit import audit
 from classpoint.files import new_key, sniff_type
 from classpoint.messages import request_message
-from classpoint.money import format_money
 from schools.models import StudentGuardian
 
 from .errors import PaymentsError, PaymentsErrorCode
@@ -273,8 +272,8 @@ def _tell_rejected(*, proof, invoice, reason):
         "school_name": invoice.school.name,
         "student_name": f"{student.first_name} {student.last_name}",
         "invoice_number": invoice.number,
-        "amount": format_money(proof.amount_minor, proof.currency),
-        "paid_on": proof.paid_on.isoformat(),
+        "amount": {"money": [int(proof.amount_minor), proof.currency]},
+        "paid_on": {"date": proof.paid_on.isoformat()},
         "bank_reference": proof.bank_reference,
         "reason": reason,
     }

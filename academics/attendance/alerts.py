@@ -6,7 +6,8 @@ once per pupil and day; these run as their handlers (academics/handlers.py), in 
 school, so a payload naming another school's pupil finds no pupil and alerts no one. Both look at
 the day as it is when they run, not as it was when the event was written: a pupil corrected to
 present before the alert was asked for is never alerted about. The message itself (consent, quiet
-hours, channel, wording) is messaging's; the context carries plain values only.
+hours, channel, wording) is messaging's; the context carries plain values only (the day typed, for
+messaging to write in the guardian's language).
 """
 
 import datetime
@@ -42,7 +43,9 @@ def _pupil(school, student_id):
 
 
 def date_words(date):
-    return f"{date:%A} {date.day} {date:%B}"  # Saturday 5 December
+    """The day, typed: messaging writes it in each guardian's language (Saturday 5 December,
+    sábado 5 de diciembre)."""
+    return {"date": date.isoformat(), "format": "WEEKDAY_MONTH_DAY"}
 
 
 def absence_words(mark):

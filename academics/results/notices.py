@@ -20,7 +20,6 @@ from django.db import transaction
 
 from classpoint import balances, links
 from classpoint.messages import TemplateType, request_message
-from classpoint.money import format_money
 from schools.models import SchoolProfile, StudentGuardian
 
 from ..models import ReportCard
@@ -212,7 +211,8 @@ def withheld_request(*, school, payload):
     owed = balances.owed_minor(school=school, student_ids=[card.student_id]).get(card.student_id, 0)
     if owed <= 0:
         return 0
-    amount, (_address, phone) = format_money(owed, school.currency), school_contact(school)
+    # Typed, not formatted: messaging writes the amount in each guardian's language.
+    amount, (_address, phone) = {"money": [int(owed), school.currency]}, school_contact(school)
 
     def extra(guardian):
         pay = balances.pay_link(school=school, student_id=card.student_id, guardian_id=guardian.pk)

@@ -105,7 +105,7 @@ def test_two_absent_and_one_late_alert_each_guardian_once(school, group, pupils,
         "If this is unexpected, please call the school +2348030000001"
     )
     assert "Ada Chukwu (GFA JSS 1A) arrived 40 minutes late." in sent.get(student=c).body
-    # the context the request carried: plain values only
+    # the context the request carried: plain values only, the day typed (written in the guardian's language)
     request = OutboxEvent.objects.get(event_type="messaging.requested", payload__student_id=c.pk)
     assert request.payload["template"] == "ABSENCE_ALERT"
     assert request.payload["guardian_ids"] == sorted(guardian_of[c.pk])
@@ -113,7 +113,7 @@ def test_two_absent_and_one_late_alert_each_guardian_once(school, group, pupils,
         "school_name": "Greenfield Academy",
         "student_name": "Ada Chukwu",
         "class_name": group.name,
-        "date": today_words(school),
+        "date": {"date": school.local_today().isoformat(), "format": "WEEKDAY_MONTH_DAY"},
         "school_phone": "+2348030000001",
         "absence": "arrived 40 minutes late",
         "lesson": "",

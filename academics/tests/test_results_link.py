@@ -183,7 +183,7 @@ def test_a_withheld_pupils_guardians_hear_where_to_pay_and_get_no_card(school, a
     (held,) = requests(school, "RESULT_WITHHELD")
     assert held.payload["guardian_ids"] == [guardian.pk] and held.payload["student_id"] == debtor.pk
     context = held.payload["context"]
-    assert context["amount_owed"] == "₦500.00"
+    assert context["amount_owed"] == {"money": [50_000, "NGN"]}
     assert context["pay_link"] == f"https://pay.test/{debtor.pk}/{guardian.pk}"
     assert context["school_phone"] == "+2348030000001"
     assert "result_link" not in context

@@ -90,11 +90,12 @@ def test_two_siblings_overdue_get_one_request_listing_both_invoices(school, burs
     assert context["invoices"][0] == {
         "student": "GFAPupil " + first.student.last_name,
         "invoice_number": first.number,
-        "balance": "₦100,000.00",
+        "balance": {"money": [10_000_000, "NGN"]},
         "due_date": (school.local_today() - datetime.timedelta(days=30)).isoformat(),
         "days_overdue": 30,
     }
-    assert context["total"] == "₦200,000.00" and context["total_minor"] == 20_000_000
+    assert context["total"] == {"money": [20_000_000, "NGN"]} and context["total_minor"] == 20_000_000
+    assert context["date"] == {"date": school.local_today().isoformat()}
     assert context["school_name"] == "Greenfield Academy" and context["guardian_name"].startswith("Ada ")
     today = school.local_today().isoformat()
     assert {e.dedupe_key for e in events} == {
@@ -254,3 +255,48 @@ def test_two_presses_at_once_request_one_notice_per_family(school, bursar, famil
     errors = run_concurrently(lambda _: reminders_request(school=school, actor=bursar), list(range(6)))
     assert not errors
     assert _requests(school).count() == 2
+
+
+def test_a_spanish_guardians_reminder_writes_money_and_the_date_in_spanish(
+    school, bursar, alice, family, monkeypatch, django_capture_on_commit_callbacks
+):
+    from classpoint.outbox import worker
+    from messaging import pipeline
+    from messaging.defaults import message_template_save
+    from messaging.models import Message
+
+    # given the siblings' guardian reads Spanish on WhatsApp, the other family English, at noon
+    noon = datetime.datetime.combine(school.local_today(), datetime.time(12), tzinfo=school.tzinfo)
+    monkeypatch.setattr(pipeline, "_now", lambda: noon)
+    spanish, english = family["guardian"], family["other_guardian"]
+    for guardian, language in ((spanish, "es"), (english, "en")):
+        guardian.__class__.objects.filter(pk=guardian.pk).update(
+            preferred_language=language, preferred_channel="whatsapp", consent_whatsapp=True, phone="+2348030000009"
+        )
+    # and a Spanish WhatsApp reminder of the school's own that names the day
+    message_template_save(
+        school=school,
+        actor=alice,
+        type="OVERDUE_NOTICE",
+        channel="whatsapp",
+        subject="",
+        body="Recordatorio del {{ date }}: {{ total }}.\n{{ invoice_summary }}",
+        language="es",
+    )
+    # when the bursar sends reminders and messaging writes them
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_request(school=school, actor=bursar)
+        worker.drain()
+    # then the Spanish guardian reads the amounts and the day as Spanish writes them
+    reminders = Message.objects.filter(school=school, template_type="OVERDUE_NOTICE")
+    body = reminders.get(guardian=spanish).body
+    today = school.local_today()
+    day = f"{today.day} de {SPANISH_MONTHS[today.month - 1]} de {today.year}"
+    first, second = family["invoices"][:2]
+    assert body.startswith(f"Recordatorio del {day}: ₦200.000,00.\n")
+    assert f"{first.number} {first.student.full_name} ₦100.000,00; {second.number} GFA/0002 Okafor ₦100.000,00" in body
+    # and the English family reads the English default, English figures
+    assert "*₦100,000.00*" in reminders.get(guardian=english).body
+
+
+SPANISH_MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()

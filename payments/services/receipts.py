@@ -8,7 +8,6 @@ from django.utils import timezone
 from classpoint.audit import audit
 from classpoint.counters import next_value
 from classpoint.files import download_url
-from classpoint.money import format_money
 
 from ..documents import pdf_filename, pdf_is_current
 from ..models import PaymentTransaction, Receipt
@@ -109,14 +108,15 @@ def receipt_request_message(*, receipt_id):
         return None
     balance, _credit = balance_after(tx)
     paid_at = timezone.localtime(tx.confirmed_at or receipt.issued_at, school.tzinfo)
+    # Typed, not formatted: messaging writes amounts and the moment in each guardian's language.
     context = {
         "school_name": school.name,
         "student_name": student.full_name,
         "invoice_number": invoice.number or "",
         "receipt_number": receipt.number,
-        "amount": format_money(receipt.amount_minor, receipt.currency),
-        "balance": format_money(balance, receipt.currency),
-        "paid_at": f"{paid_at.day} {paid_at:%b %Y, %H:%M}",
+        "amount": {"money": [int(receipt.amount_minor), receipt.currency]},
+        "balance": {"money": [int(balance), receipt.currency]},
+        "paid_at": {"datetime": paid_at.isoformat(timespec="minutes")},
     }
     return request_message(
         school=school,

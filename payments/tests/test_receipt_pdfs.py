@@ -103,10 +103,10 @@ def test_redelivered_payment_confirmed_keeps_one_file_and_one_message(school, bu
     assert request.payload["template"] == "PAYMENT_RECEIPT" and request.payload["guardian_ids"] == guardian_ids
     context = request.payload["context"]
     assert context["receipt_number"] == receipt.number and context["invoice_number"] == invoice.number
-    assert (context["amount"], context["balance"]) == ("₦40,000.00", "₦60,000.00")
+    assert (context["amount"], context["balance"]) == ({"money": [4_000_000, "NGN"]}, {"money": [6_000_000, "NGN"]})
     assert context["student_name"] == invoice.student.full_name and context["school_name"] == "Greenfield Academy"
     paid_at = timezone.localtime(receipt.transaction.confirmed_at, school.tzinfo)
-    assert context["paid_at"] == f"{paid_at.day} {paid_at:%b %Y, %H:%M}"
+    assert context["paid_at"] == {"datetime": paid_at.isoformat(timespec="minutes")}
 
 
 def test_no_message_is_requested_for_a_student_without_guardians(school, bursar, invoice):
@@ -244,3 +244,30 @@ def test_receipt_pdf_takes_the_same_queries_however_many_payments(school, bursar
     for _ in range(3):
         pay(invoice, bursar, 1_000_000)
     assert queries_to_render(pay(invoice, bursar, 1_000_000)) == first
+
+
+def test_a_spanish_guardians_receipt_writes_the_amounts_and_the_moment_in_spanish_in_school_time(
+    school, bursar, invoice, monkeypatch, django_capture_on_commit_callbacks
+):
+    from messaging import pipeline
+    from messaging.models import Message
+
+    # given the guardian reads Spanish on WhatsApp, at noon
+    noon = datetime.datetime.combine(school.local_today(), datetime.time(12), tzinfo=school.tzinfo)
+    monkeypatch.setattr(pipeline, "_now", lambda: noon)
+    guardian = invoice.student.guardian_links.get().guardian
+    guardian.__class__.objects.filter(pk=guardian.pk).update(
+        preferred_language="es", preferred_channel="whatsapp", consent_whatsapp=True
+    )
+    # when ₦40,000.00 is paid
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = pay(invoice, bursar)
+        worker.drain()
+    # then the receipt message reads as Spanish writes it, at the school's local time (Lagos, not UTC)
+    body = Message.objects.get(school=school, template_type="PAYMENT_RECEIPT").body
+    assert "Hemos recibido *₦40.000,00*" in body and "Saldo pendiente: ₦60.000,00" in body
+    at = timezone.localtime(receipt.transaction.confirmed_at, school.tzinfo)
+    month = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()[
+        at.month - 1
+    ]
+    assert f"el {at.day} de {month} de {at.year} a las {at:%H:%M}." in body and receipt.number in body

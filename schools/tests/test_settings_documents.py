@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from classpoint.models import OutboxEvent
 from classpoint.outbox import emit, worker
+from messaging.models import Message
 from payments.tests.test_payments import invoice  # noqa: F401  (fixture)
 from schools.documents import school_letterhead
 from schools.models import SchoolProfile
@@ -97,4 +98,6 @@ def test_currency_display_code_prints_codes_on_pages_pdfs_and_messages(school, o
     emit(school=school, event_type="invoice.overdue", payload={"invoice_id": invoice.pk, "days_overdue": 3})
     worker.drain()
     asked = OutboxEvent.objects.filter(school=school, event_type="messaging.requested").latest("id")
-    assert asked.payload["context"]["total"] == "NGN 100,000.00"
+    # The request carries the amount typed; messaging formats it as the school displays money.
+    (message,) = Message.objects.filter(school=school, request_event_id=asked.pk)
+    assert "NGN 100,000.00" in message.body and "₦" not in message.body
