@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxEvent(models.Model):
@@ -85,7 +86,7 @@ class OutboxTypeStats(models.Model):
     failures_total = models.BigIntegerField(default=0)
 
     class Meta:
-        verbose_name_plural = "outbox type stats"
+        verbose_name_plural = _("outbox type stats")
 
     def __str__(self):
         return self.event_type

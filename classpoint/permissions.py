@@ -6,12 +6,13 @@ them grouped by app, and the default school admin holds them all.
 """
 
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 
 from .discovery import app_modules
 
 # The kernel's own pages (the audit log) are guarded by these.
 KERNEL_PERMISSIONS = {
-    "audit.view": "Read the school's audit log",
+    "audit.view": _("Read the school's audit log"),
 }
 
 
@@ -38,12 +39,12 @@ def permission_groups():
 
 def all_permissions():
     """{code: label} of every permission the installed apps declare."""
-    return {code: label for _, codes in permission_groups() for code, label in codes.items()}
+    return {code: label for _group, codes in permission_groups() for code, label in codes.items()}
 
 
 def _group_label(app_name):
     if app_name == "classpoint":
-        return "Audit log"
+        return _("Audit log")
     config = next((c for c in apps.get_app_configs() if c.name == app_name), None)
     label = config.verbose_name if config is not None else app_name
     return label[:1].upper() + label[1:]

@@ -8,6 +8,7 @@ are plain numbers in major units beside the currency, so a spreadsheet sums the 
 import datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.csvfile import export_records
 from classpoint.money import format_amount
@@ -15,7 +16,7 @@ from classpoint.money import format_amount
 from .models import PaymentTransaction, Receipt
 
 Status, Kind = PaymentTransaction.Status, PaymentTransaction.Kind
-RECEIPT_STATES = {"valid": "Valid", "void": "Void"}
+RECEIPT_STATES = {"valid": _("Valid"), "void": _("Void")}
 
 
 def _search(rows, q, *, prefix, numbers):

@@ -5,17 +5,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class PaymentIntent(SchoolScoped):
     class Status(models.TextChoices):
-        INITIATED = "initiated", "Initiated"
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        ABANDONED = "abandoned", "Abandoned"
+        INITIATED = "initiated", _("Initiated")
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        ABANDONED = "abandoned", _("Abandoned")
 
     invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="payment_intents")
     gateway = models.CharField(max_length=20)
@@ -43,10 +44,10 @@ class WebhookEvent(models.Model):
     What processing made of it stays on the row, so an event that credited nothing says why."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FLAGGED = "flagged", "Flagged for review"
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FLAGGED = "flagged", _("Flagged for review")
 
     gateway = models.CharField(max_length=20)
     event_id = models.CharField(max_length=128)
@@ -65,19 +66,19 @@ class WebhookEvent(models.Model):
 
 class PaymentTransaction(SchoolScoped):
     class Kind(models.TextChoices):
-        GATEWAY = "gateway", "Online"
-        BANK_TRANSFER = "bank_transfer", "Bank transfer"
-        CASH = "cash", "Cash"
-        POS = "pos", "POS"
+        GATEWAY = "gateway", _("Online")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CASH = "cash", _("Cash")
+        POS = "pos", _("POS")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending review"
-        CONFIRMED = "confirmed", "Confirmed"
-        REJECTED = "rejected", "Rejected"
-        REVERSED = "reversed", "Reversed"
-        FLAGGED = "flagged", "Flagged for review"
+        PENDING = "pending", _("Pending review")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+        REVERSED = "reversed", _("Reversed")
+        FLAGGED = "flagged", _("Flagged for review")
         # A flagged payment a bursar decided not to credit (the payer is refunded outside Classpoint).
-        CLOSED = "closed", "Closed, not credited"
+        CLOSED = "closed", _("Closed, not credited")
 
     invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="transactions")
     intent = models.ForeignKey(PaymentIntent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -167,14 +168,14 @@ class PaymentProof(SchoolScoped):
     opens a PENDING transaction that credits nothing until a bursar approves it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     class Source(models.TextChoices):
-        STAFF = "staff", "Staff"
-        GUARDIAN = "guardian", "Guardian link"
-        API = "api", "API"
+        STAFF = "staff", _("Staff")
+        GUARDIAN = "guardian", _("Guardian link")
+        API = "api", _("API")
 
     invoice = models.ForeignKey("fees.Invoice", on_delete=models.PROTECT, related_name="proofs")
     transaction = models.OneToOneField(PaymentTransaction, on_delete=models.PROTECT, related_name="proof")

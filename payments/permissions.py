@@ -1,7 +1,9 @@
 """What the payments app guards."""
 
+from django.utils.translation import gettext_lazy as _
+
 PERMISSIONS = {
-    "payments.view": "View payments and receipts",
-    "payments.review_proofs": "Approve or reject bank-transfer proofs",
-    "payments.refund": "Refund payments",
+    "payments.view": _("View payments and receipts"),
+    "payments.review_proofs": _("Approve or reject bank-transfer proofs"),
+    "payments.refund": _("Refund payments"),
 }

@@ -5,6 +5,7 @@ Every query starts from the school."""
 from collections import defaultdict
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.days import day_bounds, local_day
 from fees import selectors as fees_selectors
@@ -115,7 +116,7 @@ def proofs_pending_count(*, school):
 
 
 # The flagged queue's tabs: waiting for a decision, and the two decisions.
-FLAGGED_STATES = {"open": "To resolve", "accepted": "Accepted", "closed": "Closed"}
+FLAGGED_STATES = {"open": _("To resolve"), "accepted": _("Accepted"), "closed": _("Closed")}
 
 
 def flagged_queue(*, school, state="open"):

@@ -17,7 +17,8 @@ COUNTED = (ApplicationDocument.Status.RECEIVED, ApplicationDocument.Status.VERIF
 
 
 def kind_label(kind):
-    return DocumentKind(kind).label if kind in DocumentKind.values else str(kind)
+    # str(): the label is lazy (translated when shown), and callers join it into messages.
+    return str(DocumentKind(kind).label) if kind in DocumentKind.values else str(kind)
 
 
 def check_kind(kind, field="kind"):

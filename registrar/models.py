@@ -12,35 +12,36 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class DocumentKind(models.TextChoices):
-    BIRTH_CERTIFICATE = "birth_certificate", "Birth certificate"
-    LAST_REPORT = "last_report", "Last school report"
-    PHOTO = "photo", "Passport photo"
-    OTHER = "other", "Other document"
+    BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
+    LAST_REPORT = "last_report", _("Last school report")
+    PHOTO = "photo", _("Passport photo")
+    OTHER = "other", _("Other document")
 
 
 class Application(SchoolScoped):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        IN_REVIEW = "in_review", "In review"
-        NEEDS_INFO = "needs_info", "Needs info"
-        APPROVED = "approved", "Approved"
-        CONVERTED = "converted", "Enrolled"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Pending")
+        IN_REVIEW = "in_review", _("In review")
+        NEEDS_INFO = "needs_info", _("Needs info")
+        APPROVED = "approved", _("Approved")
+        CONVERTED = "converted", _("Enrolled")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     class Source(models.TextChoices):
-        FORM = "form", "Public form"
-        API = "api", "API"
-        STAFF = "staff", "Staff"
+        FORM = "form", _("Public form")
+        API = "api", _("API")
+        STAFF = "staff", _("Staff")
 
     class Gender(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
 
     # Per-school and gapless (classpoint.counters, key "application"): APP-000123.
     reference = models.CharField(max_length=20)
@@ -50,17 +51,17 @@ class Application(SchoolScoped):
     other_names = models.CharField(max_length=120, blank=True, default="")
     date_of_birth = models.DateField()
     gender = models.CharField(max_length=10, choices=Gender.choices)
-    class_level = models.CharField(max_length=40, help_text="The class level sought (JSS 1).")
+    class_level = models.CharField(max_length=40, help_text=_("The class level sought (JSS 1)."))
     term = models.ForeignKey(
         "schools.Term",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The term applied for; empty means the current term.",
+        help_text=_("The term applied for; empty means the current term."),
     )
     previous_school = models.CharField(max_length=200, blank=True, default="")
-    notes = models.TextField(blank=True, default="", help_text="Anything the family told us on the form.")
+    notes = models.TextField(blank=True, default="", help_text=_("Anything the family told us on the form."))
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
     # The language the family applied in (a code from settings.LANGUAGES; empty: not known, as for
     # staff and API entries): their messages about it are written in it, and their guardian record
@@ -171,15 +172,15 @@ class DocumentRequirement(SchoolScoped):
 
 class ApplicationDocument(SchoolScoped):
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        VERIFIED = "verified", "Verified"
-        REJECTED = "rejected", "Rejected"
+        RECEIVED = "received", _("Received")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
 
     class Via(models.TextChoices):
-        FORM = "form", "Public form"
-        LINK = "link", "Guardian's upload link"
-        STAFF = "staff", "Staff"
-        API = "api", "API"
+        FORM = "form", _("Public form")
+        LINK = "link", _("Guardian's upload link")
+        STAFF = "staff", _("Staff")
+        API = "api", _("API")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=DocumentKind.choices)
@@ -213,12 +214,12 @@ class ApplicationEvent(SchoolScoped):
     Messages and payments join it on the History tab from their own tables."""
 
     class Kind(models.TextChoices):
-        STATUS = "status", "Status change"
-        PLACEMENT = "placement", "Placement"
-        DOCUMENT = "document", "Document"
-        DUPLICATE = "duplicate", "Duplicate"
-        INVOICE = "invoice", "Invoice"
-        NOTE = "note", "Note"
+        STATUS = "status", _("Status change")
+        PLACEMENT = "placement", _("Placement")
+        DOCUMENT = "document", _("Document")
+        DUPLICATE = "duplicate", _("Duplicate")
+        INVOICE = "invoice", _("Invoice")
+        NOTE = "note", _("Note")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -247,9 +248,9 @@ class DuplicateFlag(SchoolScoped):
     by the same family, or a student who already exists. Staff merge or dismiss it."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        MERGED = "merged", "Merged"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", _("Open")
+        MERGED = "merged", _("Merged")
+        DISMISSED = "dismissed", _("Dismissed")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="duplicate_flags")
     other_application = models.ForeignKey(
@@ -304,8 +305,8 @@ class RegistrationKpiDaily(SchoolScoped):
 
     class Meta:
         ordering = ["-day"]
-        verbose_name = "daily registration KPI"
-        verbose_name_plural = "daily registration KPIs"
+        verbose_name = _("daily registration KPI")
+        verbose_name_plural = _("daily registration KPIs")
         constraints = [models.UniqueConstraint(fields=["school", "day"], name="registration_kpi_unique_day")]
 
     def __str__(self):
@@ -327,8 +328,8 @@ class RevenueDaily(SchoolScoped):
 
     class Meta:
         ordering = ["-day"]
-        verbose_name = "daily revenue"
-        verbose_name_plural = "daily revenue"
+        verbose_name = _("daily revenue")
+        verbose_name_plural = _("daily revenue")
         constraints = [models.UniqueConstraint(fields=["school", "day"], name="revenue_daily_unique_day")]
 
     def __str__(self):

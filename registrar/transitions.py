@@ -30,7 +30,8 @@ def allowed_moves(status):
 
 
 def label(status):
-    return S(status).label if status in S.values else str(status)
+    # str(): the label is lazy (translated when shown), and callers join it into messages.
+    return str(S(status).label) if status in S.values else str(status)
 
 
 def check_move(from_status, to_status):

@@ -12,6 +12,7 @@ teaching any of them something new.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
@@ -24,9 +25,9 @@ class AttendancePolicy(SchoolScoped):
     """One school's attendance settings (created with defaults the first time they are read)."""
 
     class Mode(models.TextChoices):
-        DAILY = "daily", "A daily register per class"
-        LESSON = "lesson", "A register per timetable lesson"
-        BOTH = "both", "Both: a daily register and one per lesson"
+        DAILY = "daily", _("A daily register per class")
+        LESSON = "lesson", _("A register per timetable lesson")
+        BOTH = "both", _("Both: a daily register and one per lesson")
 
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.DAILY)
     # A pupil late by more than this many minutes gets a same-day alert to their guardians.
@@ -49,7 +50,7 @@ class AttendancePolicy(SchoolScoped):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "attendance policies"
+        verbose_name_plural = _("attendance policies")
         constraints = [models.UniqueConstraint(fields=["school"], name="attendance_policy_one_per_school")]
 
     def __str__(self):
@@ -69,10 +70,10 @@ class AbsenceCode(SchoolScoped):
     codes the school adds. `kind` is what every rule counts."""
 
     class Kind(models.TextChoices):
-        PRESENT = "present", "Present"
-        ABSENT = "absent", "Absent (unexcused)"
-        EXCUSED = "excused", "Excused"
-        LATE = "late", "Late"
+        PRESENT = "present", _("Present")
+        ABSENT = "absent", _("Absent (unexcused)")
+        EXCUSED = "excused", _("Excused")
+        LATE = "late", _("Late")
 
     code = models.CharField(max_length=8)  # "P", "A", "E-ILL", "SUS"
     label = models.CharField(max_length=60)  # "Excused: illness"
@@ -205,7 +206,7 @@ class AttendanceDaily(SchoolScoped):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "attendance daily figures"
+        verbose_name_plural = _("attendance daily figures")
         ordering = ["date", "class_group_id"]
         constraints = [
             models.UniqueConstraint(fields=["school", "class_group", "date"], name="attendance_daily_unique"),

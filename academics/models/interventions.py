@@ -10,23 +10,24 @@ sent: the text as rendered and the PDF.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class Intervention(SchoolScoped):
     class Kind(models.TextChoices):
-        LETTER_1 = "letter_1", "Truancy letter 1"
-        LETTER_2 = "letter_2", "Truancy letter 2"
-        LETTER_3 = "letter_3", "Truancy letter 3 (habitual truant)"
-        SARB_REFERRAL = "sarb_referral", "SARB referral"
+        LETTER_1 = "letter_1", _("Truancy letter 1")
+        LETTER_2 = "letter_2", _("Truancy letter 2")
+        LETTER_3 = "letter_3", _("Truancy letter 3 (habitual truant)")
+        SARB_REFERRAL = "sarb_referral", _("SARB referral")
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     student = models.ForeignKey("schools.Student", on_delete=models.CASCADE, related_name="interventions")
     session = models.ForeignKey("schools.AcademicSession", on_delete=models.PROTECT, related_name="interventions")

@@ -6,14 +6,15 @@ school's yearly limit (AttendancePolicy.recovery_cap_minutes)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class RecoverySession(SchoolScoped):
     class State(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
 
     date = models.DateField()
     start_time = models.TimeField()

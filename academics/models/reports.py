@@ -7,6 +7,7 @@ figures then, so re-publishing tells a family "updated" only when their child's 
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
@@ -48,8 +49,8 @@ class CommentBank(SchoolScoped):
     """Comments a form teacher or the head picks for a report card (then edits if they like)."""
 
     class Kind(models.TextChoices):
-        FORM_TEACHER = "form_teacher", "Form teacher"
-        HEAD = "head", "Head"
+        FORM_TEACHER = "form_teacher", _("Form teacher")
+        HEAD = "head", _("Head")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     text = models.CharField(max_length=500)

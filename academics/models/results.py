@@ -15,14 +15,15 @@ stored: a report card (reports.py) records what was published, when, by whom and
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class Subject(SchoolScoped):
     class Kind(models.TextChoices):
-        CORE = "core", "Core"
-        ELECTIVE = "elective", "Elective"
+        CORE = "core", _("Core")
+        ELECTIVE = "elective", _("Elective")
 
     name = models.CharField(max_length=80)  # "Mathematics"
     code = models.CharField(max_length=12, blank=True, default="")  # "MTH"
@@ -134,7 +135,7 @@ class ResultsPolicy(SchoolScoped):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "results policies"
+        verbose_name_plural = _("results policies")
         constraints = [models.UniqueConstraint(fields=["school"], name="results_policy_one_per_school")]
 
     def __str__(self):

@@ -11,33 +11,36 @@ second run on, and a pupil imported from CSV before the first run is matched, no
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class Adapter(models.TextChoices):
-    AERIES = "aeries", "Aeries API v5"
-    ONEROSTER = "oneroster", "OneRoster 1.2"
+    AERIES = "aeries", _("Aeries API v5")
+    ONEROSTER = "oneroster", _("OneRoster 1.2")
 
 
 class SisConnection(SchoolScoped):
     class Direction(models.TextChoices):
-        NONE = "none", "No attendance"
-        PULL = "pull", "Pull attendance from the SIS"
-        PUSH = "push", "Push attendance to the SIS"
+        NONE = "none", _("No attendance")
+        PULL = "pull", _("Pull attendance from the SIS")
+        PUSH = "push", _("Push attendance to the SIS")
 
     school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="+")
     adapter = models.CharField(max_length=12, choices=Adapter.choices)
-    base_url = models.URLField(max_length=300, help_text="e.g. https://district.aeries.net/admin (no /api/v5).")
+    base_url = models.URLField(max_length=300, help_text=_("e.g. https://district.aeries.net/admin (no /api/v5)."))
     token_url = models.URLField(
         max_length=300, blank=True, default="", help_text="OneRoster: the OAuth2 token endpoint."
     )
     credentials_ref = models.SlugField(
         max_length=80,
-        help_text='The key of the secret classpoint/{env}/sis/<key>: Aeries {"certificate"}, OneRoster '
-        '{"client_id", "client_secret"}.',
+        help_text=_(
+            'The key of the secret classpoint/{env}/sis/<key>: Aeries {"certificate"}, OneRoster '
+            '{"client_id", "client_secret"}.'
+        ),
     )
-    school_code = models.CharField(max_length=64, help_text="Aeries school code, or the OneRoster org's sourcedId.")
+    school_code = models.CharField(max_length=64, help_text=_("Aeries school code, or the OneRoster org's sourcedId."))
     database_year = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Aeries DatabaseYear (2026 for 2026-2027); empty: the district's default."
     )
@@ -53,7 +56,7 @@ class SisConnection(SchoolScoped):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "SIS connection"
+        verbose_name = _("SIS connection")
 
     def __str__(self):
         return f"{self.get_adapter_display()} for school {self.school_id}"
@@ -61,10 +64,10 @@ class SisConnection(SchoolScoped):
 
 class SyncRun(SchoolScoped):
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        DRY_RUN = "dry_run", "Dry run"
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        DRY_RUN = "dry_run", _("Dry run")
 
     adapter = models.CharField(max_length=12, choices=Adapter.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -93,10 +96,10 @@ class SyncRun(SchoolScoped):
 
 class SisLink(SchoolScoped):
     class Kind(models.TextChoices):
-        STUDENT = "student", "Student"
-        GUARDIAN = "guardian", "Guardian"
-        CLASS_GROUP = "class_group", "Class group"
-        ENROLLMENT = "enrollment", "Enrollment"
+        STUDENT = "student", _("Student")
+        GUARDIAN = "guardian", _("Guardian")
+        CLASS_GROUP = "class_group", _("Class group")
+        ENROLLMENT = "enrollment", _("Enrollment")
 
     adapter = models.CharField(max_length=12, choices=Adapter.choices)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -106,7 +109,7 @@ class SisLink(SchoolScoped):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "SIS link"
+        verbose_name = _("SIS link")
         constraints = [
             models.UniqueConstraint(fields=["school", "adapter", "kind", "external_id"], name="sislink_one_per_sis_id"),
             models.UniqueConstraint(fields=["school", "adapter", "kind", "local_id"], name="sislink_one_per_row"),

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.money import format_money
 from schools.models import SchoolScoped
@@ -54,18 +55,18 @@ class StudentAward(SchoolScoped):
     the sibling discount (fees.discounts holds the rule)."""
 
     class Kind(models.TextChoices):
-        SCHOLARSHIP = "scholarship", "Scholarship"
-        WAIVER = "waiver", "Waiver"
+        SCHOLARSHIP = "scholarship", _("Scholarship")
+        WAIVER = "waiver", _("Waiver")
 
     class Mode(models.TextChoices):
-        PERCENT = "percent", "Percentage"
-        FIXED = "fixed", "Fixed amount"
+        PERCENT = "percent", _("Percentage")
+        FIXED = "fixed", _("Fixed amount")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for approval"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        REVOKED = "revoked", "Revoked"
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        REVOKED = "revoked", _("Revoked")
 
     student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="fee_awards")
     term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")

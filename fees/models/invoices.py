@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from classpoint.money import format_amount
 from schools.models import SchoolScoped
@@ -14,11 +15,11 @@ from .pricing import FeeItem
 
 class Invoice(SchoolScoped):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ISSUED = "issued", "Issued"
-        PARTIALLY_PAID = "partially_paid", "Partly paid"
-        PAID = "paid", "Paid"
-        VOID = "void", "Void"
+        DRAFT = "draft", _("Draft")
+        ISSUED = "issued", _("Issued")
+        PARTIALLY_PAID = "partially_paid", _("Partly paid")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Void")
 
     # Numbered when issued (drafts have none), from a per-school gapless counter.
     number = models.CharField(max_length=40, null=True, blank=True)
@@ -124,10 +125,10 @@ class InvoiceBatch(SchoolScoped):
     """Bulk invoicing of a term for a class group or the whole school, run in the background."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Finished"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
 
     term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")
     class_group = models.ForeignKey(
@@ -148,7 +149,7 @@ class InvoiceBatch(SchoolScoped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "invoice batches"
+        verbose_name_plural = _("invoice batches")
 
     def __str__(self):
         return f"Invoice batch {self.pk}"

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
@@ -45,10 +46,10 @@ class CreditEntry(SchoolScoped):
     is the sum of the family's entries. `source_key` makes every entry happen once."""
 
     class Kind(models.TextChoices):
-        OVERPAYMENT = "overpayment", "Overpayment"
-        APPLIED = "applied", "Applied to an invoice"
-        REVERSAL = "reversal", "Payment reversed"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        OVERPAYMENT = "overpayment", _("Overpayment")
+        APPLIED = "applied", _("Applied to an invoice")
+        REVERSAL = "reversal", _("Payment reversed")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
     guardian = models.ForeignKey("schools.Guardian", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="+")
@@ -64,7 +65,7 @@ class CreditEntry(SchoolScoped):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "credit entries"
+        verbose_name_plural = _("credit entries")
         constraints = [
             models.UniqueConstraint(fields=["school", "source_key"], name="credit_entry_unique_source"),
             models.CheckConstraint(condition=~Q(amount_minor=0), name="credit_entry_not_zero"),

@@ -3,19 +3,20 @@
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import SchoolScoped
 
 
 class FeeItem(SchoolScoped):
     class Category(models.TextChoices):
-        TUITION = "tuition", "Tuition"
-        BOARDING = "boarding", "Boarding"
-        TRANSPORT = "transport", "Transport"
-        UNIFORM = "uniform", "Uniform"
-        BOOKS = "books", "Books"
-        EXAM = "exam", "Exam"
-        OTHER = "other", "Other"
+        TUITION = "tuition", _("Tuition")
+        BOARDING = "boarding", _("Boarding")
+        TRANSPORT = "transport", _("Transport")
+        UNIFORM = "uniform", _("Uniform")
+        BOOKS = "books", _("Books")
+        EXAM = "exam", _("Exam")
+        OTHER = "other", _("Other")
 
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=120)

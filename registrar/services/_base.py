@@ -3,8 +3,9 @@ message context, and storing documents so that a failed transaction leaves no fi
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from academics.seats import seats_release
 from classpoint import i18n, messages
@@ -35,6 +36,13 @@ class Errors(dict):
     def raise_if_any(self, message="Some fields need attention."):
         if self:
             raise RegistrarError(message, code=RegistrarErrorCode.INVALID_APPLICATION, fields=dict(self))
+
+
+def staff_note(words):
+    """A history note staff read, in the staff pages' language even when a family's action (the
+    public form in Spanish, an upload from a Spanish link) writes it: `words` builds it from labels."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return words()
 
 
 def user_or_none(actor):
@@ -101,7 +109,9 @@ def store_document(application, *, kind, upload, content_type, via, actor, store
         application=application,
         kind=ApplicationEvent.Kind.DOCUMENT,
         actor=user_or_none(actor),
-        note=f"{checklist.kind_label(kind)} received ({ApplicationDocument.Via(via).label.lower()}).",
+        note=staff_note(
+            lambda: f"{checklist.kind_label(kind)} received ({ApplicationDocument.Via(via).label.lower()})."
+        ),
     )
     return document
 

@@ -25,6 +25,7 @@ from ._base import (
     family_language,
     message_context,
     request_family_message,
+    staff_note,
     status_payload,
     store_document,
     stored_files,
@@ -174,7 +175,7 @@ def application_submit(*, school, applicant, guardians, documents=(), source, ac
         to_status=S.PENDING,
         at=now,
         actor=user_or_none(actor),
-        note=f"Received ({Application.Source(source).label.lower()}).",
+        note=staff_note(lambda: f"Received ({Application.Source(source).label.lower()})."),
     )
     flag_duplicates(application, used)
     with stored_files() as stored:

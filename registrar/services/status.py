@@ -35,7 +35,8 @@ def _clean_items(items):
     if isinstance(items, str):
         items = [items]
     # A document kind ("birth_certificate") is shown to the family by its name ("Birth certificate").
-    labels = dict(DocumentKind.choices)
+    # As plain strings: they are joined into the note and kept in a JSONField (a lazy label is neither).
+    labels = {kind: str(label) for kind, label in DocumentKind.choices}
     cleaned = [labels.get(str(i).strip(), str(i).strip()) for i in (items or [])]
     cleaned = list(dict.fromkeys(i for i in cleaned if i))
     if not cleaned:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from .people import StaffProfile, Student
 from .tenancy import SchoolScoped
@@ -64,8 +65,8 @@ class ClassGroup(SchoolScoped):
 
 class Enrollment(SchoolScoped):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ENDED = "ended", "Ended"
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
     term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="enrollments")

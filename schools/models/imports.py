@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from .tenancy import SchoolScoped
 
@@ -11,14 +12,14 @@ class ImportJob(SchoolScoped):
     """One CSV upload being checked or imported; its counts are kept current while it runs."""
 
     class Mode(models.TextChoices):
-        DRY_RUN = "dry_run", "Check only"
-        IMPORT = "import", "Import"
+        DRY_RUN = "dry_run", _("Check only")
+        IMPORT = "import", _("Import")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Finished"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

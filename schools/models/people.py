@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.db.models import Value as V
 from django.db.models.functions import Concat, Lower
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from .tenancy import SchoolScoped
 
@@ -35,16 +36,16 @@ class StaffProfile(SchoolScoped):
 
 class Student(SchoolScoped):
     class Gender(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
 
     class Status(models.TextChoices):
         # Admitted: an approved applicant with an admission number and an invoice, not yet enrolled.
-        ADMITTED = "admitted", "Admitted"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        GRADUATED = "graduated", "Graduated"
+        ADMITTED = "admitted", _("Admitted")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        GRADUATED = "graduated", _("Graduated")
 
     admission_number = models.CharField(max_length=40)
     first_name = models.CharField(max_length=80)
@@ -87,14 +88,14 @@ class Student(SchoolScoped):
 
 class Guardian(SchoolScoped):
     class Channel(models.TextChoices):
-        SMS = "sms", "SMS"
-        WHATSAPP = "whatsapp", "WhatsApp"
-        EMAIL = "email", "Email"
+        SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        EMAIL = "email", _("Email")
 
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80)
     relationship = models.CharField(max_length=40, blank=True, default="")  # "Mother", "Uncle"
-    phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164, e.g. +2348031234567")
+    phone = models.CharField(max_length=20, blank=True, default="", help_text=_("E.164, e.g. +2348031234567"))
     email = models.EmailField(blank=True, default="")
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
     # A language code from settings.LANGUAGES ("es"); empty means the school's default language.

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
@@ -80,15 +81,15 @@ class SchoolScoped(models.Model):
 
 class School(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     slug = models.CharField(max_length=40, unique=True, validators=[validate_slug])
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     timezone = models.CharField(max_length=64, default="Africa/Lagos")
     currency = models.CharField(max_length=3, default="NGN")
-    country = models.CharField(max_length=2, default="NG", help_text="ISO 3166-1 alpha-2; default phone region")
+    country = models.CharField(max_length=2, default="NG", help_text=_("ISO 3166-1 alpha-2; default phone region"))
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
@@ -197,11 +198,13 @@ class SchoolProfile(models.Model):
     # An invoice is due on its fee schedule's date, or this many days after it is issued when that
     # date has already passed (fees.dues holds the rule).
     invoice_due_days = models.PositiveSmallIntegerField(
-        "days to pay a late-issued invoice",
+        _("days to pay a late-issued invoice"),
         default=14,
         validators=[MaxValueValidator(365)],
-        help_text="When an invoice is issued after its fee schedule's due date, it falls due this many days "
-        "after it is issued.",
+        help_text=_(
+            "When an invoice is issued after its fee schedule's due date, it falls due this many days "
+            "after it is issued."
+        ),
     )
 
     # The language guardians are written to and the public pages open in, when a guardian has not
@@ -209,7 +212,9 @@ class SchoolProfile(models.Model):
     default_language = models.CharField(max_length=8, default="en")
     # How money is printed on pages and PDFs: "₦12,500.00" (symbol) or "NGN 12,500.00" (code).
     currency_display = models.CharField(
-        max_length=10, choices=[("symbol", "Symbol (₦12,500.00)"), ("code", "Code (NGN 12,500.00)")], default="symbol"
+        max_length=10,
+        choices=[("symbol", _("Symbol (₦12,500.00)")), ("code", _("Code (NGN 12,500.00)"))],
+        default="symbol",
     )
     # Shown above the public application form.
     public_form_intro = models.TextField(blank=True, default="")
