@@ -15,7 +15,9 @@ messaging formats in the message's language, so each family reads them as their 
 (the caller renders inside `translation.override(language)` and the school's time zone):
 `{"money": [4500000, "NGN"]}`, `{"date": "2026-09-30"}` or `{"datetime": "2026-09-12T09:15:00+00:00"}`,
 each with an optional Django `"format"` ("DATE_FORMAT" / "DATETIME_FORMAT" by default), or
-"WEEKDAY_MONTH_DAY" for a day this week or next (Saturday 5 December; sábado 5 de diciembre).
+"WEEKDAY_MONTH_DAY" for a day this week or next (Saturday 5 December; sábado 5 de diciembre); or a
+phrase the caller wrote in each language, `{"text": {"en": "was absent", "es": "faltó"}}` (the
+message's language, else English).
 
 An empty value does not leave its label dangling: see messaging/placeholders.py for the rule.
 """
@@ -23,7 +25,7 @@ An empty value does not leave its label dangling: see messaging/placeholders.py 
 import datetime
 import unicodedata
 
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from classpoint.money import format_money
@@ -377,6 +379,9 @@ def format_value(value):
     a moment) formatted in the active language; anything else as text."""
     if not isinstance(value, dict):
         return str(value)
+    if isinstance(value.get("text"), dict):
+        phrases, language = value["text"], translation.get_language() or "en"
+        return str(phrases.get(language) or phrases.get(language.split("-")[0]) or phrases.get("en") or "")
     if isinstance(value.get("money"), list | tuple) and len(value["money"]) == 2:
         amount, currency = value["money"]
         if isinstance(amount, int) and isinstance(currency, str):

@@ -12,8 +12,11 @@ messaging to write in the guardian's language).
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
 from classpoint.messages import TemplateType, request_message, withdraw_message
 from schools.models import SchoolProfile, Student, StudentGuardian
@@ -48,14 +51,32 @@ def date_words(date):
     return {"date": date.isoformat(), "format": "WEEKDAY_MONTH_DAY"}
 
 
-def absence_words(mark):
-    """What the mark says happened, to follow the pupil's name."""
-    subject = mark.slot.subject if mark.slot_id else ""
+def _absence_phrase(mark):
+    subject = str(mark.slot.subject) if mark.slot_id else ""
     if mark.kind == AbsenceCode.Kind.LATE:
         minutes = mark.minutes_late or 0
-        late = f"arrived {minutes} minute{'' if minutes == 1 else 's'} late"
-        return f"{late} for {subject}" if subject else late
-    return f"was absent from {subject} today" if subject else "was absent from school today"
+        if subject:
+            return ngettext(
+                "arrived %(minutes)d minute late for %(subject)s",
+                "arrived %(minutes)d minutes late for %(subject)s",
+                minutes,
+            ) % {"minutes": minutes, "subject": subject}
+        return ngettext("arrived %(minutes)d minute late", "arrived %(minutes)d minutes late", minutes) % {
+            "minutes": minutes
+        }
+    if subject:
+        return gettext("was absent from %(subject)s today") % {"subject": subject}
+    return gettext("was absent from school today")
+
+
+def absence_words(mark):
+    """What the mark says happened, to follow the pupil's name, in each language the product ships
+    (one request goes to every guardian, and each reads it in their own language: messaging picks)."""
+    phrases = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            phrases[code] = _absence_phrase(mark)
+    return {"text": phrases}
 
 
 def _common_context(*, school, student, date, class_name):

@@ -115,7 +115,10 @@ def test_two_absent_and_one_late_alert_each_guardian_once(school, group, pupils,
         "class_name": group.name,
         "date": {"date": school.local_today().isoformat(), "format": "WEEKDAY_MONTH_DAY"},
         "school_phone": "+2348030000001",
-        "absence": "arrived 40 minutes late",
+        # the words in each language shipped; each guardian reads their own (Yoruba falls back to English)
+        "absence": {
+            "text": {"en": "arrived 40 minutes late", "es": "llegó 40 minutos tarde", "yo": "arrived 40 minutes late"}
+        },
         "lesson": "",
     }
     assert request.dedupe_key == f"msg:absence-alert:{c.pk}:{school.local_today().isoformat()}"
@@ -237,7 +240,10 @@ def test_a_lesson_register_names_the_lesson(school, group, pupils, teacher, atte
     af.submit(school, group, [{"student_id": a.pk, "code": "A"}], teacher, slot=lesson)
     run()
     context = OutboxEvent.objects.get(event_type="messaging.requested").payload["context"]
-    assert (context["absence"], context["lesson"]) == ("was absent from Mathematics today", "Mathematics, 09:00")
+    assert (context["absence"]["text"]["en"], context["lesson"]) == (
+        "was absent from Mathematics today",
+        "Mathematics, 09:00",
+    )
     assert "Ada Adeyemi (GFA JSS 1A) was absent from Mathematics today." in alerts_sent(school).get().body
 
 
@@ -262,3 +268,23 @@ def test_an_alert_handled_after_its_day_alarms_no_one(school, group, pupils, tea
     )
     assert alerts.alert_request(school=school, student_id=a.pk, date=yesterday.isoformat()) is None
     assert alerts.alert_request(school=school, student_id=a.pk, date="not a date") is None
+
+
+def test_a_spanish_guardian_reads_what_happened_in_spanish(school, group, pupils, teacher, clock, run):
+    a, c = pupils[1], pupils[3]
+    for pupil in (a, c):
+        pupil.guardian_links.first().guardian.__class__.objects.filter(
+            pk__in=pupil.guardian_links.values("guardian_id")
+        ).update(preferred_language="es")
+    af.submit(
+        school,
+        group,
+        [{"student_id": a.pk, "code": "A"}, {"student_id": c.pk, "code": "L", "minutes_late": 40}],
+        teacher,
+    )
+    run()
+    sent = alerts_sent(school)
+    absent, late = sent.get(student=a).body, sent.get(student=c).body
+    # (an SMS keeps to GSM-7: faltó -> falto)
+    assert "Ada Adeyemi (GFA JSS 1A): falto hoy al colegio." in absent and "school" not in absent
+    assert "Ada Chukwu (GFA JSS 1A): llego 40 minutos tarde." in late and "late" not in late

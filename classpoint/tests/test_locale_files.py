@@ -18,6 +18,7 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 # Every file whose strings a guardian reads (the #: references makemessages writes).
 GUARDIAN_FILES = {
+    "academics/attendance/alerts.py",
     "registrar/forms.py",
     "registrar/public_views.py",
     "registrar/services/intake_checks.py",
