@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .discovery import app_modules
+from .maintenance import read_state as read_maintenance
 
 # Outbox lag beyond these makes the queue degraded / unhealthy.
 OUTBOX_LAG_DEGRADED_SECONDS = 120
@@ -55,9 +56,13 @@ def check_cache():
 
 def check_task_queue():
     from .models import OutboxEvent, WorkerHeartbeat
+    from .outbox.pause import paused_queryset, paused_types
 
+    # Events of a paused type (outbox_pause) wait on purpose: they are no lag of the workers', and
+    # must not make a load balancer take healthy nodes out.
     oldest = (
         OutboxEvent.objects.filter(processed_at__isnull=True, dead_at__isnull=True, available_at__lte=timezone.now())
+        .exclude(event_type__in=paused_queryset())
         .order_by("available_at")
         .values_list("available_at", flat=True)
         .first()
@@ -71,7 +76,11 @@ def check_task_queue():
         status = "unhealthy"
     elif lag > OUTBOX_LAG_DEGRADED_SECONDS or not workers:
         status = "degraded"
-    return status, {"outbox_lag_seconds": round(lag, 3), "active_workers": workers}
+    return status, {
+        "outbox_lag_seconds": round(lag, 3),
+        "active_workers": workers,
+        "paused_event_types": paused_types(),
+    }
 
 
 def check_storage():
@@ -94,6 +103,21 @@ def all_checks():
     return found
 
 
+def _maintenance():
+    try:
+        state = read_maintenance()
+    except Exception:  # noqa: BLE001 - the database check above reports the cause
+        return {"enabled": None}
+    if not state.enabled:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "since": state.since.isoformat(),
+        "retry_after": state.retry_after,
+        "message": state.message,
+    }
+
+
 @never_cache
 @require_GET
 def health_view(request):
@@ -111,5 +135,7 @@ def health_view(request):
         "environment": settings.CLASSPOINT_ENV,
         "timestamp": timezone.now().isoformat(),
         "checks": checks,
+        # Maintenance refuses writes by design; the node is no less healthy, so the status ignores it.
+        "maintenance": _maintenance(),
     }
     return JsonResponse(body, status=503 if overall == "unhealthy" else 200)

@@ -293,3 +293,41 @@ def _forget_session(sender, request, user, **kwargs):
 # Connected where the model is defined, as django.contrib.auth connects `update_last_login`.
 user_logged_in.connect(_record_session, dispatch_uid="classpoint-record-session")
 user_logged_out.connect(_forget_session, dispatch_uid="classpoint-forget-session")
+
+
+class MaintenanceMode(models.Model):
+    """The platform's maintenance switch: one row (pk 1) that every web node reads per request, so
+    turning it on or off reaches every node at its next request without a restart or a shared cache.
+    While on, writes answer 503 (classpoint/maintenance.py); `since` and `set_by` describe the
+    current state, whichever it is."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    enabled = models.BooleanField(default=False)
+    message = models.CharField(max_length=500, blank=True, default="")
+    retry_after = models.PositiveIntegerField(default=300)  # seconds, sent as Retry-After
+    since = models.DateTimeField(default=timezone.now)
+    set_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("maintenance mode")
+        verbose_name_plural = _("maintenance mode")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="maintenance_single_row")]
+
+    def __str__(self):
+        return f"maintenance {'on' if self.enabled else 'off'} since {self.since:%Y-%m-%d %H:%M}"
+
+
+class PausedEventType(models.Model):
+    """An event type whose handlers an operator has paused: the worker leaves its events waiting
+    (unclaimed, attempts untouched) until the row is deleted (classpoint/outbox/pause.py)."""
+
+    event_type = models.CharField(max_length=80, primary_key=True)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    paused_at = models.DateTimeField(default=timezone.now)
+    paused_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering = ["event_type"]
+
+    def __str__(self):
+        return self.event_type

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ..models import OutboxEvent, OutboxTypeStats, WorkerHeartbeat
 from ..scoping import for_school, unscoped
+from .pause import paused_queryset, paused_summary
 from .registry import handlers_for, is_batch_type
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,15 @@ def backoff_seconds(attempts):
 def claim_batch(*, worker, batch_size):
     now = timezone.now()
     with transaction.atomic():
-        ready = OutboxEvent.objects.filter(
-            processed_at__isnull=True, dead_at__isnull=True, claimed_at__isnull=True, available_at__lte=now
-        ).order_by("available_at", "id")
+        # Paused types (outbox_pause) are read in the same statement, so a pause holds from the next
+        # claim on every worker; their events stay unclaimed and keep their attempts.
+        ready = (
+            OutboxEvent.objects.filter(
+                processed_at__isnull=True, dead_at__isnull=True, claimed_at__isnull=True, available_at__lte=now
+            )
+            .exclude(event_type__in=paused_queryset())
+            .order_by("available_at", "id")
+        )
         if connection.features.has_select_for_update_skip_locked:
             ready = ready.select_for_update(skip_locked=True)
         events = list(ready[:batch_size])
@@ -212,4 +219,5 @@ def stats():
         "dead": OutboxEvent.objects.filter(dead_at__isnull=False).count(),
         "oldest_pending_age_seconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
         "by_type_24h": {row["event_type"]: row["total"] for row in by_type},
+        "paused": paused_summary(),
     }

@@ -6,7 +6,7 @@ from classpoint.outbox import worker
 
 
 class Command(BaseCommand):
-    help = "Print outbox health: pending, stuck, dead, oldest pending age, counts by type (24 h)."
+    help = "Print outbox health: pending, stuck, dead, oldest pending age, counts by type (24 h), paused types."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")
@@ -25,4 +25,10 @@ class Command(BaseCommand):
         for event_type, total in s["by_type_24h"].items():
             self.stdout.write(f"  {event_type:<32} {total}")
         if not s["by_type_24h"]:
+            self.stdout.write("  (none)")
+        self.stdout.write("paused types (outbox_pause; their events wait):")
+        for row in s["paused"]:
+            since = row["paused_at"][:19].replace("T", " ")
+            self.stdout.write(f"  {row['event_type']:<32} {row['waiting']} waiting, paused {since} UTC")
+        if not s["paused"]:
             self.stdout.write("  (none)")
