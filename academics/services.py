@@ -10,6 +10,8 @@ check and the write after it cannot interleave with another writer.
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from classpoint.audit import audit
 
@@ -24,7 +26,7 @@ OVERLAP_CONSTRAINTS = {
 }
 EDITABLE = ("term", "class_group", "subject", "teacher", "weekday", "start_time", "end_time", "room", "capacity")
 MAX_SLOT_CAPACITY = 1000
-NOT_HERE = "Not found in this school."
+NOT_HERE = gettext_noop("Not found in this school.")
 
 
 def span(start, end):
@@ -37,11 +39,15 @@ def when(slot):
 
 def describe(slot):
     """ "JSS 1A Mathematics on Monday 09:00–10:00": which slot, in the words of the timetable."""
-    return f"{slot.class_group.name} {slot.subject} on {when(slot)}"
+    return _("%(class_group)s %(subject)s on %(when)s") % {
+        "class_group": slot.class_group.name,
+        "subject": slot.subject,
+        "when": when(slot),
+    }
 
 
 def room_label(room):
-    return room if room.lower().startswith("room") else f"Room {room}"
+    return room if room.lower().startswith("room") else _("Room %(room)s") % {"room": room}
 
 
 def clean_room(room):
@@ -76,14 +82,20 @@ def slot_conflicts(
     conflicts = []
     for other in clashes:
         if teacher is not None and other.teacher_id == teacher.pk:
-            message = f"{teacher} already teaches {describe(other)}."
+            message = _("%(teacher)s already teaches %(slot)s.") % {"teacher": teacher, "slot": describe(other)}
             conflicts.append(Conflict("teacher", message, "teacher", other.pk))
         if room and other.room == room:
-            message = f"{room_label(room)} is taken by {describe(other)}."
+            message = _("%(room)s is taken by %(slot)s.") % {"room": room_label(room), "slot": describe(other)}
             conflicts.append(Conflict("room", message, "room", other.pk))
         if class_group is not None and other.class_group_id == class_group.pk:
-            with_whom = f" with {other.teacher}" if other.teacher else ""
-            message = f"{class_group.name} already has {other.subject}{with_whom} on {when(other)}."
+            values = {"class_group": class_group.name, "subject": other.subject, "when": when(other)}
+            if other.teacher:
+                message = _("%(class_group)s already has %(subject)s with %(teacher)s on %(when)s.") % {
+                    **values,
+                    "teacher": other.teacher,
+                }
+            else:
+                message = _("%(class_group)s already has %(subject)s on %(when)s.") % values
             conflicts.append(Conflict("class", message, "class_group", other.pk))
     return conflicts
 
@@ -108,36 +120,39 @@ def _validate(
         fields.setdefault(field, []).append(message)
 
     if term is None:
-        bad("term", "Choose a term.")
+        bad("term", _("Choose a term."))
     elif term.school_id != school.pk:
-        bad("term", NOT_HERE)
+        bad("term", _(NOT_HERE))
     if class_group is None:
-        bad("class_group", "Choose a class group.")
+        bad("class_group", _("Choose a class group."))
     elif class_group.school_id != school.pk:
-        bad("class_group", NOT_HERE)
+        bad("class_group", _(NOT_HERE))
     if teacher is not None:
         if teacher.school_id != school.pk:
-            bad("teacher", NOT_HERE)
+            bad("teacher", _(NOT_HERE))
         elif check_teacher and not teacher.is_teacher:
-            bad("teacher", f"{teacher} is not listed as a teacher.")
+            bad("teacher", _("%(teacher)s is not listed as a teacher.") % {"teacher": teacher})
     if not subject:
-        bad("subject", "Name the subject.")
+        bad("subject", _("Name the subject."))
     elif len(subject) > 80:
-        bad("subject", "Use at most 80 characters.")
+        bad("subject", _("Use at most %(max)s characters.") % {"max": 80})
     if weekday not in Weekday.values:
-        bad("weekday", "Choose a day from Monday to Sunday.")
+        bad("weekday", _("Choose a day from Monday to Sunday."))
     if start_time is None:
-        bad("start_time", "Give the time the lesson starts.")
+        bad("start_time", _("Give the time the lesson starts."))
     if end_time is None:
-        bad("end_time", "Give the time the lesson ends.")
+        bad("end_time", _("Give the time the lesson ends."))
     if start_time is not None and end_time is not None and end_time <= start_time:
-        bad("end_time", f"The lesson must end after it starts ({start_time:%H:%M}).")
+        bad("end_time", _("The lesson must end after it starts (%(start)s).") % {"start": f"{start_time:%H:%M}"})
     if len(room) > 40:
-        bad("room", "Use at most 40 characters.")
+        bad("room", _("Use at most %(max)s characters.") % {"max": 40})
     if capacity is not None and not 1 <= capacity <= MAX_SLOT_CAPACITY:
-        bad("capacity", f"A slot seats 1 to {MAX_SLOT_CAPACITY:,}; leave it empty to use the class's capacity.")
+        message = _("A slot seats 1 to %(max)s; leave it empty to use the class's capacity.")
+        bad("capacity", message % {"max": f"{MAX_SLOT_CAPACITY:,}"})
     if fields:
-        raise AcademicsError("The slot has invalid fields.", code=AcademicsErrorCode.ACADEMICS_INVALID, fields=fields)
+        raise AcademicsError(
+            _("The slot has invalid fields."), code=AcademicsErrorCode.ACADEMICS_INVALID, fields=fields
+        )
 
 
 def _where(values):
@@ -166,7 +181,9 @@ def _write(slot, *, school, values):
         conflicts = slot_conflicts(school=school, exclude_slot=slot, **_where(values))
         if not conflicts:  # the winner is not visible to us (it should be): still a clear answer
             kind, field = OVERLAP_CONSTRAINTS[name]
-            message = f"Another change to the timetable just took this {field.replace('_', ' ')} at that time."
+            message = _("Another change to the timetable just took this %(field)s at that time.") % {
+                "field": field.replace("_", " ")
+            }
             conflicts = [Conflict(kind, message, field)]
         raise AcademicsError.from_conflicts(conflicts) from exc
 
@@ -239,8 +256,12 @@ def _seated_time_conflicts(*, school, slot, values):
     conflicts = []
     for other, people in pupils.items():
         count = len(people)
-        who = "pupil seated in this slot also sits" if count == 1 else "pupils seated in this slot also sit"
-        conflicts.append(Conflict("time", f"{count} {who} {describe(other)}.", "start_time", other.pk))
+        message = ngettext(
+            "%(count)s pupil seated in this slot also sits %(slot)s.",
+            "%(count)s pupils seated in this slot also sit %(slot)s.",
+            count,
+        ) % {"count": count, "slot": describe(other)}
+        conflicts.append(Conflict("time", message, "start_time", other.pk))
     return conflicts
 
 
@@ -250,9 +271,9 @@ def slot_update(*, slot, actor, **changes):
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise AcademicsError(
-            "These cannot be changed.",
+            _("These cannot be changed."),
             code=AcademicsErrorCode.NOT_EDITABLE,
-            fields={name: ["This cannot be changed."] for name in unknown},
+            fields={name: [_("This cannot be changed.")] for name in unknown},
         )
     school = slot.school
     locked = (
@@ -270,11 +291,11 @@ def slot_update(*, slot, actor, **changes):
     conflicts = slot_conflicts(school=school, exclude_slot=locked, **_where(values))
     if taken:
         if values["term"].pk != locked.term_id:
-            message = f"{taken} seats are taken in this slot; it stays in its term."
+            message = _("%(taken)s seats are taken in this slot; it stays in its term.") % {"taken": taken}
             raise AcademicsError(message, code=AcademicsErrorCode.SLOT_IN_USE, fields={"term": [message]})
         limit = values["capacity"] if values["capacity"] is not None else values["class_group"].capacity
         if limit < taken:
-            message = f"{taken} seats are taken; the slot cannot seat fewer."
+            message = _("%(taken)s seats are taken; the slot cannot seat fewer.") % {"taken": taken}
             raise AcademicsError(message, code=AcademicsErrorCode.SLOT_IN_USE, fields={"capacity": [message]})
         if moved:
             conflicts += _seated_time_conflicts(school=school, slot=locked, values=values)
@@ -298,9 +319,13 @@ def slot_delete(*, slot, actor):
     locked = locked.get(pk=slot.pk)
     taken = _seats(school, locked).count()
     if taken:
-        seats = "1 seat is" if taken == 1 else f"{taken} seats are"
+        message = ngettext(
+            "%(count)s seat is taken in %(slot)s; place those pupils elsewhere first.",
+            "%(count)s seats are taken in %(slot)s; place those pupils elsewhere first.",
+            taken,
+        )
         raise AcademicsError(
-            f"{seats} taken in {describe(locked)}; place those pupils elsewhere first.",
+            message % {"count": taken, "slot": describe(locked)},
             code=AcademicsErrorCode.SLOT_IN_USE,
         )
     audit(school=school, actor=actor, action="schedule_slot.deleted", target=locked, changes=_snapshot(locked))

@@ -4,6 +4,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.counters import next_value
@@ -30,20 +31,24 @@ log = logging.getLogger(__name__)
 def _same_school(school, **objects):
     for field, obj in objects.items():
         if obj is not None and obj.school_id != school.pk:
-            raise FeesError("Not found.", code=FeesErrorCode.NOT_FOUND, fields={field: ["Not found in this school."]})
+            raise FeesError(
+                _("Not found."), code=FeesErrorCode.NOT_FOUND, fields={field: [_("Not found in this school.")]}
+            )
 
 
 @transaction.atomic
 def fee_item_create(*, school, actor, code, name, category=FeeItem.Category.TUITION, default_amount_minor=0):
     if FeeItem.objects.for_school(school).filter(code=code).exists():
         raise FeesError(
-            "Code in use.", code=FeesErrorCode.DUPLICATE_CODE, fields={"code": [f"A fee item “{code}” exists."]}
+            _("Code in use."),
+            code=FeesErrorCode.DUPLICATE_CODE,
+            fields={"code": [_("A fee item “%(code)s” exists.") % {"code": code}]},
         )
     if default_amount_minor < 0:
         raise FeesError(
-            "Negative amount.",
+            _("Negative amount."),
             code=FeesErrorCode.NEGATIVE_AMOUNT,
-            fields={"default_amount_minor": ["Amounts cannot be negative."]},
+            fields={"default_amount_minor": [_("Amounts cannot be negative.")]},
         )
     item = FeeItem.objects.create(
         school=school, code=code, name=name, category=category, default_amount_minor=default_amount_minor
@@ -64,22 +69,24 @@ def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, l
     _same_school(school, term=term, class_group=class_group)
     if (class_group is None) == (not level):
         raise FeesError(
-            "Choose a class or a level.",
+            _("Choose a class or a level."),
             code=FeesErrorCode.CLASS_OR_LEVEL_REQUIRED,
-            fields={"class_group": ["Choose a class group or a level."]},
+            fields={"class_group": [_("Choose a class group or a level.")]},
         )
     if not lines:
         raise FeesError(
-            "A schedule needs lines.", code=FeesErrorCode.LINES_REQUIRED, fields={"lines": ["Add at least one fee."]}
+            _("A schedule needs lines."),
+            code=FeesErrorCode.LINES_REQUIRED,
+            fields={"lines": [_("Add at least one fee.")]},
         )
     clash = FeeSchedule.objects.for_school(school).filter(term=term)
     clash = clash.filter(class_group=class_group) if class_group else clash.filter(level=level)
     if clash.exists():
         field = "class_group" if class_group else "level"
         raise FeesError(
-            "Schedule exists.",
+            _("Schedule exists."),
             code=FeesErrorCode.DUPLICATE_SCHEDULE,
-            fields={field: ["This term already has a schedule for it."]},
+            fields={field: [_("This term already has a schedule for it.")]},
         )
     schedule = FeeSchedule.objects.create(school=school, term=term, class_group=class_group, level=level, name=name)
     seen = set()
@@ -88,15 +95,15 @@ def fee_schedule_create(*, school, actor, term, name, lines, class_group=None, l
         _same_school(school, fee_item=item)
         if item.pk in seen:
             raise FeesError(
-                "Duplicate fee.",
+                _("Duplicate fee."),
                 code=FeesErrorCode.DUPLICATE_FEE,
-                fields={f"lines.{index}.fee_item": ["This fee is already listed."]},
+                fields={f"lines.{index}.fee_item": [_("This fee is already listed.")]},
             )
         if line["amount_minor"] < 0:
             raise FeesError(
-                "Negative amount.",
+                _("Negative amount."),
                 code=FeesErrorCode.NEGATIVE_AMOUNT,
-                fields={f"lines.{index}.amount_minor": ["Amounts cannot be negative."]},
+                fields={f"lines.{index}.amount_minor": [_("Amounts cannot be negative.")]},
             )
         seen.add(item.pk)
         FeeScheduleLine.objects.create(
@@ -146,14 +153,21 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     _same_school(school, student=student, term=term, class_group=class_group)
     class_group = class_group or class_group_of(school=school, student=student, term=term)
     if class_group is None:
-        message = f"{student} has no class in {term}; give one or enrol them."
-        raise FeesError("No class.", code=FeesErrorCode.NO_CLASS_GROUP, fields={"class_group": [message]})
+        message = _("%(student)s has no class in %(term)s; give one or enrol them.") % {
+            "student": student,
+            "term": term,
+        }
+        raise FeesError(_("No class."), code=FeesErrorCode.NO_CLASS_GROUP, fields={"class_group": [message]})
     schedule = schedule_for(school=school, term=term, class_group=class_group)
     if schedule is None:
         raise FeesError(
-            "No fee schedule.",
+            _("No fee schedule."),
             code=FeesErrorCode.NO_SCHEDULE,
-            fields={"class_group": [f"No fee schedule for {class_group} in {term}."]},
+            fields={
+                "class_group": [
+                    _("No fee schedule for %(class_group)s in %(term)s.") % {"class_group": class_group, "term": term}
+                ]
+            },
         )
     lines = [line for line in schedule.lines.all() if include_optional or not line.optional]
     subtotal = sum(line.amount_minor for line in lines)
@@ -165,8 +179,8 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
     discount = sum(d.amount_minor for d in applied)
     today = school.local_today()
     if due_date is not None and due_date < today:
-        message = "The due date cannot be before today."
-        raise FeesError("Due date in the past.", code=FeesErrorCode.DUE_DATE_PAST, fields={"due_date": [message]})
+        message = _("The due date cannot be before today.")
+        raise FeesError(_("Due date in the past."), code=FeesErrorCode.DUE_DATE_PAST, fields={"due_date": [message]})
     # A draft's due date is provisional: invoice_issue applies the same rule again on the day of issue.
     scheduled = due_date or dues.scheduled_due_date(lines=lines, term=term)
     due = dues.invoice_due_date(school=school, scheduled=scheduled, issued_on=today)
@@ -186,9 +200,11 @@ def invoice_create(*, school, actor, student, term, class_group=None, include_op
             )
     except IntegrityError as exc:
         raise FeesError(
-            "Already invoiced.",
+            _("Already invoiced."),
             code=FeesErrorCode.ALREADY_INVOICED,
-            fields={"student": [f"{student} already has an invoice for {term}."]},
+            fields={
+                "student": [_("%(student)s already has an invoice for %(term)s.") % {"student": student, "term": term}]
+            },
         ) from exc
     InvoiceLine.objects.bulk_create(
         [
@@ -221,7 +237,9 @@ def invoice_issue(*, invoice, actor, issued_on=None):
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
         raise FeesError(
-            "Not a draft.", code=FeesErrorCode.NOT_DRAFT, fields={"status": [f"The invoice is {invoice.status}."]}
+            _("Not a draft."),
+            code=FeesErrorCode.NOT_DRAFT,
+            fields={"status": [_("The invoice is %(status)s.") % {"status": invoice.status}]},
         )
     today = issued_on or school.local_today()
     invoice.number = f"INV-{today.year}-{next_value(school=school, key=f'invoice-{today.year}'):06d}"
@@ -251,11 +269,13 @@ def invoice_void(*, invoice, actor, reason):
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if not (reason or "").strip():
         raise FeesError(
-            "Give a reason.", code=FeesErrorCode.REASON_REQUIRED, fields={"reason": ["Say why the invoice is void."]}
+            _("Give a reason."),
+            code=FeesErrorCode.REASON_REQUIRED,
+            fields={"reason": [_("Say why the invoice is void.")]},
         )
     if invoice.status == Invoice.Status.VOID:
         raise FeesError(
-            "Already void.", code=FeesErrorCode.ALREADY_VOID, fields={"status": ["The invoice is already void."]}
+            _("Already void."), code=FeesErrorCode.ALREADY_VOID, fields={"status": [_("The invoice is already void.")]}
         )
     # Family credit spent on the invoice goes back to the family; money from payments must be
     # reversed or refunded first.
@@ -263,9 +283,9 @@ def invoice_void(*, invoice, actor, reason):
     from_credit = max(sum(credited), 0)
     if invoice.paid_minor > from_credit:
         raise FeesError(
-            "Payments recorded.",
+            _("Payments recorded."),
             code=FeesErrorCode.HAS_PAYMENTS,
-            fields={"status": ["Money was paid on this invoice: refund or reverse the payments first."]},
+            fields={"status": [_("Money was paid on this invoice: refund or reverse the payments first.")]},
         )
     if invoice.paid_minor:
         credit.credit_move_from_invoice(

@@ -12,6 +12,7 @@ import logging
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.messages import request_messages_once
@@ -81,31 +82,32 @@ def announcement_create(
     class_group_ids = sorted({int(c) for c in class_group_ids or []})
     errors = {}
     if not title:
-        errors["title"] = ["Give the announcement a title."]
+        errors["title"] = [_("Give the announcement a title.")]
     elif len(title) > 120:
-        errors["title"] = ["Keep the title to 120 characters."]
+        errors["title"] = [_("Keep the title to %(max)s characters.") % {"max": 120}]
     if not body:
-        errors["body"] = ["Write the announcement's text."]
+        errors["body"] = [_("Write the announcement's text.")]
     if audience not in Announcement.Audience.values:
-        errors["audience"] = ["Choose who it is for."]
+        errors["audience"] = [_("Choose who it is for.")]
     bad_channels = [c for c in channels if c not in Channel.values]
     # A channel the school switched off is refused, not just skipped: staff would believe it was used.
     sent_by = channels_on(school) if channels else set()
     switched_off = [Channel(c).label for c in channels if c in Channel.values and c not in sent_by]
     if bad_channels:
-        errors["channels"] = [f"Unknown channel: {', '.join(map(str, bad_channels))}."]
+        errors["channels"] = [_("Unknown channel: %(keys)s.") % {"keys": ", ".join(map(str, bad_channels))}]
     elif switched_off:
         errors["channels"] = [
-            f"The school does not send by {' or '.join(switched_off)}: it is switched off in the school's settings."
+            _("The school does not send by %(channels)s: it is switched off in the school's settings.")
+            % {"channels": f" {_('or')} ".join(switched_off)}
         ]
     groups = list(ClassGroup.objects.for_school(school).filter(pk__in=class_group_ids))
     if audience == Announcement.Audience.CLASS_GROUPS:
         if not class_group_ids:
-            errors["class_groups"] = ["Choose at least one class."]
+            errors["class_groups"] = [_("Choose at least one class.")]
         elif len(groups) != len(class_group_ids):
-            errors["class_groups"] = ["Some of the chosen classes do not exist in this school."]
+            errors["class_groups"] = [_("Some of the chosen classes do not exist in this school.")]
     elif class_group_ids:
-        errors["class_groups"] = ["Classes are chosen only for an announcement to chosen classes."]
+        errors["class_groups"] = [_("Classes are chosen only for an announcement to chosen classes.")]
     guardian_list = None
     if guardian_list_id is not None:
         # Locked: a list being deleted now either sees this announcement or is gone before it is saved.
@@ -117,16 +119,16 @@ def announcement_create(
         )
     if audience == Announcement.Audience.SAVED_LIST:
         if guardian_list_id is None:
-            errors["guardian_list"] = ["Choose a saved list."]
+            errors["guardian_list"] = [_("Choose a saved list.")]
         elif guardian_list is None:
-            errors["guardian_list"] = ["This list does not exist in this school."]
+            errors["guardian_list"] = [_("This list does not exist in this school.")]
     elif guardian_list_id is not None:
-        errors["guardian_list"] = ["A list is chosen only for an announcement to a saved list."]
+        errors["guardian_list"] = [_("A list is chosen only for an announcement to a saved list.")]
     if scheduled_for is not None and scheduled_for <= timezone.now():
-        errors["scheduled_for"] = ["Choose a time in the future, or leave it empty to publish by hand."]
+        errors["scheduled_for"] = [_("Choose a time in the future, or leave it empty to publish by hand.")]
     if errors:
         raise MessagingError(
-            "The announcement could not be saved.", code=MessagingErrorCode.INVALID_ANNOUNCEMENT, fields=errors
+            _("The announcement could not be saved."), code=MessagingErrorCode.INVALID_ANNOUNCEMENT, fields=errors
         )
     announcement = Announcement.objects.create(
         school=school,
@@ -169,7 +171,9 @@ def announcement_publish(*, announcement, actor):
     a schedule racing a person finds it published and changes nothing)."""
     locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
     if locked.published_at is not None:
-        raise MessagingError("This announcement has already been published.", code=MessagingErrorCode.ALREADY_PUBLISHED)
+        raise MessagingError(
+            _("This announcement has already been published."), code=MessagingErrorCode.ALREADY_PUBLISHED
+        )
     locked.published_at = timezone.now()
     locked.save(update_fields=["published_at"])
     emit(

@@ -3,6 +3,7 @@ by the pipeline before every send); every change is a ConsentChange row and an a
 made it (staff, an import, a STOP reply, a link in a message)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -16,11 +17,11 @@ def consent_set(*, guardian, channel, granted, source, actor=None, note=""):
     or None when it was already so (a repeated STOP must not fill the history)."""
     fields = {}
     if channel not in Channel.values:
-        fields["channel"] = [f"Choose one of {', '.join(Channel.values)}."]
+        fields["channel"] = [_("Choose one of %(values)s.") % {"values": ", ".join(Channel.values)}]
     if source not in ConsentChange.Source.values:
-        fields["source"] = [f"Choose one of {', '.join(ConsentChange.Source.values)}."]
+        fields["source"] = [_("Choose one of %(values)s.") % {"values": ", ".join(ConsentChange.Source.values)}]
     if fields:
-        raise MessagingError("Consent was not recorded.", code=MessagingErrorCode.INVALID_CONSENT, fields=fields)
+        raise MessagingError(_("Consent was not recorded."), code=MessagingErrorCode.INVALID_CONSENT, fields=fields)
     granted = bool(granted)
     attr = f"consent_{channel}"
     # Lock the guardian so two replies arriving together record one change, not two.

@@ -12,6 +12,8 @@ import re
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from classpoint.audit import audit
 from classpoint.models import OutboxEvent
@@ -30,7 +32,7 @@ MAX_CONTACT_LINES = 2000
 # How many unmatched lines the error names; the rest are counted.
 SHOWN_UNMATCHED = 20
 _SPLIT = re.compile(r"[\r\n,;]+")
-NOT_IN_SCHOOL = "Some of the chosen guardians do not exist in this school."
+NOT_IN_SCHOOL = gettext_noop("Some of the chosen guardians do not exist in this school.")
 
 
 def _guardians(school):
@@ -93,9 +95,15 @@ def match_contacts(*, school, text):
 def _unmatched_error(unmatched):
     shown = ", ".join(unmatched[:SHOWN_UNMATCHED])
     more = len(unmatched) - SHOWN_UNMATCHED
-    tail = f" and {more} more" if more > 0 else ""
-    what = "this phone number or email" if len(unmatched) == 1 else "these phone numbers or emails"
-    return f"No guardian in this school has {what}: {shown}{tail}."
+    if more > 0:
+        message = _("No guardian in this school has these phone numbers or emails: %(shown)s and %(more)s more.")
+        return message % {"shown": shown, "more": more}
+    message = ngettext(
+        "No guardian in this school has this phone number or email: %(shown)s.",
+        "No guardian in this school has these phone numbers or emails: %(shown)s.",
+        len(unmatched),
+    )
+    return message % {"shown": shown}
 
 
 def _resolve_members(*, school, guardian_ids, contacts, errors):
@@ -103,15 +111,15 @@ def _resolve_members(*, school, guardian_ids, contacts, errors):
     try:
         asked = {int(g) for g in guardian_ids or []}
     except (TypeError, ValueError):
-        errors["guardian_ids"] = [NOT_IN_SCHOOL]
+        errors["guardian_ids"] = [_(NOT_IN_SCHOOL)]
         asked = set()
     if asked:
         found = set(_guardians(school).filter(pk__in=asked).values_list("pk", flat=True))
         if found != asked:
-            errors["guardian_ids"] = [NOT_IN_SCHOOL]
+            errors["guardian_ids"] = [_(NOT_IN_SCHOOL)]
     if contacts and contacts.strip():
         if len(contact_lines(contacts)) > MAX_CONTACT_LINES:
-            errors["contacts"] = [f"Paste at most {MAX_CONTACT_LINES:,} lines at a time."]
+            errors["contacts"] = [_("Paste at most %(max)s lines at a time.") % {"max": f"{MAX_CONTACT_LINES:,}"}]
         else:
             matched, unmatched = match_contacts(school=school, text=contacts)
             if unmatched:
@@ -122,13 +130,13 @@ def _resolve_members(*, school, guardian_ids, contacts, errors):
 
 def _check_details(*, school, name, description, errors, exclude_pk=None):
     if not name:
-        errors["name"] = ["Give the list a name."]
+        errors["name"] = [_("Give the list a name.")]
     elif len(name) > NAME_MAX:
-        errors["name"] = [f"Keep the name to {NAME_MAX} characters."]
+        errors["name"] = [_("Keep the name to %(max)s characters.") % {"max": NAME_MAX}]
     elif _lists(school).filter(name__iexact=name).exclude(pk=exclude_pk).exists():
-        errors["name"] = ["This school already has a list with this name."]
+        errors["name"] = [_("This school already has a list with this name.")]
     if len(description) > DESCRIPTION_MAX:
-        errors["description"] = [f"Keep the description to {DESCRIPTION_MAX} characters."]
+        errors["description"] = [_("Keep the description to %(max)s characters.") % {"max": DESCRIPTION_MAX}]
 
 
 def _save_or_name_taken(guardian_list, **kwargs):
@@ -138,9 +146,9 @@ def _save_or_name_taken(guardian_list, **kwargs):
             guardian_list.save(**kwargs)
     except IntegrityError:
         raise MessagingError(
-            "The list could not be saved.",
+            _("The list could not be saved."),
             code=MessagingErrorCode.INVALID_GUARDIAN_LIST,
-            fields={"name": ["This school already has a list with this name."]},
+            fields={"name": [_("This school already has a list with this name.")]},
         ) from None
 
 
@@ -160,7 +168,7 @@ def guardian_list_create(*, school, actor, name, description="", guardian_ids=()
     members = _resolve_members(school=school, guardian_ids=guardian_ids, contacts=contacts, errors=errors)
     if errors:
         raise MessagingError(
-            "The list could not be saved.", code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors
+            _("The list could not be saved."), code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors
         )
     guardian_list = GuardianList(
         school=school,
@@ -196,7 +204,7 @@ def guardian_list_update(*, guardian_list, actor, name=None, description=None, g
         members = _resolve_members(school=school, guardian_ids=guardian_ids, contacts="", errors=errors)
     if errors:
         raise MessagingError(
-            "The list could not be saved.", code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors
+            _("The list could not be saved."), code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors
         )
     changes = {}
     if name != locked.name:
@@ -228,9 +236,9 @@ def guardian_list_add_members(*, guardian_list, actor, guardian_ids=(), contacts
     errors = {}
     members = _resolve_members(school=school, guardian_ids=guardian_ids, contacts=contacts, errors=errors)
     if not members and not errors:
-        errors["contacts"] = ["Paste at least one phone number or email, or choose a guardian."]
+        errors["contacts"] = [_("Paste at least one phone number or email, or choose a guardian.")]
     if errors:
-        raise MessagingError("Nobody was added.", code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors)
+        raise MessagingError(_("Nobody was added."), code=MessagingErrorCode.INVALID_GUARDIAN_LIST, fields=errors)
     added = sorted(members - set(locked.guardians.filter(pk__in=members).values_list("pk", flat=True)))
     if added:
         locked.guardians.add(*added)
@@ -254,9 +262,9 @@ def guardian_list_remove_members(*, guardian_list, actor, guardian_ids):
         asked = {int(g) for g in guardian_ids or []}
     except (TypeError, ValueError):
         raise MessagingError(
-            "Nobody was removed.",
+            _("Nobody was removed."),
             code=MessagingErrorCode.INVALID_GUARDIAN_LIST,
-            fields={"guardian_ids": [NOT_IN_SCHOOL]},
+            fields={"guardian_ids": [_(NOT_IN_SCHOOL)]},
         ) from None
     removed = sorted(locked.guardians.filter(pk__in=asked).values_list("pk", flat=True))
     if removed:
@@ -296,10 +304,19 @@ def guardian_list_delete(*, guardian_list, actor):
     locked = _locked(guardian_list)
     waiting = list(announcements_waiting_for(locked)[:4])
     if waiting:
-        titles = ", ".join(f"“{a.title}”" for a in waiting[:3]) + (" and more" if len(waiting) > 3 else "")
+        titles = ", ".join(f"“{a.title}”" for a in waiting[:3])
+        if len(waiting) > 3:
+            message = _(
+                "“%(name)s” cannot be deleted: announcements that have not gone out yet are addressed to it "
+                "(%(titles)s and more). Delete it once they are sent."
+            )
+        else:
+            message = _(
+                "“%(name)s” cannot be deleted: announcements that have not gone out yet are addressed to it "
+                "(%(titles)s). Delete it once they are sent."
+            )
         raise MessagingError(
-            f"“{locked.name}” cannot be deleted: announcements that have not gone out yet are addressed to it "
-            f"({titles}). Delete it once they are sent.",
+            message % {"name": locked.name, "titles": titles},
             code=MessagingErrorCode.GUARDIAN_LIST_IN_USE,
         )
     audit(

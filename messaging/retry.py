@@ -2,6 +2,7 @@
 through the pipeline like any other."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -27,16 +28,16 @@ def message_retry(*, message, actor):
     old = Message.objects.select_for_update(of=("self",)).select_related("guardian").get(pk=message.pk)
     if old.status not in RETRYABLE:
         raise MessagingError(
-            "Only a failed message can be retried.",
+            _("Only a failed message can be retried."),
             code=MessagingErrorCode.NOT_RETRYABLE,
-            fields={"status": [f"This message is {old.get_status_display().lower()}."]},
+            fields={"status": [_("This message is %(status)s.") % {"status": old.get_status_display().lower()}]},
         )
     guardian = old.guardian
     if guardian is not None and not getattr(guardian, f"consent_{old.channel}", False):
         raise MessagingError(
-            "The guardian has not agreed to this channel; nothing was sent.",
+            _("The guardian has not agreed to this channel; nothing was sent."),
             code=MessagingErrorCode.NO_CONSENT,
-            fields={"channel": [f"No consent for {old.channel}."]},
+            fields={"channel": [_("No consent for %(channel)s.") % {"channel": old.channel}]},
         )
     n = Message.objects.filter(school_id=old.school_id, idempotency_key__startswith=f"retry:{old.pk}:").count() + 1
     new = Message.objects.create(

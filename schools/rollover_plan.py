@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .models import Enrollment, Rollover, Student
 from .rollover_levels import GRADUATE, default_mapping, level_key
@@ -54,7 +55,7 @@ class State:
 def rollover_state(school):
     term = school.current_term()
     if term is None:
-        return State(reason="The school has no current term. Make the session's last term current first.")
+        return State(reason=_("The school has no current term. Make the session's last term current first."))
     session = term.session
     terms = list(session.terms.order_by("start_date", "id"))
     rollovers = Rollover.objects.for_school(school).filter(Q(from_session=session) | Q(to_session=session))
@@ -63,13 +64,16 @@ def rollover_state(school):
     previous = next((r for r in found if r.to_session_id == session.pk), None)
     state = State(term=term, session=session, terms=terms, done=done, previous=previous)
     if done is not None:
-        state.reason = f"{session} was rolled over into {done.to_session} on {done.created_at:%d %B %Y}."
+        state.reason = _("%(session)s was rolled over into %(to_session)s on %(date)s.") % {
+            "session": session,
+            "to_session": done.to_session,
+            "date": f"{done.created_at:%d %B %Y}",
+        }
     elif term.pk != terms[-1].pk:
         last = terms[-1]
-        state.reason = (
-            f"The rollover opens in {session}'s last term: {last.name}, from {last.start_date:%d %B %Y}. "
-            f"The current term is {term.name}."
-        )
+        state.reason = _(
+            "The rollover opens in %(session)s's last term: %(last)s, from %(date)s. The current term is %(term)s."
+        ) % {"session": session, "last": last.name, "date": f"{last.start_date:%d %B %Y}", "term": term.name}
     else:
         state.ready = True
     return state
@@ -276,10 +280,10 @@ def outcome_of(school, state, plan, roll, *, lock=False):
         )
     on_roll = {e.student_id for _, enrollments in roll for e in enrollments}
     for student_id in sorted((set(plan.repeaters) | set(plan.leavers)) - on_roll):
-        outcome.errors.setdefault(f"pupil.{student_id}", []).append("Not a pupil of the current term.")
+        outcome.errors.setdefault(f"pupil.{student_id}", []).append(_("Not a pupil of the current term."))
     for student_id, reason in plan.leavers.items():
         if not (reason or "").strip() or len(reason) > MAX_REASON:
-            message = f"Say in at most {MAX_REASON} characters why the pupil is leaving."
+            message = _("Say in at most %(max)s characters why the pupil is leaving.") % {"max": MAX_REASON}
             outcome.errors.setdefault(f"pupil.{student_id}", []).append(message)
     intake = {}
     for group, enrollments in roll:
@@ -296,8 +300,11 @@ def outcome_of(school, state, plan, roll, *, lock=False):
             entry.already = class_group_seats(class_group=entry.group, term=first_term)[0]
         if entry.over:
             outcome.problems.append(
-                f"{entry.group} would hold {entry.total} pupils but has {entry.group.capacity} places: "
-                "raise its capacity, or send some of them elsewhere."
+                _(
+                    "%(group)s would hold %(total)s pupils but has %(capacity)s places: "
+                    "raise its capacity, or send some of them elsewhere."
+                )
+                % {"group": entry.group, "total": entry.total, "capacity": entry.group.capacity}
             )
     outcome.intake = sorted(intake.values(), key=lambda i: (level_key(i.group.level), i.group.name.lower()))
     for row in outcome.classes:
@@ -329,7 +336,9 @@ def _class_outcome(group, enrollments, plan, groups, enrolled_next, first_term):
             pupil = PupilOutcome(enrollment, PROMOTE, target=row.target)
         row.pupils.append(pupil)
     if not row.graduate and row.target is None and row.promoted:
-        row.problems.append(f"Choose where {group}'s pupils go next: no class of the next level matches it.")
+        row.problems.append(
+            _("Choose where %(group)s's pupils go next: no class of the next level matches it.") % {"group": group}
+        )
     return row
 
 
@@ -339,43 +348,50 @@ def _check_session(school, state, plan, outcome):
     existing = school.sessions.filter(name=plan.name).first() if plan.name else None
     if existing is not None:
         if existing.pk == state.session.pk:
-            errors["name"] = [f"{existing} is the session being rolled from: name the next one."]
+            errors["name"] = [
+                _("%(session)s is the session being rolled from: name the next one.") % {"session": existing}
+            ]
             return
         terms = list(existing.terms.order_by("start_date", "id"))
         if existing.start_date <= last.end_date:
             errors["name"] = [
-                f"{existing} exists already and starts before {last.name} of {state.session} ends: "
-                "choose another name, or change its dates first."
+                _(
+                    "%(existing)s exists already and starts before %(last)s of %(session)s ends: "
+                    "choose another name, or change its dates first."
+                )
+                % {"existing": existing, "last": last.name, "session": state.session}
             ]
         elif not terms:
             errors["name"] = [
-                f"{existing} exists already but has no terms: add its terms first, or choose another name."
+                _("%(existing)s exists already but has no terms: add its terms first, or choose another name.")
+                % {"existing": existing}
             ]
         outcome.existing_session, outcome.existing_terms = existing, terms
         return
     if not plan.name:
-        errors["name"] = ["Name the new session (for example 2027/2028)."]
+        errors["name"] = [_("Name the new session (for example 2027/2028).")]
     if plan.end_date <= plan.start_date:
-        errors["end_date"] = ["The end date must be after the start date."]
+        errors["end_date"] = [_("The end date must be after the start date.")]
     if last is not None and plan.start_date <= last.end_date:
         errors["start_date"] = [
-            f"The new session must start after {last.name} of {state.session} ends ({last.end_date:%d %B %Y})."
+            _("The new session must start after %(last)s of %(session)s ends (%(date)s).")
+            % {"last": last.name, "session": state.session, "date": f"{last.end_date:%d %B %Y}"}
         ]
     if not plan.terms:
-        errors["terms"] = ["Give the new session at least one term."]
+        errors["terms"] = [_("Give the new session at least one term.")]
     seen = set()
     previous_end = None
     for index, term in enumerate(plan.terms):
         key = f"terms.{index}"
         if term.name.lower() in seen:
-            errors[f"{key}.name"] = ["Another term of the new session has this name."]
+            errors[f"{key}.name"] = [_("Another term of the new session has this name.")]
         seen.add(term.name.lower())
         if term.end_date <= term.start_date:
-            errors[f"{key}.end_date"] = ["The end date must be after the start date."]
+            errors[f"{key}.end_date"] = [_("The end date must be after the start date.")]
         elif term.start_date < plan.start_date or term.end_date > plan.end_date:
-            errors[f"{key}.start_date"] = ["The term must fall within the session's dates."]
+            errors[f"{key}.start_date"] = [_("The term must fall within the session's dates.")]
         elif previous_end is not None and term.start_date <= previous_end:
-            errors[f"{key}.start_date"] = ["The term must start after the term above it ends."]
+            errors[f"{key}.start_date"] = [_("The term must start after the term above it ends.")]
         previous_end = term.end_date
 
 

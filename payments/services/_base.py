@@ -1,6 +1,8 @@
 """What the payments services share: which transactions have credited their pay link, and the
 refusal of a payment to an invoice that takes none."""
 
+from django.utils.translation import gettext as _
+
 from ..errors import PaymentsError, PaymentsErrorCode
 from ..models import PaymentTransaction
 
@@ -9,5 +11,7 @@ CREDITED = (PaymentTransaction.Status.CONFIRMED, PaymentTransaction.Status.REVER
 
 
 def not_payable(invoice):
-    message = f"Only issued invoices take payments (this one is {invoice.get_status_display().lower()})."
-    return PaymentsError("Not payable.", code=PaymentsErrorCode.NOT_PAYABLE, fields={"invoice": [message]})
+    message = _("Only issued invoices take payments (this one is %(status)s).") % {
+        "status": invoice.get_status_display().lower()
+    }
+    return PaymentsError(_("Not payable."), code=PaymentsErrorCode.NOT_PAYABLE, fields={"invoice": [message]})

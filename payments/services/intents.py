@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.scoping import unscoped
@@ -29,9 +30,9 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
     gateway = get_gateway(gateway_name)
     if gateway is None:
         raise PaymentsError(
-            "Unknown gateway.",
+            _("Unknown gateway."),
             code=PaymentsErrorCode.UNKNOWN_GATEWAY,
-            fields={"gateway": [f"No gateway “{gateway_name}”."]},
+            fields={"gateway": [_("No gateway “%(name)s”.") % {"name": gateway_name}]},
         )
     with transaction.atomic():
         # Under the invoice's lock, so the amount is its balance and a concurrent void waits.
@@ -40,7 +41,9 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
             raise not_payable(invoice)
         if not invoice.has_balance_to_pay:
             raise PaymentsError(
-                "Nothing to pay.", code=PaymentsErrorCode.NOTHING_DUE, fields={"invoice": ["This invoice is paid."]}
+                _("Nothing to pay."),
+                code=PaymentsErrorCode.NOTHING_DUE,
+                fields={"invoice": [_("This invoice is paid.")]},
             )
         intent = PaymentIntent.objects.create(
             school=invoice.school,
@@ -62,7 +65,7 @@ def intent_create(*, invoice, actor, email, gateway_name=None, callback_url=""):
         # The operator's problem, not the payer's: the secret's name goes to the log only.
         log.error("%s gateway has no key configured: %s", gateway.name, exc)
         _intent_failed(intent, actor, "no key configured")
-        message = "Online payment is not available yet; try again later."
+        message = _("Online payment is not available yet; try again later.")
         raise PaymentsError(message, code=PaymentsErrorCode.GATEWAY_UNAVAILABLE) from exc
     # Only an intent still INITIATED moves on: a payment already credited to it stays SUCCEEDED.
     pending = PaymentIntent.objects.filter(pk=intent.pk, status=PaymentIntent.Status.INITIATED).update(

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.outbox import emit
@@ -15,12 +16,16 @@ from ._base import CREDITED, not_payable
 def _duplicate_reference(existing, reference):
     """A slip already recorded in this school: name what it was recorded as, so the bursar can find it."""
     receipt = Receipt.objects.for_school(existing.school_id).filter(transaction=existing).first()
-    where = f"receipt {receipt.number}" if receipt else f"payment #{existing.pk}"
-    message = (
-        f"{existing.get_kind_display()} reference “{reference}” is already recorded on {where} "
-        f"(invoice {existing.invoice.number or existing.invoice_id})."
+    where = (
+        _("receipt %(number)s") % {"number": receipt.number} if receipt else _("payment #%(id)s") % {"id": existing.pk}
     )
-    detail = "This reference is already used in this school: record a slip once."
+    message = _("%(kind)s reference “%(reference)s” is already recorded on %(where)s (invoice %(invoice)s).") % {
+        "kind": existing.get_kind_display(),
+        "reference": reference,
+        "where": where,
+        "invoice": existing.invoice.number or existing.invoice_id,
+    }
+    detail = _("This reference is already used in this school: record a slip once.")
     error = PaymentsError(message, code=PaymentsErrorCode.DUPLICATE_REFERENCE, fields={"reference": [detail]})
     error.status_code = 409
     return error
@@ -45,9 +50,9 @@ def transaction_record(
     transaction already recorded (and credits nothing); a counter slip entered twice is refused (409)."""
     if amount_minor <= 0:
         raise PaymentsError(
-            "Amount must be positive.",
+            _("Amount must be positive."),
             code=PaymentsErrorCode.AMOUNT_NOT_POSITIVE,
-            fields={"amount_minor": ["Enter an amount above zero."]},
+            fields={"amount_minor": [_("Enter an amount above zero.")]},
         )
     # A flagged record credits nothing and keeps money a gateway already took (on an invoice voided
     # since the pay link was made) in view; a credit needs an invoice that takes payments, read
@@ -107,17 +112,19 @@ def transaction_reverse(*, transaction_id, school, actor, reason):
     tx = PaymentTransaction.objects.for_school(school).select_for_update().filter(pk=transaction_id).first()
     if tx is None:
         raise PaymentsError(
-            "Not found.", code=PaymentsErrorCode.NOT_FOUND, fields={"transaction": ["Not found in this school."]}
+            _("Not found."), code=PaymentsErrorCode.NOT_FOUND, fields={"transaction": [_("Not found in this school.")]}
         )
     if not (reason or "").strip():
         raise PaymentsError(
-            "Give a reason.",
+            _("Give a reason."),
             code=PaymentsErrorCode.REASON_REQUIRED,
-            fields={"reason": ["Say why the payment is reversed."]},
+            fields={"reason": [_("Say why the payment is reversed.")]},
         )
     if tx.status != PaymentTransaction.Status.CONFIRMED:
-        message = f"Only confirmed payments can be reversed (this one is {tx.status})."
-        raise PaymentsError("Not reversible.", code=PaymentsErrorCode.NOT_REVERSIBLE, fields={"transaction": [message]})
+        message = _("Only confirmed payments can be reversed (this one is %(status)s).") % {"status": tx.status}
+        raise PaymentsError(
+            _("Not reversible."), code=PaymentsErrorCode.NOT_REVERSIBLE, fields={"transaction": [message]}
+        )
     tx.status = PaymentTransaction.Status.REVERSED
     tx.note = reason.strip()[:300]
     tx.reversed_at = timezone.now()

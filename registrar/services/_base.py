@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from academics.seats import seats_release
 from classpoint import i18n, messages
@@ -227,13 +228,16 @@ def release_seats(application):
 
 def check_open(app, what):
     if app.status not in OPEN_STATUSES:
-        message = f"The application is {app.get_status_display().lower()}: {what}"
+        message = _("The application is %(status)s: %(what)s") % {
+            "status": app.get_status_display().lower(),
+            "what": what,
+        }
         raise RegistrarError(message, code=RegistrarErrorCode.APPLICATION_CLOSED, fields={"application": [message]})
 
 
 def term_of(application, field):
     term = application.term or application.school.current_term()
     if term is None:
-        message = "The school has no current term: set one before admitting applicants."
+        message = _("The school has no current term: set one before admitting applicants.")
         raise RegistrarError(message, code=RegistrarErrorCode.NO_TERM, fields={field: [message]})
     return term

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from academics.seats import seats_move_to_student
 from classpoint.audit import audit
@@ -51,7 +52,9 @@ def _invoice(application, *, actor, term):
     guardians through `invoice.issued` -> INVOICE_ISSUED, with their pay link)."""
     school, group = application.school, application.placed_class_group
     if schedule_for(school=school, term=term, class_group=group) is None:
-        message = f"There is no fee schedule for {group} in {term}: set one up in Fees, or approve without an invoice."
+        message = _(
+            "There is no fee schedule for %(group)s in %(term)s: set one up in Fees, or approve without an invoice."
+        ) % {"group": group, "term": term}
         raise RegistrarError(message, code=RegistrarErrorCode.NO_FEE_SCHEDULE, fields={"invoice": [message]})
     student = application.student or _admit(application, actor=actor, status=Student.Status.ADMITTED)
     try:
@@ -77,12 +80,12 @@ def application_approve(*, application, actor, send_invoice=False, send_autopay_
     app = lock(application)
     check_move(app.status, S.APPROVED)
     if send_autopay_link and not send_invoice:
-        message = "The pay link is for the first invoice: choose “send invoice” too."
+        message = _("The pay link is for the first invoice: choose “send invoice” too.")
         raise RegistrarError(
             message, code=RegistrarErrorCode.AUTOPAY_NEEDS_INVOICE, fields={"send_autopay_link": [message]}
         )
     if app.placed_class_group_id is None:
-        message = "Place the applicant in a class first."
+        message = _("Place the applicant in a class first.")
         raise RegistrarError(message, code=RegistrarErrorCode.NOT_PLACED, fields={"placement": [message]})
     note = (note or "").strip()[:2000]
     invoice = None
@@ -130,7 +133,7 @@ def application_convert(*, application, actor, send_welcome=False):
         return school.students.get(pk=app.student_id)
     check_move(app.status, S.CONVERTED)
     if app.placed_class_group_id is None:
-        message = "Place the applicant in a class first."
+        message = _("Place the applicant in a class first.")
         raise RegistrarError(message, code=RegistrarErrorCode.NOT_PLACED, fields={"placement": [message]})
     term, group = term_of(app, "term"), app.placed_class_group
     if app.student_id:

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -18,13 +19,13 @@ def document_add(*, application, kind, upload, via, actor=None):
     checklist.check_kind(kind)
     if via not in ApplicationDocument.Via.values:
         raise RegistrarError(
-            "Unknown source.",
+            _("Unknown source."),
             code=RegistrarErrorCode.INVALID_SOURCE,
-            fields={"via": [f"Choose one of {', '.join(ApplicationDocument.Via.values)}."]},
+            fields={"via": [_("Choose one of %(values)s.") % {"values": ", ".join(ApplicationDocument.Via.values)}]},
         )
     content_type = checklist.check_upload(upload, kind=kind)
     app = lock(application)
-    check_open(app, "documents can no longer be added.")
+    check_open(app, _("documents can no longer be added."))
     with stored_files() as stored:
         document = store_document(
             app, kind=kind, upload=upload, content_type=content_type, via=via, actor=actor, stored=stored
@@ -46,13 +47,13 @@ def document_review(*, document, actor, status, note=""):
     allowed = (ApplicationDocument.Status.VERIFIED, ApplicationDocument.Status.REJECTED)
     if status not in allowed:
         raise RegistrarError(
-            "Choose verified or rejected.",
+            _("Choose verified or rejected."),
             code=RegistrarErrorCode.INVALID_REVIEW_STATUS,
-            fields={"status": ["Choose verified or rejected."]},
+            fields={"status": [_("Choose verified or rejected.")]},
         )
     note = (note or "").strip()[:300]
     if status == ApplicationDocument.Status.REJECTED and not note:
-        message = "Say why the document is rejected (the family will be asked for another)."
+        message = _("Say why the document is rejected (the family will be asked for another).")
         raise RegistrarError(message, code=RegistrarErrorCode.NOTE_REQUIRED, fields={"note": [message]})
     app = lock(document.application)
     document = ApplicationDocument.objects.for_school(app.school).select_for_update().get(pk=document.pk)

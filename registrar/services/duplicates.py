@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from schools.models import Student, StudentGuardian
@@ -80,15 +81,15 @@ def duplicate_resolve(*, flag, actor, action):
     is already a student, its documents go to that student."""
     if action not in ("merge", "dismiss"):
         raise RegistrarError(
-            "Choose merge or dismiss.",
+            _("Choose merge or dismiss."),
             code=RegistrarErrorCode.INVALID_DUPLICATE_ACTION,
-            fields={"action": ["Choose merge or dismiss."]},
+            fields={"action": [_("Choose merge or dismiss.")]},
         )
     app = lock(flag.application)
     school = app.school
     flag = DuplicateFlag.objects.for_school(school).select_for_update().get(pk=flag.pk)
     if flag.status != DuplicateFlag.Status.OPEN:
-        message = f"This possible duplicate was already {flag.get_status_display().lower()}."
+        message = _("This possible duplicate was already %(status)s.") % {"status": flag.get_status_display().lower()}
         raise RegistrarError(message, code=RegistrarErrorCode.ALREADY_RESOLVED, fields={"action": [message]})
     if action == "merge":
         note = _merge(app, flag, actor=actor)
@@ -114,10 +115,9 @@ def duplicate_resolve(*, flag, actor, action):
 def _merge(app, flag, *, actor):
     school = app.school
     if app.status not in OPEN_STATUSES or (app.status == S.APPROVED and app.student_id):
-        message = (
-            f"{app.reference} is {app.get_status_display().lower()}: it cannot be merged away. "
-            f"Dismiss the flag, or reject the application."
-        )
+        message = _(
+            "%(reference)s is %(status)s: it cannot be merged away. Dismiss the flag, or reject the application."
+        ) % {"reference": app.reference, "status": app.get_status_display().lower()}
         raise RegistrarError(message, code=RegistrarErrorCode.CANNOT_MERGE, fields={"action": [message]})
     other = None
     if flag.other_application_id:
@@ -159,10 +159,9 @@ def _merge(app, flag, *, actor):
     else:
         student = flag.student or (other.student if other is not None else None)
         if student is None:
-            message = (
-                f"{other.reference} is {other.get_status_display().lower()}: there is nothing open to merge "
-                f"into. Dismiss the flag instead."
-            )
+            message = _(
+                "%(reference)s is %(status)s: there is nothing open to merge into. Dismiss the flag instead."
+            ) % {"reference": other.reference, "status": other.get_status_display().lower()}
             raise RegistrarError(message, code=RegistrarErrorCode.CANNOT_MERGE, fields={"action": [message]})
         target = f"student {student.admission_number}"
         moved = docs.update(student=student)

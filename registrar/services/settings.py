@@ -11,6 +11,7 @@ meets a pattern it cannot use.
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.models import Counter
@@ -86,16 +87,18 @@ def clean_requirements(*, school, requirements, field="requirements"):
         level = (level or "").strip()
         if level and level not in known:
             errors.setdefault(f"{field}.{index}.level", []).append(
-                f"“{level[:40]}” is not one of the school's class levels."
+                _("“%(level)s” is not one of the school's class levels.") % {"level": level[:40]}
             )
         if kind not in DocumentKind.values:
             choices = ", ".join(checklist.kind_label(k) for k in checklist.KIND_ORDER)
-            errors.setdefault(f"{field}.{index}.kind", []).append(f"Choose one of: {choices}.")
+            errors.setdefault(f"{field}.{index}.kind", []).append(
+                _("Choose one of: %(choices)s.") % {"choices": choices}
+            )
         if (level, kind) not in seen:
             seen.append((level, kind))
     if errors:
         raise RegistrarError(
-            "Some documents are not valid.", code=RegistrarErrorCode.INVALID_REQUIREMENTS, fields=errors
+            _("Some documents are not valid."), code=RegistrarErrorCode.INVALID_REQUIREMENTS, fields=errors
         )
     order = {kind: i for i, kind in enumerate(checklist.KIND_ORDER)}
     return sorted(seen, key=lambda p: (p[0], order[p[1]]))
@@ -188,32 +191,36 @@ def clean_admission_pattern(*, school, pattern):
     RegistrarError naming `admission_number_pattern` with every problem found."""
     pattern = (pattern or "").strip()
     if not pattern:
-        message = "Enter a pattern, for example {YEAR}/{SEQ:4}."
+        message = _("Enter a pattern, for example {YEAR}/{SEQ:4}.")
         raise RegistrarError(message, code=RegistrarErrorCode.INVALID_PATTERN, fields={PATTERN_FIELD: [message]})
     problems = []
     if len(pattern) > PATTERN_MAX_LENGTH:
-        problems.append(f"Keep the pattern to {PATTERN_MAX_LENGTH} characters (it has {len(pattern)}).")
+        message = _("Keep the pattern to %(max)s characters (it has %(length)s).")
+        problems.append(message % {"max": PATTERN_MAX_LENGTH, "length": len(pattern)})
     unknown = [m.group(0) for m in _TOKEN.finditer(pattern) if not _KNOWN.match(m.group(1))]
     if unknown:
         names = ", ".join(dict.fromkeys(unknown))
-        problems.append(f"Unknown token {names}: use {{YEAR}}, {{SEQ}}, {{SEQ:4}} or {{SLUG}}.")
+        problems.append(_("Unknown token %(names)s: use {YEAR}, {SEQ}, {SEQ:4} or {SLUG}.") % {"names": names})
     widths = [m.group(1) for m in _TOKEN.finditer(pattern) if _KNOWN.match(m.group(1))]
     if not any(t.startswith("SEQ") for t in widths):
-        problems.append("Include {SEQ} or {SEQ:4}: it makes each number unique.")
+        problems.append(_("Include {SEQ} or {SEQ:4}: it makes each number unique."))
     for token in widths:
         if token.startswith("SEQ:") and not 1 <= int(token[4:]) <= 12:
-            problems.append(f"{{{token}}}: pad the sequence to between 1 and 12 digits.")
+            problems.append(_("%(token)s: pad the sequence to between 1 and 12 digits.") % {"token": f"{{{token}}}"})
     literal = _TOKEN.sub("", pattern)
     bad = sorted(set(ch for ch in literal if not _LITERAL.match(ch)))
     if bad:
         shown = " ".join(bad)
-        problems.append(f"Use only letters, digits, spaces and / - . _ between the tokens (not {shown}).")
+        problems.append(
+            _("Use only letters, digits, spaces and / - . _ between the tokens (not %(shown)s).") % {"shown": shown}
+        )
     if not problems:
         seq = max(_current_seq(school) + 1, HEADROOM_SEQ)
         longest = admission_number_render(pattern, year=admission_year(school=school), seq=seq, slug=school.slug)
         if len(longest) > NUMBER_MAX_LENGTH:
             problems.append(
-                f"Numbers would be up to {len(longest)} characters long ({longest}); keep them to {NUMBER_MAX_LENGTH}."
+                _("Numbers would be up to %(length)s characters long (%(longest)s); keep them to %(max)s.")
+                % {"length": len(longest), "longest": longest, "max": NUMBER_MAX_LENGTH}
             )
     if problems:
         raise RegistrarError(problems[0], code=RegistrarErrorCode.INVALID_PATTERN, fields={PATTERN_FIELD: problems})
@@ -252,7 +259,7 @@ def admission_pattern_set(*, school, actor, pattern):
     """Saves the pattern new admission numbers follow (numbers already given are kept). Returns the
     profile."""
     pattern = clean_admission_pattern(school=school, pattern=pattern)
-    profile, _ = SchoolProfile.objects.select_for_update().get_or_create(school=school)
+    profile, _created = SchoolProfile.objects.select_for_update().get_or_create(school=school)
     previous = profile.admission_number_pattern
     if previous == pattern:
         return profile

@@ -2,6 +2,7 @@
 reply to a needs-info request. Approval and conversion live in `admission`."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from fees.errors import FeesError, FeesErrorCode
@@ -40,12 +41,12 @@ def _clean_items(items):
     cleaned = [labels.get(str(i).strip(), str(i).strip()) for i in (items or [])]
     cleaned = list(dict.fromkeys(i for i in cleaned if i))
     if not cleaned:
-        message = "Say what is missing (for example: birth certificate), so the family knows what to send."
+        message = _("Say what is missing (for example: birth certificate), so the family knows what to send.")
         raise RegistrarError(
             message, code=RegistrarErrorCode.NEEDS_INFO_ITEMS_REQUIRED, fields={"needs_info_items": [message]}
         )
     if len(cleaned) > MAX_NEEDS_INFO_ITEMS or any(len(i) > 200 for i in cleaned):
-        message = f"List at most {MAX_NEEDS_INFO_ITEMS} items of under 200 characters each."
+        message = _("List at most %(max)s items of under 200 characters each.") % {"max": MAX_NEEDS_INFO_ITEMS}
         raise RegistrarError(
             message, code=RegistrarErrorCode.NEEDS_INFO_ITEMS_TOO_LONG, fields={"needs_info_items": [message]}
         )
@@ -68,10 +69,10 @@ def _unwind_admission(application, *, actor, to_status):
         except FeesError as exc:
             if exc.code != FeesErrorCode.HAS_PAYMENTS:
                 raise
-            message = (
-                f"Invoice {invoice.number} has payments on it: refund or reverse them first, then "
-                f"mark the application {label(to_status).lower()}."
-            )
+            message = _(
+                "Invoice %(number)s has payments on it: refund or reverse them first, then mark the application "
+                "%(status)s."
+            ) % {"number": invoice.number, "status": label(to_status).lower()}
             raise RegistrarError(
                 message, code=RegistrarErrorCode.HAS_PAYMENTS, fields={"to_status": [message]}
             ) from exc

@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext as _
+
 from classpoint.counters import next_value
 
 from ..errors import SchoolsError, SchoolsErrorCode
@@ -33,9 +35,9 @@ def admission_number_allocate(*, school):
     profile = SchoolProfile.objects.filter(school=school).first()
     pattern = (profile.admission_number_pattern if profile else "") or "{YEAR}/{SEQ:4}"
     if not any(match.group(1) == "SEQ" for match in _ADMISSION_TOKEN.finditer(pattern)):
-        message = "Include {SEQ} or {SEQ:4} in the pattern."
+        message = _("Include {SEQ} or {SEQ:4} in the pattern.")
         raise SchoolsError(
-            "The admission number pattern has no sequence.",
+            _("The admission number pattern has no sequence."),
             code=SchoolsErrorCode.INVALID_PATTERN,
             fields={"admission_number_pattern": [message]},
         )

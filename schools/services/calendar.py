@@ -5,6 +5,7 @@ session: making a term current makes its session current too (in one transaction
 school's row lock, so two admins switching terms at once cannot leave two current rows)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -20,9 +21,9 @@ SESSION_FIELDS = ("name", "start_date", "end_date")
 def session_create(*, school, actor, name, start_date, end_date, is_current=False):
     if school.sessions.filter(name=name).exists():
         raise SchoolsError(
-            "Session exists.",
+            _("Session exists."),
             code=SchoolsErrorCode.SESSION_EXISTS,
-            fields={"name": [f"A session “{name}” already exists."]},
+            fields={"name": [_("A session “%(name)s” already exists.") % {"name": name}]},
         )
     _check_dates(start_date, end_date)
     if is_current:
@@ -41,9 +42,9 @@ def session_update(*, session, actor, **data):
     school = session.school
     if "name" in data and school.sessions.filter(name=data["name"]).exclude(pk=session.pk).exists():
         raise SchoolsError(
-            "Session exists.",
+            _("Session exists."),
             code=SchoolsErrorCode.SESSION_EXISTS,
-            fields={"name": [f"A session “{data['name']}” already exists."]},
+            fields={"name": [_("A session “%(name)s” already exists.") % {"name": data["name"]}]},
         )
     _check_dates(data.get("start_date", session.start_date), data.get("end_date", session.end_date))
     changes = field_changes(session, data, SESSION_FIELDS)
@@ -113,9 +114,9 @@ def _make_current(term):
 def _check_dates(start_date, end_date):
     if start_date and end_date and end_date <= start_date:
         raise SchoolsError(
-            "Dates out of order.",
+            _("Dates out of order."),
             code=SchoolsErrorCode.DATES_OUT_OF_ORDER,
-            fields={"end_date": ["The end date must be after the start date."]},
+            fields={"end_date": [_("The end date must be after the start date.")]},
         )
 
 
@@ -126,13 +127,13 @@ TERM_FIELDS = ("name", "start_date", "end_date", "is_current")
 def term_create(*, school, actor, session, name, start_date, end_date, is_current=False):
     if session.school_id != school.pk:
         raise SchoolsError(
-            "Session not found.", code=SchoolsErrorCode.SESSION_NOT_FOUND, fields={"session": ["Not found."]}
+            _("Session not found."), code=SchoolsErrorCode.SESSION_NOT_FOUND, fields={"session": [_("Not found.")]}
         )
     if session.terms.filter(name=name).exists():
         raise SchoolsError(
-            "Term exists.",
+            _("Term exists."),
             code=SchoolsErrorCode.TERM_EXISTS,
-            fields={"name": [f"“{name}” already exists in {session.name}."]},
+            fields={"name": [_("“%(name)s” already exists in %(session)s.") % {"name": name, "session": session.name}]},
         )
     _check_dates(start_date, end_date)
     term = Term(school=school, session=session, name=name, start_date=start_date, end_date=end_date)
@@ -149,9 +150,9 @@ def term_update(*, term, actor, **data):
     data = {k: v for k, v in data.items() if k in TERM_FIELDS}
     if "name" in data and term.session.terms.filter(name=data["name"]).exclude(pk=term.pk).exists():
         raise SchoolsError(
-            "Term exists.",
+            _("Term exists."),
             code=SchoolsErrorCode.TERM_EXISTS,
-            fields={"name": ["Another term in this session has this name."]},
+            fields={"name": [_("Another term in this session has this name.")]},
         )
     _check_dates(data.get("start_date", term.start_date), data.get("end_date", term.end_date))
     before = _make_current(term) if data.get("is_current") else None

@@ -1,6 +1,7 @@
 """Class groups and enrollments in them; a class never takes more pupils than its capacity."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -17,11 +18,13 @@ CLASS_FIELDS = ("name", "level", "capacity", "form_teacher")
 def class_group_create(*, school, actor, name, level, capacity=40, form_teacher=None):
     if school.class_groups.filter(name=name).exists():
         raise SchoolsError(
-            "Class exists.", code=SchoolsErrorCode.CLASS_EXISTS, fields={"name": [f"A class “{name}” already exists."]}
+            _("Class exists."),
+            code=SchoolsErrorCode.CLASS_EXISTS,
+            fields={"name": [_("A class “%(name)s” already exists.") % {"name": name}]},
         )
     if form_teacher is not None and form_teacher.school_id != school.pk:
         raise SchoolsError(
-            "Teacher not found.", code=SchoolsErrorCode.TEACHER_NOT_FOUND, fields={"form_teacher": ["Not found."]}
+            _("Teacher not found."), code=SchoolsErrorCode.TEACHER_NOT_FOUND, fields={"form_teacher": [_("Not found.")]}
         )
     group = ClassGroup.objects.create(
         school=school, name=name, level=level, capacity=capacity, form_teacher=form_teacher
@@ -36,12 +39,12 @@ def class_group_update(*, class_group, actor, **data):
     school = class_group.school
     if "name" in data and school.class_groups.filter(name=data["name"]).exclude(pk=class_group.pk).exists():
         raise SchoolsError(
-            "Class exists.", code=SchoolsErrorCode.CLASS_EXISTS, fields={"name": ["Another class has this name."]}
+            _("Class exists."), code=SchoolsErrorCode.CLASS_EXISTS, fields={"name": [_("Another class has this name.")]}
         )
     teacher = data.get("form_teacher")
     if teacher is not None and teacher.school_id != school.pk:
         raise SchoolsError(
-            "Teacher not found.", code=SchoolsErrorCode.TEACHER_NOT_FOUND, fields={"form_teacher": ["Not found."]}
+            _("Teacher not found."), code=SchoolsErrorCode.TEACHER_NOT_FOUND, fields={"form_teacher": [_("Not found.")]}
         )
     changes = field_changes(class_group, data, CLASS_FIELDS)
     for key, value in data.items():
@@ -81,7 +84,10 @@ def class_group_delete(*, class_group, actor):
     group = lock_class_group(class_group)
     uses = class_group_uses(group)
     if uses:
-        message = f"{group} cannot be deleted: it is used by {', '.join(uses)}. Classes with a history are kept."
+        message = _("%(group)s cannot be deleted: it is used by %(uses)s. Classes with a history are kept.") % {
+            "group": group,
+            "uses": ", ".join(uses),
+        }
         raise YearError(message, code=YearErrorCode.CLASS_IN_USE, fields={"class_group": [message]})
     audit(school=group.school, actor=actor, action="class_group.deleted", target=group, target_label=group.name)
     group.delete()
@@ -90,7 +96,7 @@ def class_group_delete(*, class_group, actor):
 def _check_same_school(school, **objs):
     for field, obj in objs.items():
         if obj is not None and obj.school_id != school.pk:
-            raise SchoolsError("Not found.", code=SchoolsErrorCode.NOT_IN_SCHOOL, fields={field: ["Not found."]})
+            raise SchoolsError(_("Not found."), code=SchoolsErrorCode.NOT_IN_SCHOOL, fields={field: [_("Not found.")]})
 
 
 @transaction.atomic
@@ -104,9 +110,14 @@ def enrollment_create(*, school, actor, student, term, class_group, check_capaci
     Student.objects.select_for_update().filter(pk=student.pk).first()
     if school.enrollments.filter(student=student, term=term, status=Enrollment.Status.ACTIVE).exists():
         raise SchoolsError(
-            "Already enrolled.",
+            _("Already enrolled."),
             code=SchoolsErrorCode.ALREADY_ENROLLED,
-            fields={"student": [f"{student} already has an active enrollment in {term}; move it instead."]},
+            fields={
+                "student": [
+                    _("%(student)s already has an active enrollment in %(term)s; move it instead.")
+                    % {"student": student, "term": term}
+                ]
+            },
         )
     if check_capacity:
         _check_room(term=term, class_group=class_group, student=student)
@@ -115,7 +126,7 @@ def enrollment_create(*, school, actor, student, term, class_group, check_capaci
             enrollment = Enrollment.objects.create(school=school, student=student, term=term, class_group=class_group)
     except IntegrityError as exc:
         raise SchoolsError(
-            "Already enrolled.", code=SchoolsErrorCode.ALREADY_ENROLLED, fields={"student": ["Already enrolled."]}
+            _("Already enrolled."), code=SchoolsErrorCode.ALREADY_ENROLLED, fields={"student": [_("Already enrolled.")]}
         ) from exc
     audit(
         school=school,
@@ -136,11 +147,11 @@ def _check_room(*, term, class_group, student):
     lock_class_group(class_group)
     taken, capacity = class_group_seats(class_group=class_group, term=term, exclude_student=student)
     if taken >= capacity:
-        message = (
-            f"{class_group} is full: {taken} of {capacity} places are taken for {term} (counting applicants "
-            "placed in it). Choose another class or raise its capacity."
-        )
-        raise SchoolsError("The class is full.", code=SchoolsErrorCode.CLASS_FULL, fields={"class_group": [message]})
+        message = _(
+            "%(class_group)s is full: %(taken)s of %(capacity)s places are taken for %(term)s (counting "
+            "applicants placed in it). Choose another class or raise its capacity."
+        ) % {"class_group": class_group, "taken": taken, "capacity": capacity, "term": term}
+        raise SchoolsError(_("The class is full."), code=SchoolsErrorCode.CLASS_FULL, fields={"class_group": [message]})
 
 
 @transaction.atomic
@@ -170,9 +181,9 @@ def enrollment_update(*, enrollment, actor, class_group=None, status=None):
             .exists()
         ):
             raise SchoolsError(
-                "Already enrolled.",
+                _("Already enrolled."),
                 code=SchoolsErrorCode.ALREADY_ENROLLED,
-                fields={"status": ["Another enrollment is active in this term."]},
+                fields={"status": [_("Another enrollment is active in this term.")]},
             )
         changes["status"] = [enrollment.status, status]
         enrollment.status = status

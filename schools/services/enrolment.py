@@ -10,6 +10,7 @@ done) and, before counting a class's seats, the class's row (the lock enrolments
 placements take: two requests never both take its last seat)."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -39,8 +40,8 @@ def _clean_reason(reason):
 def _current_term(school, field):
     term = school.current_term()
     if term is None:
-        message = "The school has no current term: set one under Year first."
-        raise SchoolsError("No current term.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(**{field: message}))
+        message = _("The school has no current term: set one under Year first.")
+        raise SchoolsError(_("No current term."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(**{field: message}))
     return term
 
 
@@ -48,18 +49,18 @@ def _check_class(school, class_group, term, student):
     """The class takes the pupil: it is the school's, and it has a seat this term."""
     if class_group is None or class_group.school_id != school.pk:
         raise SchoolsError(
-            "Class not found.",
+            _("Class not found."),
             code=SchoolsErrorCode.NOT_IN_SCHOOL,
-            fields=_on(class_group="Choose one of the school's classes."),
+            fields=_on(class_group=_("Choose one of the school's classes.")),
         )
     class_group = lock_class_group(class_group)
     taken, capacity = class_group_seats(class_group=class_group, term=term, exclude_student=student)
     if taken >= capacity:
-        message = (
-            f"{class_group} is full: {taken} of {capacity} places are taken for {term} (counting applicants "
-            "placed in it). Choose another class or raise its capacity."
-        )
-        raise SchoolsError("The class is full.", code=SchoolsErrorCode.CLASS_FULL, fields=_on(class_group=message))
+        message = _(
+            "%(class_group)s is full: %(taken)s of %(capacity)s places are taken for %(term)s (counting "
+            "applicants placed in it). Choose another class or raise its capacity."
+        ) % {"class_group": class_group, "taken": taken, "capacity": capacity, "term": term}
+        raise SchoolsError(_("The class is full."), code=SchoolsErrorCode.CLASS_FULL, fields=_on(class_group=message))
     return class_group
 
 
@@ -81,9 +82,11 @@ def _enrol(*, school, student, term, class_group, started_on):
             )
     except IntegrityError as exc:  # the partial unique constraint: one active enrollment per term
         raise SchoolsError(
-            "Already enrolled.",
+            _("Already enrolled."),
             code=SchoolsErrorCode.ALREADY_ENROLLED,
-            fields={"class_group": [f"{student} already has a class in {term}."]},
+            fields={
+                "class_group": [_("%(student)s already has a class in %(term)s.") % {"student": student, "term": term}]
+            },
         ) from exc
 
 
@@ -94,13 +97,16 @@ def enrollment_move(*, student, actor, class_group, reason=""):
     school = student.school
     reason = _clean_reason(reason)
     if len(reason) > MAX_REASON:
-        message = f"Keep the reason under {MAX_REASON} characters."
-        raise SchoolsError("Reason too long.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(reason=message))
+        message = _("Keep the reason under %(max)s characters.") % {"max": MAX_REASON}
+        raise SchoolsError(_("Reason too long."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(reason=message))
     locked = _locked(student)
     if locked.status not in ON_ROLL:
-        message = f"{student} is {locked.get_status_display().lower()}: re-admit them instead."
+        message = _("%(student)s is %(status)s: re-admit them instead.") % {
+            "student": student,
+            "status": locked.get_status_display().lower(),
+        }
         raise SchoolsError(
-            "The pupil has left.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(class_group=message)
+            _("The pupil has left."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(class_group=message)
         )
     term = _current_term(school, "class_group")
     current = (
@@ -109,11 +115,11 @@ def enrollment_move(*, student, actor, class_group, reason=""):
         .first()
     )
     if current is None:
-        message = f"{student} is in no class in {term}: enrol them first."
-        raise SchoolsError("Not in a class.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(class_group=message))
+        message = _("%(student)s is in no class in %(term)s: enrol them first.") % {"student": student, "term": term}
+        raise SchoolsError(_("Not in a class."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(class_group=message))
     if class_group is not None and current.class_group_id == class_group.pk:
-        message = f"{student} is already in {class_group}."
-        raise SchoolsError("Already there.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(class_group=message))
+        message = _("%(student)s is already in %(class_group)s.") % {"student": student, "class_group": class_group}
+        raise SchoolsError(_("Already there."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(class_group=message))
     class_group = _check_class(school, class_group, term, student)
     today = school.local_today()
     current.status = Enrollment.Status.ENDED
@@ -147,16 +153,21 @@ def student_withdraw(*, student, actor, left_on, reason):
     reason = _clean_reason(reason)
     fields = {}
     if not reason:
-        fields["reason"] = ["Say why the pupil is leaving (kept on the record)."]
+        fields["reason"] = [_("Say why the pupil is leaving (kept on the record).")]
     elif len(reason) > MAX_REASON:
-        fields["reason"] = [f"Keep the reason under {MAX_REASON} characters."]
+        fields["reason"] = [_("Keep the reason under %(max)s characters.") % {"max": MAX_REASON}]
     if left_on is None:
-        fields["left_on"] = ["Give the day the pupil left."]
+        fields["left_on"] = [_("Give the day the pupil left.")]
     elif left_on > today:
-        fields["left_on"] = [f"The day the pupil left cannot be after today ({today:%-d %B %Y})."]
+        fields["left_on"] = [
+            _("The day the pupil left cannot be after today (%(today)s).") % {"today": f"{today:%-d %B %Y}"}
+        ]
     locked = _locked(student)
     if locked.status not in ON_ROLL:
-        fields["status"] = [f"{student} is already {locked.get_status_display().lower()}."]
+        fields["status"] = [
+            _("%(student)s is already %(status)s.")
+            % {"student": student, "status": locked.get_status_display().lower()}
+        ]
     active = list(
         school.enrollments.filter(student=student, status=Enrollment.Status.ACTIVE).select_related(
             "term", "class_group"
@@ -166,13 +177,13 @@ def student_withdraw(*, student, actor, left_on, reason):
     latest = max(begun, key=_start_of, default=None)
     if left_on is not None and latest is not None and left_on < _start_of(latest):
         fields.setdefault("left_on", []).append(
-            f"{student} started in {latest.class_group} on {_start_of(latest):%-d %B %Y}: "
-            "the day they left cannot be before it."
+            _("%(student)s started in %(class_group)s on %(start)s: the day they left cannot be before it.")
+            % {"student": student, "class_group": latest.class_group, "start": f"{_start_of(latest):%-d %B %Y}"}
         )
     if "left_on" in fields:
-        raise SchoolsError("The pupil was not withdrawn.", code=SchoolsErrorCode.DATES_OUT_OF_ORDER, fields=fields)
+        raise SchoolsError(_("The pupil was not withdrawn."), code=SchoolsErrorCode.DATES_OUT_OF_ORDER, fields=fields)
     if fields:
-        raise SchoolsError("The pupil was not withdrawn.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=fields)
+        raise SchoolsError(_("The pupil was not withdrawn."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=fields)
     for enrollment in active:
         enrollment.status = Enrollment.Status.ENDED
         enrollment.ended_on = max(left_on, _start_of(enrollment))
@@ -201,12 +212,17 @@ def student_readmit(*, student, actor, class_group):
     school = student.school
     locked = _locked(student)
     if locked.status != Student.Status.WITHDRAWN:
-        message = f"{student} is {locked.get_status_display().lower()}: only a withdrawn pupil is re-admitted."
-        raise SchoolsError("Not withdrawn.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(status=message))
+        message = _("%(student)s is %(status)s: only a withdrawn pupil is re-admitted.") % {
+            "student": student,
+            "status": locked.get_status_display().lower(),
+        }
+        raise SchoolsError(_("Not withdrawn."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=_on(status=message))
     term = _current_term(school, "class_group")
     if school.enrollments.filter(student=student, term=term, status=Enrollment.Status.ACTIVE).exists():
-        message = f"{student} already has a class in {term}."
-        raise SchoolsError("Already enrolled.", code=SchoolsErrorCode.ALREADY_ENROLLED, fields=_on(class_group=message))
+        message = _("%(student)s already has a class in %(term)s.") % {"student": student, "term": term}
+        raise SchoolsError(
+            _("Already enrolled."), code=SchoolsErrorCode.ALREADY_ENROLLED, fields=_on(class_group=message)
+        )
     class_group = _check_class(school, class_group, term, student)
     today = school.local_today()
     enrollment = _enrol(

@@ -11,6 +11,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from classpoint.files import sniff_type
@@ -26,28 +27,28 @@ FIELD = "logo"
 
 
 def _refuse(message):
-    raise SchoolsError("The logo was not saved.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields={FIELD: [message]})
+    raise SchoolsError(_("The logo was not saved."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields={FIELD: [message]})
 
 
 def _no_file(message):
-    raise SchoolsError("The logo was not saved.", code=SchoolsErrorCode.NO_FILE, fields={FIELD: [message]})
+    raise SchoolsError(_("The logo was not saved."), code=SchoolsErrorCode.NO_FILE, fields={FIELD: [message]})
 
 
 def _too_large():
-    message = f"The image is larger than {LOGO_MAX_BYTES // (1024 * 1024)} MB."
-    raise SchoolsError("The logo was not saved.", code=SchoolsErrorCode.FILE_TOO_LARGE, fields={FIELD: [message]})
+    message = _("The image is larger than %(size)s MB.") % {"size": LOGO_MAX_BYTES // (1024 * 1024)}
+    raise SchoolsError(_("The logo was not saved."), code=SchoolsErrorCode.FILE_TOO_LARGE, fields={FIELD: [message]})
 
 
 def _read(uploaded):
     if uploaded is None:
-        _no_file("Choose an image file to upload.")
+        _no_file(_("Choose an image file to upload."))
     if (uploaded.size or 0) > LOGO_MAX_BYTES:
         _too_large()
     data = uploaded.read(LOGO_MAX_BYTES + 1)
     if len(data) > LOGO_MAX_BYTES:
         _too_large()
     if not data:
-        _no_file("The file is empty.")
+        _no_file(_("The file is empty."))
     return data
 
 
@@ -55,24 +56,24 @@ def logo_image(data):
     """(bytes, extension) of the logo to keep from an upload's bytes, or a SchoolsError on `logo`."""
     content_type = sniff_type(data[:16], allowed=set(LOGO_TYPES))
     if content_type is None:
-        _refuse("Upload a PNG or JPEG image. Other formats, SVG included, are not accepted.")
+        _refuse(_("Upload a PNG or JPEG image. Other formats, SVG included, are not accepted."))
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format != LOGO_TYPES[content_type]:
-                _refuse("Upload a PNG or JPEG image. Other formats, SVG included, are not accepted.")
+                _refuse(_("Upload a PNG or JPEG image. Other formats, SVG included, are not accepted."))
             width, height = image.size
             if width * height > LOGO_MAX_PIXELS:
                 _refuse(
-                    f"The image is {width} × {height} pixels; "
-                    f"use one of at most {LOGO_MAX_PIXELS // 1_000_000} megapixels."
+                    _("The image is %(width)s × %(height)s pixels; use one of at most %(limit)s megapixels.")
+                    % {"width": width, "height": height, "limit": LOGO_MAX_PIXELS // 1_000_000}
                 )
             if min(width, height) < 16:
-                _refuse("The image is too small to print; use one at least 16 pixels each way.")
+                _refuse(_("The image is too small to print; use one at least 16 pixels each way."))
             image.load()
             # A phone's JPEG is stored sideways with a note to turn it; the note goes with the metadata.
             picture = ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-        _refuse("The image could not be read; it may be damaged. Save it again as PNG or JPEG and upload that.")
+        _refuse(_("The image could not be read; it may be damaged. Save it again as PNG or JPEG and upload that."))
     picture.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     out = io.BytesIO()
     if content_type == "image/png":

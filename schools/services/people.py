@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -29,9 +30,9 @@ def _check_born(school, data):
     born = data.get("date_of_birth")
     if isinstance(born, datetime.date) and born > school.local_today():
         raise SchoolsError(
-            "Some fields are invalid.",
+            _("Some fields are invalid."),
             code=SchoolsErrorCode.SCHOOLS_INVALID,
-            fields={"date_of_birth": ["A date of birth cannot be after today."]},
+            fields={"date_of_birth": [_("A date of birth cannot be after today.")]},
         )
 
 
@@ -40,7 +41,7 @@ def _full_clean(instance, exclude=("school",)):
         instance.full_clean(exclude=list(exclude), validate_constraints=False)
     except ValidationError as exc:
         raise SchoolsError(
-            "Some fields are invalid.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields=exc.message_dict
+            _("Some fields are invalid."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields=exc.message_dict
         ) from exc
 
 
@@ -50,9 +51,9 @@ def student_create(*, school, actor, **data):
     _check_born(school, data)
     if school.students.filter(admission_number=data.get("admission_number")).exists():
         raise SchoolsError(
-            "Admission number in use.",
+            _("Admission number in use."),
             code=SchoolsErrorCode.DUPLICATE_ADMISSION_NUMBER,
-            fields={"admission_number": ["Another student already has this admission number."]},
+            fields={"admission_number": [_("Another student already has this admission number.")]},
         )
     student = Student(school=school, **data)
     _full_clean(student)
@@ -69,9 +70,9 @@ def student_update(*, student, actor, **data):
     if number and number != student.admission_number:
         if student.school.students.filter(admission_number=number).exclude(pk=student.pk).exists():
             raise SchoolsError(
-                "Admission number in use.",
+                _("Admission number in use."),
                 code=SchoolsErrorCode.DUPLICATE_ADMISSION_NUMBER,
-                fields={"admission_number": ["Another student already has this admission number."]},
+                fields={"admission_number": [_("Another student already has this admission number.")]},
             )
     changes = field_changes(student, data, STUDENT_FIELDS)
     for key, value in data.items():
@@ -89,7 +90,7 @@ def _clean_guardian(school, data):
             data["phone"] = normalize_phone(data["phone"], school.country)
         except ValueError as exc:
             raise SchoolsError(
-                "Some fields are invalid.", code=SchoolsErrorCode.INVALID_PHONE, fields={"phone": [str(exc)]}
+                _("Some fields are invalid."), code=SchoolsErrorCode.INVALID_PHONE, fields={"phone": [str(exc)]}
             ) from exc
     if "email" in data:
         data["email"] = (data["email"] or "").strip().lower()
@@ -98,9 +99,14 @@ def _clean_guardian(school, data):
         languages = dict(settings.LANGUAGES)
         if data["preferred_language"] and data["preferred_language"] not in languages:
             raise SchoolsError(
-                "Some fields are invalid.",
+                _("Some fields are invalid."),
                 code=SchoolsErrorCode.SCHOOLS_INVALID,
-                fields={"preferred_language": [f"Choose one of {', '.join(languages.values())}, or the school's."]},
+                fields={
+                    "preferred_language": [
+                        _("Choose one of %(languages)s, or the school's.")
+                        % {"languages": ", ".join(languages.values())}
+                    ]
+                },
             )
     return data
 
@@ -110,9 +116,9 @@ def guardian_create(*, school, actor, student=None, is_primary=False, **data):
     data = _clean_guardian(school, {k: v for k, v in data.items() if k in GUARDIAN_FIELDS})
     if not data.get("phone") and not data.get("email"):
         raise SchoolsError(
-            "A guardian needs a way to be reached.",
+            _("A guardian needs a way to be reached."),
             code=SchoolsErrorCode.CONTACT_REQUIRED,
-            fields={"phone": ["Give a phone number or an email address."]},
+            fields={"phone": [_("Give a phone number or an email address.")]},
         )
     guardian = Guardian(school=school, **data)
     _full_clean(guardian)
@@ -131,9 +137,9 @@ def guardian_update(*, guardian, actor, **data):
         setattr(guardian, key, value)
     if not guardian.phone and not guardian.email:
         raise SchoolsError(
-            "A guardian needs a way to be reached.",
+            _("A guardian needs a way to be reached."),
             code=SchoolsErrorCode.CONTACT_REQUIRED,
-            fields={"phone": ["Give a phone or an email."]},
+            fields={"phone": [_("Give a phone or an email.")]},
         )
     _full_clean(guardian)
     guardian.save()
@@ -146,7 +152,7 @@ def guardian_update(*, guardian, actor, **data):
 def guardian_link(*, student, guardian, is_primary=False, actor=None):
     if student.school_id != guardian.school_id:
         raise SchoolsError(
-            "Guardian not found.", code=SchoolsErrorCode.GUARDIAN_NOT_FOUND, fields={"guardian": ["Not found."]}
+            _("Guardian not found."), code=SchoolsErrorCode.GUARDIAN_NOT_FOUND, fields={"guardian": [_("Not found.")]}
         )
     if is_primary:
         StudentGuardian.objects.filter(student=student, is_primary=True).exclude(guardian=guardian).update(
@@ -154,7 +160,7 @@ def guardian_link(*, student, guardian, is_primary=False, actor=None):
         )
     elif not StudentGuardian.objects.filter(student=student, is_primary=True).exclude(guardian=guardian).exists():
         is_primary = True  # the first guardian is the primary contact
-    link, _ = StudentGuardian.objects.update_or_create(
+    link, _created = StudentGuardian.objects.update_or_create(
         student=student, guardian=guardian, defaults={"school": student.school, "is_primary": is_primary}
     )
     audit(
@@ -176,9 +182,14 @@ def guardian_set_primary(*, student, guardian, actor):
     chosen = next((link for link in links if link.guardian_id == guardian.pk), None)
     if chosen is None:
         raise SchoolsError(
-            "Not this pupil's guardian.",
+            _("Not this pupil's guardian."),
             code=SchoolsErrorCode.GUARDIAN_NOT_FOUND,
-            fields={"guardian": [f"{guardian} is not linked to {student}: link them first."]},
+            fields={
+                "guardian": [
+                    _("%(guardian)s is not linked to %(student)s: link them first.")
+                    % {"guardian": guardian, "student": student}
+                ]
+            },
         )
     if chosen.is_primary:
         return chosen

@@ -9,6 +9,7 @@ import secrets
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.permissions import all_permissions
@@ -54,7 +55,7 @@ def manager_remains(*, school, leaving=None, new_role=None, changed_role=None, n
         if MANAGE in codes:
             return
     raise SchoolsError(
-        "The school needs at least one active member who can manage it: make someone else an admin first.",
+        _("The school needs at least one active member who can manage it: make someone else an admin first."),
         code=SchoolsErrorCode.LAST_ADMIN,
     )
 
@@ -63,14 +64,16 @@ def _check_name(school, name, *, exclude=None):
     name = (name or "").strip()
     if school.roles.filter(name__iexact=name).exclude(pk=getattr(exclude, "pk", None)).exists():
         raise SchoolsError(
-            "The role could not be saved.",
+            _("The role could not be saved."),
             code=SchoolsErrorCode.ROLE_NAME_TAKEN,
-            fields={"name": [f"The school already has a role called “{name}”."]},
+            fields={"name": [_("The school already has a role called “%(name)s”.") % {"name": name}]},
         )
     if not name or len(name) > NAME_MAX:
-        message = "Give the role a name." if not name else f"Keep the name to {NAME_MAX} characters."
+        message = (
+            _("Give the role a name.") if not name else _("Keep the name to %(max)s characters.") % {"max": NAME_MAX}
+        )
         raise SchoolsError(
-            "The role could not be saved.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields={"name": [message]}
+            _("The role could not be saved."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields={"name": [message]}
         )
     return name
 
@@ -131,9 +134,9 @@ def role_update(*, role, actor, name, permissions, requires_two_factor):
     unknown = sorted(codes - set(catalogue))
     if unknown:
         raise SchoolsError(
-            "The role could not be saved.",
+            _("The role could not be saved."),
             code=SchoolsErrorCode.UNKNOWN_PERMISSION,
-            fields={"permissions": [f"Unknown permission: {', '.join(unknown)}."]},
+            fields={"permissions": [_("Unknown permission: %(codes)s.") % {"codes": ", ".join(unknown)}]},
         )
     before = role_codes(role)
     if MANAGE in before and MANAGE not in codes:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 
@@ -35,26 +36,27 @@ def rollover_run(*, school, actor, from_session_id, plan, fingerprint=None):
     School.objects.select_for_update().filter(pk=school.pk).first()
     session = AcademicSession.objects.select_for_update().filter(school=school, pk=from_session_id).first()
     if session is None:
-        raise YearError("No such session.", code=YearErrorCode.ROLLOVER_NOT_READY)
+        raise YearError(_("No such session."), code=YearErrorCode.ROLLOVER_NOT_READY)
     done = _done(school, session)
     if done is not None:
         return RolloverResult(rollover=done, created=False)
     state = rollover_state(school)
     if not state.ready or state.session.pk != session.pk:
         raise YearError(
-            state.reason or f"{session} is not the session to roll from.", code=YearErrorCode.ROLLOVER_NOT_READY
+            state.reason or _("%(session)s is not the session to roll from.") % {"session": session},
+            code=YearErrorCode.ROLLOVER_NOT_READY,
         )
     roll = load_roll(school, state.term)
     outcome = outcome_of(school, state, plan, roll, lock=True)
     if outcome.errors:
-        raise YearError("Correct the new session's details.", code=YearErrorCode.YEAR_INVALID, fields=outcome.errors)
+        raise YearError(_("Correct the new session's details."), code=YearErrorCode.YEAR_INVALID, fields=outcome.errors)
     if outcome.problems:
         raise YearError(
             " ".join(outcome.problems), code=YearErrorCode.ROLLOVER_BLOCKED, fields={"plan": outcome.problems}
         )
     if fingerprint is not None and fingerprint != outcome.fingerprint:
         raise YearError(
-            "The roll has changed since this dry run: check the new dry run and confirm again.",
+            _("The roll has changed since this dry run: check the new dry run and confirm again."),
             code=YearErrorCode.ROLLOVER_STALE,
         )
     try:
@@ -143,7 +145,7 @@ def _move_pupils(school, actor, state, outcome, first_term):
         )
         if ended != len(ids):
             raise YearError(
-                "A pupil's place changed while the rollover ran: nothing was changed. Try again.",
+                _("A pupil's place changed while the rollover ran: nothing was changed. Try again."),
                 code=YearErrorCode.ROLLOVER_STALE,
             )
     places = [
@@ -156,7 +158,8 @@ def _move_pupils(school, actor, state, outcome, first_term):
             Enrollment.objects.bulk_create(places)
     except IntegrityError as exc:
         raise YearError(
-            f"A pupil was enrolled for {first_term} while the rollover ran: nothing was changed. Try again.",
+            _("A pupil was enrolled for %(term)s while the rollover ran: nothing was changed. Try again.")
+            % {"term": first_term},
             code=YearErrorCode.ROLLOVER_STALE,
         ) from exc
     now = timezone.now()

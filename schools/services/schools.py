@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone as dj_timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from classpoint.api.auth import new_key
 from classpoint.audit import audit
@@ -38,26 +39,30 @@ def _validate_school_input(*, slug, name, admin_email, timezone, currency, count
         errors["slug"] = exc.messages
     else:
         if School.objects.filter(slug=slug).exists():
-            errors["slug"] = [f"A school with the slug “{slug}” already exists."]
+            errors["slug"] = [_("A school with the slug “%(slug)s” already exists.") % {"slug": slug}]
     if not (name or "").strip():
-        errors["name"] = ["Enter the school's name."]
+        errors["name"] = [_("Enter the school's name.")]
     try:
         validate_email(admin_email or "")
     except ValidationError:
-        errors["admin_email"] = ["Enter a valid email address."]
+        errors["admin_email"] = [_("Enter a valid email address.")]
     if timezone not in zoneinfo.available_timezones():
-        errors["timezone"] = [f"“{timezone}” is not a known time zone (e.g. Africa/Lagos)."]
+        errors["timezone"] = [
+            _("“%(timezone)s” is not a known time zone (e.g. Africa/Lagos).") % {"timezone": timezone}
+        ]
     if not _CURRENCY_RE.match(currency or ""):
-        errors["currency"] = ["Use a three-letter ISO currency code, e.g. NGN."]
+        errors["currency"] = [_("Use a three-letter ISO currency code, e.g. NGN.")]
     if not re.match(r"^[A-Z]{2}$", country or ""):
-        errors["country"] = ["Use a two-letter ISO country code, e.g. NG."]
+        errors["country"] = [_("Use a two-letter ISO country code, e.g. NG.")]
     if errors:
-        raise SchoolsError("The school could not be provisioned.", code=SchoolsErrorCode.INVALID_SCHOOL, fields=errors)
+        raise SchoolsError(
+            _("The school could not be provisioned."), code=SchoolsErrorCode.INVALID_SCHOOL, fields=errors
+        )
 
 
 def roles_seed(*, school):
     """Create the default roles a school lacks; existing roles keep their (possibly edited) permissions."""
-    for key, (name, _) in DEFAULT_ROLES.items():
+    for key, (name, _permissions) in DEFAULT_ROLES.items():
         Role.objects.get_or_create(
             school=school,
             key=key,
@@ -112,9 +117,9 @@ def school_provision(
     hostname = f"{slug}.{settings.CLASSPOINT_DOMAIN_SUFFIX}"
     if SchoolDomain.objects.filter(hostname=hostname).exists():
         raise SchoolsError(
-            "The school could not be provisioned.",
+            _("The school could not be provisioned."),
             code=SchoolsErrorCode.SLUG_TAKEN,
-            fields={"slug": [f"{hostname} is taken."]},
+            fields={"slug": [_("%(hostname)s is taken.") % {"hostname": hostname}]},
         )
     try:
         with transaction.atomic():
@@ -123,9 +128,9 @@ def school_provision(
             )
     except IntegrityError as exc:  # lost a race for the same slug
         raise SchoolsError(
-            "The school could not be provisioned.",
+            _("The school could not be provisioned."),
             code=SchoolsErrorCode.SLUG_TAKEN,
-            fields={"slug": [f"A school with the slug “{slug}” already exists."]},
+            fields={"slug": [_("A school with the slug “%(slug)s” already exists.") % {"slug": slug}]},
         ) from exc
     SchoolProfile.objects.create(school=school, email=admin_email.strip().lower())
     SchoolDomain.objects.create(school=school, hostname=hostname, is_primary=True)
@@ -159,7 +164,9 @@ def membership_grant(*, school, user, role_key, actor=None):
     role = school.roles.filter(key=role_key).first()
     if role is None:
         raise SchoolsError(
-            "Unknown role.", code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": [f"No role “{role_key}”."]}
+            _("Unknown role."),
+            code=SchoolsErrorCode.UNKNOWN_ROLE,
+            fields={"role": [_("No role “%(role)s”.") % {"role": role_key}]},
         )
     membership, created = Membership.objects.update_or_create(
         user=user, school=school, defaults={"role": role, "is_active": True}
@@ -191,14 +198,20 @@ def api_token_create(*, school, name, role_key, actor=None):
     with the chosen role, and the key, returned once (only its SHA-256 is stored)."""
     name = (name or "").strip()
     if not name or len(name) > TOKEN_NAME_MAX:
-        message = "Name the token (what uses it)." if not name else f"Keep the name to {TOKEN_NAME_MAX} characters."
+        message = (
+            _("Name the token (what uses it).")
+            if not name
+            else _("Keep the name to %(max)s characters.") % {"max": TOKEN_NAME_MAX}
+        )
         raise SchoolsError(
-            "The token could not be made.", code=SchoolsErrorCode.SCHOOLS_INVALID, fields={"name": [message]}
+            _("The token could not be made."), code=SchoolsErrorCode.SCHOOLS_INVALID, fields={"name": [message]}
         )
     role = school.roles.filter(key=role_key).first()
     if role is None:
         raise SchoolsError(
-            "Unknown role.", code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": [f"No role “{role_key}”."]}
+            _("Unknown role."),
+            code=SchoolsErrorCode.UNKNOWN_ROLE,
+            fields={"role": [_("No role “%(role)s”.") % {"role": role_key}]},
         )
     key, prefix, hashed = new_key()
     # Service users sign in with nothing but their key, and are nobody's to reuse.
@@ -225,7 +238,7 @@ def api_token_revoke(*, token, actor=None):
     """Stops the token at once: its next request is a 401. Its service user's membership ends too."""
     token = ApiToken.objects.for_school(token.school).select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
-        raise SchoolsError("This token was revoked already.", code=SchoolsErrorCode.TOKEN_REVOKED)
+        raise SchoolsError(_("This token was revoked already."), code=SchoolsErrorCode.TOKEN_REVOKED)
     token.revoked_at = dj_timezone.now()
     token.save(update_fields=["revoked_at"])
     if token.service_account:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from classpoint import flags
 from classpoint.audit import audit
@@ -37,7 +38,7 @@ def _refuse(message, fields):
 def _locked(school):
     """The school and its profile, locked for the write (a profile is made if it was never made)."""
     locked = School.objects.select_for_update().get(pk=school.pk)
-    profile, _ = SchoolProfile.objects.select_for_update().get_or_create(school=locked)
+    profile, _created = SchoolProfile.objects.select_for_update().get_or_create(school=locked)
     return locked, profile
 
 
@@ -79,9 +80,9 @@ def school_details_update(*, school, actor, name):
     """The school's name, as pages, messages and documents print it."""
     name = " ".join(_text(name).split())
     if not name:
-        _refuse("Enter the school's name.", {"name": ["Enter the school's name."]})
+        _refuse(_("Enter the school's name."), {"name": [_("Enter the school's name.")]})
     if len(name) > NAME_MAX:
-        _refuse("The name is too long.", {"name": [f"Use at most {NAME_MAX} characters."]})
+        _refuse(_("The name is too long."), {"name": [_("Use at most %(max)s characters.") % {"max": NAME_MAX}]})
     locked, _profile = _locked(school)
     changes = _apply(locked, {"name": name})
     school.name = locked.name
@@ -94,7 +95,7 @@ def school_contact_update(*, school, actor, address, phone, email, website):
     address = "\n".join(line.strip() for line in _text(address).splitlines() if line.strip())
     errors = {}
     if len(address) > ADDRESS_MAX:
-        errors["address"] = [f"Use at most {ADDRESS_MAX} characters."]
+        errors["address"] = [_("Use at most %(max)s characters.") % {"max": ADDRESS_MAX}]
     try:
         phone = normalize_phone(phone, school.country or "NG")
     except ValueError as exc:
@@ -104,7 +105,7 @@ def school_contact_update(*, school, actor, address, phone, email, website):
         try:
             validate_email(email)
         except ValidationError:
-            errors["email"] = ["Enter a valid email address, e.g. office@school.ng."]
+            errors["email"] = [_("Enter a valid email address, e.g. office@school.ng.")]
     website = _text(website)
     if website:
         if "://" not in website:
@@ -112,11 +113,11 @@ def school_contact_update(*, school, actor, address, phone, email, website):
         try:
             URLValidator(schemes=["http", "https"])(website)
         except ValidationError:
-            errors["website"] = ["Enter a web address, e.g. https://www.school.ng."]
+            errors["website"] = [_("Enter a web address, e.g. https://www.school.ng.")]
         if len(website) > 200:
-            errors["website"] = ["Use at most 200 characters."]
+            errors["website"] = [_("Use at most %(max)s characters.") % {"max": 200}]
     if errors:
-        _refuse("The contact details were not saved.", errors)
+        _refuse(_("The contact details were not saved."), errors)
     _school, profile = _locked(school)
     changes = _apply(profile, {"address": address, "phone": phone, "email": email, "website": website})
     return _finish(school=school, actor=actor, action="school.contact_updated", changes=changes)
@@ -147,16 +148,16 @@ def school_messaging_update(*, school, actor, quiet_hours_start, quiet_hours_end
     errors = {}
     for field, value in (("quiet_hours_start", quiet_hours_start), ("quiet_hours_end", quiet_hours_end)):
         if not isinstance(value, datetime.time):
-            errors[field] = ["Enter a time, e.g. 21:00."]
+            errors[field] = [_("Enter a time, e.g. 21:00.")]
     known = [f.key for f in flags.features(flags.CHANNEL)]
     channels = set(channels or ())
     unknown = sorted(channels - set(known))
     if unknown:
-        errors["channels"] = [f"Unknown channel: {', '.join(unknown)}."]
+        errors["channels"] = [_("Unknown channel: %(keys)s.") % {"keys": ", ".join(unknown)}]
     elif known and not channels:
-        errors["channels"] = ["Keep at least one channel: with none, no family would be told anything."]
+        errors["channels"] = [_("Keep at least one channel: with none, no family would be told anything.")]
     if errors:
-        _refuse("The messaging settings were not saved.", errors)
+        _refuse(_("The messaging settings were not saved."), errors)
     _school, profile = _locked(school)
     changes = _apply(
         profile,
@@ -180,13 +181,15 @@ def school_regional_update(*, school, actor, timezone, currency_display, default
     timezone = _text(timezone)
     errors = {}
     if timezone not in zoneinfo.available_timezones():
-        errors["timezone"] = [f"“{timezone[:64]}” is not a known time zone (e.g. Africa/Lagos)."]
+        errors["timezone"] = [
+            _("“%(timezone)s” is not a known time zone (e.g. Africa/Lagos).") % {"timezone": timezone[:64]}
+        ]
     if currency_display not in CURRENCY_DISPLAYS:
-        errors["currency_display"] = ["Choose the symbol or the code."]
+        errors["currency_display"] = [_("Choose the symbol or the code.")]
     if default_language not in _languages():
-        errors["default_language"] = [f"Choose one of {', '.join(_languages())}."]
+        errors["default_language"] = [_("Choose one of %(codes)s.") % {"codes": ", ".join(_languages())}]
     if errors:
-        _refuse("The regional settings were not saved.", errors)
+        _refuse(_("The regional settings were not saved."), errors)
     locked, profile = _locked(school)
     changes = _apply(locked, {"timezone": timezone})
     changes.update(_apply(profile, {"currency_display": currency_display, "default_language": default_language}))
@@ -199,7 +202,10 @@ def school_public_form_update(*, school, actor, public_form_intro):
     """The words above the public application form (plain text; line breaks kept)."""
     intro = "\n".join(line.rstrip() for line in _text(public_form_intro).splitlines())
     if len(intro) > INTRO_MAX:
-        _refuse("The introduction was not saved.", {"public_form_intro": [f"Use at most {INTRO_MAX} characters."]})
+        _refuse(
+            _("The introduction was not saved."),
+            {"public_form_intro": [_("Use at most %(max)s characters.") % {"max": INTRO_MAX}]},
+        )
     _school, profile = _locked(school)
     changes = _apply(profile, {"public_form_intro": intro})
     return _finish(school=school, actor=actor, action="school.public_form_updated", changes=changes)
@@ -215,9 +221,15 @@ def school_modules_update(*, school, actor, modules, shown=None):
     modules = set(modules or ())
     unknown = sorted((modules | set(shown)) - set(known))
     if unknown:
-        _refuse("The modules were not saved.", {"modules": [f"Unknown module: {', '.join(unknown)}."]})
+        _refuse(
+            _("The modules were not saved."),
+            {"modules": [_("Unknown module: %(keys)s.") % {"keys": ", ".join(unknown)}]},
+        )
     if not shown:
-        _refuse("The modules were not saved.", {"modules": ["The form was incomplete: reload the page and try again."]})
+        _refuse(
+            _("The modules were not saved."),
+            {"modules": [_("The form was incomplete: reload the page and try again.")]},
+        )
     _locked(school)  # one writer of a school's settings at a time
     changes = flags.school_flags_set(school=school, values={key: key in modules for key in shown})
     return _finish(school=school, actor=actor, action="school.features_updated", changes=changes)

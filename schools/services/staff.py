@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from classpoint.audit import audit
 from classpoint.models import ApiToken
@@ -63,7 +64,9 @@ def user_for_email(email):
 
 def _school_role(school, role):
     if role is None or role.school_id != school.pk:
-        raise SchoolsError("Unknown role.", code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": ["Choose a role."]})
+        raise SchoolsError(
+            _("Unknown role."), code=SchoolsErrorCode.UNKNOWN_ROLE, fields={"role": [_("Choose a role.")]}
+        )
     return role
 
 
@@ -73,7 +76,9 @@ def _clean_email(email):
         validate_email(email)
     except ValidationError as exc:
         raise SchoolsError(
-            "Invalid email.", code=SchoolsErrorCode.INVALID_EMAIL, fields={"email": ["Enter a valid email address."]}
+            _("Invalid email."),
+            code=SchoolsErrorCode.INVALID_EMAIL,
+            fields={"email": [_("Enter a valid email address.")]},
         ) from exc
     return email
 
@@ -88,11 +93,16 @@ def staff_invite(*, school, email, role, actor, first_name="", last_name="", sen
     if existing is not None:
         member = Membership.objects.filter(school=school, user=existing).first()
         if member is not None:
-            hint = "" if member.is_active else " Their access is suspended: reactivate them instead."
+            hint = "" if member.is_active else " " + _("Their access is suspended: reactivate them instead.")
             raise SchoolsError(
-                "Already a member.",
+                _("Already a member."),
                 code=SchoolsErrorCode.ALREADY_MEMBER,
-                fields={"email": [f"{email} is already a member of {school.name}.{hint}"]},
+                fields={
+                    "email": [
+                        _("%(email)s is already a member of %(school)s.") % {"email": email, "school": school.name}
+                        + hint
+                    ]
+                },
             )
     replaced = list(
         StaffInvite.objects.for_school(school)
@@ -156,13 +166,15 @@ def _refuse_closed(invite):
     """Raises the error saying why this invitation's link no longer works."""
     state = invite_state(invite)
     if state == "accepted":
-        raise SchoolsError("This invitation has been used already: sign in instead.", code=SchoolsErrorCode.INVITE_USED)
+        raise SchoolsError(
+            _("This invitation has been used already: sign in instead."), code=SchoolsErrorCode.INVITE_USED
+        )
     if state == "revoked":
         raise SchoolsError(
-            "This invitation was withdrawn: ask the school for a new one.", code=SchoolsErrorCode.INVITE_REVOKED
+            _("This invitation was withdrawn: ask the school for a new one."), code=SchoolsErrorCode.INVITE_REVOKED
         )
     raise SchoolsError(
-        "This invitation has expired: ask the school for a new one.", code=SchoolsErrorCode.INVITE_EXPIRED
+        _("This invitation has expired: ask the school for a new one."), code=SchoolsErrorCode.INVITE_EXPIRED
     )
 
 
@@ -204,7 +216,8 @@ def staff_invite_accept(*, invite, password=None, first_name="", last_name=""):
             user.save()
     if Membership.objects.filter(school=school, user=user).exists():
         raise SchoolsError(
-            f"You are already a member of {school.name}: sign in instead.", code=SchoolsErrorCode.ALREADY_MEMBER
+            _("You are already a member of %(school)s: sign in instead.") % {"school": school.name},
+            code=SchoolsErrorCode.ALREADY_MEMBER,
         )
     membership = Membership.objects.create(user=user, school=school, role=invite.role)
     _link_staff_profile(school, user, invite)
@@ -225,7 +238,7 @@ def _set_password(user, password):
         validate_password(password or "", user)
     except ValidationError as exc:
         raise SchoolsError(
-            "Choose another password.", code=SchoolsErrorCode.INVALID_PASSWORD, fields={"password": exc.messages}
+            _("Choose another password."), code=SchoolsErrorCode.INVALID_PASSWORD, fields={"password": exc.messages}
         ) from exc
     user.set_password(password)
 
@@ -285,7 +298,11 @@ def membership_role_change(*, membership, role, actor):
 
 def _not_self(membership, actor, verb):
     if actor is not None and membership.user_id == getattr(actor, "pk", None):
-        raise SchoolsError(f"You cannot {verb} yourself: ask another admin.", code=SchoolsErrorCode.NOT_ALLOWED_ON_SELF)
+        messages = {
+            "suspend": _("You cannot suspend yourself: ask another admin."),
+            "remove": _("You cannot remove yourself: ask another admin."),
+        }
+        raise SchoolsError(messages[verb], code=SchoolsErrorCode.NOT_ALLOWED_ON_SELF)
 
 
 def _take_access(membership):
