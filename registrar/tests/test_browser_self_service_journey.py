@@ -17,6 +17,7 @@ import io
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from PIL import Image
@@ -25,6 +26,12 @@ from pypdf import PdfReader
 from classpoint.browser_testing import BROWSER_MARKS, new_page, settled, shot, sign_in_with_totp
 from classpoint.csvfile import BOM
 from classpoint.demo import DEMO_PASSWORD
+from classpoint.outbox import worker
+from fees.models import Invoice
+from messaging import pipeline
+from messaging.models import Message
+from registrar.models import Application
+from schools.models import Enrollment, Membership, School, SchoolProfile
 
 pytestmark = BROWSER_MARKS
 ADMIN = "admin@greenfield.demo"
@@ -34,11 +41,6 @@ ADMIN = "admin@greenfield.demo"
 def demo(transactional_db, monkeypatch):
     """The demo school as `make run` seeds it (fewer pupils, so the journey stays quick), at 10:00
     school time, so messages go at once whatever time the suite runs."""
-    from django.contrib.auth import get_user_model
-
-    from messaging import pipeline
-    from schools.models import School
-
     call_command("seed_demo", students=90, stdout=io.StringIO())
     school = School.objects.get(slug="greenfield")
     morning = datetime.datetime.combine(school.local_today(), datetime.time(10), tzinfo=school.tzinfo)
@@ -51,12 +53,6 @@ def _nav(page):
 
 
 def test_a_demo_school_runs_itself_from_invitation_to_a_spanish_application(live_server, demo, chromium, tmp_path):
-    from classpoint.outbox import worker
-    from fees.models import Invoice
-    from messaging.models import Message
-    from registrar.models import Application
-    from schools.models import Enrollment, Membership, SchoolProfile
-
     school, admin_user = demo
     base = live_server.url
     admin = new_page(chromium, accept_downloads=True, viewport={"width": 1366, "height": 900})

@@ -20,8 +20,14 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from academics.models import AttendancePolicy
 from classpoint import metrics
 from classpoint.models import WorkerHeartbeat
+from fees import services as fees
+from messaging.models import Message
+from payments.models import PaymentProof, PaymentTransaction
+from registrar.models import Application
+from registrar.tests import factories as reg
 from schools.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +239,6 @@ def test_worker_heartbeat_age_is_infinite_until_a_worker_beats(client):
 
 
 def test_failed_messages_count_in_the_last_15_minutes_only(client, school, other_school):
-    from messaging.models import Message
 
     now = timezone.now()
 
@@ -262,8 +267,6 @@ def test_failed_messages_count_in_the_last_15_minutes_only(client, school, other
 
 
 def test_open_applications_and_todays_leads(client, school, other_school, registrar):
-    from registrar.models import Application
-    from registrar.tests import factories as reg
 
     reg.submit(school, source="form")
     reg.submit(other_school, source="api")
@@ -280,7 +283,6 @@ def test_open_applications_and_todays_leads(client, school, other_school, regist
 
 
 def issued_invoice(school, actor):
-    from fees import services as fees
 
     term, group = school.current_term(), school.class_groups.get()
     item = fees.fee_item_create(school=school, actor=actor, code="tuition", name="Tuition")
@@ -298,7 +300,6 @@ def issued_invoice(school, actor):
 
 
 def test_payments_in_the_last_day_proofs_waiting_and_flagged(client, school, other_school, bursar):
-    from payments.models import PaymentProof, PaymentTransaction
 
     invoice = issued_invoice(school, bursar)
     theirs = issued_invoice(other_school, f.member(other_school, "bursar"))
@@ -338,7 +339,6 @@ def test_payments_in_the_last_day_proofs_waiting_and_flagged(client, school, oth
 
 
 def test_registers_missing_count_only_once_the_schools_deadline_has_passed(client, school, other_school, monkeypatch):
-    from academics.models import AttendancePolicy
 
     # given a Wednesday; Greenfield's deadline is 09:00 and Riverside's 11:00, both Lagos time (UTC+1)
     AttendancePolicy.objects.update_or_create(school=school, defaults={"reminder_at": datetime.time(9, 0)})
