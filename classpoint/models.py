@@ -29,6 +29,10 @@ class OutboxEvent(models.Model):
     dead_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
+    # The id of the request (or task) that caused the event: its handlers log under it, so one
+    # search of the logs follows a click through every worker that acted on it. A database default
+    # too: the bulk COPY path and raw inserts need not name it.
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]

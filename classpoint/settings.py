@@ -138,11 +138,23 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer) consecutive transactions of one
+# Django connection may run on different server connections: a named cursor (`.iterator()`) or a
+# prepared statement made in one would be missing in the next. So both are turned off; nothing else
+# relies on session state (locks are pg_advisory_xact_lock, released with the transaction).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise environ.ImproperlyConfigured("DATABASE_POOLER must be empty or pgbouncer")
 # django-prometheus' engine wrappers count queries, errors and connections per backend for /metrics.
 DATABASES["default"]["ENGINE"] = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASE_POOLER == "pgbouncer":
+    for _database in DATABASES.values():
+        if "postgresql" in _database["ENGINE"]:
+            _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
