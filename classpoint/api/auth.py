@@ -15,6 +15,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from classpoint.metrics import TENANT_ACCESS_DENIED
 from classpoint.models import ApiToken
 
 KEY_PREFIX = "cp_"
@@ -63,6 +64,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         match = getattr(request._request, "resolver_match", None)
         slug = match.kwargs.get("school_slug") if match is not None else None
         if slug is not None and slug != token.school.slug:
+            TENANT_ACCESS_DENIED.inc()
             raise exceptions.NotFound()
 
     def _touch(self, token):

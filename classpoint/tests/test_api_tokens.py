@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from prometheus_client import REGISTRY
 from rest_framework.authtoken.models import Token
 
 from classpoint.api.auth import key_hash
@@ -78,6 +79,21 @@ def test_a_token_answers_only_for_its_school(school, other_school, api):
     assert api.get(STUDENTS).status_code == 200
     theirs = api.get("/api/v1/schools/riverside/students/")
     assert theirs.status_code == 404 and theirs.json() == api.get("/api/v1/schools/nowhere/students/").json()
+
+
+def test_a_token_sent_at_another_school_counts_as_a_cross_tenant_denial(school, other_school, api):
+    # The alert on bursts of denials must see a leaked integration key probing other schools, not
+    # only signed-in staff.
+    def denied():
+        return REGISTRY.get_sample_value("classpoint_tenant_access_denied_total") or 0
+
+    _with(api, f"Token {api_token_create(school=school, name='ERP', role_key='school_admin').key}")
+    before = denied()
+    assert api.get(STUDENTS).status_code == 200
+    assert denied() == before
+    assert api.get("/api/v1/schools/riverside/students/").status_code == 404
+    assert api.get("/api/v1/schools/nowhere/students/").status_code == 404
+    assert denied() == before + 2
 
 
 def test_a_token_may_do_what_its_role_may(school, api):
