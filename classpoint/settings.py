@@ -455,11 +455,34 @@ if IS_PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 
+# --- Logging --------------------------------------------------------------------------------
+# plain: a readable line for a terminal; json: one object per line for a log shipper. Either way a
+# line carries its request id: the web request's, followed into the tasks it queues and the outbox
+# events it emits (classpoint/logs.py). gunicorn.conf.py reads LOG_FORMAT too, for the access log.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "classpoint.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "classpoint.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "classpoint.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers go: its DEBUG-only console would print every django.* line a second
+        # time, in its own format (a JSON log must hold JSON lines only), and ADMINS is not set, so
+        # mail_admins sends nothing. Its records reach the root handler above like any other.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

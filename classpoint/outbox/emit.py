@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from ..context import request_id_var
 from ..models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,13 @@ def emit(*, school, event_type, payload=None, dedupe_key=None, available_at=None
     With a `dedupe_key`, a second emit of the same key for the same school is a no-op and returns
     the first event (the key is unique per school).
     """
-    fields = {"school": school, "event_type": event_type, "payload": payload or {}, "dedupe_key": dedupe_key}
+    fields = {
+        "school": school,
+        "event_type": event_type,
+        "payload": payload or {},
+        "dedupe_key": dedupe_key,
+        "request_id": _request_id(),
+    }
     if available_at is not None:
         fields["available_at"] = available_at
     if dedupe_key:
@@ -59,12 +66,22 @@ def emit_many(*, school, events):
     if connection.vendor == "postgresql" and len(events) >= COPY_THRESHOLD:
         _copy_events(school, events)
     else:
+        request_id = _request_id()
         OutboxEvent.objects.bulk_create(
-            [OutboxEvent(school=school, event_type=t, payload=p or {}, dedupe_key=k) for t, p, k in events]
+            [
+                OutboxEvent(school=school, event_type=t, payload=p or {}, dedupe_key=k, request_id=request_id)
+                for t, p, k in events
+            ]
         )
     if settings.OUTBOX_NUDGE_ON_COMMIT:
         transaction.on_commit(nudge)
     return len(events)
+
+
+def _request_id():
+    """The id of the request (or task, or event being handled) emitting: the event's handlers log
+    under it. Cut to the column's length; the middleware's ids fit, an id set elsewhere might not."""
+    return request_id_var.get()[: OutboxEvent._meta.get_field("request_id").max_length]
 
 
 def emitted_keys(*, school, dedupe_keys):
@@ -91,7 +108,12 @@ def _copy_events(school, events):
 
     now = timezone.now()
     fields = [f for f in OutboxEvent._meta.concrete_fields if not f.primary_key]
-    given = {"school": school.pk if school else None, "created_at": now, "available_at": now}
+    given = {
+        "school": school.pk if school else None,
+        "created_at": now,
+        "available_at": now,
+        "request_id": _request_id(),
+    }
     defaults = [given[f.name] if f.name in given else f.get_default() for f in fields]
     index = {f.name: i for i, f in enumerate(fields)}
     quote = connection.ops.quote_name

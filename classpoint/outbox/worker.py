@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ..logs import new_request_id, request_id_scope
 from ..models import OutboxEvent, OutboxTypeStats, WorkerHeartbeat
 from ..scoping import for_school, unscoped
 from .pause import paused_queryset, paused_summary
@@ -74,6 +75,25 @@ def _event_scope(school_id):
     return for_school(school_id)
 
 
+def _event_request_id(event):
+    """The id a handler logs under: the request's (or task's) that emitted the event, so the events
+    and tasks the handler emits in turn carry it too. An event emitted outside any (one written
+    before ids were kept, or by a raw insert) is named after itself: stable across its retries, and
+    the id an operator finds in the admin."""
+    return event.request_id or f"evt-{event.pk}"
+
+
+def _batch_request_id(group):
+    """A batch shares its events' id when they have one (an announcement's thousand events come from
+    one request); a mixed batch gets its own, logged once next to the ids it stands for."""
+    ids = {_event_request_id(e) for e in group}
+    if len(ids) == 1:
+        return ids.pop()
+    batch_id = new_request_id("batch")
+    log.info("outbox batch %s handles events of requests %s", batch_id, " ".join(sorted(ids)))
+    return batch_id
+
+
 def _run_handlers(event):
     batch = is_batch_type(event.event_type)
     for handler in handlers_for(event.event_type):
@@ -94,15 +114,16 @@ def _run_batches(events):
         if len(group) == 1:
             singles.extend(group)
             continue
-        try:
-            for handler in handlers_for(event_type):
-                with _event_scope(school_id), transaction.atomic():
-                    handler(group)
-        except Exception as exc:  # noqa: BLE001 - retried event by event below, where the error is kept
-            log.warning("outbox batch of %s %s events failed, retrying one by one: %s", len(group), event_type, exc)
-            singles.extend(group)
-        else:
-            done.extend(group)
+        with request_id_scope(_batch_request_id(group)):
+            try:
+                for handler in handlers_for(event_type):
+                    with _event_scope(school_id), transaction.atomic():
+                        handler(group)
+            except Exception as exc:  # noqa: BLE001 - retried event by event below, where the error is kept
+                log.warning("outbox batch of %s %s events failed, retrying one by one: %s", len(group), event_type, exc)
+                singles.extend(group)
+            else:
+                done.extend(group)
     return done, singles
 
 
@@ -111,13 +132,14 @@ def process_batch(events):
     done, events = _run_batches(events)
     failed = []
     for event in events:
-        try:
-            _run_handlers(event)
-        except Exception as exc:  # noqa: BLE001 - any handler error is recorded, never propagated
-            log.warning("outbox event %s (%s) failed: %s", event.pk, event.event_type, exc)
-            failed.append((event, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
-        else:
-            done.append(event)
+        with request_id_scope(_event_request_id(event)):
+            try:
+                _run_handlers(event)
+            except Exception as exc:  # noqa: BLE001 - any handler error is recorded, never propagated
+                log.warning("outbox event %s (%s) failed: %s", event.pk, event.event_type, exc)
+                failed.append((event, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
+            else:
+                done.append(event)
     now = timezone.now()
     if done:
         OutboxEvent.objects.filter(pk__in=[e.pk for e in done]).update(processed_at=now, last_error="")
