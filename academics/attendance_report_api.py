@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from classpoint.api.base import ERRORS, READ_ERRORS, validated
 from classpoint.api.fields import DateField
 from classpoint.api.views import SchoolApiView
+from classpoint.replica import reads_may_lag
 
 from .attendance.codes import policy_for
 from .attendance.selectors import sittings_on
@@ -70,6 +71,7 @@ class SummaryOutput(serializers.Serializer):
     rows = SummaryRowOutput(many=True)
 
 
+@reads_may_lag
 class SummaryApi(SchoolApiView):
     read_perm = SUMMARY
     pagination_class = None

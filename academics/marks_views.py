@@ -20,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.audit import record_export
 from classpoint.bounds import DateFormField
 from classpoint.csvfile import csv_download
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 
 from .attendance.marks import marks_export, marks_list, marks_page
@@ -95,6 +96,7 @@ def _filters(request):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm=MANAGE)
+@reads_may_lag
 def attendance_marks(request):
     school = request.school
     filters, form = _filters(request)

@@ -25,6 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.audit import record_access, record_export
 from classpoint.bounds import parse_id
 from classpoint.csvfile import csv_download
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 
 from .errors import AcademicsError
@@ -213,6 +214,7 @@ def card_comments(request, term_id, student_id):
 
 @require_GET
 @school_view()
+@reads_may_lag
 def broadsheet_page(request, term_id, class_group_id):
     """The class's broadsheet; ?format=csv or ?format=pdf downloads it."""
     term, group = _term(request, term_id), _class_group(request, class_group_id)

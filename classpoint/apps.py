@@ -7,7 +7,9 @@ class ClasspointConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from . import metrics, signals  # noqa: F401  (collectors and signal receivers register on import)
+        # Collectors and signal receivers register on import; replica's request signals must be
+        # connected before a process serves its first request, or that request would not pin its user.
+        from . import metrics, replica, signals  # noqa: F401
         from .outbox.registry import autodiscover_handlers
 
         autodiscover_handlers()

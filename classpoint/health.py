@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET
 
 from .discovery import app_modules
 from .maintenance import read_state as read_maintenance
+from .replica_probe import check_replica
+from .replica_probe import configured as replica_configured
 
 # Outbox lag beyond these makes the queue degraded / unhealthy.
 OUTBOX_LAG_DEGRADED_SECONDS = 120
@@ -98,6 +100,9 @@ CHECKS = {"database": check_database, "cache": check_cache, "task_queue": check_
 
 def all_checks():
     found = dict(CHECKS)
+    if replica_configured():
+        # Degraded at worst: without the replica reads move to the primary and the node still serves.
+        found["database:replica"] = check_replica
     for module in app_modules("health"):
         found.update(getattr(module, "CHECKS", {}))
     return found

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from . import health
+from . import health, replica_probe
 from .discovery import app_modules
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -87,6 +87,12 @@ def check_databases(context):
     results = []
     for alias in connections:
         name = "database" if alias == "default" else f"database:{alias}"
+        if alias == replica_probe.REPLICA:
+            # Reads fall back to the primary without it: worth fixing this morning, not an outage.
+            fit, detail = replica_probe.describe()
+            action = "Check the replica is up and streaming from the primary (DATABASE_REPLICA_URL)."
+            results.append(ok(name, detail) if fit else warn(name, detail, action))
+            continue
         try:
             if alias == "default":
                 health.check_database()

@@ -146,10 +146,41 @@ DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
 if DATABASE_POOLER not in ("", "pgbouncer"):
     raise environ.ImproperlyConfigured("DATABASE_POOLER must be empty or pgbouncer")
 # django-prometheus' engine wrappers count queries, errors and connections per backend for /metrics.
-DATABASES["default"]["ENGINE"] = {
+_PROMETHEUS_ENGINES = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+}
+DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+# A PostgreSQL streaming replica for reads that may be a moment stale: only views marked
+# `@reads_may_lag` (the dashboard, the main lists, their CSV exports, the KPI API) read there, and
+# only while it is reachable and close behind; every write and every other read stays on the primary
+# (classpoint/replica.py). Unset: no replica, everything on the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+# Past this lag the replica is skipped. A browser session or API token that wrote reads from the
+# primary for REPLICA_PIN_SECONDS after, so the list a saved form redirects to shows the save; the
+# router never uses a replica further behind than this pin either, or an expired pin could show a
+# user the page from before their own change. Streaming replication is normally under a second behind.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=15.0)
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
+DATABASE_ROUTERS = ["classpoint.replica.ReplicaRouter"]
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].update(
+        {
+            "ENGINE": _PROMETHEUS_ENGINES.get(DATABASES["replica"]["ENGINE"], DATABASES["replica"]["ENGINE"]),
+            "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60),
+            "CONN_HEALTH_CHECKS": True,
+            # Under test there is no replication: the replica alias opens a second connection to the
+            # test database instead of a test copy of its own.
+            "TEST": {"MIRROR": "default"},
+        }
+    )
+    if "postgresql" in DATABASES["replica"]["ENGINE"]:
+        # A replica host gone from the network would hold a request for the system's connect timeout
+        # (minutes); after this many seconds the request reads from the primary instead.
+        DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+            "DATABASE_REPLICA_CONNECT_TIMEOUT", default=2
+        )
 if DATABASE_POOLER == "pgbouncer":
     for _database in DATABASES.values():
         if "postgresql" in _database["ENGINE"]:

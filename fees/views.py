@@ -18,6 +18,7 @@ from classpoint.csvfile import csv_download
 from classpoint.messages import mentions_invoice, requested_for_student
 from classpoint.models import AuditLog
 from classpoint.money import format_amount
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 
 from . import batches, selectors, services
@@ -30,6 +31,7 @@ from .models import Invoice, InvoiceBatch
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm="fees.view")
+@reads_may_lag
 def invoices_list(request):
     school = request.school
     get = request.GET
@@ -195,6 +197,7 @@ def _defaulter_filters(data):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm="fees.view")
+@reads_may_lag
 def defaulters_page(request):
     school, get = request.school, request.GET
     today = school.local_today()

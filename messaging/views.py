@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.audit import record_export
 from classpoint.bounds import DateFormField
 from classpoint.csvfile import csv_download
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 from schools import selectors as schools_selectors
 
@@ -66,6 +67,7 @@ class LogFilterForm(forms.Form):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm="messaging.send")
+@reads_may_lag
 def message_log(request):
     """The log; ?format=csv downloads every message the filters find (pupils' balances and results
     among them, so taking the file is written to the access log)."""

@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.audit import record_export
 from classpoint.bounds import DateFormField
 from classpoint.csvfile import csv_download
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 
 from . import lists
@@ -83,6 +84,7 @@ def _csv(request, *, export, filters, found, make):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm=PERM)
+@reads_may_lag
 def payments_list(request):
     """Every payment recorded, newest first; ?format=csv downloads all the filters find."""
     form = PaymentFilterForm(request.GET)
@@ -99,6 +101,7 @@ def payments_list(request):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm=PERM)
+@reads_may_lag
 def receipts_list(request):
     """Every receipt issued, newest first; ?format=csv downloads all the filters find."""
     form = ReceiptFilterForm(request.GET)

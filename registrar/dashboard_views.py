@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from classpoint.money import currency_symbol, format_money
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 from schools import selectors as schools_selectors
 
@@ -36,6 +37,7 @@ def _period(value):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view()
+@reads_may_lag
 def school_home(request):
     school = request.school
     partial = request.htmx and not request.htmx.history_restore_request

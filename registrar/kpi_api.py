@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from classpoint.api.base import ERRORS, READ_ERRORS
 from classpoint.api.views import SchoolApiView
+from classpoint.replica import reads_may_lag
 
 from . import kpi
 
@@ -69,6 +70,7 @@ class KpiSummaryInput(serializers.Serializer):
     period = serializers.ChoiceField(choices=list(kpi.PERIODS), default=kpi.PERIODS[0])
 
 
+@reads_may_lag
 class KpiSummaryApi(SchoolApiView):
     """The school dashboard's figures: tiles, one point per day of the period and the action rail.
     Days before today come from the daily KPI sinks; today is computed live."""

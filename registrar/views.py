@@ -24,6 +24,7 @@ from classpoint.audit import record_export
 from classpoint.bounds import DateFormField, parse_id
 from classpoint.csvfile import csv_download
 from classpoint.errors import DomainError
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 
 from . import selectors, services
@@ -91,6 +92,7 @@ def _board_context(request, form, filters, columns):
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 @school_view(perm=PERM)
+@reads_may_lag
 def board_page(request):
     """The board; ?format=csv downloads every application the filters find, with the families'
     contacts (so taking the file is written to the access log)."""
@@ -117,6 +119,7 @@ def _applications_csv(request, filters):
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm=PERM)
+@reads_may_lag
 def board_column(request, status):
     """The lead-queue fragment: the next cards of one column after `before`. Without JavaScript
     the same URL is a page of its own (the column alone, with a link to the next cards)."""

@@ -6,6 +6,7 @@ from django.views.decorators.vary import vary_on_headers
 from classpoint.audit import record_export
 from classpoint.bounds import parse_id, search_text
 from classpoint.csvfile import csv_download
+from classpoint.replica import reads_may_lag
 from classpoint.tenancy import school_view
 
 from . import selectors
@@ -18,6 +19,7 @@ STUDENTS_PER_PAGE = 25
 @require_GET
 @vary_on_headers("HX-Request")
 @school_view(perm="students.view")
+@reads_may_lag
 def students_list(request):
     """The students list; ?format=csv downloads every pupil it finds, with their guardians."""
     school = request.school
