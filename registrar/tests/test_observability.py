@@ -21,7 +21,7 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from academics.models import AttendancePolicy
-from classpoint import metrics
+from classpoint import metrics, replica_probe
 from classpoint.models import WorkerHeartbeat
 from fees import services as fees
 from messaging.models import Message
@@ -125,7 +125,7 @@ def test_the_promql_reader_finds_names_and_skips_functions_labels_and_ranges():
     assert metric_names(expr) == {"x_bucket", "y_total", "z"}
 
 
-def test_every_metric_in_the_alerts_and_dashboards_is_exposed(client, school, other_school, teacher):
+def test_every_metric_in_the_alerts_and_dashboards_is_exposed(client, school, other_school, teacher, monkeypatch):
     # given some traffic: a page, an API call, a refused cross-tenant visit, a forged webhook
     client.force_login(teacher)
     client.get("/s/greenfield/")
@@ -133,8 +133,11 @@ def test_every_metric_in_the_alerts_and_dashboards_is_exposed(client, school, ot
     client.force_login(f.member(other_school, "teacher"))
     client.get("/s/greenfield/")
     client.post("/payments/webhook/demo/", b"{}", content_type="application/json", HTTP_X_DEMO_SIGNATURE="forged")
-    # when /metrics is rendered
+    # when /metrics is rendered, and once more as a deployment with a read replica renders it
     exposed = exposed_names(client.get("/metrics").content.decode())
+    monkeypatch.setattr(replica_probe, "configured", lambda: True)
+    monkeypatch.setattr(replica_probe, "refresh", lambda: 0.0)
+    exposed |= exposed_names(client.get("/metrics").content.decode())
     # then every series an alert or a panel reads is among its names
     used = {}
     for rule in alert_rules():
@@ -385,7 +388,7 @@ _WORKER = """
 import sys, django
 django.setup()
 from prometheus_client.exposition import generate_latest
-from classpoint import metrics
+from classpoint import metrics, replica_probe
 metrics.LOGIN_FAILURES.inc(int(sys.argv[1]))
 if sys.argv[2] == "scrape":
     sys.stdout.write(generate_latest(metrics.registry()).decode())
