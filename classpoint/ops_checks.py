@@ -11,6 +11,8 @@ a load balancer tolerates more lag than the operator reading this at 08:00 shoul
 """
 
 import json
+import subprocess
+import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -33,6 +35,7 @@ OUTBOX_LAG_FAIL_SECONDS = 600
 SCHEDULE_OVERDUE = timedelta(minutes=10)
 TASK_FAILURES_WINDOW = timedelta(hours=24)
 ALERTMANAGER_TIMEOUT_SECONDS = 3
+PGBACKREST_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,7 @@ def check_task_failures(context):
 
 
 def check_alerts(context):
-    base = getattr(settings, "ALERTMANAGER_URL", "") or ""
+    base = settings.ALERTMANAGER_URL
     if not base:
         return ok("alerts", "ALERTMANAGER_URL not set: skipped")
     url = base.rstrip("/") + "/api/v2/alerts?active=true"
@@ -255,6 +258,62 @@ def check_alerts(context):
     return (fail if critical else warn)("alerts", detail, action)
 
 
+def check_backups(context):
+    """pgBackRest's own account of the repository (deploy/pgbackrest): a backup within
+    BACKUP_MAX_AGE_HOURS, a healthy stanza, WAL being archived. Runs where pgbackrest can read the
+    repository (the database host, or any host with the S3 repository configured)."""
+    stanza = settings.PGBACKREST_STANZA
+    if not stanza:
+        return ok("backups", "PGBACKREST_STANZA not set: skipped")
+    command = [settings.PGBACKREST_COMMAND or "pgbackrest", f"--stanza={stanza}"]
+    command += [f"--config={settings.PGBACKREST_CONFIG}"] if settings.PGBACKREST_CONFIG else []
+    try:
+        run = subprocess.run(  # noqa: S603 - the operator's own command and stanza, no shell
+            [*command, "--output=json", "info"], capture_output=True, text=True, timeout=PGBACKREST_TIMEOUT_SECONDS
+        )
+    except FileNotFoundError:
+        return fail("backups", f"{command[0]} not found", "Install pgbackrest here or set PGBACKREST_COMMAND.")
+    except subprocess.TimeoutExpired:
+        return fail("backups", "pgbackrest info timed out", "Check the repository host or bucket is reachable.")
+    said = (run.stderr or run.stdout).strip().splitlines()
+    if run.returncode != 0:
+        return fail(
+            "backups",
+            f"pgbackrest info failed (exit {run.returncode}): {said[0][:160] if said else ''}",
+            "Run the same command on this host as the database user and read its message.",
+        )
+    found = next((entry for entry in json.loads(run.stdout) if entry.get("name") == stanza), None)
+    status = (found or {}).get("status") or {"code": -1, "message": "not in the repository"}
+    if status.get("code") != 0:
+        return fail(
+            "backups",
+            f"stanza {stanza}: {status.get('message')}",
+            f"Run pgbackrest --stanza={stanza} check on the database host (docs/operations.md#set-up-pgbackrest).",
+        )
+    now = context.now.timestamp() if context is not None else time.time()
+    newest = {}
+    for backup in found.get("backup") or []:
+        stop = (backup.get("timestamp") or {}).get("stop") or 0
+        newest[backup.get("type")] = max(stop, newest.get(backup.get("type"), 0))
+    archived = [a.get("max") for a in found.get("archive") or [] if a.get("max")]
+    if not newest or not archived:
+        what = "no backup in the repository" if not newest else "no WAL archived: archive_command is failing"
+        return fail(
+            "backups", what, f"Run pgbackrest --stanza={stanza} check; read the PostgreSQL log for archive errors."
+        )
+    hours = {kind: round((now - stop) / 3600) for kind, stop in newest.items()}
+    latest = min(hours, key=hours.get)
+    if hours[latest] > settings.BACKUP_MAX_AGE_HOURS:
+        return warn(
+            "backups",
+            f"newest backup ({latest}) {hours[latest]} h ago (limit {settings.BACKUP_MAX_AGE_HOURS} h)",
+            "On the database host: systemctl list-timers 'pgbackrest-*', journalctl -u pgbackrest-diff; "
+            "then run pgbackrest-diff.service by hand.",
+        )
+    ages = ", ".join(f"{kind} {hours[kind]} h ago" for kind in ("incr", "diff", "full") if kind in hours)
+    return ok("backups", f"newest: {ages}; WAL archived up to {max(archived)}")
+
+
 CHECKS = [
     check_databases,
     check_cache,
@@ -263,6 +322,7 @@ CHECKS = [
     check_scheduler,
     check_task_failures,
     check_alerts,
+    check_backups,
 ]
 
 

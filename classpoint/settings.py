@@ -463,6 +463,16 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[] if IS_PRODUCTION else ["127.0.0.1", "::1"])
 METRICS_REQUIRE_AUTH = env.bool("METRICS_REQUIRE_AUTH", default=IS_PRODUCTION)
 
+# --- Operations (manage.py ops_check) -------------------------------------------------------
+# Alertmanager's address: the checklist lists what is firing. Empty: that check is skipped.
+ALERTMANAGER_URL = env.str("ALERTMANAGER_URL", default="")
+# pgBackRest's stanza (deploy/pgbackrest): the checklist reads `pgbackrest info` where it runs. Empty:
+# skipped. The daily differential runs at 01:00, so a day plus slack before it warns.
+PGBACKREST_STANZA = env.str("PGBACKREST_STANZA", default="")
+PGBACKREST_CONFIG = env.str("PGBACKREST_CONFIG", default="")
+PGBACKREST_COMMAND = env.str("PGBACKREST_COMMAND", default="pgbackrest")
+BACKUP_MAX_AGE_HOURS = env.int("BACKUP_MAX_AGE_HOURS", default=26)
+
 # --- Imports (CSV) --------------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
