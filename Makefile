@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lock lint format migrate demo worker clean
+.PHONY: run test install install-dev lock lint format migrate demo worker clean stack stack-down
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,22 @@ run: demo
 
 worker: install
 	$(PY) manage.py outbox_worker
+
+# The production-shaped stack on this machine (PostgreSQL primary + replica, PgBouncer, Redis, two
+# gunicorn nodes behind nginx, two task clusters, Prometheus, Alertmanager): docs/deploy.md.
+# Its parts are Debian's packages; a fresh machine gets the missing ones (needs root and apt-get).
+STACK_PACKAGES := nginx pgbouncer redis-server prometheus prometheus-alertmanager postgresql-15
+stack: install
+	@missing=$$(for p in $(STACK_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
+	fi
+	scripts/stack up
+
+stack-down:
+	scripts/stack down
 
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
