@@ -52,6 +52,29 @@ def _unscoped_test_body():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _tasks_start_scoped_as_in_a_worker():
+    """django-q2's sync mode runs a task inline, inside the test body's unscoped context; a worker
+    process starts with scopes on and no school. Each task gets that fresh state here, so a task
+    that queries before opening its school's scope fails in tests as it fails in production."""
+    from django_q.signals import post_execute_in_worker, pre_execute
+    from django_scopes.state import state
+
+    tokens = []
+
+    def enter(sender, **kwargs):
+        tokens.append(state.set({"_enabled": True}))
+
+    def leave(sender, **kwargs):
+        state.reset(tokens.pop())
+
+    pre_execute.connect(enter, dispatch_uid="tests-task-scope")
+    post_execute_in_worker.connect(leave, dispatch_uid="tests-task-scope")
+    yield
+    pre_execute.disconnect(dispatch_uid="tests-task-scope")
+    post_execute_in_worker.disconnect(dispatch_uid="tests-task-scope")
+
+
 @pytest.fixture
 def school(db):
     school = f.provision("greenfield", "Greenfield Academy")

@@ -207,9 +207,24 @@ def _write_accepted(shared):
     """Write sending -> sent (-> delivered when the provider's answer already means it) for the
     message the provider last accepted, inside the caller's transaction. Returns the history rows
     to insert and what to do once committed. If something moved the message meanwhile, the
-    forward-only path decides, after the commit."""
+    forward-only path decides, after the commit.
+
+    It runs in the message's own school's scope: the caller's is the next message's (a task may
+    mix schools) or, after the last message, none at all."""
     if shared.accepted is None:
         return [], lambda: None
+    message = shared.accepted[0]
+    with for_school(message.school_id):
+        changes, after = _write_accepted_in_scope(shared)
+
+    def after_in_scope():
+        with for_school(message.school_id):
+            after()
+
+    return changes, after_in_scope
+
+
+def _write_accepted_in_scope(shared):
     message, provider, result = shared.accepted
     shared.accepted = None
     now = timezone.now()

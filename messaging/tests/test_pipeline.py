@@ -422,3 +422,27 @@ def test_a_send_task_past_its_time_budget_hands_the_rest_to_a_new_task(
     # each one's history: queued, sending, sent, delivered, written once
     for message in Message.objects.filter(pk__in=ids):
         assert [c.status for c in message.history.order_by("id")] == ["queued", "sending", "sent", "delivered"]
+
+
+def test_one_send_task_records_every_message_of_several_schools_as_a_worker_runs_it(
+    school, other_school, guardian, django_capture_on_commit_callbacks
+):
+    # The deferred sweep hands one task messages of several schools; each acceptance is written in
+    # the next claim's transaction, which belongs to the next message's school, and the last one
+    # after the loop, in no school at all. Run as the cluster runs it (async_task: a fresh scope).
+    from django_q.tasks import async_task
+
+    theirs = other_school.guardians.get()
+    theirs.consent_sms = True
+    theirs.save()
+    ask(school, django_capture_on_commit_callbacks, dedupe_key="a", send=False)
+    ask(other_school, django_capture_on_commit_callbacks, dedupe_key="b", send=False)
+    ask(school, django_capture_on_commit_callbacks, dedupe_key="c", send=False)
+    ids = list(Message.objects.order_by("id").values_list("id", flat=True))
+    assert len(ids) == 3 and len(set(Message.objects.values_list("school_id", flat=True))) == 2
+
+    async_task("messaging.tasks.send_messages", ids)
+
+    for message in Message.objects.filter(pk__in=ids):
+        assert message.status == "delivered", (message.school.slug, message.status, message.status_reason)
+        assert [c.status for c in message.history.order_by("id")] == ["queued", "sending", "sent", "delivered"]
