@@ -137,7 +137,12 @@ def connect():
     try:
         if replica.connection is not None and not replica.is_usable():
             replica.close()
-        replica.ensure_connection()
+        if replica.connection is None:
+            replica.ensure_connection()
+            # Through PgBouncer a connection is accepted before any server is reached: a stopped
+            # replica shows only at the first query, so a new connection answers one here.
+            with replica.cursor() as cursor:
+                cursor.execute("SELECT 1")
         replica.health_check_done = True
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "read from the primary"
         mark_down(exc)

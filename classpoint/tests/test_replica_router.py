@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import OperationalError, close_old_connections, connection, connections, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -357,6 +357,25 @@ def test_an_unreachable_replica_falls_back_to_the_primary_and_is_left_alone_a_wh
     replica_probe._reading.checked -= replica_probe.DOWN_SECONDS
     assert client.get(STUDENTS).status_code == 200
     assert tries == [1]
+
+
+def test_a_replica_that_takes_connections_but_fails_queries_falls_back_without_an_error(
+    replica, school, alice, verified_client, lag_readings, monkeypatch
+):
+    # PgBouncer in front of a stopped replica accepts the connection and fails the first query
+    # ("server login has been failing"): connecting is no proof that the replica answers.
+    client = verified_client(alice)
+    replica.close()
+
+    def failing_cursor(name=None):
+        raise OperationalError("server login has been failing, try again later (server_login_retry)")
+
+    monkeypatch.setattr(replica, "create_cursor", failing_cursor)
+    with CaptureQueriesContext(connection) as on_primary:
+        response = client.get(STUDENTS)
+    assert response.status_code == 200 and "GFAPupil" in response.content.decode()
+    assert STUDENT_TABLE in sql(on_primary)
+    assert "server login has been failing" in replica_probe._reading.error
 
 
 @on_postgres
