@@ -335,3 +335,24 @@ class PausedEventType(models.Model):
 
     def __str__(self):
         return self.event_type
+
+
+class OutboxProbeHit(models.Model):
+    """One handling of an `ops.probe` event (classpoint/outbox/probe.py, `manage.py outbox_probe`).
+
+    A row per handling, not per event, so a repeat shows as a second row: `first` tells the effect
+    (one per event, or the pipeline broke a promise) from a redelivery after a crash (expected: the
+    outbox delivers at least once). `event_id` is a plain number, not a key to OutboxEvent: a key
+    would make school archives carry these rows, and a probe belongs to the deployment, not a school."""
+
+    run = models.CharField(max_length=64)
+    event_id = models.BigIntegerField()
+    first = models.BooleanField(default=True)
+    handled_at = models.DateTimeField(default=timezone.now)
+    worker = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "event_id"], name="probe_hit_run_event_idx")]
+
+    def __str__(self):
+        return f"{self.run}: event {self.event_id}{'' if self.first else ' (again)'}"
