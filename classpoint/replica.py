@@ -38,6 +38,7 @@ from django.core.signals import request_finished, request_started
 from django.db import connections
 from django.http.cookie import parse_cookie
 
+from . import cache as shared_cache
 from . import replica_probe
 from .replica_probe import REPLICA
 
@@ -89,6 +90,8 @@ def _pin(state):
 def _is_pinned(state):
     if state.pin_key is None:
         return False
+    if shared_cache.unavailable():  # a pin set before the outage cannot be read: assume one
+        return True
     try:
         return cache.get(state.pin_key) is not None
     except Exception:  # noqa: BLE001 - unsure whether this user just wrote: read from the primary

@@ -192,7 +192,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared cache (Redis) whenever more than one process serves: axes, idempotency, nudges.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down is a cache miss, not a failed request (classpoint/cache.py); short socket timeouts
+    # so a Redis that hangs costs a request a moment, not the default's minutes.
+    CACHES = {
+        "default": {
+            "BACKEND": "classpoint.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classpoint"}}
 
