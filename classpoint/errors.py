@@ -31,6 +31,7 @@ class ApiErrorCode(ErrorCode):
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     INVALID_UPLOAD = "invalid_upload"  # a file refused by the signed upload target
     SERVER_ERROR = "server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"  # the database is down or restarting: retry shortly
     # DRF's bare APIException, and any exception whose code is not one of the above: the handler
     # answers this rather than a code no integrator was told about.
     ERROR = "error"

@@ -1,7 +1,12 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+import sys
 
-from .api.errors import json_404, json_500
+from django.contrib.auth.decorators import login_required
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+
+from .api.errors import json_404, json_500, json_503
 from .tenancy import membership_model
 
 
@@ -37,7 +42,29 @@ def forbidden(request, exception=None):
     return render(request, "403.html", status=403)
 
 
+# How long a client is asked to wait when the database is away: a restart or failover takes seconds.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
 def server_error(request):
+    # A database that is down or restarting (refused, a connection cut mid-request, PgBouncer failing
+    # its server login) is no fault of the page's: 503 with Retry-After tells the person, the client
+    # and the balancer to try again in a moment. Django has logged the error either way.
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return database_unavailable(request)
     if _wants_json(request):
         return json_500(request)
     return render(request, "500.html", status=500)
+
+
+def database_unavailable(request):
+    retry_after = UNAVAILABLE_RETRY_AFTER_SECONDS
+    if _wants_json(request):
+        response = json_503(request, retry_after=retry_after)
+    else:
+        # No request context: its processors read the database this page exists to do without.
+        response = HttpResponse(render_to_string("503.html", {"retry_after": retry_after}), status=503)
+        if request.headers.get("HX-Request") == "true":
+            response["HX-Refresh"] = "true"  # htmx swaps no 5xx: reload, so the page says why
+    response["Retry-After"] = str(retry_after)
+    return response

@@ -64,3 +64,8 @@ def json_404(request, exception=None):
 
 def json_500(request):
     return JsonResponse(error_body(ApiErrorCode.SERVER_ERROR, "Something went wrong on our side."), status=500)
+
+
+def json_503(request, *, retry_after):
+    message = f"The service is briefly unavailable. Retry after {retry_after} seconds."
+    return JsonResponse(error_body(ApiErrorCode.SERVICE_UNAVAILABLE, message), status=503)
