@@ -35,7 +35,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.http.cookie import parse_cookie
 
 from . import cache as shared_cache
@@ -65,6 +65,7 @@ class RequestState:
     wrote: bool = False
     pinned: bool | None = None  # looked up on the request's first replica-eligible read
     connected: bool | None = None  # the replica connection was checked for this request
+    replica_failed: bool = False  # a query sent to the replica failed during this request
 
 
 _request = ContextVar("classpoint_replica_request", default=None)
@@ -209,11 +210,27 @@ def _watch_raw_writes(execute, sql, params, many, context):
 # --- marking views --------------------------------------------------------------------------------
 
 
+def _watch_replica_errors(execute, sql, params, many, context):
+    # The replica stopped or failed over after this request checked it: noted, so the page is made
+    # again on the primary (_serve), and marked down, so the next requests do not try it.
+    try:
+        return execute(sql, params, many, context)
+    except (OperationalError, InterfaceError) as exc:
+        state = _request.get()
+        if state is not None:
+            state.replica_failed, state.connected = True, False
+        replica_probe.mark_down(exc)
+        raise
+
+
 @contextlib.contextmanager
 def _marked_scope():
     token = _marked.set(True)
     try:
-        with connections[DEFAULT].execute_wrapper(_watch_raw_writes):
+        with contextlib.ExitStack() as watching:
+            watching.enter_context(connections[DEFAULT].execute_wrapper(_watch_raw_writes))
+            if replica_probe.configured():
+                watching.enter_context(connections[REPLICA].execute_wrapper(_watch_replica_errors))
             yield
     finally:
         _marked.reset(token)
@@ -239,7 +256,16 @@ def _serve(request, call, args, kwargs):
         # This module was imported during the request (the process's first), after it started.
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         _request.set(RequestState(pin_key=pin_key(session_key, request.headers.get("Authorization")), unsafe=False))
-    with _marked_scope():
+    try:
+        with _marked_scope():
+            response = call(request, *args, **kwargs)
+    except (OperationalError, InterfaceError):
+        state = _request.get()
+        if state is None or not state.replica_failed:
+            raise  # the primary's error: the page answers it (503 while the database is away)
+        # The replica went away under this page. It is a read (GET/HEAD): made again on the primary
+        # rather than answered with an error; the replica is marked down, so nothing goes there now.
+        logger.info("replica lost during %s; read again from the primary", request.path)
         response = call(request, *args, **kwargs)
     if getattr(response, "streaming", False):
         response.streaming_content = _marked_chunks(response.streaming_content)

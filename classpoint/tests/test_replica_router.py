@@ -378,6 +378,45 @@ def test_a_replica_that_takes_connections_but_fails_queries_falls_back_without_a
     assert "server login has been failing" in replica_probe._reading.error
 
 
+def test_a_replica_lost_in_the_middle_of_a_page_is_read_again_from_the_primary(
+    replica, school, alice, verified_client, lag_readings, monkeypatch
+):
+    # The replica passed this request's check, then stopped before the page's query reached it.
+    client = verified_client(alice)
+    monkeypatch.setattr(replica_probe, "connect", lambda: True)
+    make_cursor = replica.create_cursor
+
+    class DyingCursor:
+        def __init__(self, cursor):
+            self.cursor = cursor
+
+        def __getattr__(self, name):
+            return getattr(self.cursor, name)
+
+        def execute(self, *args, **kwargs):  # what the driver raises for a server that went away
+            raise replica.Database.OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(replica, "create_cursor", lambda name=None: DyingCursor(make_cursor(name)))
+    with CaptureQueriesContext(connection) as on_primary:
+        response = client.get(STUDENTS)
+    assert response.status_code == 200 and "GFAPupil" in response.content.decode()
+    assert STUDENT_TABLE in sql(on_primary)
+    assert "administrator command" in replica_probe._reading.error
+
+
+def test_an_error_of_the_primary_in_a_marked_page_is_not_retried(replica, school, alice, verified_client, lag_readings):
+    client = verified_client(alice)
+    client.raise_request_exception = False
+
+    def refusing(execute, sql, params, many, context):
+        raise OperationalError("the primary is away")
+
+    with connection.execute_wrapper(refusing), CaptureQueriesContext(replica):
+        response = client.get(STUDENTS)
+    assert response.status_code == 503
+    assert not replica_probe._reading.error
+
+
 @on_postgres
 def test_a_replica_stopped_under_a_live_connection_falls_back_without_an_error(
     replica, school, alice, verified_client, lag_readings
