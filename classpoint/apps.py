@@ -17,6 +17,9 @@ class ClasspointConfig(AppConfig):
 
         post_migrate.connect(_ensure_schedules_once, sender=self, dispatch_uid="classpoint-schedules")
         _carry_request_ids_into_tasks()
+        from .worker_metrics import maybe_serve
+
+        maybe_serve()  # a task cluster's master only, before it forks its workers
 
 
 def _carry_request_ids_into_tasks():

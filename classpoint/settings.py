@@ -484,6 +484,11 @@ PGBACKREST_CONFIG = env.str("PGBACKREST_CONFIG", default="")
 PGBACKREST_COMMAND = env.str("PGBACKREST_COMMAND", default="pgbackrest")
 BACKUP_MAX_AGE_HOURS = env.int("BACKUP_MAX_AGE_HOURS", default=26)
 
+# A task cluster's /metrics (classpoint/worker_metrics.py): the counters its forked workers keep
+# (provider errors, messages by status), summed from PROMETHEUS_MULTIPROC_DIR. 0: not served.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104 - the host's private side
+
 # --- Imports (CSV) --------------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)

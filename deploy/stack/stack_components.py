@@ -177,7 +177,13 @@ def worker(n):
         "qcluster (no port)",
         lambda: [f"{VENV}/python", "manage.py", "qcluster"],
         alive_for(name, 3),
-        env=lambda: {**app_env(name), "Q_SCHEDULER": "true" if n == 1 else "false"},
+        env=lambda: {
+            **app_env(name),
+            "Q_SCHEDULER": "true" if n == 1 else "false",
+            # The counters its forked workers keep (provider errors...), for Prometheus.
+            "WORKER_METRICS_PORT": str(9100 + n),
+            "WORKER_METRICS_ADDR": "127.0.0.1",
+        },
         prepare=prepare,
     )
 
