@@ -4,10 +4,7 @@ replica router assumes a pin it cannot read; the process leaves Redis alone a fe
 failure. With Redis up, the backend is Django's Redis cache unchanged."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -17,6 +14,7 @@ from prometheus_client import REGISTRY
 
 from classpoint import cache as shared_cache
 from classpoint import ratelimit, replica
+from classpoint.testing import in_a_fresh_process, last_line
 
 pytestmark = pytest.mark.django_db
 
@@ -115,14 +113,9 @@ def test_redis_url_configures_the_resilient_backend():
         "import json, django; from django.conf import settings; django.setup(); "
         "print(json.dumps(settings.CACHES['default']))"
     )
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "classpoint.settings",
-        "REDIS_URL": "redis://cache.int:6379/0",
-    }
-    run = subprocess.run([sys.executable, "-c", read], env=environment, capture_output=True, text=True)
+    run = in_a_fresh_process(read, {"REDIS_URL": "redis://cache.int:6379/0"})
     assert run.returncode == 0, run.stderr
-    configured = json.loads(run.stdout.strip().splitlines()[-1])
+    configured = json.loads(last_line(run))
     assert configured["BACKEND"] == "classpoint.cache.ResilientRedisCache"
     assert configured["LOCATION"] == "redis://cache.int:6379/0"
     assert configured["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}

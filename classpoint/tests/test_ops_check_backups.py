@@ -4,16 +4,14 @@ not being archived needs a person. The fake below prints what pgBackRest 2.45 pr
 from a real repository made by scripts/restore-drill)."""
 
 import json
-import os
 import stat
-import subprocess
 import sys
 import time
 
 import pytest
-from django.conf import settings as django_settings
 
 from classpoint.ops_checks import FAIL, OK, WARN, check_backups, run_checks
+from classpoint.testing import in_a_fresh_process, last_line
 
 HOUR = 3600
 
@@ -135,19 +133,7 @@ def test_the_operations_settings_come_from_the_environment():
         "import json, django; from django.conf import settings; django.setup(); print(json.dumps("
         "[settings.ALERTMANAGER_URL, settings.PGBACKREST_STANZA, settings.BACKUP_MAX_AGE_HOURS]))"
     )
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "classpoint.settings",
-        "ALERTMANAGER_URL": "http://alertmanager.int:9093",
-        "PGBACKREST_STANZA": "classpoint",
-        "BACKUP_MAX_AGE_HOURS": "30",
-    }
-    run = subprocess.run(
-        [sys.executable, "-c", read],
-        env=environment,
-        cwd=django_settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-    )
+    settings_env = {"ALERTMANAGER_URL": "http://alertmanager.int:9093", "PGBACKREST_STANZA": "classpoint"}
+    run = in_a_fresh_process(read, {**settings_env, "BACKUP_MAX_AGE_HOURS": "30"})
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.strip().splitlines()[-1]) == ["http://alertmanager.int:9093", "classpoint", 30]
+    assert json.loads(last_line(run)) == ["http://alertmanager.int:9093", "classpoint", 30]

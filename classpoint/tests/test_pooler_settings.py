@@ -3,12 +3,10 @@ transaction: settings turn off named cursors and prepared statements for every P
 Read from a fresh interpreter, as a web node reads them at start."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
+
+from classpoint.testing import in_a_fresh_process, last_line
 
 READ = (
     "import json, django; from django.conf import settings; django.setup(); "
@@ -18,11 +16,7 @@ READ = (
 
 
 def _settings_with(**env):
-    inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_POOLER", "DATABASE_REPLICA_URL")}
-    environment = {**inherited, "DJANGO_SETTINGS_MODULE": "classpoint.settings", **env}
-    return subprocess.run(
-        [sys.executable, "-c", READ], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True
-    )
+    return in_a_fresh_process(READ, {"DATABASE_POOLER": None, "DATABASE_REPLICA_URL": None, **env})
 
 
 POSTGRES = "postgres://app@127.0.0.1:1/classpoint"
@@ -31,13 +25,13 @@ POSTGRES = "postgres://app@127.0.0.1:1/classpoint"
 def test_through_pgbouncer_no_named_cursor_or_prepared_statement_is_used():
     run = _settings_with(DATABASE_URL=POSTGRES, DATABASE_POOLER="pgbouncer")
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.strip().splitlines()[-1])["default"] == [True, None]
+    assert json.loads(last_line(run))["default"] == [True, None]
 
 
 def test_straight_to_postgresql_keeps_the_defaults():
     run = _settings_with(DATABASE_URL=POSTGRES)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.strip().splitlines()[-1])["default"] == [False, "default"]
+    assert json.loads(last_line(run))["default"] == [False, "default"]
 
 
 @pytest.mark.parametrize("pooler", ["pgpool", "PgBouncer "])

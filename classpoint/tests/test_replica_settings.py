@@ -14,6 +14,7 @@ from django.test import RequestFactory
 from django.urls import resolve
 
 from classpoint.replica import REPLICA, ReplicaRouter, reads_may_lag
+from classpoint.testing import in_a_fresh_process, last_line
 from classpoint.tests.test_replica_router import serve
 from schools.models import Student
 
@@ -105,7 +106,6 @@ def test_the_pin_is_listening_before_a_process_serves_its_first_request():
         "import django; django.setup(); from django.core.signals import request_started; "
         "print(any('classpoint-replica' in str(r[0]) for r in request_started.receivers))"
     )
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "classpoint.settings"}
-    run = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True)
+    run = in_a_fresh_process(probe)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1] == "True"
+    assert last_line(run) == "True"

@@ -2,12 +2,9 @@
 without it, counters only the workers move (provider errors: the ClasspointMessageProviderErrors
 alert) would never reach Prometheus."""
 
-import os
 import socket
-import subprocess
-import sys
 
-from django.conf import settings
+from classpoint.testing import in_a_fresh_process
 
 CLUSTER = """
 import multiprocessing, sys, urllib.request
@@ -38,17 +35,8 @@ def run_cluster(tmp_path, **env):
         f"    body = urllib.request.urlopen('http://127.0.0.1:{port}/metrics', timeout=5).read().decode()\n"
         "    print([x for x in body.splitlines() if x.startswith('classpoint_message_provider_errors_total')])\n"
     )
-    inherited = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    environment = {
-        **inherited,
-        "DJANGO_SETTINGS_MODULE": "classpoint.settings",
-        "WORKER_METRICS_PORT": str(port),
-        "WORKER_METRICS_ADDR": "127.0.0.1",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", script], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True
-    )
+    worker_env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_ADDR": "127.0.0.1"}
+    return in_a_fresh_process(script, {"PROMETHEUS_MULTIPROC_DIR": None, **worker_env, **env})
 
 
 def test_the_cluster_serves_what_its_forked_workers_counted(tmp_path):

@@ -171,13 +171,21 @@ log_line_prefix = '%m [%p] %q%u@%d '
 """
 
 
-def prepare_primary():
-    data = os.path.join(STACK, "pg-primary")
+def _new_data_dir(name):
+    """The cluster's empty data directory, owned by the service user; None if it already holds one."""
+    data = os.path.join(STACK, name)
     if os.path.exists(os.path.join(data, "PG_VERSION")):
-        return
+        return None
     shutil.rmtree(data, ignore_errors=True)
     os.makedirs(data, mode=0o700)
     own(data)
+    return data
+
+
+def prepare_primary():
+    data = _new_data_dir("pg-primary")
+    if data is None:
+        return
     run_step(
         "initdb pg-primary",
         [f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
@@ -189,12 +197,9 @@ def prepare_primary():
 
 
 def prepare_replica():
-    data = os.path.join(STACK, "pg-replica")
-    if os.path.exists(os.path.join(data, "PG_VERSION")):
+    data = _new_data_dir("pg-replica")
+    if data is None:
         return
-    shutil.rmtree(data, ignore_errors=True)
-    os.makedirs(data, mode=0o700)
-    own(data)
     # -R writes standby.signal and primary_conninfo: the copy starts as a streaming replica.
     run_step(
         "pg_basebackup pg-replica",

@@ -188,25 +188,22 @@ def worker(n):
     )
 
 
+def postgres(name, port, prepare):
+    # SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing waits for clients to leave.
+    return Component(
+        name,
+        f"127.0.0.1:{port}",
+        pg_command(os.path.join(STACK, name), port),
+        pg_health(port),
+        service_user=True,
+        stop_signal=signal.SIGINT,
+        prepare=prepare,
+    )
+
+
 COMPONENTS = [
-    Component(
-        "pg-primary",
-        "127.0.0.1:5433",
-        pg_command(os.path.join(STACK, "pg-primary"), 5433),
-        pg_health(5433),
-        service_user=True,
-        stop_signal=signal.SIGINT,
-        prepare=lambda: prepare_primary(),
-    ),
-    Component(
-        "pg-replica",
-        "127.0.0.1:5434",
-        pg_command(os.path.join(STACK, "pg-replica"), 5434),
-        pg_health(5434),
-        service_user=True,
-        stop_signal=signal.SIGINT,
-        prepare=lambda: prepare_replica(),
-    ),
+    postgres("pg-primary", 5433, lambda: prepare_primary()),
+    postgres("pg-replica", 5434, lambda: prepare_replica()),
     Component(
         "pgbouncer",
         "127.0.0.1:6432",
