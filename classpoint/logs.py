@@ -15,6 +15,8 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+from django_scopes.state import get_scope
+
 from .context import request_id_var
 
 # The key a django-q2 task package carries its id under. django-q2 pickles the whole dict into its
@@ -41,8 +43,6 @@ def request_id_scope(request_id):
 def _scope_school():
     """(slug, id) of the school the current django-scopes scope is bound to, without a query: a
     request's scope holds the School row (its slug is at hand), a handler's only the school's id."""
-    from django_scopes.state import get_scope
-
     school = get_scope().get("school")
     if school is None or isinstance(school, list | tuple | set):
         return "", None  # none yet, or a request speaking for several schools

@@ -37,6 +37,7 @@ from classpoint.logs import (
 from classpoint.models import OutboxEvent
 from classpoint.outbox import emit, emit_many, worker
 from classpoint.outbox.registry import _handlers, handles
+from classpoint.scoping import for_school
 from schools.models import School
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,8 +222,6 @@ def test_the_plain_line_shows_the_request_id_or_a_dash():
 
 
 def test_a_json_line_holds_the_exception_and_the_scope_s_school(school):
-    from classpoint.scoping import for_school
-
     try:
         raise ValueError("bad value")
     except ValueError:

@@ -5,6 +5,7 @@ alert) would never reach Prometheus."""
 import socket
 
 from classpoint.testing import in_a_fresh_process
+from classpoint.worker_metrics import serving_cluster
 
 CLUSTER = """
 import multiprocessing, sys, urllib.request
@@ -55,8 +56,6 @@ def test_serving_without_a_folder_for_the_workers_is_refused_at_start(tmp_path):
 
 
 def test_only_a_clusters_master_serves(settings):
-    from classpoint.worker_metrics import serving_cluster
-
     settings.WORKER_METRICS_PORT = 9101
     assert serving_cluster(["manage.py", "qcluster"])
     assert not serving_cluster(["manage.py", "runserver"])

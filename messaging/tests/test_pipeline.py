@@ -6,6 +6,7 @@ import zoneinfo
 
 import pytest
 from django.core.management import call_command
+from django_q.tasks import async_task
 
 from classpoint.messages import request_message
 from classpoint.models import OutboxEvent
@@ -430,8 +431,6 @@ def test_one_send_task_records_every_message_of_several_schools_as_a_worker_runs
     # The deferred sweep hands one task messages of several schools; each acceptance is written in
     # the next claim's transaction, which belongs to the next message's school, and the last one
     # after the loop, in no school at all. Run as the cluster runs it (async_task: a fresh scope).
-    from django_q.tasks import async_task
-
     theirs = other_school.guardians.get()
     theirs.consent_sms = True
     theirs.save()
