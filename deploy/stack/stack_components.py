@@ -174,7 +174,7 @@ def worker(n):
     # One cluster per deployment runs the schedule (settings.Q_CLUSTER["scheduler"]).
     return Component(
         name,
-        "qcluster (no port)",
+        f"qcluster; its workers' metrics http://127.0.0.1:{9100 + n}/metrics",
         lambda: [f"{VENV}/python", "manage.py", "qcluster"],
         alive_for(name, 3),
         env=lambda: {
