@@ -8,6 +8,7 @@ import pytest
 from django.http import JsonResponse
 from django.test import RequestFactory
 
+from classpoint.errors import all_error_codes
 from classpoint.schema_testing import check_response, schema
 
 STUDENTS = "/api/v1/schools/greenfield/students/"
@@ -127,8 +128,6 @@ def test_a_query_string_too_long_for_the_web_server_is_a_documented_414():
 
 
 def test_the_error_component_lists_every_apps_codes():
-    from classpoint.errors import all_error_codes
-
     codes = schema()["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"]
     assert codes == all_error_codes()
     # one of each app's, and the plumbing's

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from classpoint.errors import all_error_codes
 from classpoint.maintenance import maintenance_off, maintenance_on
 from classpoint.models import AuditLog, MaintenanceMode
 from classpoint.outbox import worker
@@ -135,8 +136,6 @@ def test_an_api_write_answers_503_in_the_api_error_shape_and_reads_go_on(school,
 
 
 def test_the_error_code_is_one_the_schema_lists():
-    from classpoint.errors import all_error_codes
-
     assert "maintenance" in all_error_codes()
 
 

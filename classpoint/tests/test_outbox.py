@@ -9,6 +9,7 @@ from django.utils import timezone
 from classpoint.models import OutboxEvent, OutboxTypeStats
 from classpoint.outbox import emit, worker
 from classpoint.outbox.registry import _handlers, handles
+from classpoint.testing import run_concurrently
 
 seen = []
 
@@ -141,21 +142,7 @@ def test_concurrent_workers_never_handle_an_event_twice(school, recording_handle
     OutboxEvent.objects.bulk_create(
         [OutboxEvent(school=school, event_type="test.recorded", payload={"n": i}) for i in range(600)]
     )
-    errors = []
-
-    def run():
-        try:
-            worker.drain(batch_size=25)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_concurrently(lambda _: worker.drain(batch_size=25), [None] * 4)
     # then every event was handled exactly once
     assert not errors
     assert len(recording_handler) == 600

@@ -7,11 +7,11 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from classpoint.models import AuditLog, OutboxEvent, PausedEventType
 from classpoint.outbox import emit, worker
 from classpoint.outbox.registry import _handlers, handles
+from classpoint.testing import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -149,21 +149,7 @@ def test_the_real_worker_on_postgresql_holds_a_pause_and_drains_each_event_once_
 
     # when it is resumed and four workers race to drain
     run("outbox_resume", PAUSED)
-    errors = []
-
-    def drain():
-        try:
-            worker.drain(batch_size=10)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=drain) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_concurrently(lambda _: worker.drain(batch_size=10), [None] * 4)
     # then each waiting event ran exactly once
     assert not errors
     assert len(handled[PAUSED]) == 120 and len(set(handled[PAUSED])) == 120

@@ -14,8 +14,8 @@ import django
 django.setup()  # as `manage.py qcluster` does: the master starts serving before it forks
 
 def worker():
-    from messaging import metrics
-    metrics.PROVIDER_ERRORS.labels(provider="twilio", kind="transient").inc(3)
+    from classpoint import metrics
+    metrics.TENANT_ACCESS_DENIED.inc(3)
 
 if __name__ == "__main__":
     child = multiprocessing.get_context("fork").Process(target=worker)
@@ -34,7 +34,7 @@ def run_cluster(tmp_path, **env):
     port = free_port()
     script = CLUSTER + (
         f"    body = urllib.request.urlopen('http://127.0.0.1:{port}/metrics', timeout=5).read().decode()\n"
-        "    print([x for x in body.splitlines() if x.startswith('classpoint_message_provider_errors_total')])\n"
+        "    print([x for x in body.splitlines() if x.startswith('classpoint_tenant_access_denied_total')])\n"
     )
     worker_env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_ADDR": "127.0.0.1"}
     return in_a_fresh_process(script, {"PROMETHEUS_MULTIPROC_DIR": None, **worker_env, **env})
@@ -46,7 +46,7 @@ def test_the_cluster_serves_what_its_forked_workers_counted(tmp_path):
     (folder / "counter_99999.db").write_bytes(b"stale")  # a previous run's file: cleared at start
     run = run_cluster(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(folder))
     assert run.returncode == 0, run.stderr
-    assert 'classpoint_message_provider_errors_total{kind="transient",provider="twilio"} 3.0' in run.stdout
+    assert "classpoint_tenant_access_denied_total 3.0" in run.stdout
 
 
 def test_serving_without_a_folder_for_the_workers_is_refused_at_start(tmp_path):

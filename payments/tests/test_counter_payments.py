@@ -6,29 +6,13 @@ import pytest
 from classpoint.outbox import worker
 from fees import services as fees
 from fees.models import Invoice
+from fees.tests.factories import issued_invoice
 from payments import services
 from payments.errors import PaymentsError
 from payments.models import PaymentTransaction
 from schools.tests import factories as f
 
 pytestmark = pytest.mark.django_db
-
-
-def issued_invoice(school, actor, admission_number, amount_minor=10_000_000):
-    term, group = school.current_term(), school.class_groups.get()
-    item = fees.fee_item_create(school=school, actor=actor, code="tuition", name="Tuition")
-    fees.fee_schedule_create(
-        school=school,
-        actor=actor,
-        term=term,
-        class_group=group,
-        name="Term fees",
-        lines=[{"fee_item": item, "amount_minor": amount_minor}],
-    )
-    student = school.students.get(admission_number=admission_number)
-    return fees.invoice_issue(
-        invoice=fees.invoice_create(school=school, actor=actor, student=student, term=term), actor=actor
-    )
 
 
 def second_invoice(school, actor, term_invoice):

@@ -23,7 +23,7 @@ from prometheus_client import REGISTRY
 from academics.models import AttendancePolicy
 from classpoint import metrics, replica_probe
 from classpoint.models import WorkerHeartbeat
-from fees import services as fees
+from fees.tests.factories import issued_invoice
 from messaging.models import Message
 from payments.models import PaymentProof, PaymentTransaction
 from registrar.models import Application
@@ -283,23 +283,6 @@ def test_open_applications_and_todays_leads(client, school, other_school, regist
     assert value(text, "classpoint_applications_open", status="rejected") is None
     assert value(text, "classpoint_applications_submitted_24h") == 2
     assert value(text, "classpoint_applications_submitted_24h", source="form") == 1
-
-
-def issued_invoice(school, actor):
-
-    term, group = school.current_term(), school.class_groups.get()
-    item = fees.fee_item_create(school=school, actor=actor, code="tuition", name="Tuition")
-    fees.fee_schedule_create(
-        school=school,
-        actor=actor,
-        term=term,
-        class_group=group,
-        name="Term fees",
-        lines=[{"fee_item": item, "amount_minor": 10_000_000}],
-    )
-    student = school.students.get()
-    draft = fees.invoice_create(school=school, actor=actor, student=student, term=term)
-    return fees.invoice_issue(invoice=draft, actor=actor)
 
 
 def test_payments_in_the_last_day_proofs_waiting_and_flagged(client, school, other_school, bursar):
